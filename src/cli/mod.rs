@@ -1,0 +1,139 @@
+//! The command line: argument parsing and rendering only; the work is in the library.
+
+mod graph;
+mod init;
+mod output;
+mod plan;
+mod status;
+mod ticket;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use output::Out;
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  success
+  1  the work ran but something failed (a ticket failed, a conflict, a red test)
+  2  bad input or usage; nothing was changed";
+
+/// Run many coding agents in parallel on one epic, safely.
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-epic",
+    bin_name = "git epic",
+    version,
+    about = "Run many coding agents in parallel on one epic, safely",
+    long_about = "git-epic turns the \"many coding agents in parallel\" method into one tool: an epic \
+branch, tickets with a dependency graph grouped into waves, one worktree and branch per ticket, \
+agents launched in every worktree, merge of finished tickets into the epic, and propagation \
+across every open worktree.\n\nState lives in git: config (epic.*), ticket files (tasks/*.md) \
+and notes (refs/notes/epic), so a killed command loses nothing.",
+    after_help = EXIT_CODES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The epic to act on (default: git config epic.current)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub epic: Option<String>,
+    /// Print only errors and results
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to use colours (NO_COLOR is honoured)
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an epic branch and its config, and make it the current epic
+    #[command(
+        after_help = "Examples:\n  git epic init blocking\n  git epic init blocking --base main --tasks-dir tasks/blocking"
+    )]
+    Init(init::InitArgs),
+    /// Add or list tickets
+    #[command(subcommand)]
+    Ticket(ticket::TicketCommand),
+    /// Show the dependency graph, grouped by wave
+    #[command(
+        after_help = "Examples:\n  git epic graph\n  git epic graph --format mermaid > docs/dependency-graph.md\n  git epic graph --format dot | dot -Tsvg > graph.svg"
+    )]
+    Graph(graph::GraphArgs),
+    /// Show the waves, the critical path and the likely conflicts of a wave
+    Plan(plan::PlanArgs),
+    /// Show one row per ticket and the epic's totals
+    #[command(
+        after_help = "Examples:\n  git epic status\n  git epic status --json | jq '.tickets[] | select(.state == \"failed\")'\n  git epic status --watch"
+    )]
+    Status(status::StatusArgs),
+}
+
+/// Parse the process arguments, run the command and return the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let out = Out::new(cli.global.quiet, cli.global.color);
+    match run(cli, &out) {
+        Ok(code) => code,
+        Err(e) => {
+            out.error(&e);
+            crate::error::exit_code(&e)
+        }
+    }
+}
+
+fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
+    let cwd = std::env::current_dir()?;
+    let ctx = Ctx {
+        cwd,
+        epic: cli.global.epic,
+        out,
+    };
+    match cli.command {
+        Command::Init(a) => init::run(&ctx, a),
+        Command::Ticket(c) => ticket::run(&ctx, c),
+        Command::Graph(a) => graph::run(&ctx, a),
+        Command::Plan(a) => plan::run(&ctx, a),
+        Command::Status(a) => status::run(&ctx, a),
+    }
+}
+
+/// What every command gets.
+pub struct Ctx<'a> {
+    pub cwd: PathBuf,
+    pub epic: Option<String>,
+    pub out: &'a Out,
+}
+
+impl Ctx<'_> {
+    pub fn workspace(&self) -> anyhow::Result<crate::epic::Workspace> {
+        crate::epic::Workspace::open(&self.cwd, self.epic.as_deref())
+    }
+}
+
+/// The clap definition, for man pages and completions.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}

@@ -1,0 +1,100 @@
+//! How results and errors reach the terminal: colour choice, quiet mode, JSON.
+
+use console::{style, StyledObject};
+use serde::Serialize;
+
+use super::ColorWhen;
+use crate::state::State;
+
+pub struct Out {
+    pub quiet: bool,
+}
+
+impl Out {
+    pub fn new(quiet: bool, color: ColorWhen) -> Out {
+        // console already turns colour off for non-terminals, NO_COLOR and CLICOLOR=0.
+        match color {
+            ColorWhen::Always => {
+                console::set_colors_enabled(true);
+                console::set_colors_enabled_stderr(true);
+            }
+            ColorWhen::Never => {
+                console::set_colors_enabled(false);
+                console::set_colors_enabled_stderr(false);
+            }
+            ColorWhen::Auto => {
+                if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                    console::set_colors_enabled(false);
+                    console::set_colors_enabled_stderr(false);
+                }
+            }
+        }
+        Out { quiet }
+    }
+
+    /// A result line on stdout (printed even with `-q`).
+    pub fn result(&self, line: impl std::fmt::Display) {
+        println!("{line}");
+    }
+
+    /// A line that explains what happened, on stderr; silent with `-q`.
+    pub fn info(&self, line: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    pub fn warn(&self, line: impl std::fmt::Display) {
+        eprintln!("{} {line}", style("warning:").for_stderr().yellow().bold());
+    }
+
+    /// One clear sentence first, then the causes as detail.
+    pub fn error(&self, err: &anyhow::Error) {
+        eprintln!("{} {err}", style("error:").for_stderr().red().bold());
+        for cause in err.chain().skip(1) {
+            eprintln!("  {cause}");
+        }
+    }
+
+    pub fn json<T: Serialize>(&self, value: &T) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(value)?;
+        println!("{text}");
+        Ok(())
+    }
+}
+
+/// A state word in its colour.
+pub fn state(s: State) -> StyledObject<&'static str> {
+    let st = style(s.as_str());
+    match s {
+        State::Merged => st.green().bold(),
+        State::Done => st.green(),
+        State::Running => st.cyan(),
+        State::RateLimited => st.magenta(),
+        State::Failed | State::Conflict => st.red().bold(),
+        State::Interrupted => st.yellow(),
+        State::Blocked => st.dim(),
+        State::Pending => st,
+    }
+}
+
+/// `90` → `1m30s`.
+pub fn duration(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Cut `s` to `width` characters, with an ellipsis.
+pub fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}

@@ -1,0 +1,124 @@
+use clap::Args;
+use console::style;
+
+use super::output::{duration, state, truncate};
+use super::Ctx;
+use crate::status::{self, Report};
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON (fields: docs/status.md)
+    #[arg(long, conflicts_with = "watch")]
+    pub json: bool,
+    /// Redraw every 2 seconds until interrupted
+    #[arg(long)]
+    pub watch: bool,
+}
+
+pub fn run(ctx: &Ctx, a: StatusArgs) -> anyhow::Result<i32> {
+    let ws = ctx.workspace()?;
+    if a.watch {
+        let term = console::Term::stdout();
+        loop {
+            let report = status::collect(&ws)?;
+            let _ = term.clear_screen();
+            print_table(ctx, &report);
+            std::thread::sleep(std::time::Duration::from_secs(2));
+        }
+    }
+    let report = status::collect(&ws)?;
+    for p in &report.problems {
+        ctx.out.warn(p);
+    }
+    if a.json {
+        ctx.out.json(&report)?;
+    } else {
+        print_table(ctx, &report);
+    }
+    Ok(0)
+}
+
+fn print_table(ctx: &Ctx, r: &Report) {
+    let out = ctx.out;
+    out.result(format!(
+        "epic {} ({} from {})",
+        style(&r.epic).bold(),
+        r.branch,
+        r.base
+    ));
+    if r.tickets.is_empty() {
+        out.result("No tickets yet: add one with `git epic ticket add <id>`.");
+        return;
+    }
+    let w = r
+        .tickets
+        .iter()
+        .map(|t| t.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    out.result(format!(
+        "{:<w$}  WAVE  {:<12}  ATT  RL  AHEAD  BEHIND  DIRTY  ELAPSED  LAST",
+        "ID", "STATE"
+    ));
+    let width = console::Term::stdout()
+        .size_checked()
+        .map_or(120, |(_, c)| c as usize);
+    for t in &r.tickets {
+        let num = |v: Option<usize>| v.map_or("-".to_owned(), |n| n.to_string());
+        let dirty = match t.dirty {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "-",
+        };
+        let mut last = t
+            .last_line
+            .clone()
+            .or_else(|| t.reason.clone())
+            .unwrap_or_default();
+        if let Some(left) = t.rate_limit_left_s {
+            last = format!("retry in {}; {last}", duration(left));
+        }
+        let line = format!(
+            "{:<w$}  {:>4}  {:<12}  {:>3}  {:>2}  {:>5}  {:>6}  {:>5}  {:>7}  ",
+            t.id,
+            t.wave,
+            t.state.as_str(),
+            t.attempts,
+            t.rate_limit_waits,
+            num(t.ahead),
+            num(t.behind),
+            dirty,
+            t.elapsed_s.map_or("-".to_owned(), duration),
+        );
+        let room = width.saturating_sub(line.chars().count()).max(20);
+        // Colour only the state word; padding is computed on the plain text above.
+        let padded = format!("{:<12}", t.state.as_str());
+        let line = line.replacen(
+            &padded,
+            &format!(
+                "{}{}",
+                state(t.state),
+                " ".repeat(12 - t.state.as_str().len())
+            ),
+            1,
+        );
+        out.result(format!("{line}{}", truncate(&last, room)));
+    }
+    let tot = &r.totals;
+    let states: Vec<String> = tot
+        .states
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    out.result(format!(
+        "{} tickets: {}; {} attempts, {} rate-limit waits, {} dirty, {} of agent time",
+        tot.tickets,
+        states.join(", "),
+        tot.attempts,
+        tot.rate_limit_waits,
+        tot.dirty,
+        duration(tot.agent_s)
+    ));
+}

@@ -1,0 +1,153 @@
+//! The `epic.*` git config keys, with per-epic overrides (`epic.<name>.<key>` wins over
+//! `epic.<key>`), parsed and validated once.
+
+use std::time::Duration;
+
+use gix::bstr::ByteSlice;
+
+use crate::error::{usage, Result};
+
+pub const DEFAULT_AGENT: &str = "claude --print";
+pub const DEFAULT_RATE_LIMIT_PATTERN: &str =
+    r"(?i)rate.?limit|usage limit|capacity|try again|overloaded|\b429\b";
+
+/// How the prompt reaches the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptVia {
+    Arg,
+    Stdin,
+}
+
+/// The run-time settings of one epic.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub agent: String,
+    pub prompt_via: PromptVia,
+    pub max_parallel: usize,
+    pub stagger: Duration,
+    pub max_attempts: u32,
+    pub retry_wait: Duration,
+    pub rate_limit_pattern: regex::Regex,
+    pub rate_limit_wait: Duration,
+    pub timeout: Option<Duration>,
+    pub lint_fix: Option<String>,
+    pub test: Option<String>,
+    pub auto_commit: bool,
+}
+
+/// Read a config value as a string; `epic.<epic>.<key>` first, then `epic.<key>`.
+pub fn lookup(config: &gix::config::Snapshot<'_>, epic: &str, key: &str) -> Option<String> {
+    let file = config.plumbing();
+    let get = |sub: Option<&str>| {
+        file.string_by("epic", sub.map(|s| s.as_bytes().as_bstr()), key)
+            .map(|v| v.to_str_lossy().into_owned())
+    };
+    get(Some(epic)).or_else(|| get(None))
+}
+
+/// The command of agent profile `profile` (`epicAgent.<profile>.command`).
+pub fn agent_profile(config: &gix::config::Snapshot<'_>, profile: &str) -> Option<String> {
+    config
+        .plumbing()
+        .string_by("epicAgent", Some(profile.as_bytes().as_bstr()), "command")
+        .map(|v| v.to_str_lossy().into_owned())
+}
+
+impl Settings {
+    pub fn load(config: &gix::config::Snapshot<'_>, epic: &str) -> Result<Settings> {
+        let get = |key: &str| lookup(config, epic, key);
+        let dur = |key: &str, default: &str| -> Result<Duration> {
+            let v = get(key).unwrap_or_else(|| default.to_owned());
+            parse_duration(&v).ok_or_else(|| bad(key, &v, "a duration like 90, 90s, 5m or 1h"))
+        };
+        let num = |key: &str, default: u64, min: u64| -> Result<u64> {
+            match get(key) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if n >= min => Ok(n),
+                    _ => Err(bad(key, &v, &format!("a whole number of at least {min}"))),
+                },
+            }
+        };
+        let prompt_via = match get("promptVia").as_deref().map(str::trim) {
+            None | Some("arg") => PromptVia::Arg,
+            Some("stdin") => PromptVia::Stdin,
+            Some(other) => return Err(bad("promptVia", other, "`arg` or `stdin`")),
+        };
+        let pattern =
+            get("rateLimitPattern").unwrap_or_else(|| DEFAULT_RATE_LIMIT_PATTERN.to_owned());
+        let rate_limit_pattern = regex::Regex::new(&pattern)
+            .map_err(|_| bad("rateLimitPattern", &pattern, "a valid regular expression"))?;
+        let timeout = match get("timeout") {
+            None => None,
+            Some(v) => Some(
+                parse_duration(&v)
+                    .ok_or_else(|| bad("timeout", &v, "a duration like 90, 90s, 5m or 1h"))?,
+            ),
+        };
+        let auto_commit = match get("autoCommit")
+            .as_deref()
+            .map(|s| s.trim().to_ascii_lowercase())
+        {
+            None => true,
+            Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => true,
+            Some(v) if ["false", "no", "off", "0"].contains(&v.as_str()) => false,
+            Some(v) => return Err(bad("autoCommit", &v, "true or false")),
+        };
+        let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        Ok(Settings {
+            agent: get("agent").unwrap_or_else(|| DEFAULT_AGENT.to_owned()),
+            prompt_via,
+            max_parallel: num("maxParallel", 4, 1)? as usize,
+            stagger: dur("stagger", "2s")?,
+            max_attempts: num("maxAttempts", 3, 1)? as u32,
+            retry_wait: dur("retryWait", "30s")?,
+            rate_limit_pattern,
+            rate_limit_wait: dur("rateLimitWait", "5m")?,
+            timeout,
+            lint_fix: non_empty(get("lintFix")),
+            test: non_empty(get("test")),
+            auto_commit,
+        })
+    }
+}
+
+fn bad(key: &str, value: &str, expected: &str) -> anyhow::Error {
+    usage(format!(
+        "git config epic.{key} is `{value}`, expected {expected}."
+    ))
+}
+
+/// Parse `90`, `90s`, `5m`, `1h` (also `500ms` and `1d`).
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => return Some(Duration::from_millis(n)),
+        "m" | "min" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86400)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+}

@@ -1,0 +1,189 @@
+//! All git access. Reads go through gix in process; the `git` CLI (via duct) is used only for
+//! what gix cannot do (worktree add, rebase, merge-tree, commits in agent worktrees).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context};
+use gix::bstr::ByteSlice;
+use gix::refs::transaction::PreviousValue;
+use gix::ObjectId;
+
+use crate::error::{usage, Result};
+
+/// Open the repository that contains `dir`, from any subdirectory or linked worktree.
+pub fn discover(dir: &Path) -> Result<gix::Repository> {
+    gix::discover(dir).map_err(|e| {
+        usage(format!(
+            "{} is not inside a git repository ({e}).",
+            dir.display()
+        ))
+    })
+}
+
+/// The working tree of the main worktree (where tasks and the worktrees dir live), found
+/// through the common dir so that it is the same from every linked worktree.
+pub fn main_workdir(repo: &gix::Repository) -> Result<PathBuf> {
+    let main = if repo.kind() == gix::repository::Kind::LinkedWorkTree {
+        repo.main_repo()
+            .context("could not open the main worktree")?
+    } else {
+        repo.clone()
+    };
+    match main.workdir() {
+        Some(dir) => Ok(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned())),
+        None => Err(usage(format!(
+            "{} is a bare repository; git epic needs a working tree.",
+            repo.common_dir().display()
+        ))),
+    }
+}
+
+/// Resolve a revision to a commit id, `None` when it names nothing.
+pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Option<ObjectId> {
+    let id = repo.rev_parse_single(rev).ok()?;
+    let obj = id.object().ok()?;
+    let commit = obj.peel_to_commit().ok()?;
+    Some(commit.id)
+}
+
+/// The commit a local branch points to, `None` when there is no such branch.
+pub fn branch_tip(repo: &gix::Repository, branch: &str) -> Result<Option<ObjectId>> {
+    let name = format!("refs/heads/{branch}");
+    match repo.try_find_reference(name.as_str())? {
+        Some(mut r) => Ok(Some(r.peel_to_id()?.detach())),
+        None => Ok(None),
+    }
+}
+
+/// Create `refs/heads/<branch>` at `target`; fails if it exists.
+pub fn create_branch(
+    repo: &gix::Repository,
+    branch: &str,
+    target: ObjectId,
+    log: &str,
+) -> Result<()> {
+    let name = format!("refs/heads/{branch}");
+    repo.reference(name.as_str(), target, PreviousValue::MustNotExist, log)
+        .with_context(|| format!("could not create branch {branch}"))?;
+    Ok(())
+}
+
+/// The short name of the branch HEAD is on, `None` when detached or unborn.
+pub fn current_branch(repo: &gix::Repository) -> Result<Option<String>> {
+    Ok(repo
+        .head_name()?
+        .map(|n| n.shorten().to_str_lossy().into_owned()))
+}
+
+/// Whether `name` is a valid branch name by git's rules.
+pub fn is_valid_branch_name(name: &str) -> bool {
+    gix::refs::FullName::try_from(format!("refs/heads/{name}")).is_ok()
+}
+
+/// Write keys to the repository's local config file in one locked transaction.
+pub fn set_local_config(
+    repo: &gix::Repository,
+    entries: &[(&str, Option<&str>, &str, String)],
+) -> Result<()> {
+    let path = repo.common_dir().join("config");
+    let mut tx = repo
+        .config_file_mut(path.clone())
+        .with_context(|| format!("could not lock {}", path.display()))?;
+    for (section, subsection, key, value) in entries {
+        let sub = subsection.map(|s| s.as_bytes().as_bstr());
+        tx.set_raw_value_by(*section, sub, *key, value.as_str())
+            .with_context(|| format!("could not set {section}.{key} in {}", path.display()))?;
+    }
+    tx.commit()
+        .with_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
+}
+
+/// Make sure `pattern` is a line of `<common dir>/info/exclude`.
+pub fn ensure_excluded(repo: &gix::Repository, pattern: &str) -> Result<()> {
+    let info = repo.common_dir().join("info");
+    let path = info.join("exclude");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if current.lines().any(|l| l.trim() == pattern) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&info)
+        .with_context(|| format!("could not create {}", info.display()))?;
+    let mut text = current;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(pattern);
+    text.push('\n');
+    std::fs::write(&path, text).with_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
+}
+
+/// Commits in `tip` not in `base` and in `base` not in `tip`: (ahead, behind).
+pub fn ahead_behind(
+    repo: &gix::Repository,
+    tip: ObjectId,
+    base: ObjectId,
+) -> Result<(usize, usize)> {
+    if tip == base {
+        return Ok((0, 0));
+    }
+    let count = |from: ObjectId, hide: ObjectId| -> Result<usize> {
+        let walk = repo.rev_walk([from]).with_hidden([hide]).all()?;
+        let mut n = 0;
+        for info in walk {
+            info?;
+            n += 1;
+        }
+        Ok(n)
+    };
+    Ok((count(tip, base)?, count(base, tip)?))
+}
+
+/// Whether the worktree has staged, unstaged or untracked (not ignored) changes, like a
+/// non-empty `git status --porcelain`.
+pub fn is_dirty(repo: &gix::Repository) -> Result<bool> {
+    if repo.is_dirty()? {
+        return Ok(true);
+    }
+    // `is_dirty` ignores untracked files, but a file an agent created and did not commit is
+    // exactly the kind of work that must show.
+    let mut iter = repo
+        .status(gix::progress::Discard)?
+        .untracked_files(gix::status::UntrackedFiles::Collapsed)
+        .index_worktree_rewrites(None)
+        .index_worktree_submodules(None)
+        .into_index_worktree_iter(Vec::new())?;
+    Ok(iter.next().transpose()?.is_some())
+}
+
+/// Run `git` with `args` in `dir`, returning trimmed stdout; an error carries git's stderr.
+pub fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = duct::cmd("git", args)
+        .dir(dir)
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .context("could not run git")?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(anyhow!("git {} failed: {}", args.join(" "), stderr.trim()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
+}
+
+/// Delete `refs/heads/<branch>` only if it still points at `expected`.
+pub fn delete_branch(repo: &gix::Repository, branch: &str, expected: ObjectId) -> Result<()> {
+    use gix::refs::transaction::{Change, RefEdit, RefLog};
+    let name = format!("refs/heads/{branch}");
+    repo.edit_reference(RefEdit {
+        change: Change::Delete {
+            expected: PreviousValue::MustExistAndMatch(gix::refs::Target::Object(expected)),
+            log: RefLog::AndReference,
+        },
+        name: name.as_str().try_into()?,
+        deref: false,
+    })?;
+    Ok(())
+}

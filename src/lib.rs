@@ -1,0 +1,17 @@
+//! git-epic: run many coding agents in parallel on one epic, safely.
+//!
+//! The library does the work and never prints; `cli` parses arguments and renders results.
+
+pub mod cli;
+pub mod config;
+pub mod epic;
+pub mod error;
+pub mod gitx;
+pub mod graph;
+pub mod log;
+pub mod plan;
+pub mod process;
+pub mod scope;
+pub mod state;
+pub mod status;
+pub mod ticket;

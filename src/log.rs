@@ -1,0 +1,82 @@
+//! Ticket logs: read only their tail, whatever their size.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// The last `n` non-empty lines of the file at `path` (empty when it does not exist).
+/// Reads backwards in chunks, so a 1 GB log costs as much as a small one.
+pub fn tail_lines(path: &Path, n: usize) -> Vec<String> {
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let Ok(len) = file.seek(SeekFrom::End(0)) else {
+        return Vec::new();
+    };
+    const CHUNK: u64 = 8192;
+    // Never read more than this much, even if lines are very long.
+    const LIMIT: u64 = 4 * 1024 * 1024;
+    let mut start = len;
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        let step = CHUNK.min(start);
+        start -= step;
+        let mut chunk = vec![0u8; step as usize];
+        if file.seek(SeekFrom::Start(start)).is_err() || file.read_exact(&mut chunk).is_err() {
+            return Vec::new();
+        }
+        chunk.extend_from_slice(&buf);
+        buf = chunk;
+        let lines = buf
+            .split(|&b| b == b'\n' || b == b'\r')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .count();
+        // One more line than asked, since the first may be cut in the middle.
+        if start == 0 || lines > n || len - start >= LIMIT {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<String> = text
+        .split(['\n', '\r'])
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| strip_ansi(l).trim_end().to_owned())
+        .collect();
+    if start > 0 && lines.len() > n {
+        lines.remove(0);
+    }
+    let skip = lines.len().saturating_sub(n);
+    lines.split_off(skip)
+}
+
+/// Remove terminal escape sequences so a status line shows text, not colour codes.
+pub fn strip_ansi(s: &str) -> String {
+    console::strip_ansi_codes(s).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_of_a_big_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.log");
+        let mut text = String::new();
+        for i in 0..100_000 {
+            text.push_str(&format!("line {i}\n"));
+        }
+        text.push_str("\n\n");
+        std::fs::write(&p, text).unwrap();
+        assert_eq!(tail_lines(&p, 2), ["line 99998", "line 99999"]);
+        assert_eq!(tail_lines(&p, 1), ["line 99999"]);
+        assert!(tail_lines(&dir.path().join("none"), 3).is_empty());
+    }
+
+    #[test]
+    fn small_file_and_colours() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.log");
+        std::fs::write(&p, "a\n\x1b[31mb\x1b[0m\r\n").unwrap();
+        assert_eq!(tail_lines(&p, 5), ["a", "b"]);
+    }
+}

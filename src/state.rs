@@ -1,0 +1,338 @@
+//! Runtime state of tickets: one TOML note per ticket under `refs/notes/epic`.
+//!
+//! A note is attached to a blob that names the epic and the ticket (not to a commit of the
+//! ticket branch), so it survives any rebase of that branch. Every update is a
+//! read-modify-write that only lands if the notes ref still points where it was read
+//! (compare-and-swap); a lost race is retried, so concurrent `git epic` processes never lose
+//! each other's updates.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, Context};
+use gix::note::plumbing as notes;
+use gix::refs::transaction::PreviousValue;
+use gix::ObjectId;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+pub const NOTES_REF: &str = "refs/notes/epic";
+
+/// Ticket states, as the spec names them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, PartialOrd, Ord,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    #[default]
+    Pending,
+    Blocked,
+    Running,
+    RateLimited,
+    Done,
+    Failed,
+    Conflict,
+    Merged,
+    Interrupted,
+}
+
+impl State {
+    pub const ALL: [State; 9] = [
+        State::Pending,
+        State::Blocked,
+        State::Running,
+        State::RateLimited,
+        State::Done,
+        State::Failed,
+        State::Conflict,
+        State::Merged,
+        State::Interrupted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Blocked => "blocked",
+            State::Running => "running",
+            State::RateLimited => "rate_limited",
+            State::Done => "done",
+            State::Failed => "failed",
+            State::Conflict => "conflict",
+            State::Merged => "merged",
+            State::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What is recorded about one ticket. Unknown fields are tolerated (a newer git-epic may
+/// have written them); fields of the wrong type make the note unreadable, which is reported.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TicketNote {
+    pub state: State,
+    /// Agent runs that counted as attempts (rate-limited runs do not).
+    pub attempts: u32,
+    pub rate_limit_waits: u32,
+    /// Total seconds spent waiting on rate limits.
+    pub rate_limit_wait_s: f64,
+    /// Unix time until which this ticket waits after a rate limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limited_until: Option<f64>,
+    /// Unix time of the first start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<f64>,
+    /// Unix time the last run ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<f64>,
+    /// Unix time the current (or last) run started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_started_at: Option<f64>,
+    /// Seconds spent in agent runs, summed over finished runs.
+    pub run_s: f64,
+    /// The ticket branch, once made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// The agent process (group leader) while running, with its start time to tell a reused pid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid_start: Option<u64>,
+    /// Why the ticket failed, conflicted or was interrupted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflict_files: Vec<String>,
+    /// Merges refused by a gate.
+    pub rejected_merges: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pr_url: Option<String>,
+}
+
+/// Unix time now, in seconds.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// A note that exists but cannot be read: never overwritten, always reported.
+#[derive(Debug, Clone)]
+pub struct BadNote {
+    pub ticket: String,
+    pub key: ObjectId,
+    pub problem: String,
+}
+
+impl std::fmt::Display for BadNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "The state note of ticket `{}` does not parse ({}); see it with `git notes --ref=epic show {}`.",
+            self.ticket, self.problem, self.key
+        )
+    }
+}
+
+impl std::error::Error for BadNote {}
+
+/// Reads and writes the notes of one epic.
+pub struct Store<'r> {
+    repo: &'r gix::Repository,
+    epic: String,
+}
+
+/// The notes ref as read: its commit (if any) and the tree.
+struct Snapshot {
+    commit: Option<ObjectId>,
+    tree: notes::State,
+}
+
+impl<'r> Store<'r> {
+    pub fn new(repo: &'r gix::Repository, epic: &str) -> Store<'r> {
+        Store {
+            repo,
+            epic: epic.to_owned(),
+        }
+    }
+
+    fn key_blob(&self, id: &str) -> String {
+        format!("git-epic ticket\nepic {}\nticket {id}\n", self.epic)
+    }
+
+    /// The object a ticket's note is attached to: a blob naming epic and ticket.
+    pub fn key(&self, id: &str) -> ObjectId {
+        gix::objs::compute_hash(
+            self.repo.object_hash(),
+            gix::objs::Kind::Blob,
+            self.key_blob(id).as_bytes(),
+        )
+        .expect("hashing a small buffer cannot fail")
+    }
+
+    fn snapshot(&self) -> Result<Snapshot> {
+        let commit = match self.repo.try_find_reference(NOTES_REF)? {
+            Some(mut r) => Some(r.peel_to_id()?.detach()),
+            None => None,
+        };
+        let tree_id = match commit {
+            Some(c) => self.repo.find_commit(c)?.tree_id()?.detach(),
+            None => ObjectId::empty_tree(self.repo.object_hash()),
+        };
+        let tree = notes::State::new(tree_id, &self.repo.objects)
+            .map_err(|e| anyhow!("{e}"))
+            .with_context(|| format!("could not read {NOTES_REF}"))?;
+        Ok(Snapshot { commit, tree })
+    }
+
+    fn read(
+        &self,
+        snap: &mut Snapshot,
+        id: &str,
+    ) -> Result<Option<std::result::Result<TicketNote, BadNote>>> {
+        let key = self.key(id);
+        let Some(blob) = snap
+            .tree
+            .get(&key, &self.repo.objects)
+            .map_err(|e| anyhow!("{e}"))?
+        else {
+            return Ok(None);
+        };
+        let data = self.repo.find_blob(blob)?.detach().data;
+        let parsed = std::str::from_utf8(&data)
+            .map_err(|_| "it is not UTF-8".to_owned())
+            .and_then(|text| {
+                toml::from_str::<TicketNote>(text).map_err(|e| e.message().trim().to_owned())
+            });
+        Ok(Some(parsed.map_err(|problem| BadNote {
+            ticket: id.to_owned(),
+            key,
+            problem,
+        })))
+    }
+
+    /// The note of one ticket; `Ok(None)` when it has none, an error when it does not parse.
+    pub fn get(&self, id: &str) -> Result<Option<TicketNote>> {
+        let mut snap = self.snapshot()?;
+        match self.read(&mut snap, id)? {
+            None => Ok(None),
+            Some(Ok(n)) => Ok(Some(n)),
+            Some(Err(bad)) => Err(bad.into()),
+        }
+    }
+
+    /// The notes of many tickets from one read of the notes ref.
+    pub fn get_many(
+        &self,
+        ids: &[&str],
+    ) -> Result<HashMap<String, std::result::Result<TicketNote, BadNote>>> {
+        let mut snap = self.snapshot()?;
+        let mut out = HashMap::new();
+        for id in ids {
+            if let Some(n) = self.read(&mut snap, id)? {
+                out.insert((*id).to_owned(), n);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Read-modify-write a ticket's note with compare-and-swap on the notes ref. `change`
+    /// may run several times (once per lost race) and may refuse by returning an error,
+    /// which is passed through without writing anything.
+    pub fn update<F>(&self, id: &str, mut change: F) -> Result<TicketNote>
+    where
+        F: FnMut(&mut TicketNote) -> Result<()>,
+    {
+        // Make sure `git notes --ref=epic show <key>` and `git notes prune` see the key.
+        self.repo.write_blob(self.key_blob(id).as_bytes())?;
+        let key = self.key(id);
+        let mut delay = Duration::from_micros(200);
+        let mut last_err = None;
+        for _ in 0..500 {
+            let mut snap = self.snapshot()?;
+            let Some(parent) = snap.commit else {
+                // Start the ref with an empty root commit first. Creation cannot be a real
+                // compare-and-swap: git accepts "must not exist" when the ref already holds the
+                // same commit, and two racing writers can compute the very same first commit.
+                // Every later update names its parent, and that check has no such hole.
+                let root =
+                    self.write_commit("git-epic: state notes", snap.tree.root_tree_id(), None)?;
+                let _ = self.repo.reference(
+                    NOTES_REF,
+                    root,
+                    PreviousValue::MustNotExist,
+                    "git-epic: state notes",
+                );
+                continue;
+            };
+            let mut note = match self.read(&mut snap, id)? {
+                None => TicketNote::default(),
+                Some(Ok(n)) => n,
+                Some(Err(bad)) => return Err(bad.into()),
+            };
+            let before = note.clone();
+            change(&mut note)?;
+            if note == before {
+                return Ok(note);
+            }
+            let text = toml::to_string(&note).context("could not serialize a ticket note")?;
+            let blob = self.repo.write_blob(text.as_bytes())?.detach();
+            let edit = snap
+                .tree
+                .replace(key, blob, &self.repo.objects)
+                .map_err(|e| anyhow!("{e}"))?;
+            let message = format!("git-epic: {} {} {}", self.epic, id, note.state);
+            let commit = self.write_commit(&message, edit.tree, Some(parent))?;
+            let expected = PreviousValue::MustExistAndMatch(gix::refs::Target::Object(parent));
+            match self
+                .repo
+                .reference(NOTES_REF, commit, expected, message.as_str())
+            {
+                Ok(_) => return Ok(note),
+                Err(e) => {
+                    // Lost the race (ref moved, or another process holds its lock): read again.
+                    last_err = Some(e);
+                    std::thread::sleep(delay + jitter(delay));
+                    delay = (delay * 2).min(Duration::from_millis(20));
+                }
+            }
+        }
+        Err(anyhow!(last_err.expect("the loop ran")).context(format!(
+            "could not update {NOTES_REF} for ticket {id} after 500 tries"
+        )))
+    }
+
+    fn write_commit(
+        &self,
+        message: &str,
+        tree: ObjectId,
+        parent: Option<ObjectId>,
+    ) -> Result<ObjectId> {
+        let sig = gix::actor::Signature {
+            name: "git-epic".into(),
+            email: "git-epic@localhost".into(),
+            time: gix::date::Time::now_local_or_utc(),
+        };
+        let mut buf = gix::date::parse::TimeBuf::default();
+        let sig = sig.to_ref(&mut buf);
+        let commit = self.repo.new_commit_as(sig, sig, message, tree, parent)?;
+        Ok(commit.id)
+    }
+}
+
+/// A small pseudo-random extra delay so that racing processes do not retry in lockstep.
+fn jitter(max: Duration) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let seed = nanos ^ std::process::id().wrapping_mul(2654435761);
+    max.mul_f64(f64::from(seed % 1000) / 1000.0)
+}

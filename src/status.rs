@@ -1,0 +1,251 @@
+//! `git epic status`: everything rebuilt from config, ticket files, notes and worktrees.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::epic::{Epic, Workspace};
+use crate::error::Result;
+use crate::state::{self, BadNote, State, Store, TicketNote};
+use crate::{gitx, log, process, ticket};
+
+/// One row of `git epic status`. Field names are the stable JSON contract (docs/status.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    pub wave: usize,
+    pub state: State,
+    pub attempts: u32,
+    pub rate_limit_waits: u32,
+    /// Seconds left before a rate-limited ticket retries.
+    pub rate_limit_left_s: Option<f64>,
+    pub ahead: Option<usize>,
+    pub behind: Option<usize>,
+    pub dirty: Option<bool>,
+    pub elapsed_s: Option<f64>,
+    pub last_line: Option<String>,
+    pub deps: Vec<String>,
+    pub branch: Option<String>,
+    pub worktree: Option<PathBuf>,
+    pub reason: Option<String>,
+    pub pr_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    pub tickets: usize,
+    /// Count of tickets in each state (every state is present, zero or not).
+    pub states: BTreeMap<&'static str, usize>,
+    pub attempts: u32,
+    pub rate_limit_waits: u32,
+    /// Seconds of agent runs, summed over tickets: what running them one by one would take.
+    pub agent_s: f64,
+    pub dirty: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub epic: String,
+    pub branch: String,
+    pub base: String,
+    pub tickets: Vec<Row>,
+    pub totals: Totals,
+    /// Notes that could not be read (never overwritten); the rows fall back to derivation.
+    pub problems: Vec<String>,
+}
+
+/// What is read from a ticket's worktree.
+#[derive(Default)]
+struct WorktreeInfo {
+    branch: Option<String>,
+    ahead: Option<usize>,
+    behind: Option<usize>,
+    dirty: Option<bool>,
+}
+
+/// The effective state: what the note says, plus what can only be derived.
+pub fn effective_state(note: Option<&TicketNote>, deps_merged: bool) -> State {
+    match note.map(|n| n.state) {
+        None | Some(State::Pending) | Some(State::Blocked) => {
+            if deps_merged {
+                State::Pending
+            } else {
+                State::Blocked
+            }
+        }
+        Some(State::Running) => {
+            let n = note.expect("matched Some");
+            match n.pid {
+                Some(pid) if process::is_alive(pid, n.pid_start) => State::Running,
+                _ => State::Interrupted,
+            }
+        }
+        Some(s) => s,
+    }
+}
+
+/// Build the status report of the workspace's epic.
+pub fn collect(ws: &Workspace) -> Result<Report> {
+    let graph = ws.graph()?;
+    let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?;
+    let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
+    let notes = Store::new(&ws.repo, &ws.epic.name).get_many(&ids)?;
+    let mut problems = Vec::new();
+    let note_of = |id: &str| -> Option<&TicketNote> { notes.get(id).and_then(|n| n.as_ref().ok()) };
+    for n in notes.values() {
+        if let Err(bad) = n {
+            problems.push(BadNote::to_string(bad));
+        }
+    }
+    problems.sort();
+
+    let paths: Vec<PathBuf> = ids.iter().map(|id| ws.worktree_path(id)).collect();
+    let infos = read_worktrees(&paths, epic_tip);
+    let now = state::now();
+    let merged = |id: &str| note_of(id).is_some_and(|n| n.state == State::Merged);
+
+    let mut rows = Vec::new();
+    for (t, (info, path)) in graph.tickets.iter().zip(infos.into_iter().zip(paths)) {
+        let note = note_of(&t.id);
+        let state = effective_state(note, t.deps.iter().all(|d| merged(d)));
+        let mut info = info;
+        let branch = info
+            .branch
+            .take()
+            .or_else(|| note.and_then(|n| n.branch.clone()))
+            .or_else(|| Some(Epic::ticket_branch(&t.id, &t.title)));
+        if info.ahead.is_none() {
+            // No worktree (cleaned up, or worked on elsewhere): the branch still tells.
+            if let (Some(b), Some(epic)) = (&branch, epic_tip) {
+                if let Ok(Some(tip)) = gitx::branch_tip(&ws.repo, b) {
+                    if let Ok((a, bh)) = gitx::ahead_behind(&ws.repo, tip, epic) {
+                        info.ahead = Some(a);
+                        info.behind = Some(bh);
+                    }
+                }
+            }
+        }
+        let elapsed_s = note.and_then(|n| {
+            let live = match (state, n.run_started_at) {
+                (State::Running, Some(s)) => (now - s).max(0.0),
+                _ => 0.0,
+            };
+            (n.run_started_at.is_some() || n.run_s > 0.0).then_some(n.run_s + live)
+        });
+        let rate_limit_left_s = note
+            .and_then(|n| n.rate_limited_until)
+            .map(|u| u - now)
+            .filter(|left| *left > 0.0 && state == State::RateLimited);
+        let last_line = log::tail_lines(&ws.log_path(&t.id), 1).pop();
+        rows.push(Row {
+            id: t.id.clone(),
+            title: t.title.clone(),
+            wave: graph.wave(&t.id),
+            state,
+            attempts: note.map_or(0, |n| n.attempts),
+            rate_limit_waits: note.map_or(0, |n| n.rate_limit_waits),
+            rate_limit_left_s,
+            ahead: info.ahead,
+            behind: info.behind,
+            dirty: info.dirty,
+            elapsed_s,
+            last_line,
+            deps: t.deps.clone(),
+            branch: if info.dirty.is_some() || note.is_some_and(|n| n.branch.is_some()) {
+                branch
+            } else {
+                None
+            },
+            worktree: info.dirty.is_some().then_some(path),
+            reason: note.and_then(|n| n.reason.clone()),
+            pr_url: note.and_then(|n| n.pr_url.clone()),
+        });
+    }
+    rows.sort_by(|a, b| {
+        a.wave
+            .cmp(&b.wave)
+            .then_with(|| ticket::natural_cmp(&a.id, &b.id))
+    });
+    let totals = totals(&rows, |id| note_of(id).map_or(0.0, |n| n.run_s));
+    Ok(Report {
+        epic: ws.epic.name.clone(),
+        branch: ws.epic.branch.clone(),
+        base: ws.epic.base.clone(),
+        tickets: rows,
+        totals,
+        problems,
+    })
+}
+
+fn totals(rows: &[Row], run_s: impl Fn(&str) -> f64) -> Totals {
+    let mut states: BTreeMap<&'static str, usize> =
+        State::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    for r in rows {
+        *states.entry(r.state.as_str()).or_default() += 1;
+    }
+    Totals {
+        tickets: rows.len(),
+        states,
+        attempts: rows.iter().map(|r| r.attempts).sum(),
+        rate_limit_waits: rows.iter().map(|r| r.rate_limit_waits).sum(),
+        agent_s: rows.iter().map(|r| run_s(&r.id)).sum(),
+        dirty: rows.iter().filter(|r| r.dirty == Some(true)).count(),
+    }
+}
+
+/// Read every existing worktree in parallel, each thread opening its own repository
+/// (gix repositories are not `Sync`; opening one is cheap).
+fn read_worktrees(paths: &[PathBuf], epic_tip: Option<gix::ObjectId>) -> Vec<WorktreeInfo> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(paths.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<(usize, WorktreeInfo)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break out };
+                        out.push((i, read_worktree(path, epic_tip)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a status worker panicked"))
+            .collect()
+    });
+    let mut results: Vec<WorktreeInfo> = paths.iter().map(|_| WorktreeInfo::default()).collect();
+    for (i, info) in done {
+        results[i] = info;
+    }
+    results
+}
+
+fn read_worktree(path: &std::path::Path, epic_tip: Option<gix::ObjectId>) -> WorktreeInfo {
+    if !path.join(".git").exists() {
+        return WorktreeInfo::default();
+    }
+    let Ok(repo) = gix::open(path) else {
+        return WorktreeInfo::default();
+    };
+    let branch = gitx::current_branch(&repo).ok().flatten();
+    let (ahead, behind) = match (repo.head_id().ok(), epic_tip) {
+        (Some(head), Some(epic)) => match gitx::ahead_behind(&repo, head.detach(), epic) {
+            Ok((a, b)) => (Some(a), Some(b)),
+            Err(_) => (None, None),
+        },
+        _ => (None, None),
+    };
+    WorktreeInfo {
+        branch,
+        ahead,
+        behind,
+        dirty: gitx::is_dirty(&repo).ok(),
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the built binary driven as `git epic ...` on real repositories.
+
+mod bad_input;
+mod session;
+mod state;
+mod support;

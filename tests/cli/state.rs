@@ -1,0 +1,135 @@
+//! The notes state store under concurrency and corruption.
+
+use std::process::Command;
+
+use git_epic::state::{State, Store};
+
+use crate::support::Repo;
+
+const CHILD_ENV: &str = "GIT_EPIC_TEST_HAMMER_REPO";
+
+/// Not a test of its own: the body of each child process of
+/// `two_processes_lose_no_update`, which runs this test binary filtered to this function.
+#[test]
+fn hammer_child() {
+    let Some(dir) = std::env::var_os(CHILD_ENV) else {
+        return;
+    };
+    let repo = gix::open(dir).unwrap();
+    let store = Store::new(&repo, "e");
+    for _ in 0..200 {
+        store
+            .update("shared", |n| {
+                n.attempts += 1;
+                Ok(())
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn two_processes_lose_no_update() {
+    let r = Repo::new();
+    r.epic(&["init", "e"]).ok();
+    let spawn = || {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "state::hammer_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ]);
+        r.env(&mut cmd);
+        cmd.env(CHILD_ENV, r.path());
+        cmd.spawn().unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    let repo = gix::open(r.path()).unwrap();
+    let note = Store::new(&repo, "e").get("shared").unwrap().unwrap();
+    assert_eq!(
+        note.attempts, 400,
+        "every one of the 2 x 200 updates landed"
+    );
+    assert_eq!(
+        r.git(&["rev-list", "--count", "refs/notes/epic"]),
+        "401",
+        "one commit per update, after the root"
+    );
+    // Plain git can read the note too.
+    let key = Store::new(&repo, "e").key("shared").to_string();
+    assert!(r
+        .git(&["notes", "--ref=epic", "show", &key])
+        .contains("attempts = 400"));
+}
+
+#[test]
+fn notes_survive_a_rebase_of_the_ticket_branch() {
+    let r = Repo::new();
+    r.epic(&["init", "e"]).ok();
+    r.epic(&["ticket", "add", "a"]).ok();
+    let repo = gix::open(r.path()).unwrap();
+    Store::new(&repo, "e")
+        .update("a", |n| {
+            n.state = State::Done;
+            Ok(())
+        })
+        .unwrap();
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "worktrees/feat-a",
+        "-b",
+        "feat/a",
+        "epic/e",
+    ]);
+    let wt = r.path().join("worktrees/feat-a");
+    std::fs::write(wt.join("x"), "x").unwrap();
+    r.git_in(&wt, &["add", "x"]);
+    r.git_in(&wt, &["commit", "-q", "-m", "x"]);
+    r.git_in(&wt, &["commit", "-q", "--amend", "-m", "rewritten"]);
+    let s = r.epic(&["status", "--json"]).ok().json();
+    assert_eq!(s["tickets"][0]["state"], "done");
+}
+
+#[test]
+fn a_broken_note_is_reported_and_never_overwritten() {
+    let r = Repo::new();
+    r.epic(&["init", "e"]).ok();
+    r.epic(&["ticket", "add", "a"]).ok();
+    let repo = gix::open(r.path()).unwrap();
+    let key = Store::new(&repo, "e").key("a").to_string();
+    Store::new(&repo, "e").update("a", |_| Ok(())).unwrap();
+    r.git(&[
+        "notes",
+        "--ref=epic",
+        "add",
+        "-f",
+        "-m",
+        "state = [broken",
+        &key,
+    ]);
+    let before = r.git(&["rev-parse", "refs/notes/epic"]);
+    let out = r.epic(&["status", "--json"]).ok();
+    assert!(
+        out.stderr
+            .contains("The state note of ticket `a` does not parse"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.json()["problems"][0].as_str().unwrap().contains(&key));
+    let err = Store::new(&repo, "e")
+        .update("a", |n| {
+            n.attempts = 9;
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("does not parse"), "{err}");
+    assert_eq!(r.git(&["rev-parse", "refs/notes/epic"]), before);
+    assert_eq!(
+        r.git(&["notes", "--ref=epic", "show", &key]),
+        "state = [broken"
+    );
+}

@@ -1,0 +1,225 @@
+//! A user's session in a temporary repository: real git, the built `git-epic` on PATH, and
+//! an environment that ignores the machine's own git config.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+    home: PathBuf,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+fn bin_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_git-epic"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn path_with_bin() -> std::ffi::OsString {
+    let mut paths = vec![bin_dir()];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap()
+}
+
+impl Repo {
+    /// A fresh repository on branch `main` with one commit.
+    pub fn new() -> Repo {
+        let dir = tempfile::Builder::new()
+            .prefix("git-epic-test")
+            .tempdir()
+            .unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(
+            home.join(".gitconfig"),
+            "[user]\n\tname = Test\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
+        )
+        .unwrap();
+        let repo = Repo { dir, home };
+        std::fs::create_dir_all(repo.path()).unwrap();
+        repo.git(&["init", "-q"]);
+        repo.write("README.md", "hello\n");
+        repo.git(&["add", "."]);
+        repo.git(&["commit", "-q", "-m", "initial"]);
+        repo
+    }
+
+    /// The working tree (a subdirectory of the temp dir, which also holds HOME).
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    pub fn env(&self, cmd: &mut Command) {
+        cmd.env("PATH", path_with_bin())
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("GIT_CONFIG_GLOBAL")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env("NO_COLOR", "1")
+            .env("TERM", "dumb");
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    /// Run `git <args>` in the repo; panics on failure; returns trimmed stdout.
+    #[track_caller]
+    pub fn git(&self, args: &[&str]) -> String {
+        self.git_in(&self.path(), args)
+    }
+
+    #[track_caller]
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.raw(dir, "git", args, None);
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+    }
+
+    fn raw(&self, dir: &Path, program: &str, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(dir);
+        self.env(&mut cmd);
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    /// `git epic <args>` in the repo, through git, as a user types it.
+    pub fn epic(&self, args: &[&str]) -> Run {
+        self.epic_in(&self.path(), args, None)
+    }
+
+    pub fn epic_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        self.epic_in(&self.path(), args, Some(stdin))
+    }
+
+    pub fn epic_in(&self, dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut full = vec!["epic"];
+        full.extend_from_slice(args);
+        let out = self.raw(dir, "git", &full, stdin);
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Everything a refused command must leave alone: refs, config, notes, files, exclude.
+    pub fn snapshot(&self) -> String {
+        let refs = self.git(&["for-each-ref", "--format=%(refname) %(objectname)"]);
+        let config = std::fs::read_to_string(self.path().join(".git/config")).unwrap();
+        let exclude =
+            std::fs::read_to_string(self.path().join(".git/info/exclude")).unwrap_or_default();
+        let status = self.git(&[
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+            "--ignored",
+        ]);
+        let mut files = Vec::new();
+        for entry in walk(&self.path()) {
+            let rel = entry
+                .strip_prefix(self.path())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if rel.starts_with(".git/") {
+                continue;
+            }
+            files.push(format!(
+                "{rel}:{}",
+                std::fs::read_to_string(&entry).unwrap_or_default().len()
+            ));
+        }
+        files.sort();
+        format!(
+            "REFS\n{refs}\nCONFIG\n{config}\nEXCLUDE\n{exclude}\nSTATUS\n{status}\nFILES\n{}",
+            files.join("\n")
+        )
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// A ticket file's text.
+pub fn ticket(front: &str, body: &str) -> String {
+    format!("+++\n{front}\n+++\n{body}\n")
+}
