@@ -187,3 +187,68 @@ pub fn delete_branch(repo: &gix::Repository, branch: &str, expected: ObjectId) -
     })?;
     Ok(())
 }
+
+/// Make sure the ticket worktree exists at `path` on `branch`, creating the branch from
+/// `start` when it does not exist. Returns whether it was created. An existing directory
+/// that is not a worktree is refused, never overwritten.
+pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> Result<bool> {
+    if path.join(".git").exists() {
+        return Ok(false);
+    }
+    if path.exists()
+        && std::fs::read_dir(path)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(anyhow!(
+            "{} exists and is not a git worktree; move it away first",
+            path.display()
+        ));
+    }
+    // Forget worktrees whose directories were deleted by hand, or git refuses to reuse
+    // their branch. Only metadata of missing directories is removed.
+    git(root, &["worktree", "prune"])?;
+    let p = path.to_string_lossy();
+    let exists = duct::cmd(
+        "git",
+        [
+            "show-ref",
+            "--verify",
+            "--quiet",
+            &format!("refs/heads/{branch}"),
+        ],
+    )
+    .dir(root)
+    .unchecked()
+    .stdout_null()
+    .stderr_null()
+    .run()?
+    .status
+    .success();
+    if exists {
+        git(root, &["worktree", "add", "--quiet", &p, branch])?;
+    } else {
+        git(
+            root,
+            &["worktree", "add", "--quiet", "-b", branch, &p, start],
+        )?;
+    }
+    Ok(true)
+}
+
+/// Commit everything in the worktree at `dir` (tracked, new, deleted) with `message`.
+/// Returns false when there was nothing to commit.
+pub fn commit_all(dir: &Path, message: &str) -> Result<bool> {
+    git(dir, &["add", "--all"])?;
+    let staged = duct::cmd("git", ["diff", "--cached", "--quiet"])
+        .dir(dir)
+        .unchecked()
+        .run()?
+        .status
+        .code();
+    if staged == Some(0) {
+        return Ok(false);
+    }
+    git(dir, &["commit", "--quiet", "-m", message])?;
+    Ok(true)
+}

@@ -2,15 +2,20 @@
 //!
 //! The library does the work and never prints; `cli` parses arguments and renders results.
 
+pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod epic;
 pub mod error;
 pub mod gitx;
 pub mod graph;
+pub mod interrupt;
 pub mod log;
 pub mod plan;
 pub mod process;
+pub mod prompt;
+pub mod ratelimit;
+pub mod runner;
 pub mod scope;
 pub mod state;
 pub mod status;

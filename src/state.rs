@@ -104,6 +104,12 @@ pub struct TicketNote {
     pub pid: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid_start: Option<u64>,
+    /// The `git epic` process that holds the ticket (running it, or waiting to retry it),
+    /// with its start time: a second orchestrator never takes a ticket whose owner lives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_start: Option<u64>,
     /// Why the ticket failed, conflicted or was interrupted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -335,4 +341,18 @@ fn jitter(max: Duration) -> Duration {
         .map_or(0, |d| d.subsec_nanos());
     let seed = nanos ^ std::process::id().wrapping_mul(2654435761);
     max.mul_f64(f64::from(seed % 1000) / 1000.0)
+}
+
+impl TicketNote {
+    /// Whether the orchestrator that holds this ticket is still running.
+    pub fn owner_alive(&self) -> bool {
+        self.owner_pid
+            .is_some_and(|p| crate::process::is_alive(p, self.owner_start))
+    }
+
+    /// Whether the recorded agent process is still running.
+    pub fn agent_alive(&self) -> bool {
+        self.pid
+            .is_some_and(|p| crate::process::is_alive(p, self.pid_start))
+    }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::epic::{Epic, Workspace};
 use crate::error::Result;
 use crate::state::{self, BadNote, State, Store, TicketNote};
-use crate::{gitx, log, process, ticket};
+use crate::{gitx, log, ticket};
 
 /// One row of `git epic status`. Field names are the stable JSON contract (docs/status.md).
 #[derive(Debug, Clone, Serialize)]
@@ -77,9 +77,10 @@ pub fn effective_state(note: Option<&TicketNote>, deps_merged: bool) -> State {
         }
         Some(State::Running) => {
             let n = note.expect("matched Some");
-            match n.pid {
-                Some(pid) if process::is_alive(pid, n.pid_start) => State::Running,
-                _ => State::Interrupted,
+            if n.agent_alive() || n.owner_alive() {
+                State::Running
+            } else {
+                State::Interrupted
             }
         }
         Some(s) => s,
@@ -138,7 +139,10 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
             .and_then(|n| n.rate_limited_until)
             .map(|u| u - now)
             .filter(|left| *left > 0.0 && state == State::RateLimited);
-        let last_line = log::tail_lines(&ws.log_path(&t.id), 1).pop();
+        // The agent's own last words, not git-epic's header and footer lines.
+        let last_line = log::tail_lines(&ws.log_path(&t.id), 3)
+            .into_iter()
+            .rfind(|l| !l.starts_with("=== git-epic"));
         rows.push(Row {
             id: t.id.clone(),
             title: t.title.clone(),

@@ -2,10 +2,14 @@
 
 mod graph;
 mod init;
+mod logs;
 mod output;
 mod plan;
+mod progress;
+mod run;
 mod status;
 mod ticket;
+mod wave;
 
 use std::path::PathBuf;
 
@@ -83,6 +87,17 @@ pub enum Command {
         after_help = "Examples:\n  git epic status\n  git epic status --json | jq '.tickets[] | select(.state == \"failed\")'\n  git epic status --watch"
     )]
     Status(status::StatusArgs),
+    /// Start waves of tickets: a worktree, a branch and an agent for each ready ticket
+    #[command(subcommand)]
+    Wave(wave::WaveCommand),
+    /// Run the agent of the named tickets (ready ones only)
+    #[command(after_help = "Examples:\n  git epic run 177\n  git epic run 177 178 -j 2 --dry-run")]
+    Run(run::RunArgs),
+    /// Show a ticket's agent log
+    #[command(
+        after_help = "Examples:\n  git epic logs 177 -n 20\n  git epic logs 177 -f\n  less \"$(git epic logs 177 --path)\""
+    )]
+    Logs(logs::LogsArgs),
 }
 
 /// Parse the process arguments, run the command and return the exit code.
@@ -117,6 +132,9 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Graph(a) => graph::run(&ctx, a),
         Command::Plan(a) => plan::run(&ctx, a),
         Command::Status(a) => status::run(&ctx, a),
+        Command::Wave(c) => wave::run(&ctx, c),
+        Command::Run(a) => run::run(&ctx, a),
+        Command::Logs(a) => logs::run(&ctx, a),
     }
 }
 

@@ -223,3 +223,95 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 pub fn ticket(front: &str, body: &str) -> String {
     format!("+++\n{front}\n+++\n{body}\n")
 }
+
+/// The path of a fake agent script in tests/agents.
+pub fn agent(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/agents")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+impl Repo {
+    /// An epic `e` whose agent is the fake `agent`, with no stagger and no retry wait.
+    pub fn with_agent(agent_name: &str) -> Repo {
+        let r = Repo::new();
+        r.epic(&["init", "e"]).ok();
+        r.git(&["config", "epic.agent", &agent(agent_name)]);
+        r.git(&["config", "epic.stagger", "0"]);
+        r.git(&["config", "epic.retryWait", "0"]);
+        std::fs::create_dir_all(r.fake_dir()).unwrap();
+        r
+    }
+
+    /// Where fake agents keep their records (`FAKE_DIR`).
+    pub fn fake_dir(&self) -> PathBuf {
+        self.dir.path().join("fake")
+    }
+
+    /// `git-epic <args>` run directly (not through git), for tests that signal it.
+    pub fn spawn_epic(&self, args: &[&str], envs: &[(&str, &str)]) -> std::process::Child {
+        self.spawn(Command::new(env!("CARGO_BIN_EXE_git-epic")), args, envs)
+    }
+
+    fn spawn(&self, mut cmd: Command, args: &[&str], envs: &[(&str, &str)]) -> std::process::Child {
+        cmd.args(args).current_dir(self.path());
+        self.env(&mut cmd);
+        cmd.env("FAKE_DIR", self.fake_dir());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().unwrap()
+    }
+
+    /// `git epic <args>` with extra environment for the fake agents.
+    pub fn epic_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        let mut git = Command::new("git");
+        git.arg("epic");
+        let child = self.spawn(git, args, envs);
+        let out = child.wait_with_output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn status(&self) -> serde_json::Value {
+        self.epic(&["status", "--json"]).ok().json()
+    }
+
+    /// The status row of ticket `id`.
+    pub fn row(&self, id: &str) -> serde_json::Value {
+        let s = self.status();
+        s["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .cloned()
+            .unwrap()
+    }
+
+    pub fn log(&self, id: &str) -> String {
+        std::fs::read_to_string(self.path().join(format!(".git/epic/e/logs/{id}.log")))
+            .unwrap_or_default()
+    }
+}
+
+/// Whether process `pid` exists (and is not a zombie).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(false)
+}

@@ -1,0 +1,222 @@
+//! One agent process: which command, how the prompt reaches it, and running it in its own
+//! process group with its output streamed straight to the ticket's log file.
+
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::config::{self, PromptVia, Settings};
+use crate::error::{usage, Result};
+use crate::ticket::Ticket;
+
+/// The profile name of tickets that name none.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// The agent command of a ticket, split into argv (never run through a shell).
+#[derive(Debug, Clone)]
+pub struct AgentCommand {
+    /// The profile the ticket names, or [`DEFAULT_PROFILE`]; tickets of one profile share a
+    /// rate-limit quota.
+    pub profile: String,
+    pub argv: Vec<String>,
+}
+
+/// Find the agent command of `ticket` and check its program exists, before anything is made.
+pub fn resolve(
+    config: &gix::config::Snapshot<'_>,
+    settings: &Settings,
+    ticket: &Ticket,
+    root: &Path,
+) -> Result<AgentCommand> {
+    let (profile, line, source) = match &ticket.agent {
+        Some(p) => {
+            let line = config::agent_profile(config, p).ok_or_else(|| {
+                usage(format!(
+                    "Ticket `{}` asks for agent profile `{p}`, but git config epicAgent.{p}.command is not set.",
+                    ticket.id
+                ))
+            })?;
+            (p.clone(), line, format!("epicAgent.{p}.command"))
+        }
+        None => (
+            DEFAULT_PROFILE.to_owned(),
+            settings.agent.clone(),
+            "epic.agent".to_owned(),
+        ),
+    };
+    let mut argv = shell_words::split(&line).map_err(|e| {
+        usage(format!(
+            "git config {source} `{line}` cannot be split into words: {e}."
+        ))
+    })?;
+    let Some(program) = argv.first().cloned() else {
+        return Err(usage(format!("git config {source} is empty.")));
+    };
+    let found = if program.contains('/') {
+        // A relative path is taken from the top of the repository, not from each worktree.
+        let p = root.join(&program);
+        is_executable(&p).then_some(p)
+    } else {
+        which::which(&program).ok()
+    };
+    match found {
+        Some(p) => argv[0] = p.to_string_lossy().into_owned(),
+        None => {
+            return Err(usage(format!(
+                "The agent program `{program}` (git config {source}) was not found{}; install it or set `git config {source} \"<command>\"`.",
+                if program.contains('/') { "" } else { " on PATH" }
+            )))
+        }
+    }
+    Ok(AgentCommand { profile, argv })
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The full argv: with `arg`, the prompt is one last argument.
+pub fn full_argv(cmd: &AgentCommand, prompt: &str, via: PromptVia) -> Vec<String> {
+    let mut argv = cmd.argv.clone();
+    if via == PromptVia::Arg {
+        argv.push(prompt.to_owned());
+    }
+    argv
+}
+
+/// What one attempt needs.
+pub struct Spawn<'a> {
+    pub dir: &'a Path,
+    pub argv: &'a [String],
+    pub stdin: Option<&'a str>,
+    pub env: &'a [(&'static str, String)],
+    pub log: &'a Path,
+    pub header: &'a str,
+}
+
+/// A running agent, the leader of its own process group.
+pub struct Running {
+    handle: duct::Handle,
+    pub pid: u32,
+    pub log: PathBuf,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+    TimedOut,
+    Interrupted,
+}
+
+/// Append `line` to the log (our own header and footer lines).
+pub fn log_line(log: &Path, line: &str) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("could not open {}", log.display()))?;
+    writeln!(f, "{line}")?;
+    Ok(())
+}
+
+pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
+    if let Some(dir) = s.log.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
+    }
+    log_line(s.log, s.header)?;
+    let file = std::fs::OpenOptions::new().append(true).open(s.log)?;
+    let mut e = duct::cmd(&s.argv[0], &s.argv[1..])
+        .dir(s.dir)
+        .stdout_file(file)
+        .stderr_to_stdout()
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .unchecked();
+    for (k, v) in s.env {
+        e = e.env(k, v);
+    }
+    e = match s.stdin {
+        Some(text) => e.stdin_bytes(text.as_bytes().to_vec()),
+        None => e.stdin_null(),
+    };
+    // Its own process group, so that stopping it stops everything it started.
+    let e = e.before_spawn(|c| {
+        c.process_group(0);
+        Ok(())
+    });
+    let handle = e
+        .start()
+        .with_context(|| format!("could not start {}", s.argv[0]))?;
+    let pid = handle.pids().first().copied().unwrap_or(0);
+    Ok(Running {
+        handle,
+        pid,
+        log: s.log.to_owned(),
+    })
+}
+
+impl Running {
+    /// Wait for the agent, stopping its group on timeout or interrupt.
+    pub fn wait(&self, timeout: Option<Duration>, interrupt: &AtomicBool) -> Exit {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            match self.handle.try_wait() {
+                Ok(Some(out)) => {
+                    // Whatever it left running in the background goes too.
+                    kill_group(self.pid, libc::SIGTERM);
+                    use std::os::unix::process::ExitStatusExt;
+                    return match (out.status.code(), out.status.signal()) {
+                        (Some(c), _) => Exit::Code(c),
+                        (None, Some(sig)) => Exit::Signal(sig),
+                        _ => Exit::Code(-1),
+                    };
+                }
+                Ok(None) => {}
+                Err(_) => return Exit::Code(-1),
+            }
+            if interrupt.load(Ordering::SeqCst) {
+                self.stop();
+                return Exit::Interrupted;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                self.stop();
+                return Exit::TimedOut;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM to the whole group, SIGKILL after a grace period.
+    pub fn stop(&self) {
+        kill_group(self.pid, libc::SIGTERM);
+        let grace = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < grace {
+            if matches!(self.handle.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        kill_group(self.pid, libc::SIGKILL);
+        let _ = self.handle.wait();
+    }
+}
+
+/// Signal every process of group `pgid` (a group that no longer exists is fine).
+pub fn kill_group(pgid: u32, signal: i32) {
+    if pgid > 1 {
+        // SAFETY: killpg has no memory effects; a stale group only yields ESRCH.
+        unsafe {
+            libc::killpg(pgid as libc::pid_t, signal);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Rendering runner events: one live line per running ticket on a terminal, plain one-line
+//! events otherwise (or with `-q`).
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use console::style;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::output::{duration, truncate};
+use crate::runner::Event;
+
+struct Live {
+    bar: ProgressBar,
+    log: PathBuf,
+    started: Instant,
+    attempt: u32,
+}
+
+pub struct Progress {
+    multi: Option<MultiProgress>,
+    live: Arc<Mutex<BTreeMap<String, Live>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+    rows: usize,
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Progress {
+        let term = console::Term::stderr();
+        let fancy = !quiet
+            && std::io::stderr().is_terminal()
+            && term.features().is_attended()
+            && std::env::var("TERM").map_or(true, |t| t != "dumb");
+        let multi =
+            fancy.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(4)));
+        let live: Arc<Mutex<BTreeMap<String, Live>>> = Arc::default();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ticker = multi.as_ref().map(|_| {
+            let live = Arc::clone(&live);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let width = console::Term::stderr().size().1 as usize;
+                    for (id, l) in live.lock().expect("progress lock").iter() {
+                        let last = crate::log::tail_lines(&l.log, 1).pop().unwrap_or_default();
+                        let head = format!(
+                            "{id}  running  {:>6}  attempt {}  ",
+                            duration(l.started.elapsed().as_secs_f64()),
+                            l.attempt
+                        );
+                        let room = width.saturating_sub(head.chars().count() + 4).max(10);
+                        l.bar.set_message(format!(
+                            "{}  {}",
+                            style(head).cyan(),
+                            truncate(&last, room)
+                        ));
+                        l.bar.tick();
+                    }
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+            })
+        });
+        let rows = (term.size().0 as usize).saturating_sub(2).max(3);
+        Progress {
+            multi,
+            live,
+            stop,
+            ticker,
+            rows,
+        }
+    }
+
+    /// A line above the live area (or plain on stderr).
+    fn line(&self, text: String) {
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
+    pub fn event(&self, e: Event) {
+        let now = chrono_free_clock();
+        match e {
+            Event::Skipped { id, reason } => self.line(format!("{now} {id}: skipped, {reason}")),
+            Event::WorktreeCreated { id, path, branch } => self.line(format!(
+                "{now} {id}: worktree {} on branch {branch}",
+                path.display()
+            )),
+            Event::Started {
+                id,
+                attempt,
+                pid,
+                log,
+            } => {
+                if let Some(m) = &self.multi {
+                    let mut live = self.live.lock().expect("progress lock");
+                    // More bars than rows garbles the screen: past the cap, a ticket only
+                    // gets its event lines.
+                    if live.len() < self.rows {
+                        let bar = m.add(ProgressBar::new_spinner());
+                        bar.set_style(
+                            ProgressStyle::with_template("{spinner} {msg}")
+                                .expect("valid template"),
+                        );
+                        live.insert(
+                            id.clone(),
+                            Live {
+                                bar,
+                                log: log.clone(),
+                                started: Instant::now(),
+                                attempt,
+                            },
+                        );
+                    }
+                }
+                self.line(format!(
+                    "{now} {id}: started attempt {attempt} (pid {pid}), log {}",
+                    log.display()
+                ));
+            }
+            Event::RateLimited { id, wait } => {
+                self.finish(&id);
+                self.line(format!(
+                    "{now} {id}: {} retrying in {}",
+                    style("rate limited,").magenta(),
+                    duration(wait.as_secs_f64())
+                ));
+            }
+            Event::Retrying {
+                id,
+                attempt,
+                wait,
+                reason,
+            } => {
+                self.finish(&id);
+                self.line(format!(
+                    "{now} {id}: attempt {attempt} {} ({reason}); retrying in {}",
+                    style("failed").yellow(),
+                    duration(wait.as_secs_f64())
+                ));
+            }
+            Event::Done {
+                id,
+                commits,
+                autocommitted,
+            } => {
+                self.finish(&id);
+                let extra = if autocommitted {
+                    ", including uncommitted work it left"
+                } else {
+                    ""
+                };
+                self.line(format!(
+                    "{now} {id}: {} with {commits} commit(s){extra}",
+                    style("done").green()
+                ));
+            }
+            Event::Failed { id, reason } => {
+                self.finish(&id);
+                self.line(format!(
+                    "{now} {id}: {} {reason}",
+                    style("failed:").red().bold()
+                ));
+            }
+            Event::Interrupted { id } => {
+                self.finish(&id);
+                self.line(format!("{now} {id}: interrupted"));
+            }
+        }
+    }
+
+    fn finish(&self, id: &str) {
+        if let Some(l) = self.live.lock().expect("progress lock").remove(id) {
+            l.bar.finish_and_clear();
+            if let Some(m) = &self.multi {
+                m.remove(&l.bar);
+            }
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
+        }
+        for (_, l) in std::mem::take(&mut *self.live.lock().expect("progress lock")) {
+            l.bar.finish_and_clear();
+        }
+    }
+}
+
+/// `HH:MM:SS` local time for event lines.
+fn chrono_free_clock() -> String {
+    let t = gix::date::Time::now_local_or_utc();
+    let secs = t.seconds + i64::from(t.offset);
+    let day = secs.rem_euclid(86400);
+    style(format!(
+        "{:02}:{:02}:{:02}",
+        day / 3600,
+        (day % 3600) / 60,
+        day % 60
+    ))
+    .dim()
+    .to_string()
+}

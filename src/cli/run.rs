@@ -1,0 +1,109 @@
+use clap::Args;
+
+use super::progress::Progress;
+use super::Ctx;
+use crate::config::{PromptVia, Settings};
+use crate::runner::{self, Selection};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Tickets to run (a failed ticket starts again with fresh attempts)
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct RunFlags {
+    /// Agents running at once (default: git config epic.maxParallel, 4)
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    /// Print what would run, with the exact argv, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(ctx: &Ctx, a: RunArgs) -> anyhow::Result<i32> {
+    execute(ctx, Selection::Ids(a.ids), &a.run, true)
+}
+
+/// Shared by `wave start` and `run`.
+pub fn execute(
+    ctx: &Ctx,
+    sel: Selection,
+    flags: &RunFlags,
+    rerun_failed: bool,
+) -> anyhow::Result<i32> {
+    let ws = ctx.workspace()?;
+    let settings = Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
+    let graph = ws.graph()?;
+    let ids = runner::select(&ws, &graph, &sel)?;
+    if ids.is_empty() {
+        ctx.out
+            .info("Nothing to start: every ticket selected is done or merged.");
+        return Ok(0);
+    }
+    let planned = runner::prepare(&ws, &settings, &graph, &ids)?;
+    let jobs = flags.jobs.map_or(settings.max_parallel, |j| j as usize);
+    if flags.dry_run {
+        ctx.out.result(format!(
+            "Would start {} ticket(s), at most {jobs} at once:",
+            planned.len()
+        ));
+        for p in &planned {
+            let exists = if p.worktree.join(".git").exists() {
+                "existing"
+            } else {
+                "new"
+            };
+            let shown = p.worktree.strip_prefix(&ws.root).unwrap_or(&p.worktree);
+            ctx.out.result(format!(
+                "  {}  worktree {} ({exists}) on branch {}",
+                p.id,
+                shown.display(),
+                p.branch
+            ));
+            ctx.out
+                .result(format!("      argv: {}", shell_words::join(&p.argv)));
+            if p.prompt_via == PromptVia::Stdin {
+                ctx.out.result(format!(
+                    "      stdin: the prompt ({} bytes)",
+                    p.prompt.len()
+                ));
+            }
+        }
+        return Ok(0);
+    }
+    crate::interrupt::install();
+    let progress = Progress::new(ctx.out.quiet);
+    let summary = runner::run(
+        &ws,
+        &settings,
+        planned,
+        jobs,
+        rerun_failed,
+        crate::interrupt::flag(),
+        &|e| progress.event(e),
+    )?;
+    drop(progress);
+    let mut parts = vec![format!("{} done", summary.done.len())];
+    if !summary.failed.is_empty() {
+        parts.push(format!("{} failed", summary.failed.len()));
+    }
+    if !summary.interrupted.is_empty() {
+        parts.push(format!("{} interrupted", summary.interrupted.len()));
+    }
+    if !summary.skipped.is_empty() {
+        parts.push(format!("{} skipped", summary.skipped.len()));
+    }
+    ctx.out.result(parts.join(", ") + ".");
+    for (id, reason) in &summary.failed {
+        ctx.out
+            .result(format!("  {id} failed: {reason} (git epic logs {id})"));
+    }
+    if !summary.interrupted.is_empty() {
+        ctx.out.info("Run the same command again to resume.");
+    }
+    Ok(summary.exit_code())
+}

@@ -1,0 +1,43 @@
+use clap::{ArgGroup, Args, Subcommand};
+
+use super::Ctx;
+use crate::runner::Selection;
+
+#[derive(Debug, Subcommand)]
+pub enum WaveCommand {
+    /// Start the ready tickets of a wave: worktree, branch, agent
+    #[command(
+        group(ArgGroup::new("which").args(["wave", "next", "all"])),
+        after_help = "A ticket is ready when all its dependencies are merged. Done tickets are never run \
+again, so running the same command after Ctrl-C or a crash resumes.\n\nExamples:\n  git epic wave start            # the next unfinished wave\n  git epic wave start 1 -j 8\n  git epic wave start --all --dry-run"
+    )]
+    Start(StartArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// The wave to start (default: the lowest wave with unfinished tickets)
+    #[arg(value_name = "N")]
+    pub wave: Option<usize>,
+    /// The lowest wave with unfinished tickets (the default)
+    #[arg(long)]
+    pub next: bool,
+    /// Every ready ticket, whatever its wave
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub run: super::run::RunFlags,
+}
+
+pub fn run(ctx: &Ctx, c: WaveCommand) -> anyhow::Result<i32> {
+    match c {
+        WaveCommand::Start(a) => {
+            let sel = match (a.wave, a.all) {
+                (Some(n), _) => Selection::Wave(n),
+                (None, true) => Selection::All,
+                _ => Selection::Next,
+            };
+            super::run::execute(ctx, sel, &a.run, false)
+        }
+    }
+}

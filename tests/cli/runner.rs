@@ -1,0 +1,482 @@
+//! `wave start` and `run` with scripted fake agents (tests/agents/*.sh).
+
+use std::time::{Duration, Instant};
+
+use crate::support::{agent, alive, Repo};
+
+fn tickets(r: &Repo, specs: &[(&str, &str)]) {
+    for (id, deps) in specs {
+        let mut args = vec!["ticket", "add", id, "--title", id];
+        if !deps.is_empty() {
+            args.extend(["--deps", deps]);
+        }
+        r.epic(&args).ok();
+    }
+}
+
+#[test]
+fn wave_start_runs_the_ready_wave_and_never_reruns_done_tickets() {
+    let r = Repo::with_agent("commit.sh");
+    tickets(&r, &[("A", ""), ("B", ""), ("C", "A")]);
+    let out = r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(out.stdout.contains("2 done."), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("A: done with 1 commit(s)"),
+        "{}",
+        out.stderr
+    );
+    for id in ["A", "B"] {
+        let row = r.row(id);
+        assert_eq!(row["state"], "done");
+        assert_eq!(row["attempts"], 1);
+        assert_eq!(row["ahead"], 1);
+        assert_eq!(row["branch"], format!("feat/{id}-{}", id.to_lowercase()));
+        assert!(r
+            .path()
+            .join(format!("worktrees/feat-{id}/{id}.txt"))
+            .exists());
+        let log = r.log(id);
+        assert!(
+            log.starts_with(&format!("=== git-epic e: ticket {id} attempt 1 at")),
+            "{log}"
+        );
+        assert!(log.contains(&format!("committed {id}")), "{log}");
+    }
+    assert_eq!(r.row("C")["state"], "blocked");
+    // The checkout and the epic branch are untouched.
+    assert_eq!(r.git(&["symbolic-ref", "--short", "HEAD"]), "main");
+    assert_eq!(
+        r.git(&["rev-parse", "epic/e"]),
+        r.git(&["rev-parse", "main"])
+    );
+    // Again: wave 0 is done, wave 1 waits for a merge.
+    let out = r.epic_env(&["wave", "start"], &[]).code(2);
+    assert!(
+        out.stderr
+            .contains("No ticket is ready to start: C waits for A"),
+        "{}",
+        out.stderr
+    );
+    let out = r.epic_env(&["run", "A"], &[]).ok();
+    assert!(
+        out.stderr.contains("A: skipped, already done"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(r.log("A").matches("attempt 1 at").count(), 1);
+    assert_eq!(
+        r.log("A").matches(" attempt ").count(),
+        2,
+        "one header and one footer: {}",
+        r.log("A")
+    );
+}
+
+#[test]
+fn a_failing_agent_is_retried_then_failed() {
+    let r = Repo::with_agent("fail.sh");
+    tickets(&r, &[("A", "")]);
+    let out = r.epic_env(&["wave", "start", "0"], &[]).code(1);
+    assert!(
+        out.stdout
+            .contains("A failed: exit code 3 on attempt 3 of 3"),
+        "{}",
+        out.stdout
+    );
+    let row = r.row("A");
+    assert_eq!(row["state"], "failed");
+    assert_eq!(row["attempts"], 3);
+    assert_eq!(r.log("A").matches("something broke").count(), 3);
+    // wave start leaves a failed ticket alone; run tries it again with fresh attempts.
+    let out = r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(out.stderr.contains("A: skipped, failed"), "{}", out.stderr);
+    r.git(&["config", "epic.agent", &agent("commit.sh")]);
+    r.epic_env(&["run", "A"], &[]).ok();
+    let row = r.row("A");
+    assert_eq!(row["state"], "done");
+    assert_eq!(row["attempts"], 1);
+}
+
+#[test]
+fn retry_waits_double() {
+    let r = Repo::with_agent("fail.sh");
+    r.git(&["config", "epic.retryWait", "1"]);
+    tickets(&r, &[("A", "")]);
+    let t = Instant::now();
+    r.epic_env(&["run", "A"], &[]).code(1);
+    let took = t.elapsed();
+    // 1 s then 2 s of backoff between the three attempts.
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn a_rate_limit_waits_without_using_an_attempt() {
+    let r = Repo::with_agent("ratelimit_once.sh");
+    r.git(&["config", "epic.maxAttempts", "1"]);
+    tickets(&r, &[("A", "")]);
+    let t = Instant::now();
+    let out = r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(
+        out.stderr.contains("A: rate limited, retrying in"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        t.elapsed() >= Duration::from_secs(1),
+        "waited for the reset the output named"
+    );
+    let row = r.row("A");
+    assert_eq!(row["state"], "done");
+    assert_eq!(
+        row["attempts"], 1,
+        "maxAttempts = 1 and the limited run did not count"
+    );
+    assert_eq!(row["rate_limit_waits"], 1);
+}
+
+#[test]
+fn a_hanging_agent_times_out_and_leaves_no_process() {
+    let r = Repo::with_agent("hang.sh");
+    r.git(&["config", "epic.timeout", "1"]);
+    r.git(&["config", "epic.maxAttempts", "1"]);
+    tickets(&r, &[("A", "")]);
+    let out = r.epic_env(&["run", "A"], &[]).code(1);
+    assert!(out.stdout.contains("timed out after 1s"), "{}", out.stdout);
+    let pids = std::fs::read_to_string(r.fake_dir().join("pids.A")).unwrap();
+    for pid in pids.split_whitespace() {
+        assert!(
+            !alive(pid.parse().unwrap()),
+            "process {pid} of the agent's group survived"
+        );
+    }
+}
+
+#[test]
+fn uncommitted_work_is_committed_or_the_ticket_fails() {
+    let r = Repo::with_agent("uncommitted.sh");
+    tickets(&r, &[("A", ""), ("B", "")]);
+    r.epic_env(&["run", "A"], &[]).ok();
+    let wt = r.path().join("worktrees/feat-A");
+    assert_eq!(r.git_in(&wt, &["status", "--porcelain"]), "");
+    let msg = r.git_in(&wt, &["log", "-1", "--format=%s"]);
+    assert_eq!(msg, "epic(e): A A");
+    assert!(r
+        .git_in(&wt, &["show", "--stat", "HEAD"])
+        .contains("new-A.txt"));
+    r.git(&["config", "epic.autoCommit", "false"]);
+    r.git(&["config", "epic.maxAttempts", "1"]);
+    let out = r.epic_env(&["run", "B"], &[]).code(1);
+    assert!(
+        out.stdout.contains("agent made no changes"),
+        "{}",
+        out.stdout
+    );
+    // Nothing was lost: the changes are still in the worktree.
+    let wt = r.path().join("worktrees/feat-B");
+    assert!(r
+        .git_in(&wt, &["status", "--porcelain"])
+        .contains("new-B.txt"));
+}
+
+const NASTY: &str = "Do it: $(touch /tmp/pwned) `id` \"quoted\" 'single' \\ back\nsecond line\n\ttab; rm -rf ~ && echo $HOME\n";
+
+#[test]
+fn the_prompt_reaches_the_agent_byte_for_byte() {
+    for via in ["arg", "stdin"] {
+        let r = Repo::with_agent("record.sh");
+        r.git(&["config", "epic.promptVia", via]);
+        r.write("CONTEXT.md", "Use tabs.\n");
+        r.epic_stdin(
+            &[
+                "ticket", "add", "A", "--scope", "src/**", "--forbid", "infra/**",
+            ],
+            NASTY,
+        )
+        .ok();
+        r.epic_env(&["run", "A"], &[]).ok();
+        let repo = gix::open(r.path()).unwrap();
+        let _ = repo;
+        let t = git_epic::ticket::load_all(&r.path(), std::path::Path::new("tasks"))
+            .unwrap()
+            .remove(0);
+        let expected = git_epic::prompt::build(&t, &r.path());
+        assert!(expected.starts_with(NASTY.trim_end()));
+        assert!(
+            expected.contains("- `src/**`")
+                && expected.contains("- `infra/**`")
+                && expected.ends_with("Use tabs.\n")
+        );
+        assert!(expected.contains("Commit your work with a clear message when done."));
+        let argv = std::fs::read(r.fake_dir().join("argv.A")).unwrap();
+        let stdin = std::fs::read(r.fake_dir().join("stdin.A")).unwrap();
+        if via == "arg" {
+            assert_eq!(argv, format!("{expected}\0").into_bytes());
+            assert!(stdin.is_empty());
+        } else {
+            assert!(argv.is_empty());
+            assert_eq!(stdin, expected.into_bytes());
+        }
+        assert!(!std::path::Path::new("/tmp/pwned").exists());
+        let env = std::fs::read_to_string(r.fake_dir().join("env.A")).unwrap();
+        assert!(
+            env.contains("EPIC_NAME=e\nEPIC_TICKET=A\nEPIC_BASE=epic/e\n"),
+            "{env}"
+        );
+        let wt = std::fs::canonicalize(r.path().join("worktrees/feat-A")).unwrap();
+        assert!(env.contains(&format!("PWD={}", wt.display())), "{env}");
+    }
+}
+
+#[test]
+fn agent_command_is_split_into_words_with_a_profile() {
+    let r = Repo::with_agent("record.sh");
+    r.git(&[
+        "config",
+        "epicAgent.fast.command",
+        &format!("{} --model 'haiku 4' -p", agent("record.sh")),
+    ]);
+    r.epic(&["ticket", "add", "A", "--agent", "fast"]).ok();
+    r.epic_env(&["run", "A"], &[]).ok();
+    let argv = std::fs::read_to_string(r.fake_dir().join("argv.A")).unwrap();
+    let parts: Vec<&str> = argv.split('\0').collect();
+    assert_eq!(&parts[..3], ["--model", "haiku 4", "-p"]);
+}
+
+#[test]
+fn a_missing_agent_is_refused_before_any_worktree() {
+    let r = Repo::with_agent("commit.sh");
+    r.git(&["config", "epic.agent", "no-such-agent-xyz --print"]);
+    tickets(&r, &[("A", "")]);
+    let before = r.snapshot();
+    let out = r.epic_env(&["wave", "start"], &[]).code(2);
+    assert!(out.stderr.starts_with("error: The agent program `no-such-agent-xyz` (git config epic.agent) was not found on PATH"), "{}", out.stderr);
+    assert_eq!(r.snapshot(), before);
+    assert!(!r.path().join("worktrees").exists());
+    // An unknown profile too.
+    r.git(&["config", "--unset", "epic.agent"]);
+    r.write("tasks/B.md", "+++\nagent = \"nope\"\n+++\nbody\n");
+    let out = r.epic_env(&["run", "B"], &[]).code(2);
+    assert!(
+        out.stderr.contains("epicAgent.nope.command is not set"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn dry_run_prints_the_exact_argv_and_changes_nothing() {
+    let r = Repo::with_agent("commit.sh");
+    tickets(&r, &[("A", ""), ("B", "A")]);
+    let before = r.snapshot();
+    let out = r
+        .epic_env(&["wave", "start", "--all", "--dry-run"], &[])
+        .ok();
+    assert!(
+        out.stdout
+            .contains("Would start 1 ticket(s), at most 4 at once:"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("A  worktree worktrees/feat-A (new) on branch feat/A-a"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("argv: {} '", agent("commit.sh"))),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(r.snapshot(), before);
+}
+
+#[test]
+fn at_most_j_agents_run_at_once() {
+    let r = Repo::with_agent("commit.sh");
+    tickets(&r, &[("A", ""), ("B", ""), ("C", ""), ("D", ""), ("E", "")]);
+    let t = Instant::now();
+    r.epic_env(&["wave", "start", "-j", "2"], &[("FAKE_SLEEP", "0.5")])
+        .ok();
+    let max = std::fs::read_to_string(r.fake_dir().join("concurrency"))
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse::<u32>().unwrap())
+        .max()
+        .unwrap();
+    assert_eq!(max, 2, "two at once, never more");
+    // Three rounds of 0.5 s.
+    assert!(
+        t.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn stagger_spaces_the_starts() {
+    let r = Repo::with_agent("commit.sh");
+    r.git(&["config", "epic.stagger", "400ms"]);
+    tickets(&r, &[("A", ""), ("B", ""), ("C", "")]);
+    let t = Instant::now();
+    r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(
+        t.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn ctrl_c_stops_every_agent_group_and_records_interrupted() {
+    let r = Repo::with_agent("hang.sh");
+    tickets(&r, &[("A", ""), ("B", "")]);
+    let child = r.spawn_epic(&["wave", "start"], &[]);
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(r.fake_dir().join("pids.A").exists() && r.fake_dir().join("pids.B").exists()) {
+        assert!(Instant::now() < deadline, "agents did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for id in ["A", "B"] {
+        for p in std::fs::read_to_string(r.fake_dir().join(format!("pids.{id}")))
+            .unwrap()
+            .split_whitespace()
+        {
+            assert!(
+                !alive(p.parse().unwrap()),
+                "agent process {p} of {id} is still alive"
+            );
+        }
+        assert_eq!(r.row(id)["state"], "interrupted");
+    }
+    // Resuming runs them again in their existing worktrees.
+    r.git(&["config", "epic.agent", &agent("commit.sh")]);
+    let out = r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(
+        !out.stderr.contains("worktree "),
+        "worktrees are reused: {}",
+        out.stderr
+    );
+    assert_eq!(r.row("A")["state"], "done");
+    assert_eq!(r.row("A")["attempts"], 2);
+}
+
+#[test]
+fn after_kill_9_the_next_run_resumes_without_running_anything_twice() {
+    let r = Repo::with_agent("commit.sh");
+    tickets(&r, &[("A", ""), ("B", "")]);
+    // A is quick; B's agent takes 3 s.
+    r.git(&[
+        "config",
+        "epicAgent.slow.command",
+        &format!("sh -c 'sleep 3; exec {}'", agent("commit.sh")),
+    ]);
+    r.write(
+        "tasks/B.md",
+        "+++\ntitle = \"B\"\nagent = \"slow\"\n+++\nslow one\n",
+    );
+    let mut child = r.spawn_epic(&["wave", "start"], &[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while r.row("A")["state"] != "done" || r.row("B")["state"] != "running" {
+        assert!(
+            Instant::now() < deadline,
+            "did not reach the state to kill in"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // B's agent lives on (its own process group): not started twice.
+    let out = r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(
+        out.stderr
+            .contains("B: skipped, its agent from an earlier run is still running"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("A: started"), "{}", out.stderr);
+    // Once it is gone, B runs again in its existing worktree; A never runs again.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while r.row("B")["state"] == "running" {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(r.row("B")["state"], "interrupted");
+    r.git(&["config", "epicAgent.slow.command", &agent("commit.sh")]);
+    r.epic_env(&["wave", "start"], &[]).ok();
+    assert_eq!(r.row("B")["state"], "done");
+    assert_eq!(
+        r.log("A")
+            .matches("=== git-epic e: ticket A attempt")
+            .count(),
+        1
+    );
+    assert_eq!(
+        r.log("B")
+            .matches("=== git-epic e: ticket B attempt")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn two_orchestrators_never_run_a_ticket_twice() {
+    let r = Repo::with_agent("commit.sh");
+    tickets(&r, &[("A", ""), ("B", ""), ("C", ""), ("D", "")]);
+    let a = r.spawn_epic(&["wave", "start", "-j", "4"], &[("FAKE_SLEEP", "1")]);
+    let b = r.spawn_epic(&["wave", "start", "-j", "4"], &[("FAKE_SLEEP", "1")]);
+    let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let both = format!(
+        "{}{}",
+        String::from_utf8_lossy(&oa.stderr),
+        String::from_utf8_lossy(&ob.stderr)
+    );
+    for id in ["A", "B", "C", "D"] {
+        assert_eq!(
+            r.log(id).matches(&format!("ticket {id} attempt")).count(),
+            1,
+            "{id} ran once: {both}"
+        );
+        assert_eq!(r.row(id)["state"], "done");
+    }
+}
+
+#[test]
+fn a_gigabyte_of_output_keeps_the_orchestrator_small() {
+    let r = Repo::with_agent("spew.sh");
+    tickets(&r, &[("A", "")]);
+    let child = r.spawn_epic(&["run", "A"], &[]);
+    let pid = child.id();
+    let mut max_kb = 0u64;
+    let mut child = child;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(l) = s.lines().find(|l| l.starts_with("VmHWM:")) {
+                max_kb = max_kb.max(l.split_whitespace().nth(1).unwrap().parse().unwrap());
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(child.wait().unwrap().success());
+    let log = r.path().join(".git/epic/e/logs/A.log");
+    assert!(std::fs::metadata(&log).unwrap().len() >= 1_000_000_000);
+    assert!(max_kb > 0 && max_kb < 50 * 1024, "peak RSS {max_kb} kB");
+    eprintln!("1 GB spew: orchestrator peak RSS {max_kb} kB");
+    assert_eq!(r.row("A")["last_line"], "spew done");
+}
