@@ -188,9 +188,16 @@ pub fn delete_branch(repo: &gix::Repository, branch: &str, expected: ObjectId) -
     Ok(())
 }
 
+/// Forget worktrees whose directories were deleted by hand, or git refuses to reuse their
+/// branch. Only metadata of missing directories is removed.
+pub fn prune_worktrees(root: &Path) -> Result<()> {
+    git(root, &["worktree", "prune"])?;
+    Ok(())
+}
+
 /// Make sure the ticket worktree exists at `path` on `branch`, creating the branch from
 /// `start` when it does not exist. Returns whether it was created. An existing directory
-/// that is not a worktree is refused, never overwritten.
+/// that is not a worktree is refused, never overwritten. Call [`prune_worktrees`] first.
 pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> Result<bool> {
     if path.join(".git").exists() {
         return Ok(false);
@@ -205,9 +212,6 @@ pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> R
             path.display()
         ));
     }
-    // Forget worktrees whose directories were deleted by hand, or git refuses to reuse
-    // their branch. Only metadata of missing directories is removed.
-    git(root, &["worktree", "prune"])?;
     let p = path.to_string_lossy();
     let exists = duct::cmd(
         "git",

@@ -21,6 +21,19 @@ use crate::graph::Graph;
 use crate::state::{self, State, Store, TicketNote};
 use crate::{gitx, log, process, prompt};
 
+/// `GIT_EPIC_TRACE=1` prints the scheduler's steps with millisecond times to stderr, like
+/// `GIT_TRACE` does for git.
+fn trace(what: impl FnOnce() -> String) {
+    static ON: std::sync::OnceLock<Option<Instant>> = std::sync::OnceLock::new();
+    if let Some(t0) = ON.get_or_init(|| {
+        std::env::var_os("GIT_EPIC_TRACE")
+            .filter(|v| v != "0")
+            .map(|_| Instant::now())
+    }) {
+        eprintln!("trace {:>8.3}s {}", t0.elapsed().as_secs_f64(), what());
+    }
+}
+
 /// Which tickets to start.
 #[derive(Debug, Clone)]
 pub enum Selection {
@@ -226,16 +239,99 @@ pub fn prepare(
         .collect()
 }
 
+struct Finished {
+    exit: Exit,
+    after: Option<AfterExit>,
+}
+
 /// Per ticket, where the scheduler is.
 struct Slot {
     plan: Planned,
     not_before: Instant,
 }
 
-struct Finished {
-    id: String,
-    exit: Exit,
-    started: Instant,
+/// What the scheduler thread hears about.
+enum Msg {
+    /// A worktree was made (or found) ahead of its ticket's start.
+    Prepared {
+        id: String,
+        result: std::result::Result<bool, String>,
+    },
+    Finished {
+        id: String,
+        exit: Exit,
+        started: Instant,
+        after: Option<AfterExit>,
+    },
+}
+
+/// What the agent left, looked at by its waiting thread after a clean exit so that these
+/// git calls run in parallel and never hold up the next start.
+struct AfterExit {
+    autocommit: std::result::Result<bool, String>,
+    commits: usize,
+}
+
+fn after_clean_exit(
+    worktree: &std::path::Path,
+    epic_branch: &str,
+    commit_message: Option<&str>,
+) -> AfterExit {
+    let autocommit = match commit_message {
+        Some(msg) => gitx::commit_all(worktree, msg)
+            .map_err(|e| format!("could not commit what the agent left: {e:#}")),
+        None => Ok(false),
+    };
+    let commits = (|| -> Result<usize> {
+        let repo = gix::open(worktree)?;
+        let epic = gitx::branch_tip(&repo, epic_branch)?
+            .ok_or_else(|| anyhow!("the epic branch is gone"))?;
+        let head = repo.head_id()?.detach();
+        Ok(gitx::ahead_behind(&repo, head, epic)?.0)
+    })()
+    .unwrap_or(0);
+    AfterExit {
+        autocommit,
+        commits,
+    }
+}
+
+/// Make the worktrees of queued tickets in the background, in queue order, while earlier
+/// agents run: worktree creation then costs nothing on the critical path.
+fn prepare_worktrees(
+    ws: &Workspace,
+    queue: &VecDeque<Slot>,
+    tx: &mpsc::Sender<Msg>,
+    interrupt: &'static AtomicBool,
+) {
+    let root = ws.root.clone();
+    let start = ws.epic.branch.clone();
+    let jobs: Vec<(String, PathBuf, String)> = queue
+        .iter()
+        .map(|s| {
+            (
+                s.plan.id.clone(),
+                s.plan.worktree.clone(),
+                s.plan.branch.clone(),
+            )
+        })
+        .collect();
+    let tx = tx.clone();
+    std::thread::spawn(move || {
+        if jobs.iter().any(|(_, path, _)| !path.join(".git").exists()) {
+            let _ = gitx::prune_worktrees(&root);
+        }
+        for (id, path, branch) in jobs {
+            if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            let result =
+                gitx::ensure_worktree(&root, &path, &branch, &start).map_err(|e| format!("{e:#}"));
+            if tx.send(Msg::Prepared { id, result }).is_err() {
+                break;
+            }
+        }
+    });
 }
 
 /// Run the planned tickets to the end. `interrupt` is set by the CLI's signal handler.
@@ -290,7 +386,11 @@ pub fn run(
         }
     }
 
-    let (tx, rx) = mpsc::channel::<Finished>();
+    trace(|| "claimed".into());
+    let (tx, rx) = mpsc::channel::<Msg>();
+    prepare_worktrees(ws, &queue, &tx, interrupt);
+    // Ticket -> whether its worktree was just created (reported when it starts).
+    let mut prepared: HashMap<String, bool> = HashMap::new();
     let mut running: HashMap<String, Slot> = HashMap::new();
     let mut cooldown: HashMap<String, Instant> = HashMap::new();
     let mut last_start: Option<Instant> = None;
@@ -320,6 +420,7 @@ pub fn run(
             }
             let Some(pos) = queue.iter().position(|s| {
                 s.not_before <= now
+                    && prepared.contains_key(&s.plan.id)
                     && cooldown
                         .get(&s.plan.agent.profile)
                         .is_none_or(|c| *c <= now)
@@ -327,6 +428,15 @@ pub fn run(
                 break;
             };
             let slot = queue.remove(pos).expect("position is in range");
+            if prepared.insert(slot.plan.id.clone(), false) == Some(true) {
+                report(Event::WorktreeCreated {
+                    id: slot.plan.id.clone(),
+                    path: slot.plan.worktree.clone(),
+                    branch: open_branch(&slot.plan.worktree)
+                        .unwrap_or_else(|| slot.plan.branch.clone()),
+                });
+            }
+            trace(|| format!("start {}", slot.plan.id));
             match start(ws, &store, settings, &slot.plan, report, interrupt, &tx) {
                 Ok(()) => {
                     last_start = Some(Instant::now());
@@ -362,33 +472,65 @@ pub fn run(
             d.saturating_duration_since(Instant::now())
         });
         let wait = wait.clamp(Duration::from_millis(5), Duration::from_millis(200));
-        let Ok(fin) = rx.recv_timeout(wait) else {
-            continue;
+        let fin = match rx.recv_timeout(wait) {
+            Ok(Msg::Finished {
+                id,
+                exit,
+                started,
+                after,
+            }) => (id, exit, started, after),
+            Ok(Msg::Prepared {
+                id,
+                result: Ok(created),
+            }) => {
+                trace(|| format!("prepared {id}"));
+                prepared.insert(id, created);
+                continue;
+            }
+            Ok(Msg::Prepared {
+                id,
+                result: Err(reason),
+            }) => {
+                if let Some(pos) = queue.iter().position(|s| s.plan.id == id) {
+                    queue.remove(pos);
+                    release(&store, &id, State::Failed, Some(&reason))?;
+                    report(Event::Failed {
+                        id: id.clone(),
+                        reason: reason.clone(),
+                    });
+                    summary.failed.push((id, reason));
+                }
+                continue;
+            }
+            Err(_) => continue,
         };
-        let slot = running.remove(&fin.id).expect("a running ticket finished");
-        let ran = fin.started.elapsed().as_secs_f64();
-        match conclude(ws, &store, settings, &slot.plan, &fin.exit, ran)? {
+        let (id, exit, started, after) = fin;
+        trace(|| format!("finished {id}"));
+        let fin = Finished { exit, after };
+        let slot = running.remove(&id).expect("a running ticket finished");
+        let ran = started.elapsed().as_secs_f64();
+        match conclude(ws, &store, settings, &slot.plan, fin, ran)? {
             Next::Done {
                 commits,
                 autocommitted,
             } => {
                 report(Event::Done {
-                    id: fin.id.clone(),
+                    id: id.clone(),
                     commits,
                     autocommitted,
                 });
-                summary.done.push(fin.id);
+                summary.done.push(id);
             }
             Next::Failed(reason) => {
                 report(Event::Failed {
-                    id: fin.id.clone(),
+                    id: id.clone(),
                     reason: reason.clone(),
                 });
-                summary.failed.push((fin.id, reason));
+                summary.failed.push((id, reason));
             }
             Next::Interrupted => {
-                report(Event::Interrupted { id: fin.id.clone() });
-                summary.interrupted.push(fin.id);
+                report(Event::Interrupted { id: id.clone() });
+                summary.interrupted.push(id);
             }
             Next::RateLimited(wait) => {
                 let until = Instant::now() + wait;
@@ -398,7 +540,7 @@ pub fn run(
                     .or_insert(until);
                 *c = (*c).max(until);
                 report(Event::RateLimited {
-                    id: fin.id.clone(),
+                    id: id.clone(),
                     wait,
                 });
                 queue.push_front(Slot {
@@ -412,7 +554,7 @@ pub fn run(
                 reason,
             } => {
                 report(Event::Retrying {
-                    id: fin.id.clone(),
+                    id: id.clone(),
                     attempt,
                     wait,
                     reason,
@@ -424,6 +566,7 @@ pub fn run(
             }
         }
     }
+    trace(|| "end".into());
     Ok(summary)
 }
 
@@ -470,7 +613,7 @@ fn release(store: &Store<'_>, id: &str, to: State, reason: Option<&str>) -> Resu
     Ok(())
 }
 
-/// Make the worktree if needed, spawn the agent, record it, and hand it to a waiting thread.
+/// Spawn the agent in its (prepared) worktree, record it, and hand it to a waiting thread.
 fn start(
     ws: &Workspace,
     store: &Store<'_>,
@@ -478,17 +621,9 @@ fn start(
     plan: &Planned,
     report: &dyn Fn(Event),
     interrupt: &'static AtomicBool,
-    tx: &mpsc::Sender<Finished>,
+    tx: &mpsc::Sender<Msg>,
 ) -> Result<()> {
-    let created = gitx::ensure_worktree(&ws.root, &plan.worktree, &plan.branch, &ws.epic.branch)?;
     let branch = open_branch(&plan.worktree).unwrap_or_else(|| plan.branch.clone());
-    if created {
-        report(Event::WorktreeCreated {
-            id: plan.id.clone(),
-            path: plan.worktree.clone(),
-            branch: branch.clone(),
-        });
-    }
     let note = store.update(&plan.id, |n| {
         n.state = State::Running;
         n.attempts += 1;
@@ -540,9 +675,24 @@ fn start(
     let id = plan.id.clone();
     let timeout = settings.timeout;
     let started = Instant::now();
+    let worktree = plan.worktree.clone();
+    let epic_branch = ws.epic.branch.clone();
+    let commit_message = settings.auto_commit.then(|| {
+        format!(
+            "epic({}): {} {}\n\nCommitted by git-epic: the agent left these changes uncommitted.",
+            ws.epic.name, plan.id, plan.title
+        )
+    });
     std::thread::spawn(move || {
         let exit = child.wait(timeout, interrupt);
-        let _ = tx.send(Finished { id, exit, started });
+        let after = (exit == Exit::Code(0))
+            .then(|| after_clean_exit(&worktree, &epic_branch, commit_message.as_deref()));
+        let _ = tx.send(Msg::Finished {
+            id,
+            exit,
+            started,
+            after,
+        });
     });
     Ok(())
 }
@@ -573,9 +723,10 @@ fn conclude(
     store: &Store<'_>,
     settings: &Settings,
     plan: &Planned,
-    exit: &Exit,
+    fin: Finished,
     ran: f64,
 ) -> Result<Next> {
+    let exit = &fin.exit;
     let log = ws.log_path(&plan.id);
     let note = store.get(&plan.id)?.unwrap_or_default();
     let attempt = note.attempts;
@@ -608,18 +759,14 @@ fn conclude(
             Ok(Next::Interrupted)
         }
         Exit::Code(0) => {
-            let mut autocommitted = false;
-            let mut problem = None;
-            if settings.auto_commit {
-                let msg = format!("epic({}): {} {}\n\nCommitted by git-epic: the agent left these changes uncommitted.", ws.epic.name, plan.id, plan.title);
-                match gitx::commit_all(&plan.worktree, &msg) {
-                    Ok(c) => autocommitted = c,
-                    Err(e) => {
-                        problem = Some(format!("could not commit what the agent left: {e:#}"))
-                    }
-                }
-            }
-            let commits = ahead_of_epic(ws, &plan.worktree).unwrap_or(0);
+            let after = fin
+                .after
+                .unwrap_or_else(|| after_clean_exit(&plan.worktree, &ws.epic.branch, None));
+            let (autocommitted, problem) = match after.autocommit {
+                Ok(c) => (c, None),
+                Err(p) => (false, Some(p)),
+            };
+            let commits = after.commits;
             footer(&format!(
                 "exited 0 with {commits} commit(s) beyond the epic"
             ));
@@ -713,15 +860,6 @@ fn conclude(
             }
         }
     }
-}
-
-/// Commits on the worktree's HEAD that the epic branch does not have.
-fn ahead_of_epic(ws: &Workspace, worktree: &std::path::Path) -> Result<usize> {
-    let epic = gitx::branch_tip(&ws.repo, &ws.epic.branch)?
-        .ok_or_else(|| anyhow!("the epic branch is gone"))?;
-    let repo = gix::open(worktree)?;
-    let head = repo.head_id()?.detach();
-    Ok(gitx::ahead_behind(&repo, head, epic)?.0)
 }
 
 /// The last `n` lines of the latest attempt (git-epic's own lines left out).
