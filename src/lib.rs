@@ -20,3 +20,4 @@ pub mod scope;
 pub mod state;
 pub mod status;
 pub mod ticket;
+pub mod usercmd;
