@@ -256,3 +256,121 @@ pub fn commit_all(dir: &Path, message: &str) -> Result<bool> {
     git(dir, &["commit", "--quiet", "-m", message])?;
     Ok(true)
 }
+
+/// The worktree (main or linked) that has `refs/heads/<branch>` checked out, if any.
+pub fn checked_out_at(repo: &gix::Repository, branch: &str) -> Result<Option<PathBuf>> {
+    let want = format!("ref: refs/heads/{branch}");
+    let head_is = |git_dir: &Path| {
+        std::fs::read_to_string(git_dir.join("HEAD")).is_ok_and(|h| h.trim() == want)
+    };
+    if head_is(repo.common_dir()) {
+        return Ok(Some(
+            main_workdir(repo).unwrap_or_else(|_| repo.common_dir().to_owned()),
+        ));
+    }
+    for wt in repo.worktrees()? {
+        if head_is(wt.git_dir()) {
+            return Ok(Some(wt.base()?));
+        }
+    }
+    Ok(None)
+}
+
+/// Files changed on `tip` since it forked from `base` (`git diff --name-only base...tip`).
+pub fn changed_files(root: &Path, base: ObjectId, tip: ObjectId) -> Result<Vec<String>> {
+    let out = git(
+        root,
+        &[
+            "diff",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            &format!("{base}...{tip}"),
+        ],
+    )?;
+    Ok(out
+        .split('\0')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// The result of merging two commits without touching any working tree.
+pub enum TreeMerge {
+    Clean(ObjectId),
+    Conflicts(Vec<String>),
+}
+
+/// `git merge-tree --write-tree ours theirs`: the merged tree, or the conflicting files.
+pub fn merge_tree(root: &Path, ours: ObjectId, theirs: ObjectId) -> Result<TreeMerge> {
+    let out = duct::cmd(
+        "git",
+        [
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            "-z",
+            "--no-messages",
+            &ours.to_string(),
+            &theirs.to_string(),
+        ],
+    )
+    .dir(root)
+    .stdout_capture()
+    .stderr_capture()
+    .unchecked()
+    .run()
+    .context("could not run git merge-tree")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut parts = stdout.split('\0').filter(|s| !s.is_empty());
+    match out.status.code() {
+        Some(0) => {
+            let tree = parts
+                .next()
+                .ok_or_else(|| anyhow!("git merge-tree printed no tree"))?;
+            Ok(TreeMerge::Clean(ObjectId::from_hex(
+                tree.trim().as_bytes(),
+            )?))
+        }
+        Some(1) => {
+            parts.next();
+            let mut files: Vec<String> = parts.map(str::to_owned).collect();
+            files.dedup();
+            Ok(TreeMerge::Conflicts(files))
+        }
+        _ => Err(anyhow!(
+            "git merge-tree failed (git 2.38 or newer is needed): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+    }
+}
+
+/// Make a merge commit of `tree` with `parents` and move `refs/heads/<branch>` to it only if
+/// it still points at `expected` (compare-and-swap), so a concurrent change is never lost.
+pub fn commit_and_move(
+    repo: &gix::Repository,
+    branch: &str,
+    expected: ObjectId,
+    tree: ObjectId,
+    parents: &[ObjectId],
+    message: &str,
+) -> Result<ObjectId> {
+    let commit = repo
+        .new_commit(message, tree, parents.iter().copied())
+        .map_err(|e| {
+            anyhow!("{e}")
+                .context("could not make the merge commit (are user.name and user.email set?)")
+        })?;
+    let name = format!("refs/heads/{branch}");
+    let first_line = message.lines().next().unwrap_or_default();
+    repo.reference(
+        name.as_str(),
+        commit.id,
+        PreviousValue::MustExistAndMatch(gix::refs::Target::Object(expected)),
+        first_line,
+    )
+    .with_context(|| {
+        format!("{branch} moved while merging; nothing was changed, run the command again")
+    })?;
+    Ok(commit.id)
+}

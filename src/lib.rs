@@ -3,6 +3,7 @@
 //! The library does the work and never prints; `cli` parses arguments and renders results.
 
 pub mod agent;
+pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod epic;
@@ -11,6 +12,7 @@ pub mod gitx;
 pub mod graph;
 pub mod interrupt;
 pub mod log;
+pub mod merge;
 pub mod plan;
 pub mod process;
 pub mod prompt;

@@ -117,6 +117,11 @@ pub struct TicketNote {
     pub conflict_files: Vec<String>,
     /// Merges refused by a gate.
     pub rejected_merges: u32,
+    /// Merges into the epic that conflicted.
+    pub merge_conflicts: u32,
+    /// Unix time of the merge into the epic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_at: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_commit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,8 +1,11 @@
 //! The command line: argument parsing and rendering only; the work is in the library.
 
+mod cleanup;
+mod finish;
 mod graph;
 mod init;
 mod logs;
+mod merge;
 mod output;
 mod plan;
 mod progress;
@@ -98,6 +101,17 @@ pub enum Command {
         after_help = "Examples:\n  git epic logs 177 -n 20\n  git epic logs 177 -f\n  less \"$(git epic logs 177 --path)\""
     )]
     Logs(logs::LogsArgs),
+    /// Merge done tickets into the epic branch, behind the scope and test gates
+    #[command(
+        after_help = "The merge is computed with `git merge-tree` and the epic branch moves only if it \
+did not change meanwhile: a conflict or a failed gate leaves it exactly as it was.\n\nExamples:\n  git epic merge 177 178\n  git epic merge --wave 0 --cleanup\n  git epic merge 180 --no-test"
+    )]
+    Merge(merge::MergeArgs),
+    /// Remove the worktrees (and with --branches the branches) of merged tickets
+    Cleanup(cleanup::CleanupArgs),
+    /// Merge the epic into its base branch
+    #[command(after_help = "Examples:\n  git epic finish\n  git epic finish --into release/2.0")]
+    Finish(finish::FinishArgs),
 }
 
 /// Parse the process arguments, run the command and return the exit code.
@@ -135,6 +149,9 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Wave(c) => wave::run(&ctx, c),
         Command::Run(a) => run::run(&ctx, a),
         Command::Logs(a) => logs::run(&ctx, a),
+        Command::Merge(a) => merge::run(&ctx, a),
+        Command::Cleanup(a) => cleanup::run(&ctx, a),
+        Command::Finish(a) => finish::run(&ctx, a),
     }
 }
 

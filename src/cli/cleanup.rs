@@ -1,0 +1,38 @@
+use clap::Args;
+
+use super::Ctx;
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Delete the branches of merged tickets too (only when the epic has all their commits)
+    #[arg(long)]
+    pub branches: bool,
+}
+
+pub fn run(ctx: &Ctx, a: CleanupArgs) -> anyhow::Result<i32> {
+    let ws = ctx.workspace()?;
+    let graph = ws.graph()?;
+    let done = crate::cleanup::cleanup(&ws, &graph, a.branches)?;
+    if done.is_empty() {
+        ctx.out
+            .info("Nothing to clean up: no merged ticket has a worktree or branch left.");
+    }
+    let mut refused = false;
+    for c in &done {
+        if c.worktree_removed {
+            ctx.out.result(format!(
+                "{}: removed worktree {}",
+                c.id,
+                ws.worktree_path(&c.id).display()
+            ));
+        }
+        if let Some(b) = &c.branch_deleted {
+            ctx.out.result(format!("{}: deleted branch {b}", c.id));
+        }
+        for why in &c.refused {
+            refused = true;
+            ctx.out.warn(format!("{}: {why}", c.id));
+        }
+    }
+    Ok(if refused { 1 } else { 0 })
+}

@@ -1,0 +1,116 @@
+use clap::{ArgGroup, Args};
+use console::style;
+
+use super::Ctx;
+use crate::config::Settings;
+use crate::merge::{self, Event, Options, Outcome};
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").args(["ids", "wave"]).required(true)))]
+pub struct MergeArgs {
+    /// Done tickets to merge (merged in dependency order)
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Every done ticket of wave N
+    #[arg(long, value_name = "N")]
+    pub wave: Option<usize>,
+    /// Skip the test gate (epic.test in the ticket's worktree)
+    #[arg(long)]
+    pub no_test: bool,
+    /// Skip the scope gate (changed files inside `scope`, none in `forbid`)
+    #[arg(long)]
+    pub no_scope_check: bool,
+    /// Remove the worktree of each merged ticket
+    #[arg(long)]
+    pub cleanup: bool,
+}
+
+pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
+    let ws = ctx.workspace()?;
+    let settings = Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
+    let graph = ws.graph()?;
+    let ids = merge::select(&ws, &graph, &a.ids, a.wave)?;
+    let opts = Options {
+        test: !a.no_test,
+        scope_check: !a.no_scope_check,
+        cleanup: a.cleanup,
+    };
+    let out = ctx.out;
+    let results = merge::merge(&ws, &settings, &graph, &ids, opts, &|e| match e {
+        Event::Gate { id, gate } => out.info(format!("{id}: {gate} gate...")),
+        Event::Finished { id, outcome } => match outcome {
+            Outcome::Merged { commit, cleaned } => {
+                let short = commit.to_hex_with_len(10).to_string();
+                out.result(format!(
+                    "{id}: {} into {} ({short})",
+                    style("merged").green(),
+                    ws.epic.branch
+                ));
+                match cleaned {
+                    Some(Ok(())) => out.info(format!("{id}: worktree removed")),
+                    Some(Err(why)) => out.warn(format!("{id}: worktree kept: {why}")),
+                    None => {}
+                }
+            }
+            Outcome::Rejected {
+                gate,
+                reason,
+                detail,
+            } => {
+                out.result(format!(
+                    "{id}: {} by the {gate} gate: {reason}",
+                    style("rejected").red().bold()
+                ));
+                for line in detail {
+                    eprintln!("    {line}");
+                }
+            }
+            Outcome::Conflict { files } => out.result(format!(
+                "{id}: {} with {} in {}; the epic is unchanged",
+                style("conflict").red().bold(),
+                ws.epic.branch,
+                files.join(", ")
+            )),
+            Outcome::Skipped { reason } => out.result(format!("{id}: not merged, {reason}")),
+        },
+    })?;
+    let merged: Vec<&str> = results
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Merged { .. }))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if !merged.is_empty() {
+        // What the merges unblocked.
+        let store = crate::state::Store::new(&ws.repo, &ws.epic.name);
+        let all: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
+        let notes = store.get_many(&all)?;
+        let is_merged = |id: &str| matches!(notes.get(id), Some(Ok(n)) if n.state == crate::state::State::Merged);
+        let ready: Vec<&str> = graph
+            .tickets
+            .iter()
+            .filter(|t| {
+                !is_merged(&t.id)
+                    && !notes.contains_key(&t.id)
+                    && t.deps.iter().any(|d| merged.contains(&d.as_str()))
+                    && t.deps.iter().all(|d| is_merged(d))
+            })
+            .map(|t| t.id.as_str())
+            .collect();
+        if !ready.is_empty() {
+            out.info(format!(
+                "Now ready: {} (git epic wave start)",
+                ready.join(", ")
+            ));
+        }
+    }
+    // Named tickets that were not merged are a failure too; a wave merges what is done.
+    let missed = a.wave.is_none()
+        && results
+            .iter()
+            .any(|(_, o)| matches!(o, Outcome::Skipped { reason } if reason != "already merged"));
+    Ok(if missed || results.iter().any(|(_, o)| o.is_failure()) {
+        1
+    } else {
+        0
+    })
+}

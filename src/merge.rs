@@ -1,0 +1,506 @@
+//! `git epic merge`: done tickets into the epic branch, behind a scope gate and a test gate.
+//!
+//! The merge never touches a working tree: `git merge-tree --write-tree` computes it, the
+//! commit is written in process, and the epic ref moves by compare-and-swap on the value it
+//! was merged against. A conflict or a failed gate leaves the epic exactly as it was.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use gix::ObjectId;
+
+use crate::config::Settings;
+use crate::epic::{Epic, Workspace};
+use crate::error::{usage, Result};
+use crate::gitx::{self, TreeMerge};
+use crate::graph::Graph;
+use crate::state::{self, State, Store, TicketNote};
+use crate::{cleanup, usercmd};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub test: bool,
+    pub scope_check: bool,
+    pub cleanup: bool,
+}
+
+/// How one ticket's merge ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Merged {
+        commit: ObjectId,
+        cleaned: Option<std::result::Result<(), String>>,
+    },
+    /// A gate refused it: recorded as a rejected merge, the ticket is `failed`.
+    Rejected {
+        gate: &'static str,
+        reason: String,
+        detail: Vec<String>,
+    },
+    /// The merge conflicts with the epic: the ticket is `conflict`.
+    Conflict { files: Vec<String> },
+    /// Not merged and nothing recorded (already merged, waits for a dependency, ...).
+    Skipped { reason: String },
+}
+
+impl Outcome {
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Outcome::Rejected { .. } | Outcome::Conflict { .. })
+    }
+}
+
+/// What the merge reports as it goes.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Gate { id: String, gate: &'static str },
+    Finished { id: String, outcome: Outcome },
+}
+
+/// The tickets of `--wave n`, or check the named ones. Named tickets must be `done`.
+pub fn select(
+    ws: &Workspace,
+    graph: &Graph,
+    ids: &[String],
+    wave: Option<usize>,
+) -> Result<Vec<String>> {
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    let wanted: Vec<String> = match wave {
+        Some(n) => {
+            if n >= graph.wave_count() {
+                return Err(usage(format!(
+                    "There is no wave {n}: the epic has {} waves.",
+                    graph.wave_count()
+                )));
+            }
+            graph.by_wave()[n].iter().map(|t| t.id.clone()).collect()
+        }
+        None => ids.to_vec(),
+    };
+    let id_refs: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    let notes = store.get_many(&id_refs)?;
+    for id in &wanted {
+        if graph.get(id).is_none() {
+            return Err(usage(format!(
+                "There is no ticket `{id}` in {}.",
+                ws.epic.tasks_dir.display()
+            )));
+        }
+        if wave.is_none() {
+            let state = match notes.get(id.as_str()) {
+                Some(Ok(n)) => n.state,
+                Some(Err(bad)) => return Err(anyhow!(bad.clone())),
+                None => State::Pending,
+            };
+            if !mergeable(state) {
+                return Err(usage(format!(
+                    "Ticket `{id}` is {state}, not done: only done tickets are merged."
+                )));
+            }
+        }
+    }
+    if let Some(at) = gitx::checked_out_at(&ws.repo, &ws.epic.branch)? {
+        return Err(usage(format!(
+            "The epic branch {} is checked out in {}; switch that worktree to another branch (e.g. `git switch --detach`) so merging does not leave its files behind.",
+            ws.epic.branch,
+            at.display()
+        )));
+    }
+    let order: Vec<String> = graph
+        .topo_order()
+        .into_iter()
+        .map(|t| t.id.clone())
+        .filter(|id| wanted.contains(id))
+        .collect();
+    Ok(order)
+}
+
+/// Done, or refused by a gate earlier (the user may have fixed it), or merged already (skipped
+/// later with a message). A ticket worked by hand has no recorded state: pending.
+fn mergeable(s: State) -> bool {
+    matches!(
+        s,
+        State::Done | State::Merged | State::Pending | State::Failed
+    )
+}
+
+/// Merge `ids` (in dependency order) into the epic branch.
+pub fn merge(
+    ws: &Workspace,
+    settings: &Settings,
+    graph: &Graph,
+    ids: &[String],
+    opts: Options,
+    report: &dyn Fn(Event),
+) -> Result<Vec<(String, Outcome)>> {
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    let mut results: Vec<(String, Outcome)> = Vec::new();
+    for id in ids {
+        let outcome = merge_one(ws, settings, graph, &store, id, opts, report)?;
+        report(Event::Finished {
+            id: id.clone(),
+            outcome: outcome.clone(),
+        });
+        results.push((id.clone(), outcome));
+    }
+    Ok(results)
+}
+
+fn merge_one(
+    ws: &Workspace,
+    settings: &Settings,
+    graph: &Graph,
+    store: &Store<'_>,
+    id: &str,
+    opts: Options,
+    report: &dyn Fn(Event),
+) -> Result<Outcome> {
+    let ticket = graph
+        .get(id)
+        .ok_or_else(|| anyhow!("unknown ticket {id}"))?;
+    let note = store.get(id)?.unwrap_or_default();
+    let skip = |reason: String| Ok(Outcome::Skipped { reason });
+    match note.state {
+        State::Merged => return skip("already merged".into()),
+        State::Running | State::RateLimited => return skip(format!("it is {}", note.state)),
+        State::Failed
+            if !note
+                .reason
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("merge rejected") =>
+        {
+            return skip(format!(
+                "it failed ({}); run it again first",
+                note.reason.unwrap_or_default()
+            ))
+        }
+        State::Done
+        | State::Pending
+        | State::Failed
+        | State::Conflict
+        | State::Blocked
+        | State::Interrupted => {}
+    }
+    if matches!(note.state, State::Interrupted | State::Blocked) {
+        return skip(format!("it is {}, not done", note.state));
+    }
+    let notes = store.get_many(&ticket.deps.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let waiting: Vec<&str> = ticket
+        .deps
+        .iter()
+        .filter(|d| {
+            !matches!(
+                notes.get(d.as_str()),
+                Some(Ok(TicketNote {
+                    state: State::Merged,
+                    ..
+                }))
+            )
+        })
+        .map(String::as_str)
+        .collect();
+    if !waiting.is_empty() {
+        return skip(format!("it waits for {} to be merged", waiting.join(", ")));
+    }
+    let worktree = ws.worktree_path(id);
+    let has_worktree = worktree.join(".git").exists();
+    let branch = note
+        .branch
+        .clone()
+        .or_else(|| {
+            has_worktree
+                .then(|| {
+                    gix::open(&worktree)
+                        .ok()
+                        .and_then(|r| gitx::current_branch(&r).ok().flatten())
+                })
+                .flatten()
+        })
+        .unwrap_or_else(|| Epic::ticket_branch(id, &ticket.title));
+    let Some(tip) = gitx::branch_tip(&ws.repo, &branch)? else {
+        return skip(format!("its branch {branch} does not exist"));
+    };
+    let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?
+        .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
+    let (ahead, _) = gitx::ahead_behind(&ws.repo, tip, epic_tip)?;
+    if ahead == 0 {
+        return skip(format!("{branch} has no commits beyond the epic"));
+    }
+    if has_worktree
+        && gix::open(&worktree)
+            .ok()
+            .is_some_and(|r| gitx::is_dirty(&r).unwrap_or(false))
+    {
+        return skip(format!(
+            "{} has uncommitted changes that would not be merged; commit or stash them",
+            worktree.display()
+        ));
+    }
+
+    if opts.scope_check && (!ticket.scope.is_empty() || !ticket.forbid.is_empty()) {
+        report(Event::Gate {
+            id: id.to_owned(),
+            gate: "scope",
+        });
+        let changed = gitx::changed_files(&ws.root, epic_tip, tip)?;
+        let (outside, forbidden) = scope_violations(&ticket.scope, &ticket.forbid, &changed);
+        if !outside.is_empty() || !forbidden.is_empty() {
+            let mut parts = Vec::new();
+            if !outside.is_empty() {
+                parts.push(format!("outside its scope: {}", outside.join(", ")));
+            }
+            if !forbidden.is_empty() {
+                parts.push(format!("forbidden: {}", forbidden.join(", ")));
+            }
+            return reject(store, id, "scope", parts.join("; "), Vec::new());
+        }
+    }
+    if opts.test {
+        if let Some(test) = &settings.test {
+            if !has_worktree {
+                return skip(format!(
+                    "no worktree at {} to run epic.test in; pass --no-test to merge without it",
+                    worktree.display()
+                ));
+            }
+            report(Event::Gate {
+                id: id.to_owned(),
+                gate: "test",
+            });
+            let out = usercmd::run("test", test, &worktree, &ws.log_path(id))?;
+            if !out.ok {
+                let code = out
+                    .code
+                    .map_or("a signal".to_owned(), |c| format!("exit code {c}"));
+                return reject(
+                    store,
+                    id,
+                    "test",
+                    format!("epic.test failed ({code})"),
+                    out.tail,
+                );
+            }
+        }
+    }
+
+    let message = format!("epic({}): merge {} {}", ws.epic.name, id, ticket.title);
+    match gitx::merge_tree(&ws.root, epic_tip, tip)? {
+        TreeMerge::Conflicts(files) => {
+            store.update(id, |n| {
+                n.state = State::Conflict;
+                n.conflict_files = files.clone();
+                n.merge_conflicts += 1;
+                n.reason = Some(format!(
+                    "merge conflict with the epic in {}",
+                    files.join(", ")
+                ));
+                Ok(())
+            })?;
+            Ok(Outcome::Conflict { files })
+        }
+        TreeMerge::Clean(tree) => {
+            let commit = gitx::commit_and_move(
+                &ws.repo,
+                &ws.epic.branch,
+                epic_tip,
+                tree,
+                &[epic_tip, tip],
+                &message,
+            )?;
+            store.update(id, |n| {
+                n.state = State::Merged;
+                n.merged_commit = Some(commit.to_string());
+                n.merged_at = Some(state::now());
+                n.branch = Some(branch.clone());
+                n.conflict_files.clear();
+                n.reason = None;
+                Ok(())
+            })?;
+            let cleaned = (opts.cleanup && has_worktree)
+                .then(|| cleanup::remove_worktree(ws, &worktree).map_err(|e| format!("{e:#}")));
+            Ok(Outcome::Merged { commit, cleaned })
+        }
+    }
+}
+
+fn reject(
+    store: &Store<'_>,
+    id: &str,
+    gate: &'static str,
+    reason: String,
+    detail: Vec<String>,
+) -> Result<Outcome> {
+    store.update(id, |n| {
+        n.state = State::Failed;
+        n.rejected_merges += 1;
+        n.reason = Some(format!("merge rejected by the {gate} gate: {reason}"));
+        Ok(())
+    })?;
+    Ok(Outcome::Rejected {
+        gate,
+        reason,
+        detail,
+    })
+}
+
+/// Changed files outside `scope` (when it has globs) and changed files inside `forbid`.
+pub fn scope_violations(
+    scope: &[String],
+    forbid: &[String],
+    changed: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let set = |globs: &[String]| {
+        let mut b = globset::GlobSetBuilder::new();
+        for g in globs {
+            if let Ok(glob) = globset::GlobBuilder::new(g).literal_separator(true).build() {
+                b.add(glob);
+            }
+        }
+        b.build().unwrap_or_else(|_| globset::GlobSet::empty())
+    };
+    let (scope_set, forbid_set) = (set(scope), set(forbid));
+    let outside = changed
+        .iter()
+        .filter(|f| !scope.is_empty() && !scope_set.is_match(Path::new(f)))
+        .cloned()
+        .collect();
+    let forbidden = changed
+        .iter()
+        .filter(|f| forbid_set.is_match(Path::new(f)))
+        .cloned()
+        .collect();
+    (outside, forbidden)
+}
+
+/// How `finish` ended.
+#[derive(Debug)]
+pub enum Finish {
+    Merged {
+        commit: Option<ObjectId>,
+        into: String,
+        checkout: Option<std::path::PathBuf>,
+    },
+    AlreadyIn {
+        into: String,
+    },
+    Conflict {
+        into: String,
+        files: Vec<String>,
+    },
+}
+
+/// Merge the epic into its base (or `into`). Refuses while tickets are unmerged (unless
+/// `force`) and when the target's checkout has uncommitted changes; a conflict changes nothing.
+pub fn finish(ws: &Workspace, graph: &Graph, into: Option<&str>, force: bool) -> Result<Finish> {
+    let target = into
+        .map(str::to_owned)
+        .unwrap_or_else(|| ws.epic.base.clone());
+    let Some(target_tip) = gitx::branch_tip(&ws.repo, &target)? else {
+        return Err(usage(format!(
+            "`{target}` is not a local branch; pass --into <branch>."
+        )));
+    };
+    if target == ws.epic.branch {
+        return Err(usage("An epic cannot be finished into its own branch."));
+    }
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
+    let notes = store.get_many(&ids)?;
+    let unmerged: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !matches!(notes.get(*id), Some(Ok(n)) if n.state == State::Merged))
+        .collect();
+    if !unmerged.is_empty() && !force {
+        return Err(usage(format!(
+            "{} ticket(s) are not merged yet ({}); merge them or pass --force.",
+            unmerged.len(),
+            unmerged.join(", ")
+        )));
+    }
+    let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?
+        .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
+    if gitx::ahead_behind(&ws.repo, epic_tip, target_tip)?.0 == 0 {
+        return Ok(Finish::AlreadyIn { into: target });
+    }
+    let checkout = gitx::checked_out_at(&ws.repo, &target)?;
+    if let Some(wt) = &checkout {
+        let repo = gix::open(wt)?;
+        // Untracked files do not block (git merge itself refuses to overwrite one).
+        if repo.is_dirty()? {
+            return Err(usage(format!(
+                "{target} is checked out in {} with uncommitted changes; commit or stash them first.",
+                wt.display()
+            )));
+        }
+    }
+    let message = format!("Merge epic {} ({})", ws.epic.name, ws.epic.branch);
+    let tree = match gitx::merge_tree(&ws.root, target_tip, epic_tip)? {
+        TreeMerge::Conflicts(files) => {
+            return Ok(Finish::Conflict {
+                into: target,
+                files,
+            })
+        }
+        TreeMerge::Clean(tree) => tree,
+    };
+    match &checkout {
+        // Merge where it is checked out, so that its files follow; merge-tree said it is clean.
+        Some(wt) => {
+            gitx::git(
+                wt,
+                &[
+                    "merge",
+                    "--no-ff",
+                    "--quiet",
+                    "-m",
+                    &message,
+                    &ws.epic.branch,
+                ],
+            )?;
+            Ok(Finish::Merged {
+                commit: gitx::branch_tip(&ws.repo, &target)?,
+                into: target,
+                checkout,
+            })
+        }
+        None => {
+            let commit = gitx::commit_and_move(
+                &ws.repo,
+                &target,
+                target_tip,
+                tree,
+                &[target_tip, epic_tip],
+                &message,
+            )?;
+            Ok(Finish::Merged {
+                commit: Some(commit),
+                into: target,
+                checkout,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_and_forbid() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let changed = s(&["core/a.ts", "core/sub/b.ts", "ui/c.ts", "README.md"]);
+        let (outside, forbidden) = scope_violations(&s(&["core/**"]), &s(&["ui/**"]), &changed);
+        assert_eq!(outside, ["ui/c.ts", "README.md"]);
+        assert_eq!(forbidden, ["ui/c.ts"]);
+        let (outside, forbidden) = scope_violations(&[], &s(&["*.md"]), &changed);
+        assert!(outside.is_empty());
+        assert_eq!(forbidden, ["README.md"]);
+        let (outside, _) = scope_violations(&s(&["core/*.ts"]), &[], &changed);
+        assert_eq!(
+            outside,
+            ["core/sub/b.ts", "ui/c.ts", "README.md"],
+            "* does not cross /"
+        );
+    }
+}
