@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod epic;
 pub mod error;
+pub mod flow;
 pub mod gitx;
 pub mod graph;
 pub mod interrupt;

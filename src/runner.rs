@@ -54,6 +54,8 @@ pub struct Planned {
     pub prompt: String,
     pub argv: Vec<String>,
     pub prompt_via: PromptVia,
+    /// Tickets on the longest remaining dependency chain start first.
+    pub priority: usize,
 }
 
 /// What the runner reports while it works; the CLI renders it.
@@ -96,6 +98,26 @@ pub enum Event {
     Interrupted {
         id: String,
     },
+    /// Flow mode: a done ticket went through the gates into the epic.
+    Merged {
+        id: String,
+        commit: String,
+    },
+    /// Flow mode: a done ticket was not merged; its dependents will not start.
+    NotMerged {
+        id: String,
+        reason: String,
+    },
+    /// Flow mode: other open worktrees were brought onto the new epic.
+    Propagated {
+        summary: String,
+    },
+}
+
+/// Called when a ticket is done, in flow mode (`wave start --all --auto-merge`): it merges
+/// the ticket and returns the tickets that became ready, which the runner then starts.
+pub trait OnDone {
+    fn done(&mut self, ws: &Workspace, id: &str, report: &dyn Fn(Event)) -> Result<Vec<Planned>>;
 }
 
 /// The end of a run.
@@ -217,6 +239,7 @@ pub fn prepare(
     ids: &[String],
 ) -> Result<Vec<Planned>> {
     let config = ws.repo.config_snapshot();
+    let chain = graph.chain_lengths();
     ids.iter()
         .map(|id| {
             let t = graph
@@ -234,6 +257,7 @@ pub fn prepare(
                 prompt,
                 argv,
                 prompt_via: settings.prompt_via,
+                priority: chain.get(id.as_str()).copied().unwrap_or(1),
             })
         })
         .collect()
@@ -334,23 +358,18 @@ fn prepare_worktrees(
     });
 }
 
-/// Run the planned tickets to the end. `interrupt` is set by the CLI's signal handler.
-pub fn run(
-    ws: &Workspace,
-    settings: &Settings,
+/// Claim `planned` for this process (compare-and-swap on each note), so a second
+/// orchestrator never starts one of ours; refusals are reported and summed up.
+fn claim(
+    store: &Store<'_>,
     planned: Vec<Planned>,
-    jobs: usize,
     rerun_failed: bool,
-    interrupt: &'static AtomicBool,
+    summary: &mut Summary,
     report: &dyn Fn(Event),
-) -> Result<Summary> {
-    let store = Store::new(&ws.repo, &ws.epic.name);
+) -> Result<Vec<Slot>> {
     let me = std::process::id();
     let me_start = process::start_time(me);
-    let mut summary = Summary::default();
-    let mut queue: VecDeque<Slot> = VecDeque::new();
-
-    // Claim every ticket first, so a second orchestrator never starts one of ours.
+    let mut slots = Vec::new();
     for plan in planned {
         let mut refusal = None;
         let note = store.update(&plan.id, |n| {
@@ -378,13 +397,34 @@ pub fn run(
                     .rate_limited_until
                     .map_or(0.0, |u| u - state::now())
                     .max(0.0);
-                queue.push_back(Slot {
+                slots.push(Slot {
                     plan,
                     not_before: Instant::now() + Duration::from_secs_f64(wait),
                 });
             }
         }
     }
+    Ok(slots)
+}
+
+/// Run the planned tickets to the end. `interrupt` is set by the CLI's signal handler.
+/// With `on_done` (flow mode), each done ticket is handed over and the tickets it makes
+/// ready join the run.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    ws: &Workspace,
+    settings: &Settings,
+    planned: Vec<Planned>,
+    jobs: usize,
+    rerun_failed: bool,
+    interrupt: &'static AtomicBool,
+    report: &dyn Fn(Event),
+    mut on_done: Option<&mut dyn OnDone>,
+) -> Result<Summary> {
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    let mut summary = Summary::default();
+    let mut queue: VecDeque<Slot> =
+        claim(&store, planned, rerun_failed, &mut summary, report)?.into();
 
     trace(|| "claimed".into());
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -418,13 +458,22 @@ pub fn run(
             if last_start.is_some_and(|t| now < t + settings.stagger) {
                 break;
             }
-            let Some(pos) = queue.iter().position(|s| {
-                s.not_before <= now
-                    && prepared.contains_key(&s.plan.id)
-                    && cooldown
-                        .get(&s.plan.agent.profile)
-                        .is_none_or(|c| *c <= now)
-            }) else {
+            // The startable ticket on the longest remaining chain (queue order breaks ties).
+            // If its worktree is still being made, wait for it (milliseconds) rather than
+            // start a less urgent ticket in its place.
+            let Some(pos) = queue
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| {
+                    s.not_before <= now
+                        && cooldown
+                            .get(&s.plan.agent.profile)
+                            .is_none_or(|c| *c <= now)
+                })
+                .max_by(|(i, a), (j, b)| a.plan.priority.cmp(&b.plan.priority).then(j.cmp(i)))
+                .map(|(i, _)| i)
+                .filter(|&i| prepared.contains_key(&queue[i].plan.id))
+            else {
                 break;
             };
             let slot = queue.remove(pos).expect("position is in range");
@@ -519,7 +568,16 @@ pub fn run(
                     commits,
                     autocommitted,
                 });
-                summary.done.push(id);
+                summary.done.push(id.clone());
+                if let Some(hook) = on_done.as_deref_mut() {
+                    if !interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+                        let ready = hook.done(ws, &id, report)?;
+                        let slots = claim(&store, ready, rerun_failed, &mut summary, report)?;
+                        let fresh: VecDeque<Slot> = slots.into();
+                        prepare_worktrees(ws, &fresh, &tx, interrupt);
+                        queue.extend(fresh);
+                    }
+                }
             }
             Next::Failed(reason) => {
                 report(Event::Failed {

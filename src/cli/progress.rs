@@ -172,6 +172,15 @@ impl Progress {
                 self.finish(&id);
                 self.line(format!("{now} {id}: interrupted"));
             }
+            Event::Merged { id, commit } => self.line(format!(
+                "{now} {id}: {} into the epic ({commit})",
+                style("merged").green().bold()
+            )),
+            Event::NotMerged { id, reason } => self.line(format!(
+                "{now} {id}: {} {reason}; the tickets that depend on it wait",
+                style("not merged:").red().bold()
+            )),
+            Event::Propagated { summary } => self.line(format!("{now} propagated: {summary}")),
         }
     }
 

@@ -25,7 +25,7 @@ pub struct RunFlags {
 }
 
 pub fn run(ctx: &Ctx, a: RunArgs) -> anyhow::Result<i32> {
-    execute(ctx, Selection::Ids(a.ids), &a.run, true)
+    execute(ctx, Selection::Ids(a.ids), &a.run, true, false)
 }
 
 /// Shared by `wave start` and `run`.
@@ -34,11 +34,29 @@ pub fn execute(
     sel: Selection,
     flags: &RunFlags,
     rerun_failed: bool,
+    auto_merge: bool,
 ) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
     let settings = Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
     let graph = ws.graph()?;
-    let ids = runner::select(&ws, &graph, &sel)?;
+    if auto_merge {
+        // Every agent of the graph must exist before anything starts.
+        let all: Vec<String> = graph.tickets.iter().map(|t| t.id.clone()).collect();
+        runner::prepare(&ws, &settings, &graph, &all)?;
+    }
+    let progress = Progress::new(ctx.out.quiet || flags.dry_run);
+    let opts = crate::merge::Options {
+        test: true,
+        scope_check: true,
+        cleanup: false,
+    };
+    let (mut flow, ids) = if auto_merge && !flags.dry_run {
+        let (flow, ids) =
+            crate::flow::Flow::begin(&ws, &settings, &graph, opts, &|e| progress.event(e))?;
+        (Some(flow), ids)
+    } else {
+        (None, runner::select(&ws, &graph, &sel)?)
+    };
     if ids.is_empty() {
         ctx.out
             .info("Nothing to start: every ticket selected is done or merged.");
@@ -76,7 +94,6 @@ pub fn execute(
         return Ok(0);
     }
     crate::interrupt::install();
-    let progress = Progress::new(ctx.out.quiet);
     let summary = runner::run(
         &ws,
         &settings,
@@ -85,8 +102,10 @@ pub fn execute(
         rerun_failed,
         crate::interrupt::flag(),
         &|e| progress.event(e),
+        flow.as_mut().map(|f| f as &mut dyn runner::OnDone),
     )?;
     drop(progress);
+    let held_back = flow.as_ref().map(|f| f.held_back()).unwrap_or_default();
     let mut parts = vec![format!("{} done", summary.done.len())];
     if !summary.failed.is_empty() {
         parts.push(format!("{} failed", summary.failed.len()));
@@ -102,8 +121,18 @@ pub fn execute(
         ctx.out
             .result(format!("  {id} failed: {reason} (git epic logs {id})"));
     }
+    if !held_back.is_empty() {
+        ctx.out.result(format!(
+            "  not started, a dependency was not merged: {}",
+            held_back.join(", ")
+        ));
+    }
     if !summary.interrupted.is_empty() {
         ctx.out.info("Run the same command again to resume.");
     }
-    Ok(summary.exit_code())
+    Ok(if held_back.is_empty() {
+        summary.exit_code()
+    } else {
+        summary.exit_code().max(1)
+    })
 }

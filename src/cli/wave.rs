@@ -9,7 +9,7 @@ pub enum WaveCommand {
     #[command(
         group(ArgGroup::new("which").args(["wave", "next", "all"])),
         after_help = "A ticket is ready when all its dependencies are merged. Done tickets are never run \
-again, so running the same command after Ctrl-C or a crash resumes.\n\nExamples:\n  git epic wave start            # the next unfinished wave\n  git epic wave start 1 -j 8\n  git epic wave start --all --dry-run"
+again, so running the same command after Ctrl-C or a crash resumes.\n\nExamples:\n  git epic wave start            # the next unfinished wave\n  git epic wave start 1 -j 8\n  git epic wave start --all --dry-run\n  git epic wave start --all --auto-merge -j 6   # the whole graph, critical path first"
     )]
     Start(StartArgs),
 }
@@ -25,6 +25,10 @@ pub struct StartArgs {
     /// Every ready ticket, whatever its wave
     #[arg(long)]
     pub all: bool,
+    /// With --all: merge each done ticket (through the gates) and start what it unblocks,
+    /// with no barrier between waves
+    #[arg(long, requires = "all")]
+    pub auto_merge: bool,
     #[command(flatten)]
     pub run: super::run::RunFlags,
 }
@@ -37,7 +41,7 @@ pub fn run(ctx: &Ctx, c: WaveCommand) -> anyhow::Result<i32> {
                 (None, true) => Selection::All,
                 _ => Selection::Next,
             };
-            super::run::execute(ctx, sel, &a.run, false)
+            super::run::execute(ctx, sel, &a.run, false, a.auto_merge)
         }
     }
 }

@@ -1,0 +1,153 @@
+//! Flow mode (`wave start --all --auto-merge`): the whole epic as one dependency graph, with
+//! no barrier between waves. A done ticket goes through the merge gates into the epic at
+//! once, and every ticket that this makes ready starts, critical path first. A conflict or a
+//! red gate holds back only the tickets that depend on it.
+
+use std::collections::BTreeSet;
+
+use crate::config::Settings;
+use crate::epic::Workspace;
+use crate::error::{usage, Result};
+use crate::graph::Graph;
+use crate::merge::{self, Outcome};
+use crate::runner::{self, Event, OnDone, Planned, Selection};
+use crate::state::{State, Store};
+
+pub struct Flow<'g> {
+    graph: &'g Graph,
+    settings: Settings,
+    opts: merge::Options,
+    /// Tickets not started by this run yet: they start once their dependencies are merged.
+    waiting: BTreeSet<String>,
+}
+
+impl<'g> Flow<'g> {
+    /// Merge what earlier runs left done (resume), then return the flow and the tickets ready
+    /// now. Refuses when the epic branch is checked out: merges would leave it behind.
+    pub fn begin(
+        ws: &Workspace,
+        settings: &Settings,
+        graph: &'g Graph,
+        opts: merge::Options,
+        report: &dyn Fn(Event),
+    ) -> Result<(Flow<'g>, Vec<String>)> {
+        if let Some(at) = crate::gitx::checked_out_at(&ws.repo, &ws.epic.branch)? {
+            return Err(usage(format!(
+                "The epic branch {} is checked out in {}; --auto-merge would leave it behind. Switch that worktree to another branch first.",
+                ws.epic.branch,
+                at.display()
+            )));
+        }
+        let mut flow = Flow {
+            graph,
+            settings: settings.clone(),
+            opts,
+            waiting: BTreeSet::new(),
+        };
+        let store = Store::new(&ws.repo, &ws.epic.name);
+        for t in graph.topo_order() {
+            if matches!(store.get(&t.id)?, Some(n) if n.state == State::Done)
+                && flow.deps_merged(ws, &t.id)?
+            {
+                flow.merge(ws, &t.id, report)?;
+            }
+        }
+        let ready = runner::select(ws, graph, &Selection::All)?;
+        let notes = store.get_many(
+            &graph
+                .tickets
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect::<Vec<_>>(),
+        )?;
+        for t in &graph.tickets {
+            let finished = matches!(notes.get(t.id.as_str()), Some(Ok(n)) if matches!(n.state, State::Merged | State::Done));
+            if !finished && !ready.contains(&t.id) {
+                flow.waiting.insert(t.id.clone());
+            }
+        }
+        Ok((flow, ready))
+    }
+
+    fn deps_merged(&self, ws: &Workspace, id: &str) -> Result<bool> {
+        let store = Store::new(&ws.repo, &ws.epic.name);
+        let t = self.graph.get(id).expect("ticket of the graph");
+        let deps: Vec<&str> = t.deps.iter().map(String::as_str).collect();
+        let notes = store.get_many(&deps)?;
+        Ok(deps
+            .iter()
+            .all(|d| matches!(notes.get(*d), Some(Ok(n)) if n.state == State::Merged)))
+    }
+
+    fn merge(&mut self, ws: &Workspace, id: &str, report: &dyn Fn(Event)) -> Result<bool> {
+        let results = merge::merge(
+            ws,
+            &self.settings,
+            self.graph,
+            &[id.to_owned()],
+            self.opts,
+            &|_| {},
+        )?;
+        let (_, outcome) = results
+            .into_iter()
+            .next()
+            .expect("one ticket in, one result out");
+        match outcome {
+            Outcome::Merged { commit, .. } => {
+                report(Event::Merged {
+                    id: id.to_owned(),
+                    commit: commit.to_hex_with_len(10).to_string(),
+                });
+                Ok(true)
+            }
+            Outcome::Rejected { gate, reason, .. } => {
+                report(Event::NotMerged {
+                    id: id.to_owned(),
+                    reason: format!("rejected by the {gate} gate: {reason}"),
+                });
+                Ok(false)
+            }
+            Outcome::Conflict { files } => {
+                report(Event::NotMerged {
+                    id: id.to_owned(),
+                    reason: format!("conflicts with the epic in {}", files.join(", ")),
+                });
+                Ok(false)
+            }
+            Outcome::Skipped { reason } => {
+                report(Event::NotMerged {
+                    id: id.to_owned(),
+                    reason,
+                });
+                Ok(false)
+            }
+        }
+    }
+
+    /// Tickets still waiting whose dependencies a merge has now all merged.
+    fn take_ready(&mut self, ws: &Workspace) -> Result<Vec<String>> {
+        let mut ready = Vec::new();
+        for id in self.waiting.clone() {
+            if self.deps_merged(ws, &id)? {
+                self.waiting.remove(&id);
+                ready.push(id);
+            }
+        }
+        Ok(ready)
+    }
+
+    /// Tickets that never started because something they depend on was not merged.
+    pub fn held_back(&self) -> Vec<String> {
+        self.waiting.iter().cloned().collect()
+    }
+}
+
+impl OnDone for Flow<'_> {
+    fn done(&mut self, ws: &Workspace, id: &str, report: &dyn Fn(Event)) -> Result<Vec<Planned>> {
+        if !self.merge(ws, id, report)? {
+            return Ok(Vec::new());
+        }
+        let ready = self.take_ready(ws)?;
+        runner::prepare(ws, &self.settings, self.graph, &ready)
+    }
+}
