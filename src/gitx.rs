@@ -120,34 +120,72 @@ pub fn ensure_excluded(repo: &gix::Repository, pattern: &str) -> Result<()> {
 }
 
 /// Commits in `tip` not in `base` and in `base` not in `tip`: (ahead, behind).
+///
+/// Walks down from both tips at once, newest commit first, painting each commit with the
+/// side(s) it is reachable from, and stops as soon as every commit left to visit is
+/// reachable from both: only the divergent part of the history is read, however long the
+/// shared history is (the way `git rev-list --left-right --count` works).
 pub fn ahead_behind(
     repo: &gix::Repository,
     tip: ObjectId,
     base: ObjectId,
 ) -> Result<(usize, usize)> {
+    use std::collections::{BinaryHeap, HashMap};
+    const TIP: u8 = 1;
+    const BASE: u8 = 2;
     if tip == base {
         return Ok((0, 0));
     }
-    let count = |from: ObjectId, hide: ObjectId| -> Result<usize> {
-        let walk = repo.rev_walk([from]).with_hidden([hide]).all()?;
-        let mut n = 0;
-        for info in walk {
-            info?;
-            n += 1;
+    let mut paint: HashMap<ObjectId, u8> = HashMap::new();
+    let mut info: HashMap<ObjectId, (i64, Vec<ObjectId>)> = HashMap::new();
+    let mut load = |id: ObjectId| -> Result<(i64, Vec<ObjectId>)> {
+        if let Some(known) = info.get(&id) {
+            return Ok(known.clone());
         }
-        Ok(n)
+        let commit = repo.find_commit(id)?;
+        let time = commit.time().map(|t| t.seconds).unwrap_or(0);
+        let parents: Vec<ObjectId> = commit.parent_ids().map(|p| p.detach()).collect();
+        info.insert(id, (time, parents.clone()));
+        Ok((time, parents))
     };
-    Ok((count(tip, base)?, count(base, tip)?))
+    let mut queue: BinaryHeap<(i64, ObjectId)> = BinaryHeap::new();
+    for (id, side) in [(tip, TIP), (base, BASE)] {
+        *paint.entry(id).or_default() |= side;
+        queue.push((load(id)?.0, id));
+    }
+    let mut visited = std::collections::HashSet::new();
+    while let Some((_, id)) = queue.pop() {
+        let side = paint[&id];
+        if !visited.insert((id, side)) {
+            continue;
+        }
+        for p in load(id)?.1 {
+            let before = paint.get(&p).copied().unwrap_or(0);
+            if before | side != before {
+                paint.insert(p, before | side);
+                queue.push((load(p)?.0, p));
+            }
+        }
+        if queue.iter().all(|(_, q)| paint[q] == TIP | BASE) {
+            break;
+        }
+    }
+    // Counted at the end: with clock skew a commit may be painted by the other side late.
+    let seen: std::collections::HashSet<ObjectId> = visited.into_iter().map(|(id, _)| id).collect();
+    let ahead = seen.iter().filter(|id| paint[*id] == TIP).count();
+    let behind = seen.iter().filter(|id| paint[*id] == BASE).count();
+    Ok((ahead, behind))
 }
 
 /// Whether the worktree has staged, unstaged or untracked (not ignored) changes, like a
 /// non-empty `git status --porcelain`.
 pub fn is_dirty(repo: &gix::Repository) -> Result<bool> {
-    if repo.is_dirty()? {
+    if has_staged_changes(repo)? {
         return Ok(true);
     }
-    // `is_dirty` ignores untracked files, but a file an agent created and did not commit is
-    // exactly the kind of work that must show.
+    // The index against the files, and a walk for untracked files (which
+    // `Repository::is_dirty` ignores, but a file an agent created and did not commit is
+    // exactly the kind of work that must show). It stops at the first change.
     let mut iter = repo
         .status(gix::progress::Discard)?
         .untracked_files(gix::status::UntrackedFiles::Collapsed)
@@ -155,6 +193,34 @@ pub fn is_dirty(repo: &gix::Repository) -> Result<bool> {
         .index_worktree_submodules(None)
         .into_index_worktree_iter(Vec::new())?;
     Ok(iter.next().transpose()?.is_some())
+}
+
+/// Whether the index differs from HEAD's tree. The index's cache tree, when valid for the
+/// whole index, names the tree the index would write: equal to HEAD's, nothing is staged.
+/// Only without it are the two compared entry by entry (which reads every tree object).
+fn has_staged_changes(repo: &gix::Repository) -> Result<bool> {
+    let head_tree = repo.head_tree_id_or_empty()?.detach();
+    let index = repo.index_or_empty()?;
+    if let Some(cache) = index.tree() {
+        if cache
+            .num_entries
+            .is_some_and(|n| n as usize == index.entries().len())
+        {
+            return Ok(cache.id != head_tree);
+        }
+    }
+    let mut changed = false;
+    repo.tree_index_status(
+        &head_tree,
+        &index,
+        None,
+        gix::status::tree_index::TrackRenames::Disabled,
+        |_, _, _| {
+            changed = true;
+            Ok(std::ops::ControlFlow::Break(()))
+        },
+    )?;
+    Ok(changed)
 }
 
 /// Run `git` with `args` in `dir`, returning trimmed stdout; an error carries git's stderr.

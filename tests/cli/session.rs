@@ -334,3 +334,41 @@ fn status_shows_recorded_state_and_interrupted_runs() {
     assert_eq!(s["totals"]["agent_s"], 42.0);
     assert_eq!(s["tickets"][1]["elapsed_s"], 30.0);
 }
+
+#[test]
+fn ahead_behind_agrees_with_git_across_merges() {
+    let r = Repo::new();
+    let commit = |msg: &str| {
+        r.write(&format!("{msg}.txt"), msg);
+        r.git(&["add", "."]);
+        r.git(&["commit", "-q", "-m", msg]);
+    };
+    for i in 0..30 {
+        commit(&format!("shared{i}"));
+    }
+    r.git(&["checkout", "-q", "-b", "side"]);
+    commit("s1");
+    commit("s2");
+    r.git(&["checkout", "-q", "main"]);
+    commit("m1");
+    r.git(&["merge", "-q", "--no-edit", "side"]);
+    commit("m2");
+    r.git(&["checkout", "-q", "side"]);
+    commit("s3");
+    r.git(&["checkout", "-q", "-b", "other", "main~3"]);
+    commit("o1");
+    let repo = gix::open(r.path()).unwrap();
+    let id = |rev: &str| gix::ObjectId::from_hex(r.git(&["rev-parse", rev]).as_bytes()).unwrap();
+    for (a, b) in [
+        ("main", "side"),
+        ("side", "main"),
+        ("other", "main"),
+        ("main", "main"),
+        ("side", "other"),
+        ("main~5", "main"),
+    ] {
+        let git = r.git(&["rev-list", "--left-right", "--count", &format!("{a}...{b}")]);
+        let ours = git_epic::gitx::ahead_behind(&repo, id(a), id(b)).unwrap();
+        assert_eq!(git, format!("{}\t{}", ours.0, ours.1), "{a}...{b}");
+    }
+}
