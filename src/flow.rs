@@ -49,7 +49,8 @@ impl<'g> Flow<'g> {
             if matches!(store.get(&t.id)?, Some(n) if n.state == State::Done)
                 && flow.deps_merged(ws, &t.id)?
             {
-                flow.merge(ws, &t.id, report)?;
+                // A refusal is reported; its dependents simply never become ready.
+                let _ = flow.merge(ws, &t.id, report)?;
             }
         }
         let ready = runner::select(ws, graph, &Selection::All)?;
@@ -79,7 +80,13 @@ impl<'g> Flow<'g> {
             .all(|d| matches!(notes.get(*d), Some(Ok(n)) if n.state == State::Merged)))
     }
 
-    fn merge(&mut self, ws: &Workspace, id: &str, report: &dyn Fn(Event)) -> Result<bool> {
+    /// Merge a done ticket; `Err(reason)` when it was not merged.
+    fn merge(
+        &mut self,
+        ws: &Workspace,
+        id: &str,
+        report: &dyn Fn(Event),
+    ) -> Result<std::result::Result<(), String>> {
         let results = merge::merge(
             ws,
             &self.settings,
@@ -92,36 +99,27 @@ impl<'g> Flow<'g> {
             .into_iter()
             .next()
             .expect("one ticket in, one result out");
-        match outcome {
+        let reason = match outcome {
             Outcome::Merged { commit, .. } => {
                 report(Event::Merged {
                     id: id.to_owned(),
                     commit: commit.to_hex_with_len(10).to_string(),
                 });
-                Ok(true)
+                return Ok(Ok(()));
             }
             Outcome::Rejected { gate, reason, .. } => {
-                report(Event::NotMerged {
-                    id: id.to_owned(),
-                    reason: format!("rejected by the {gate} gate: {reason}"),
-                });
-                Ok(false)
+                format!("rejected by the {gate} gate: {reason}")
             }
             Outcome::Conflict { files } => {
-                report(Event::NotMerged {
-                    id: id.to_owned(),
-                    reason: format!("conflicts with the epic in {}", files.join(", ")),
-                });
-                Ok(false)
+                format!("conflicts with the epic in {}", files.join(", "))
             }
-            Outcome::Skipped { reason } => {
-                report(Event::NotMerged {
-                    id: id.to_owned(),
-                    reason,
-                });
-                Ok(false)
-            }
-        }
+            Outcome::Skipped { reason } => reason,
+        };
+        report(Event::NotMerged {
+            id: id.to_owned(),
+            reason: reason.clone(),
+        });
+        Ok(Err(reason))
     }
 
     /// Tickets still waiting whose dependencies a merge has now all merged.
@@ -143,11 +141,16 @@ impl<'g> Flow<'g> {
 }
 
 impl OnDone for Flow<'_> {
-    fn done(&mut self, ws: &Workspace, id: &str, report: &dyn Fn(Event)) -> Result<Vec<Planned>> {
-        if !self.merge(ws, id, report)? {
-            return Ok(Vec::new());
+    fn done(
+        &mut self,
+        ws: &Workspace,
+        id: &str,
+        report: &dyn Fn(Event),
+    ) -> Result<std::result::Result<Vec<Planned>, String>> {
+        if let Err(reason) = self.merge(ws, id, report)? {
+            return Ok(Err(reason));
         }
         let ready = self.take_ready(ws)?;
-        runner::prepare(ws, &self.settings, self.graph, &ready)
+        Ok(Ok(runner::prepare(ws, &self.settings, self.graph, &ready)?))
     }
 }

@@ -18,6 +18,7 @@ pub mod plan;
 pub mod process;
 pub mod prompt;
 pub mod ratelimit;
+pub mod report;
 pub mod runner;
 pub mod scope;
 pub mod state;

@@ -117,7 +117,13 @@ pub enum Event {
 /// Called when a ticket is done, in flow mode (`wave start --all --auto-merge`): it merges
 /// the ticket and returns the tickets that became ready, which the runner then starts.
 pub trait OnDone {
-    fn done(&mut self, ws: &Workspace, id: &str, report: &dyn Fn(Event)) -> Result<Vec<Planned>>;
+    /// `Ok(Err(reason))` when the ticket was not merged (the run then counts it as failed).
+    fn done(
+        &mut self,
+        ws: &Workspace,
+        id: &str,
+        report: &dyn Fn(Event),
+    ) -> Result<std::result::Result<Vec<Planned>, String>>;
 }
 
 /// The end of a run.
@@ -571,11 +577,21 @@ pub fn run(
                 summary.done.push(id.clone());
                 if let Some(hook) = on_done.as_deref_mut() {
                     if !interrupt.load(std::sync::atomic::Ordering::SeqCst) {
-                        let ready = hook.done(ws, &id, report)?;
-                        let slots = claim(&store, ready, rerun_failed, &mut summary, report)?;
-                        let fresh: VecDeque<Slot> = slots.into();
-                        prepare_worktrees(ws, &fresh, &tx, interrupt);
-                        queue.extend(fresh);
+                        match hook.done(ws, &id, report)? {
+                            Ok(ready) => {
+                                let slots =
+                                    claim(&store, ready, rerun_failed, &mut summary, report)?;
+                                let fresh: VecDeque<Slot> = slots.into();
+                                prepare_worktrees(ws, &fresh, &tx, interrupt);
+                                queue.extend(fresh);
+                            }
+                            Err(reason) => {
+                                summary.done.retain(|d| d != &id);
+                                summary
+                                    .failed
+                                    .push((id.clone(), format!("not merged: {reason}")));
+                            }
+                        }
                     }
                 }
             }

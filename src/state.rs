@@ -119,6 +119,8 @@ pub struct TicketNote {
     pub rejected_merges: u32,
     /// Merges into the epic that conflicted.
     pub merge_conflicts: u32,
+    /// Rebases by `propagate` that conflicted.
+    pub propagate_conflicts: u32,
     /// Unix time of the merge into the epic.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_at: Option<f64>,

@@ -9,6 +9,7 @@ mod merge;
 mod output;
 mod plan;
 mod progress;
+mod report;
 mod run;
 mod status;
 mod ticket;
@@ -112,6 +113,9 @@ did not change meanwhile: a conflict or a failed gate leaves it exactly as it wa
     /// Merge the epic into its base branch
     #[command(after_help = "Examples:\n  git epic finish\n  git epic finish --into release/2.0")]
     Finish(finish::FinishArgs),
+    /// The method's success metrics: wall time against sequential, conflicts, rate limits,
+    /// retries, rejected merges, per wave
+    Report(report::ReportArgs),
 }
 
 /// Parse the process arguments, run the command and return the exit code.
@@ -152,6 +156,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Merge(a) => merge::run(&ctx, a),
         Command::Cleanup(a) => cleanup::run(&ctx, a),
         Command::Finish(a) => finish::run(&ctx, a),
+        Command::Report(a) => report::run(&ctx, a),
     }
 }
 

@@ -3,6 +3,7 @@
 mod bad_input;
 mod flow;
 mod merge;
+mod report;
 mod runner;
 mod session;
 mod state;

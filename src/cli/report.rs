@@ -1,0 +1,62 @@
+use clap::Args;
+
+use super::output::duration;
+use super::Ctx;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(ctx: &Ctx, a: ReportArgs) -> anyhow::Result<i32> {
+    let ws = ctx.workspace()?;
+    let r = crate::report::build(&ws)?;
+    if a.json {
+        ctx.out.json(&r)?;
+        return Ok(0);
+    }
+    let out = ctx.out;
+    out.result(format!("epic {}", r.epic));
+    match r.speedup {
+        Some(x) => out.result(format!(
+            "time: {} wall, {} of agent runs one after another: {x:.1}x faster in parallel",
+            duration(r.wall_s),
+            duration(r.sequential_s)
+        )),
+        None => out.result("time: no agent run recorded yet"),
+    }
+    out.result(format!(
+        "{:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8}",
+        "WAVE", "TICKETS", "CONFLICTS", "RATE LIMITS", "WAITED", "RETRIES", "REJECTED"
+    ));
+    for w in r.waves.iter().chain(std::iter::once(&r.totals)) {
+        let name = w.wave.map_or("total".to_owned(), |n| n.to_string());
+        out.result(format!(
+            "{name:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8}",
+            w.tickets,
+            w.merge_conflicts,
+            w.rate_limit_waits,
+            duration(w.rate_limit_wait_s),
+            w.retries,
+            w.rejected_merges
+        ));
+    }
+    let states: Vec<String> = r
+        .states
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    out.result(format!("tickets: {}", states.join(", ")));
+    // The method's targets, said plainly.
+    let waves_over = r.waves.iter().filter(|w| w.merge_conflicts >= 1).count();
+    if waves_over > 0 {
+        out.info(format!("{waves_over} wave(s) had a merge conflict (target: under 1 per wave): split tickets by file."));
+    }
+    if r.totals.rejected_merges > 0 {
+        out.info("Rejected merges: if they are many, the ticket specs need more precision.");
+    }
+    Ok(0)
+}

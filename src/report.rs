@@ -1,0 +1,104 @@
+//! `git epic report`: the method's success metrics, from what the runner and merge recorded
+//! in the notes, so it works after the fact and after a crash.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::epic::Workspace;
+use crate::error::Result;
+use crate::state::{State, Store, TicketNote};
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub epic: String,
+    /// From the first agent start to the last merge (or the last run's end).
+    pub wall_s: f64,
+    /// The sum of every agent run: the time running the tickets one by one would take.
+    pub sequential_s: f64,
+    /// `sequential_s / wall_s`.
+    pub speedup: Option<f64>,
+    pub waves: Vec<WaveReport>,
+    pub totals: WaveReport,
+    /// Tickets by final state; every state present.
+    pub states: BTreeMap<&'static str, usize>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct WaveReport {
+    pub wave: Option<usize>,
+    pub tickets: usize,
+    /// Merges into the epic that conflicted, plus propagations that conflicted.
+    pub merge_conflicts: u32,
+    pub rate_limit_waits: u32,
+    pub rate_limit_wait_s: f64,
+    /// Agent runs beyond the first, rate limits excluded.
+    pub retries: u32,
+    /// Merges refused by a gate.
+    pub rejected_merges: u32,
+    pub run_s: f64,
+}
+
+impl WaveReport {
+    fn add(&mut self, n: &TicketNote) {
+        self.tickets += 1;
+        self.merge_conflicts += n.merge_conflicts + n.propagate_conflicts;
+        self.rate_limit_waits += n.rate_limit_waits;
+        self.rate_limit_wait_s += n.rate_limit_wait_s;
+        self.retries += n.attempts.saturating_sub(1);
+        self.rejected_merges += n.rejected_merges;
+        self.run_s += n.run_s;
+    }
+}
+
+pub fn build(ws: &Workspace) -> Result<Report> {
+    let graph = ws.graph()?;
+    let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
+    let notes = Store::new(&ws.repo, &ws.epic.name).get_many(&ids)?;
+    let empty = TicketNote::default();
+    let note = |id: &str| match notes.get(id) {
+        Some(Ok(n)) => n,
+        _ => &empty,
+    };
+    let mut waves: Vec<WaveReport> = (0..graph.wave_count())
+        .map(|w| WaveReport {
+            wave: Some(w),
+            ..Default::default()
+        })
+        .collect();
+    let mut totals = WaveReport::default();
+    let mut states: BTreeMap<&'static str, usize> =
+        State::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let (mut first, mut last) = (f64::INFINITY, 0.0f64);
+    for t in &graph.tickets {
+        let n = note(&t.id);
+        waves[graph.wave(&t.id)].add(n);
+        totals.add(n);
+        let deps_merged = t.deps.iter().all(|d| note(d).state == State::Merged);
+        let state = crate::status::effective_state(
+            notes.get(t.id.as_str()).and_then(|n| n.as_ref().ok()),
+            deps_merged,
+        );
+        *states.entry(state.as_str()).or_default() += 1;
+        if let Some(s) = n.started_at {
+            first = first.min(s);
+        }
+        for end in [n.finished_at, n.merged_at].into_iter().flatten() {
+            last = last.max(end);
+        }
+    }
+    let wall_s = if first.is_finite() && last > first {
+        last - first
+    } else {
+        0.0
+    };
+    Ok(Report {
+        epic: ws.epic.name.clone(),
+        wall_s,
+        sequential_s: totals.run_s,
+        speedup: (wall_s > 0.0).then(|| totals.run_s / wall_s),
+        waves,
+        totals,
+        states,
+    })
+}
