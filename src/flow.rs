@@ -10,6 +10,7 @@ use crate::epic::Workspace;
 use crate::error::{usage, Result};
 use crate::graph::Graph;
 use crate::merge::{self, Outcome};
+use crate::propagate;
 use crate::runner::{self, Event, OnDone, Planned, Selection};
 use crate::state::{State, Store};
 
@@ -134,6 +135,30 @@ impl<'g> Flow<'g> {
         Ok(ready)
     }
 
+    /// Bring the idle open worktrees (not running, not merged) onto the new epic.
+    fn propagate_idle(&self, ws: &Workspace, report: &dyn Fn(Event)) -> Result<()> {
+        let (open, _) = propagate::candidates(ws, self.graph)?;
+        if open.is_empty() {
+            return Ok(());
+        }
+        let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let opts = propagate::Options {
+            jobs,
+            lint: true,
+            test: true,
+            autostash: false,
+        };
+        let results = propagate::propagate(ws, &self.settings, &open, opts, &|_| {})?;
+        let summary: Vec<String> = results
+            .iter()
+            .map(|r| format!("{} {}", r.id, r.result))
+            .collect();
+        report(Event::Propagated {
+            summary: summary.join(", "),
+        });
+        Ok(())
+    }
+
     /// Tickets that never started because something they depend on was not merged.
     pub fn held_back(&self) -> Vec<String> {
         self.waiting.iter().cloned().collect()
@@ -150,6 +175,7 @@ impl OnDone for Flow<'_> {
         if let Err(reason) = self.merge(ws, id, report)? {
             return Ok(Err(reason));
         }
+        self.propagate_idle(ws, report)?;
         let ready = self.take_ready(ws)?;
         Ok(Ok(runner::prepare(ws, &self.settings, self.graph, &ready)?))
     }

@@ -122,9 +122,9 @@ pub fn ensure_excluded(repo: &gix::Repository, pattern: &str) -> Result<()> {
 /// Commits in `tip` not in `base` and in `base` not in `tip`: (ahead, behind).
 ///
 /// Walks down from both tips at once, newest commit first, painting each commit with the
-/// side(s) it is reachable from, and stops as soon as every commit left to visit is
-/// reachable from both: only the divergent part of the history is read, however long the
-/// shared history is (the way `git rev-list --left-right --count` works).
+/// side(s) it is reachable from. A walk stops where the other side has been: only the
+/// divergent part of the history is read, however long the shared history is. Commit-time
+/// order is only a speed-up; equal or skewed times cost extra steps, never wrong counts.
 pub fn ahead_behind(
     repo: &gix::Repository,
     tip: ObjectId,
@@ -160,14 +160,17 @@ pub fn ahead_behind(
             continue;
         }
         for p in load(id)?.1 {
-            let before = paint.get(&p).copied().unwrap_or(0);
+            let before = paint.get(&p).copied();
+            // Paint "both" only into commits one side reached already: that corrects
+            // their counts without walking the shared history below.
+            if side == TIP | BASE && before.is_none() {
+                continue;
+            }
+            let before = before.unwrap_or(0);
             if before | side != before {
                 paint.insert(p, before | side);
                 queue.push((load(p)?.0, p));
             }
-        }
-        if queue.iter().all(|(_, q)| paint[q] == TIP | BASE) {
-            break;
         }
     }
     // Counted at the end: with clock skew a commit may be painted by the other side late.

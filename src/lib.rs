@@ -17,6 +17,7 @@ pub mod merge;
 pub mod plan;
 pub mod process;
 pub mod prompt;
+pub mod propagate;
 pub mod ratelimit;
 pub mod report;
 pub mod runner;

@@ -9,6 +9,7 @@ mod merge;
 mod output;
 mod plan;
 mod progress;
+mod propagate;
 mod report;
 mod run;
 mod status;
@@ -116,6 +117,13 @@ did not change meanwhile: a conflict or a failed gate leaves it exactly as it wa
     /// The method's success metrics: wall time against sequential, conflicts, rate limits,
     /// retries, rejected merges, per wave
     Report(report::ReportArgs),
+    /// Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel
+    #[command(
+        after_help = "A worktree under a running agent is never touched. A dirty one is skipped (or \
+stashed and restored with --autostash). A conflicting rebase is aborted, so the branch and its files \
+are exactly what they were, and the ticket is marked conflict with the files named.\n\nExamples:\n  git epic propagate\n  git epic propagate -j 8 --autostash\n  git epic propagate --no-test --json"
+    )]
+    Propagate(propagate::PropagateArgs),
 }
 
 /// Parse the process arguments, run the command and return the exit code.
@@ -157,6 +165,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Cleanup(a) => cleanup::run(&ctx, a),
         Command::Finish(a) => finish::run(&ctx, a),
         Command::Report(a) => report::run(&ctx, a),
+        Command::Propagate(a) => propagate::run(&ctx, a),
     }
 }
 

@@ -3,6 +3,7 @@
 mod bad_input;
 mod flow;
 mod merge;
+mod propagate;
 mod report;
 mod runner;
 mod session;

@@ -372,3 +372,40 @@ fn ahead_behind_agrees_with_git_across_merges() {
         assert_eq!(git, format!("{}\t{}", ours.0, ours.1), "{a}...{b}");
     }
 }
+
+#[test]
+fn ahead_behind_with_equal_commit_times() {
+    let r = Repo::new();
+    let commit = |msg: &str| {
+        r.write(&format!("{msg}.txt"), msg);
+        r.git(&["add", "."]);
+        let mut cmd = std::process::Command::new("git");
+        cmd.args(["commit", "-q", "-m", msg]).current_dir(r.path());
+        r.env(&mut cmd);
+        cmd.env("GIT_COMMITTER_DATE", "1700000000 +0000")
+            .env("GIT_AUTHOR_DATE", "1700000000 +0000");
+        assert!(cmd.status().unwrap().success());
+    };
+    commit("a");
+    r.git(&["checkout", "-q", "-b", "side"]);
+    commit("s");
+    r.git(&["checkout", "-q", "main"]);
+    commit("b");
+    r.git(&["merge", "-q", "--no-edit", "side"]);
+    commit("c");
+    r.git(&["checkout", "-q", "-b", "t", "main"]);
+    commit("t");
+    let repo = gix::open(r.path()).unwrap();
+    let id = |rev: &str| gix::ObjectId::from_hex(r.git(&["rev-parse", rev]).as_bytes()).unwrap();
+    for (a, b) in [
+        ("t", "main"),
+        ("main", "t"),
+        ("side", "t"),
+        ("t", "side"),
+        ("main~1", "t"),
+    ] {
+        let git = r.git(&["rev-list", "--left-right", "--count", &format!("{a}...{b}")]);
+        let ours = git_epic::gitx::ahead_behind(&repo, id(a), id(b)).unwrap();
+        assert_eq!(git, format!("{}\t{}", ours.0, ours.1), "{a}...{b}");
+    }
+}
