@@ -72,12 +72,12 @@ impl TicketResult {
     }
 }
 
+/// A ticket id and its worktree.
+pub type Open = (String, PathBuf);
+
 /// The open ticket worktrees: those that exist, of tickets not merged. Tickets held by a
 /// live agent or orchestrator come back as skipped results.
-pub fn candidates(
-    ws: &Workspace,
-    graph: &Graph,
-) -> Result<(Vec<(String, PathBuf)>, Vec<TicketResult>)> {
+pub fn candidates(ws: &Workspace, graph: &Graph) -> Result<(Vec<Open>, Vec<TicketResult>)> {
     let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
     let notes = Store::new(&ws.repo, &ws.epic.name).get_many(&ids)?;
     let (mut open, mut skipped) = (Vec::new(), Vec::new());
