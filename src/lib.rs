@@ -6,6 +6,7 @@ pub mod agent;
 pub mod cleanup;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod epic;
 pub mod error;
 pub mod flow;

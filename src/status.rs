@@ -140,7 +140,7 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
             .map(|u| u - now)
             .filter(|left| *left > 0.0 && state == State::RateLimited);
         // The agent's own last words, not git-epic's header and footer lines.
-        let last_line = log::tail_lines(&ws.log_path(&t.id), 3)
+        let last_line = log::tail_lines(&ws.log_path(&t.id), 12)
             .into_iter()
             .rfind(|l| !l.starts_with("=== git-epic"));
         rows.push(Row {

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and rendering only; the work is in the library.
 
 mod cleanup;
+mod demo;
 mod finish;
 mod graph;
 mod init;
@@ -124,6 +125,15 @@ stashed and restored with --autostash). A conflicting rebase is aborted, so the 
 are exactly what they were, and the ticket is marked conflict with the files named.\n\nExamples:\n  git epic propagate\n  git epic propagate -j 8 --autostash\n  git epic propagate --no-test --json"
     )]
     Propagate(propagate::PropagateArgs),
+    /// Run the whole flow on a throw-away repository with a simulated agent, in seconds
+    Demo(demo::DemoArgs),
+    /// The demo's simulated agent (used by `git epic demo`)
+    #[command(name = "__simulate-agent", hide = true)]
+    SimulateAgent {
+        /// The prompt (unused: the simulation follows the ticket id)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// Parse the process arguments, run the command and return the exit code.
@@ -166,6 +176,8 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Finish(a) => finish::run(&ctx, a),
         Command::Report(a) => report::run(&ctx, a),
         Command::Propagate(a) => propagate::run(&ctx, a),
+        Command::Demo(a) => demo::run(&ctx, a),
+        Command::SimulateAgent { .. } => crate::demo::simulate_agent(),
     }
 }
 

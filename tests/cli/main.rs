@@ -1,6 +1,7 @@
 //! Integration tests: the built binary driven as `git epic ...` on real repositories.
 
 mod bad_input;
+mod demo;
 mod flow;
 mod merge;
 mod propagate;
