@@ -7,6 +7,7 @@ pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod docgen;
 pub mod epic;
 pub mod error;
 pub mod flow;

@@ -1,10 +1,12 @@
 //! The command line: argument parsing and rendering only; the work is in the library.
 
 mod cleanup;
+mod completions;
 mod demo;
 mod finish;
 mod graph;
 mod init;
+mod install_man;
 mod logs;
 mod merge;
 mod output;
@@ -127,6 +129,16 @@ are exactly what they were, and the ticket is marked conflict with the files nam
     Propagate(propagate::PropagateArgs),
     /// Run the whole flow on a throw-away repository with a simulated agent, in seconds
     Demo(demo::DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(
+        after_help = "Examples:\n  git epic completions bash > ~/.local/share/bash-completion/completions/git-epic\n  git epic completions zsh > ~/.zfunc/_git-epic\n  git epic completions fish > ~/.config/fish/completions/git-epic.fish\n\nThe bash script also defines _git_epic, which git's own completion calls for `git epic <TAB>`."
+    )]
+    Completions(completions::CompletionsArgs),
+    /// Install the man pages next to the binary, so `git help epic` opens git-epic(1)
+    #[command(
+        after_help = "Examples:\n  git epic install-man                 # after cargo install: ~/.cargo/share/man/man1\n  git epic install-man --prefix ~/.local"
+    )]
+    InstallMan(install_man::InstallManArgs),
     /// The demo's simulated agent (used by `git epic demo`)
     #[command(name = "__simulate-agent", hide = true)]
     SimulateAgent {
@@ -177,6 +189,8 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Report(a) => report::run(&ctx, a),
         Command::Propagate(a) => propagate::run(&ctx, a),
         Command::Demo(a) => demo::run(&ctx, a),
+        Command::Completions(a) => completions::run(&ctx, a),
+        Command::InstallMan(a) => install_man::run(&ctx, a),
         Command::SimulateAgent { .. } => crate::demo::simulate_agent(),
     }
 }

@@ -1,0 +1,382 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[git-epic] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'git-epic'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'git-epic'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Create an epic branch and its config, and make it the current epic'
+            cand ticket 'Add or list tickets'
+            cand graph 'Show the dependency graph, grouped by wave'
+            cand plan 'Show the waves, the critical path and the likely conflicts of a wave'
+            cand status 'Show one row per ticket and the epic''s totals'
+            cand wave 'Start waves of tickets: a worktree, a branch and an agent for each ready ticket'
+            cand run 'Run the agent of the named tickets (ready ones only)'
+            cand logs 'Show a ticket''s agent log'
+            cand merge 'Merge done tickets into the epic branch, behind the scope and test gates'
+            cand cleanup 'Remove the worktrees (and with --branches the branches) of merged tickets'
+            cand finish 'Merge the epic into its base branch'
+            cand report 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave'
+            cand propagate 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel'
+            cand demo 'Run the whole flow on a throw-away repository with a simulated agent, in seconds'
+            cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+            cand install-man 'Install the man pages next to the binary, so `git help epic` opens git-epic(1)'
+            cand __simulate-agent 'The demo''s simulated agent (used by `git epic demo`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-epic;init'= {
+            cand --base 'What the epic starts from and what `finish` merges into (default: the current branch)'
+            cand --tasks-dir 'Where ticket files go, relative to the repository (default: tasks)'
+            cand --worktrees-dir 'Where ticket worktrees go, relative to the repository (default: worktrees)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;ticket'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Write a ticket file (body from stdin when piped, else a template)'
+            cand list 'List the tickets with their wave and dependencies'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-epic;ticket;add'= {
+            cand --title 'A one-line title (default: the body''s first heading)'
+            cand --deps 'Ids of tickets this one depends on, comma separated'
+            cand --scope 'A glob of files the ticket may change (repeatable)'
+            cand --forbid 'A glob of files the ticket must not change (repeatable)'
+            cand --agent 'An agent profile name (git config epicAgent.<profile>.command)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;ticket;list'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --json 'Print JSON'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;ticket;help'= {
+            cand add 'Write a ticket file (body from stdin when piped, else a template)'
+            cand list 'List the tickets with their wave and dependencies'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-epic;ticket;help;add'= {
+        }
+        &'git-epic;ticket;help;list'= {
+        }
+        &'git-epic;ticket;help;help'= {
+        }
+        &'git-epic;graph'= {
+            cand --format 'Output format'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;plan'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --json 'Print JSON'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;status'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --json 'Print JSON (fields: docs/status.md)'
+            cand --watch 'Redraw every 2 seconds until interrupted'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;wave'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand start 'Start the ready tickets of a wave: worktree, branch, agent'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-epic;wave;start'= {
+            cand -j 'Agents running at once (default: git config epic.maxParallel, 4)'
+            cand --jobs 'Agents running at once (default: git config epic.maxParallel, 4)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --next 'The lowest wave with unfinished tickets (the default)'
+            cand --all 'Every ready ticket, whatever its wave'
+            cand --auto-merge 'With --all: merge each done ticket (through the gates) and start what it unblocks, with no barrier between waves'
+            cand --dry-run 'Print what would run, with the exact argv, and change nothing'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;wave;help'= {
+            cand start 'Start the ready tickets of a wave: worktree, branch, agent'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-epic;wave;help;start'= {
+        }
+        &'git-epic;wave;help;help'= {
+        }
+        &'git-epic;run'= {
+            cand -j 'Agents running at once (default: git config epic.maxParallel, 4)'
+            cand --jobs 'Agents running at once (default: git config epic.maxParallel, 4)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --dry-run 'Print what would run, with the exact argv, and change nothing'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;logs'= {
+            cand -n 'Only the last N lines'
+            cand --lines 'Only the last N lines'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -f 'Keep printing what the agent writes, until interrupted'
+            cand --follow 'Keep printing what the agent writes, until interrupted'
+            cand --path 'Print the log file''s path and nothing else'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;merge'= {
+            cand --wave 'Every done ticket of wave N'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --no-test 'Skip the test gate (epic.test in the ticket''s worktree)'
+            cand --no-scope-check 'Skip the scope gate (changed files inside `scope`, none in `forbid`)'
+            cand --cleanup 'Remove the worktree of each merged ticket'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;cleanup'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --branches 'Delete the branches of merged tickets too (only when the epic has all their commits)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;finish'= {
+            cand --into 'The branch to merge the epic into (default: git config epic.<name>.base)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --force 'Finish even though some tickets are not merged'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;report'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --json 'Print JSON'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;propagate'= {
+            cand -j 'Worktrees handled at once (default: the number of cores)'
+            cand --jobs 'Worktrees handled at once (default: the number of cores)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --no-lint 'Do not run epic.lintFix'
+            cand --no-test 'Do not run epic.test'
+            cand --autostash 'Stash uncommitted changes and restore them after, instead of skipping dirty worktrees'
+            cand --json 'Print JSON (fields: docs/propagate.md)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;demo'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --keep 'Keep the demo repository and print where it is'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;completions'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;install-man'= {
+            cand --prefix 'Install into PREFIX/share/man/man1 (default: the directory above the one holding this git-epic binary, e.g. ~/.cargo, where man finds pages of programs on PATH)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;__simulate-agent'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;help'= {
+            cand init 'Create an epic branch and its config, and make it the current epic'
+            cand ticket 'Add or list tickets'
+            cand graph 'Show the dependency graph, grouped by wave'
+            cand plan 'Show the waves, the critical path and the likely conflicts of a wave'
+            cand status 'Show one row per ticket and the epic''s totals'
+            cand wave 'Start waves of tickets: a worktree, a branch and an agent for each ready ticket'
+            cand run 'Run the agent of the named tickets (ready ones only)'
+            cand logs 'Show a ticket''s agent log'
+            cand merge 'Merge done tickets into the epic branch, behind the scope and test gates'
+            cand cleanup 'Remove the worktrees (and with --branches the branches) of merged tickets'
+            cand finish 'Merge the epic into its base branch'
+            cand report 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave'
+            cand propagate 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel'
+            cand demo 'Run the whole flow on a throw-away repository with a simulated agent, in seconds'
+            cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+            cand install-man 'Install the man pages next to the binary, so `git help epic` opens git-epic(1)'
+            cand __simulate-agent 'The demo''s simulated agent (used by `git epic demo`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-epic;help;init'= {
+        }
+        &'git-epic;help;ticket'= {
+            cand add 'Write a ticket file (body from stdin when piped, else a template)'
+            cand list 'List the tickets with their wave and dependencies'
+        }
+        &'git-epic;help;ticket;add'= {
+        }
+        &'git-epic;help;ticket;list'= {
+        }
+        &'git-epic;help;graph'= {
+        }
+        &'git-epic;help;plan'= {
+        }
+        &'git-epic;help;status'= {
+        }
+        &'git-epic;help;wave'= {
+            cand start 'Start the ready tickets of a wave: worktree, branch, agent'
+        }
+        &'git-epic;help;wave;start'= {
+        }
+        &'git-epic;help;run'= {
+        }
+        &'git-epic;help;logs'= {
+        }
+        &'git-epic;help;merge'= {
+        }
+        &'git-epic;help;cleanup'= {
+        }
+        &'git-epic;help;finish'= {
+        }
+        &'git-epic;help;report'= {
+        }
+        &'git-epic;help;propagate'= {
+        }
+        &'git-epic;help;demo'= {
+        }
+        &'git-epic;help;completions'= {
+        }
+        &'git-epic;help;install-man'= {
+        }
+        &'git-epic;help;__simulate-agent'= {
+        }
+        &'git-epic;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
