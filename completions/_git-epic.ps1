@@ -42,7 +42,8 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('finish', 'finish', [CompletionResultType]::ParameterValue, 'Merge the epic into its base branch')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave')
             [CompletionResult]::new('propagate', 'propagate', [CompletionResultType]::ParameterValue, 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel')
-            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Agent profiles: presets for claude, codex, aider, gemini')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'demo')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('install-man', 'install-man', [CompletionResultType]::ParameterValue, 'Install the man pages next to the binary, so `git help epic` opens git-epic(1)')
             [CompletionResult]::new('__simulate-agent', '__simulate-agent', [CompletionResultType]::ParameterValue, 'The demo''s simulated agent (used by `git epic demo`)')
@@ -297,6 +298,60 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'git-epic;agent' {
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured agent profiles and the presets')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'git-epic;agent;add' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The profile name (default: the preset''s name)')
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--global', '--global', [CompletionResultType]::ParameterName, 'Write to your global git config instead of this repository''s')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-epic;agent;list' {
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-epic;agent;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured agent profiles and the presets')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'git-epic;agent;help;add' {
+            break
+        }
+        'git-epic;agent;help;list' {
+            break
+        }
+        'git-epic;agent;help;help' {
+            break
+        }
         'git-epic;demo' {
             [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
@@ -357,7 +412,8 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('finish', 'finish', [CompletionResultType]::ParameterValue, 'Merge the epic into its base branch')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave')
             [CompletionResult]::new('propagate', 'propagate', [CompletionResultType]::ParameterValue, 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel')
-            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Agent profiles: presets for claude, codex, aider, gemini')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'demo')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('install-man', 'install-man', [CompletionResultType]::ParameterValue, 'Install the man pages next to the binary, so `git help epic` opens git-epic(1)')
             [CompletionResult]::new('__simulate-agent', '__simulate-agent', [CompletionResultType]::ParameterValue, 'The demo''s simulated agent (used by `git epic demo`)')
@@ -413,6 +469,17 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;help;propagate' {
+            break
+        }
+        'git-epic;help;agent' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured agent profiles and the presets')
+            break
+        }
+        'git-epic;help;agent;add' {
+            break
+        }
+        'git-epic;help;agent;list' {
             break
         }
         'git-epic;help;demo' {

@@ -19,6 +19,9 @@ _git__epic() {
             git__epic,__simulate-agent)
                 cmd="git__epic__subcmd____simulate__subcmd__agent"
                 ;;
+            git__epic,agent)
+                cmd="git__epic__subcmd__agent"
+                ;;
             git__epic,cleanup)
                 cmd="git__epic__subcmd__cleanup"
                 ;;
@@ -70,8 +73,29 @@ _git__epic() {
             git__epic,wave)
                 cmd="git__epic__subcmd__wave"
                 ;;
+            git__epic__subcmd__agent,add)
+                cmd="git__epic__subcmd__agent__subcmd__add"
+                ;;
+            git__epic__subcmd__agent,help)
+                cmd="git__epic__subcmd__agent__subcmd__help"
+                ;;
+            git__epic__subcmd__agent,list)
+                cmd="git__epic__subcmd__agent__subcmd__list"
+                ;;
+            git__epic__subcmd__agent__subcmd__help,add)
+                cmd="git__epic__subcmd__agent__subcmd__help__subcmd__add"
+                ;;
+            git__epic__subcmd__agent__subcmd__help,help)
+                cmd="git__epic__subcmd__agent__subcmd__help__subcmd__help"
+                ;;
+            git__epic__subcmd__agent__subcmd__help,list)
+                cmd="git__epic__subcmd__agent__subcmd__help__subcmd__list"
+                ;;
             git__epic__subcmd__help,__simulate-agent)
                 cmd="git__epic__subcmd__help__subcmd____simulate__subcmd__agent"
+                ;;
+            git__epic__subcmd__help,agent)
+                cmd="git__epic__subcmd__help__subcmd__agent"
                 ;;
             git__epic__subcmd__help,cleanup)
                 cmd="git__epic__subcmd__help__subcmd__cleanup"
@@ -124,6 +148,12 @@ _git__epic() {
             git__epic__subcmd__help,wave)
                 cmd="git__epic__subcmd__help__subcmd__wave"
                 ;;
+            git__epic__subcmd__help__subcmd__agent,add)
+                cmd="git__epic__subcmd__help__subcmd__agent__subcmd__add"
+                ;;
+            git__epic__subcmd__help__subcmd__agent,list)
+                cmd="git__epic__subcmd__help__subcmd__agent__subcmd__list"
+                ;;
             git__epic__subcmd__help__subcmd__ticket,add)
                 cmd="git__epic__subcmd__help__subcmd__ticket__subcmd__add"
                 ;;
@@ -170,7 +200,7 @@ _git__epic() {
 
     case "${cmd}" in
         git__epic)
-            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge cleanup finish report propagate demo completions install-man __simulate-agent help"
+            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge cleanup finish report propagate agent demo completions install-man __simulate-agent help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -194,6 +224,132 @@ _git__epic() {
         git__epic__subcmd____simulate__subcmd__agent)
             opts="-q -h -V --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__agent)
+            opts="-q -h -V --epic --quiet --color --help --version add list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__agent__subcmd__add)
+            opts="-q -h -V --name --global --epic --quiet --color --help --version claude codex aider gemini"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__agent__subcmd__help)
+            opts="add list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__agent__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__agent__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__agent__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__agent__subcmd__list)
+            opts="-q -h -V --json --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -332,7 +488,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help)
-            opts="init ticket graph plan status wave run logs merge cleanup finish report propagate demo completions install-man __simulate-agent help"
+            opts="init ticket graph plan status wave run logs merge cleanup finish report propagate agent demo completions install-man __simulate-agent help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -348,6 +504,48 @@ _git__epic() {
         git__epic__subcmd__help__subcmd____simulate__subcmd__agent)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__agent)
+            opts="add list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__agent__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__agent__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -39,7 +39,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand finish 'Merge the epic into its base branch'
             cand report 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave'
             cand propagate 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel'
-            cand demo 'Run the whole flow on a throw-away repository with a simulated agent, in seconds'
+            cand agent 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Agent profiles: presets for claude, codex, aider, gemini'
+            cand demo 'demo'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand install-man 'Install the man pages next to the binary, so `git help epic` opens git-epic(1)'
             cand __simulate-agent 'The demo''s simulated agent (used by `git epic demo`)'
@@ -270,6 +271,53 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'git-epic;agent'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
+            cand list 'List the configured agent profiles and the presets'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-epic;agent;add'= {
+            cand --name 'The profile name (default: the preset''s name)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --global 'Write to your global git config instead of this repository''s'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;agent;list'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --json 'Print JSON'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;agent;help'= {
+            cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
+            cand list 'List the configured agent profiles and the presets'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'git-epic;agent;help;add'= {
+        }
+        &'git-epic;agent;help;list'= {
+        }
+        &'git-epic;agent;help;help'= {
+        }
         &'git-epic;demo'= {
             cand --epic 'The epic to act on (default: git config epic.current)'
             cand --color 'When to use colours (NO_COLOR is honoured)'
@@ -326,7 +374,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand finish 'Merge the epic into its base branch'
             cand report 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave'
             cand propagate 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel'
-            cand demo 'Run the whole flow on a throw-away repository with a simulated agent, in seconds'
+            cand agent 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Agent profiles: presets for claude, codex, aider, gemini'
+            cand demo 'demo'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand install-man 'Install the man pages next to the binary, so `git help epic` opens git-epic(1)'
             cand __simulate-agent 'The demo''s simulated agent (used by `git epic demo`)'
@@ -366,6 +415,14 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;report'= {
         }
         &'git-epic;help;propagate'= {
+        }
+        &'git-epic;help;agent'= {
+            cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
+            cand list 'List the configured agent profiles and the presets'
+        }
+        &'git-epic;help;agent;add'= {
+        }
+        &'git-epic;help;agent;list'= {
         }
         &'git-epic;help;demo'= {
         }

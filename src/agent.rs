@@ -23,6 +23,8 @@ pub struct AgentCommand {
     /// rate-limit quota.
     pub profile: String,
     pub argv: Vec<String>,
+    /// `epicAgent.<profile>.rateLimitPattern`, for tools that word their limits their own way.
+    pub rate_limit_pattern: Option<regex::Regex>,
 }
 
 /// Find the agent command of `ticket` and check its program exists, before anything is made.
@@ -72,7 +74,20 @@ pub fn resolve(
             )))
         }
     }
-    Ok(AgentCommand { profile, argv })
+    let rate_limit_pattern = match &ticket.agent {
+        Some(p) => match config::agent_profile_key(config, p, "rateLimitPattern") {
+            Some(pat) => Some(regex::Regex::new(&pat).map_err(|_| {
+                usage(format!("git config epicAgent.{p}.rateLimitPattern `{pat}` is not a valid regular expression."))
+            })?),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(AgentCommand {
+        profile,
+        argv,
+        rate_limit_pattern,
+    })
 }
 
 fn is_executable(p: &Path) -> bool {

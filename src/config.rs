@@ -47,10 +47,38 @@ pub fn lookup(config: &gix::config::Snapshot<'_>, epic: &str, key: &str) -> Opti
 
 /// The command of agent profile `profile` (`epicAgent.<profile>.command`).
 pub fn agent_profile(config: &gix::config::Snapshot<'_>, profile: &str) -> Option<String> {
+    agent_profile_key(config, profile, "command")
+}
+
+/// `epicAgent.<profile>.<key>`.
+pub fn agent_profile_key(
+    config: &gix::config::Snapshot<'_>,
+    profile: &str,
+    key: &str,
+) -> Option<String> {
     config
         .plumbing()
-        .string_by("epicAgent", Some(profile.as_bytes().as_bstr()), "command")
+        .string_by("epicAgent", Some(profile.as_bytes().as_bstr()), key)
         .map(|v| v.to_str_lossy().into_owned())
+}
+
+/// Every configured agent profile: (name, command).
+pub fn agent_profiles(config: &gix::config::Snapshot<'_>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = config
+        .plumbing()
+        .sections_by_name("epicAgent")
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            s.header()
+                .subsection_name()
+                .map(|n| n.to_str_lossy().into_owned())
+        })
+        .filter_map(|name| agent_profile(config, &name).map(|cmd| (name, cmd)))
+        .collect();
+    out.sort();
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
 }
 
 impl Settings {

@@ -883,9 +883,13 @@ fn conclude(
             };
             let lines = attempt_tail(&log, 50);
             if *exit != Exit::TimedOut
-                && lines
-                    .iter()
-                    .any(|l| settings.rate_limit_pattern.is_match(l))
+                && lines.iter().any(|l| {
+                    plan.agent
+                        .rate_limit_pattern
+                        .as_ref()
+                        .unwrap_or(&settings.rate_limit_pattern)
+                        .is_match(l)
+                })
             {
                 let wait = crate::ratelimit::reset_wait(&lines, state::now())
                     .unwrap_or(settings.rate_limit_wait);

@@ -1,5 +1,6 @@
 //! The command line: argument parsing and rendering only; the work is in the library.
 
+mod agent;
 mod cleanup;
 mod completions;
 mod demo;
@@ -128,6 +129,9 @@ are exactly what they were, and the ticket is marked conflict with the files nam
     )]
     Propagate(propagate::PropagateArgs),
     /// Run the whole flow on a throw-away repository with a simulated agent, in seconds
+    /// Agent profiles: presets for claude, codex, aider, gemini
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
     Demo(demo::DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     #[command(
@@ -188,6 +192,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Finish(a) => finish::run(&ctx, a),
         Command::Report(a) => report::run(&ctx, a),
         Command::Propagate(a) => propagate::run(&ctx, a),
+        Command::Agent(c) => agent::run(&ctx, c),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
         Command::InstallMan(a) => install_man::run(&ctx, a),

@@ -1,5 +1,6 @@
 //! Integration tests: the built binary driven as `git epic ...` on real repositories.
 
+mod agent;
 mod bad_input;
 mod demo;
 mod flow;

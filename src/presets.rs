@@ -1,0 +1,47 @@
+//! Agent presets: the non-interactive command lines of the common coding agents, as their
+//! own documentation gives them. The prompt is appended as the last argument.
+
+/// A preset: name, command (prompt appended), its own rate-limit pattern if it needs one,
+/// and a note.
+pub struct Preset {
+    pub name: &'static str,
+    pub command: &'static str,
+    pub rate_limit_pattern: Option<&'static str>,
+    pub note: &'static str,
+}
+
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "claude",
+        // Print mode runs once and exits; acceptEdits lets it write files without asking.
+        // What it leaves uncommitted, git epic commits (epic.autoCommit).
+        command: "claude --print --permission-mode acceptEdits",
+        rate_limit_pattern: None,
+        note:
+            "Claude Code in print mode (claude -p); its usage-limit message carries the reset time",
+    },
+    Preset {
+        name: "codex",
+        command: "codex exec --sandbox workspace-write",
+        rate_limit_pattern: None,
+        note: "Codex CLI's non-interactive mode, allowed to edit the worktree",
+    },
+    Preset {
+        name: "aider",
+        // --message takes the prompt (the last argument), applies the edits and exits.
+        command: "aider --yes-always --no-pretty --message",
+        rate_limit_pattern: None,
+        note: "aider scripted with --message; it commits its own edits",
+    },
+    Preset {
+        name: "gemini",
+        // --prompt takes the prompt (the last argument) and runs headless.
+        command: "gemini --approval-mode=yolo --prompt",
+        rate_limit_pattern: Some(r"(?i)quota exceeded|resource.?exhausted|rate.?limit|\b429\b"),
+        note: "Gemini CLI headless (-p); it reports limits as quota / RESOURCE_EXHAUSTED",
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name == name)
+}
