@@ -1,298 +1,326 @@
 //! Do two path globs have a file in common? Used by `plan` to flag same-wave tickets whose
 //! `scope` globs overlap (a likely merge conflict).
 //!
-//! The answer is exact for the glob language of ticket files (globset with
-//! `literal_separator`): both globs are walked together as a product automaton, one path
-//! character at a time, and they overlap when both can reach their end on the same path.
+//! Exact for the glob language ticket files are checked against (globset with
+//! `literal_separator`): braces are expanded up front, each alternative becomes a list of
+//! one-character predicates and loops, and both lists are walked together as a product
+//! automaton. They overlap when both can reach their end on the same path.
 
-use std::collections::HashSet;
+use std::collections::VecDeque;
 
+/// Beyond this many brace alternatives per glob we stop and answer "overlap": a warning
+/// too many is cheaper than a blow-up on a pathological `{a,b}{c,d}...`.
+const MAX_EXPANSIONS: usize = 256;
+
+/// A set of characters: those inside `ranges`, or with `negated` those outside.
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Lit(char),
-    /// `?`: one character, not `/`.
-    One,
-    /// `[...]`: one character of the ranges (or not of them), never `/`.
-    Class {
-        ranges: Vec<(char, char)>,
-        negated: bool,
-    },
-    /// `*`: any run without `/`.
-    Star,
-    /// `**`: any run, `/` included.
-    Any,
-    /// `**/`: zero or more whole directories.
-    AnyDirs,
+struct Pred {
+    ranges: Vec<(char, char)>,
+    negated: bool,
 }
 
-/// Expand `{a,b}` alternatives (nested too) into plain globs.
-fn expand(glob: &str) -> Vec<String> {
-    let chars: Vec<char> = glob.chars().collect();
-    let mut depth = 0;
-    let mut open = None;
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' => i += 1,
-            '{' => {
-                if depth == 0 {
-                    open = Some(i);
-                }
-                depth += 1;
-            }
-            '}' if depth > 0 => {
-                depth -= 1;
-                if depth == 0 {
-                    let start = open.expect("opened");
-                    let prefix: String = chars[..start].iter().collect();
-                    let suffix: String = chars[i + 1..].iter().collect();
-                    let mut alts = Vec::new();
-                    let (mut d, mut cur) = (0, String::new());
-                    let mut k = start + 1;
-                    while k < i {
-                        let c = chars[k];
-                        match c {
-                            '\\' if k + 1 < i => {
-                                cur.push(c);
-                                cur.push(chars[k + 1]);
-                                k += 1;
-                            }
-                            '{' => {
-                                d += 1;
-                                cur.push(c);
-                            }
-                            '}' => {
-                                d -= 1;
-                                cur.push(c);
-                            }
-                            ',' if d == 0 => alts.push(std::mem::take(&mut cur)),
-                            _ => cur.push(c),
-                        }
-                        k += 1;
-                    }
-                    alts.push(cur);
-                    return alts
-                        .iter()
-                        .flat_map(|a| expand(&format!("{prefix}{a}{suffix}")))
-                        .collect();
-                }
-            }
-            _ => {}
-        }
-        i += 1;
+impl Pred {
+    fn new(ranges: &[(char, char)], negated: bool) -> Pred {
+        let ranges = ranges.to_vec();
+        Pred { ranges, negated }
     }
-    vec![glob.to_owned()]
-}
-
-fn tokens(glob: &str) -> Vec<Tok> {
-    let chars: Vec<char> = glob.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' if i + 1 < chars.len() => {
-                out.push(Tok::Lit(chars[i + 1]));
-                i += 1;
-            }
-            '?' => out.push(Tok::One),
-            '*' if chars.get(i + 1) == Some(&'*') => {
-                let at_start = i == 0 || chars[i - 1] == '/';
-                if at_start && chars.get(i + 2) == Some(&'/') {
-                    out.push(Tok::AnyDirs);
-                    i += 2;
-                } else {
-                    out.push(Tok::Any);
-                    i += 1;
-                }
-            }
-            '*' => out.push(Tok::Star),
-            '[' => {
-                let mut k = i + 1;
-                let negated = matches!(chars.get(k), Some('!') | Some('^'));
-                if negated {
-                    k += 1;
-                }
-                let mut ranges = Vec::new();
-                let mut first = true;
-                while k < chars.len() && (chars[k] != ']' || first) {
-                    let lo = chars[k];
-                    if chars.get(k + 1) == Some(&'-') && chars.get(k + 2).is_some_and(|c| *c != ']')
-                    {
-                        ranges.push((lo, chars[k + 2]));
-                        k += 3;
-                    } else {
-                        ranges.push((lo, lo));
-                        k += 1;
-                    }
-                    first = false;
-                }
-                if k >= chars.len() {
-                    // Unclosed: take `[` literally (validation refuses such globs anyway).
-                    out.push(Tok::Lit('['));
-                } else {
-                    out.push(Tok::Class { ranges, negated });
-                    i = k;
-                }
-            }
-            c => out.push(Tok::Lit(c)),
-        }
-        i += 1;
+    fn lit(c: char) -> Pred {
+        Pred::new(&[(c, c)], false)
     }
-    out
-}
-
-/// The set of characters a token may consume at one step.
-#[derive(Clone)]
-enum CharSet<'a> {
-    Just(char),
-    NotSlash,
-    All,
-    In(&'a [(char, char)]),
-    NotIn(&'a [(char, char)]),
-}
-
-impl CharSet<'_> {
-    fn has(&self, c: char) -> bool {
-        let within = |r: &[(char, char)]| r.iter().any(|(lo, hi)| *lo <= c && c <= *hi);
-        match self {
-            CharSet::Just(x) => *x == c,
-            CharSet::NotSlash => c != '/',
-            CharSet::All => true,
-            CharSet::In(r) => c != '/' && within(r),
-            CharSet::NotIn(r) => c != '/' && !within(r),
-        }
+    fn any() -> Pred {
+        Pred::new(&[], true)
     }
-
-    /// Whether some single character is in both sets.
-    fn meets(&self, other: &CharSet<'_>) -> bool {
-        use CharSet::*;
-        match (self, other) {
-            (Just(c), o) | (o, Just(c)) => o.has(*c),
-            (In(r), o) | (o, In(r)) => r.iter().any(|(lo, hi)| {
-                // A range meets the other set if one of its characters does; ranges of
-                // path names are small, and a huge one certainly meets anything but `/`.
-                (*lo..=*hi).take(4096).any(|c| o.has(c)) || (*hi as u32 - *lo as u32) > 4096
-            }),
-            // Only the finite exclusions above could make these empty; there are letters to spare.
-            _ => true,
-        }
+    fn not_slash() -> Pred {
+        Pred::new(&[('/', '/')], true)
+    }
+    fn contains(&self, c: char) -> bool {
+        self.ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != self.negated
     }
 }
 
-/// What can happen at a position of a token list: the character set of a consuming step and
-/// whether that step stays on the token (a loop) or moves on.
-fn step(toks: &[Tok], i: usize) -> Option<(CharSet<'_>, bool)> {
-    Some(match toks.get(i)? {
-        Tok::Lit(c) => (CharSet::Just(*c), false),
-        Tok::One => (CharSet::NotSlash, false),
-        Tok::Class {
-            ranges,
-            negated: false,
-        } => (CharSet::In(ranges), false),
-        Tok::Class {
-            ranges,
-            negated: true,
-        } => (CharSet::NotIn(ranges), false),
-        Tok::Star => (CharSet::NotSlash, true),
-        Tok::Any => (CharSet::All, true),
-        // `**/` consumes whole directories: any run ending with `/`, modelled as a loop on
-        // anything that must end on a `/` step (see `moves`).
-        Tok::AnyDirs => (CharSet::All, true),
-    })
-}
-
-/// Positions reachable from `i` without consuming: past stars and optional `**/`.
-fn closure(toks: &[Tok], i: usize, out: &mut Vec<usize>) {
-    out.push(i);
-    if matches!(toks.get(i), Some(Tok::Star | Tok::Any | Tok::AnyDirs)) {
-        closure(toks, i + 1, out);
-    }
-}
-
-/// Whether some path matches both globs.
-pub fn globs_overlap(a: &str, b: &str) -> bool {
-    expand(a)
+/// A character in both sets, if any. The smallest common character `m` is always a
+/// range edge (`lo` of a range, or `hi + 1`), 0, or U+E000 (just past the surrogates):
+/// whichever set rules out `m - 1` has a range boundary there. So trying those candidates
+/// is exact; a few readable characters go first so witnesses look like paths.
+fn pick(p: &Pred, q: &Pred) -> Option<char> {
+    let edges = p
+        .ranges
         .iter()
-        .any(|x| expand(b).iter().any(|y| overlap(&tokens(x), &tokens(y))))
+        .chain(&q.ranges)
+        .flat_map(|&(lo, hi)| [lo as u32, hi as u32 + 1]);
+    "ax0_"
+        .chars()
+        .map(u32::from)
+        .chain([0, 0xE000])
+        .chain(edges)
+        .filter_map(char::from_u32)
+        .find(|&c| p.contains(c) && q.contains(c))
 }
 
-fn overlap(a: &[Tok], b: &[Tok]) -> bool {
-    // A state is (position in a, in a `**/` run of a that still owes a `/`, same for b).
-    type St = (usize, bool, usize, bool);
-    let mut seen: HashSet<St> = HashSet::new();
-    let mut todo: Vec<St> = vec![(0, false, 0, false)];
-    while let Some((i, oa, j, ob)) = todo.pop() {
-        if !seen.insert((i, oa, j, ob)) {
-            continue;
+#[derive(Debug, Clone)]
+enum Tok {
+    /// Exactly one character of the set (a literal, `?` or a class).
+    One(Pred),
+    /// Zero or more characters of the set: `*` (no `/`) or a recursive `**` (anything).
+    Loop(Pred),
+    /// Consumes nothing but may jump over the next `n` tokens: it sits before a `**/`, which
+    /// can match zero directories only as a whole (once `**` ate something, `/` is owed).
+    Skip(usize),
+}
+
+/// Index just past the `]` closing the class opened at `open`, read as globset does: a `]`
+/// right after `[`, `[!` or `[^` is a member and `\` is not special inside. `None` when
+/// unclosed, or for POSIX `[:name:]` classes, which we do not model (caller says overlap).
+fn class_end(s: &[char], open: usize) -> Option<usize> {
+    let mut k = open + 1;
+    if matches!(s.get(k), Some('!' | '^')) {
+        k += 1;
+    }
+    let first = k;
+    loop {
+        match s.get(k)? {
+            ']' if k > first => return Some(k + 1),
+            '[' if s.get(k + 1) == Some(&':') => return None,
+            _ => k += 1,
         }
-        let (mut ca, mut cb) = (Vec::new(), Vec::new());
-        if oa {
-            ca.push(i)
+    }
+}
+
+/// The set of a class body (between the brackets), following globset's range rules:
+/// a leading or trailing `-` is literal, and `a-c-e` extends the last range to `a-e`.
+/// A class never matches `/` under `literal_separator`.
+fn class(body: &[char]) -> Option<Pred> {
+    let (negated, body) = match body.first() {
+        Some('!' | '^') => (true, &body[1..]),
+        _ => (false, body),
+    };
+    let mut ranges: Vec<(char, char)> = Vec::new();
+    let mut in_range = false;
+    for (idx, &c) in body.iter().enumerate() {
+        if c == '-' && idx > 0 && !in_range {
+            in_range = true;
+        } else if in_range {
+            let r = ranges.last_mut()?;
+            r.1 = c;
+            if r.1 < r.0 {
+                return None; // globset: invalid range
+            }
+            in_range = false;
         } else {
-            closure(a, i, &mut ca)
+            ranges.push((c, c));
         }
-        if ob {
-            cb.push(j)
-        } else {
-            closure(b, j, &mut cb)
-        }
-        if !oa && !ob && ca.contains(&a.len()) && cb.contains(&b.len()) {
-            return true;
-        }
-        for &x in &ca {
-            let Some((sa, loop_a)) = step(a, x) else {
-                continue;
-            };
-            for &y in &cb {
-                let Some((sb, loop_b)) = step(b, y) else {
-                    continue;
-                };
-                if !sa.meets(&sb) {
-                    continue;
+    }
+    if in_range {
+        ranges.push(('-', '-'));
+    }
+    if negated {
+        ranges.push(('/', '/'));
+    } else {
+        // Cut `/` out of the ranges ('.' and '0' are its neighbours).
+        ranges = ranges
+            .into_iter()
+            .flat_map(|(lo, hi)| [(lo, hi.min('.')), (lo.max('0'), hi)])
+            .filter(|&(lo, hi)| lo <= hi)
+            .collect();
+    }
+    Some(Pred { ranges, negated })
+}
+
+/// Reads a glob the way globset's parser does, but yields every brace alternative as its
+/// own token list. `None` wherever globset would reject the glob.
+struct Parser<'s> {
+    s: &'s [char],
+    k: usize,
+}
+
+impl Parser<'_> {
+    /// A sequence up to the end or, inside braces (`depth > 0`), up to its `,` or `}`.
+    fn seq(&mut self, depth: usize) -> Option<Vec<Vec<Tok>>> {
+        let start = self.k;
+        let mut alts = vec![Vec::new()];
+        while let Some(&c) = self.s.get(self.k) {
+            let prev = self.k.checked_sub(1).map(|p| self.s[p]);
+            self.k += 1;
+            let toks = match c {
+                ',' | '}' if depth > 0 => {
+                    self.k -= 1;
+                    break;
                 }
-                // Inside a `**/` run, a `/` step may close the run (move on) or keep going.
-                let moves =
-                    |toks: &[Tok], p: usize, looping: bool, owed: bool| -> Vec<(usize, bool)> {
-                        if matches!(toks.get(p), Some(Tok::AnyDirs)) {
-                            vec![(p, true), (p + 1, false)]
-                        } else if looping {
-                            vec![(p, owed)]
-                        } else {
-                            vec![(p + 1, false)]
-                        }
-                    };
-                let slash_possible = sa.has('/') && sb.has('/');
-                for (ni, noa) in moves(a, x, loop_a, oa) {
-                    for (nj, nob) in moves(b, y, loop_b, ob) {
-                        // Closing a `**/` run needs this step to be a `/` on both sides.
-                        let closes_a = matches!(a.get(x), Some(Tok::AnyDirs)) && ni == x + 1;
-                        let closes_b = matches!(b.get(y), Some(Tok::AnyDirs)) && nj == y + 1;
-                        if (closes_a || closes_b) && !slash_possible {
-                            continue;
-                        }
-                        if (closes_a && !sb.has('/')) || (closes_b && !sa.has('/')) {
-                            continue;
-                        }
-                        todo.push((ni, noa, nj, nob));
+                '}' => return None, // globset: unopened alternation
+                '{' => {
+                    let group = self.group(depth)?;
+                    alts = alts
+                        .iter()
+                        .flat_map(|a| group.iter().map(move |g| [a.as_slice(), g].concat()))
+                        .collect();
+                    if alts.len() > MAX_EXPANSIONS {
+                        return None;
                     }
+                    continue;
                 }
+                '\\' => {
+                    let escaped = *self.s.get(self.k)?; // globset: dangling escape
+                    self.k += 1;
+                    vec![Tok::One(Pred::lit(escaped))]
+                }
+                '?' => vec![Tok::One(Pred::not_slash())],
+                '[' => {
+                    let end = class_end(self.s, self.k - 1)?;
+                    let pred = class(&self.s[self.k..end - 1])?;
+                    self.k = end;
+                    vec![Tok::One(pred)]
+                }
+                '*' if self.s.get(self.k) == Some(&'*') => {
+                    self.k += 1;
+                    self.double_star(prev, self.k - 2 == start, depth)
+                }
+                '*' => vec![Tok::Loop(Pred::not_slash())],
+                c => vec![Tok::One(Pred::lit(c))],
+            };
+            for a in &mut alts {
+                a.extend(toks.iter().cloned());
             }
         }
+        Some(alts)
     }
-    false
+
+    /// The alternatives of a `{...}` whose `{` was just read.
+    fn group(&mut self, depth: usize) -> Option<Vec<Vec<Tok>>> {
+        let mut group = Vec::new();
+        loop {
+            let branch = self.seq(depth + 1)?;
+            // globset drops empty alternatives (`{a,}` is `a`) unless all are empty.
+            if branch.iter().any(|t| !t.is_empty()) {
+                group.extend(branch);
+            }
+            self.k += 1;
+            match self.s.get(self.k - 1) {
+                Some(',') => {}
+                Some('}') => break,
+                _ => return None, // unclosed
+            }
+        }
+        if group.is_empty() {
+            group.push(Vec::new());
+        }
+        Some(group)
+    }
+
+    /// A `**` (just read): recursive only as a whole path component, judged on the raw
+    /// neighbouring characters as globset does, so `{a/,b}**` stays two plain stars.
+    fn double_star(&mut self, prev: Option<char>, at_start: bool, depth: usize) -> Vec<Tok> {
+        let next = self.s.get(self.k).copied();
+        let recursive = match next {
+            None | Some('/') => at_start || prev == Some('/'),
+            Some(',' | '}') => !at_start && prev == Some('/') && depth > 0,
+            _ => false,
+        };
+        if !recursive {
+            return vec![Tok::Loop(Pred::not_slash())];
+        }
+        if next == Some('/') {
+            self.k += 1;
+            vec![
+                Tok::Skip(2),
+                Tok::Loop(Pred::any()),
+                Tok::One(Pred::lit('/')),
+            ]
+        } else {
+            vec![Tok::Loop(Pred::any())]
+        }
+    }
 }
 
-/// Every pair (glob of `a`, glob of `b`) that some path matches.
-pub fn overlapping_pairs<'a>(a: &'a [String], b: &'a [String]) -> Vec<(&'a str, &'a str)> {
-    let mut out = Vec::new();
-    for x in a {
-        for y in b {
-            if globs_overlap(x, y) {
-                out.push((x.as_str(), y.as_str()));
+/// Every brace alternative of a glob as tokens; `None` if we cannot read it.
+fn compile(glob: &str) -> Option<Vec<Vec<Tok>>> {
+    let s: Vec<char> = glob.chars().collect();
+    // globset special-cases a glob of only `**` components (`**/`, `**/**`) as "anything".
+    let body = s.strip_suffix(&['/']).unwrap_or(&s);
+    if !body.is_empty() && body.split(|&c| c == '/').all(|seg| seg == ['*', '*']) {
+        return Some(vec![vec![Tok::Loop(Pred::any())]]);
+    }
+    Parser { s: &s, k: 0 }.seq(0)
+}
+
+/// A path matched by both token lists: breadth-first search over position pairs.
+fn witness(a: &[Tok], b: &[Tok]) -> Option<String> {
+    let w = b.len() + 1;
+    // For each visited state, the state it was reached from and the character consumed.
+    let mut from: Vec<Option<(usize, Option<char>)>> = vec![None; (a.len() + 1) * w];
+    from[0] = Some((0, None));
+    let mut queue = VecDeque::from([(0, 0)]);
+    while let Some((i, j)) = queue.pop_front() {
+        if (i, j) == (a.len(), b.len()) {
+            let mut path = Vec::new();
+            let mut at = i * w + j;
+            while at != 0 {
+                let (prev, c) = from[at].expect("visited");
+                path.extend(c);
+                at = prev;
+            }
+            return Some(path.into_iter().rev().collect());
+        }
+        let mut next = Vec::new();
+        // Empty moves: a loop may match nothing; a skip may jump over its `**/`.
+        for (toks, p, on_a) in [(a, i, true), (b, j, false)] {
+            let jumps = match toks.get(p) {
+                Some(Tok::Loop(_)) => vec![p + 1],
+                Some(Tok::Skip(n)) => vec![p + 1, p + 1 + n],
+                _ => continue,
+            };
+            next.extend(
+                jumps
+                    .into_iter()
+                    .map(|q| (if on_a { (q, j) } else { (i, q) }, None)),
+            );
+        }
+        // One character both sides accept; a loop consumes it and stays put.
+        fn step(t: Option<&Tok>, p: usize) -> Option<(&Pred, usize)> {
+            match t? {
+                Tok::One(pred) => Some((pred, p + 1)),
+                Tok::Loop(pred) => Some((pred, p)),
+                Tok::Skip(_) => None,
+            }
+        }
+        if let (Some((pa, ni)), Some((pb, nj))) = (step(a.get(i), i), step(b.get(j), j)) {
+            if let Some(c) = pick(pa, pb) {
+                next.push(((ni, nj), Some(c)));
+            }
+        }
+        for ((ni, nj), c) in next {
+            if from[ni * w + nj].is_none() {
+                from[ni * w + nj] = Some((i * w + j, c));
+                queue.push_back((ni, nj));
             }
         }
     }
-    out
+    None
+}
+
+/// A path that matches both globs, e.g. to show in a warning. `None` when they are
+/// disjoint, and also when either glob is malformed (see [`globs_overlap`]).
+pub fn overlap_witness(a: &str, b: &str) -> Option<String> {
+    let (a, b) = (compile(a)?, compile(b)?);
+    a.iter().find_map(|x| b.iter().find_map(|y| witness(x, y)))
+}
+
+/// Whether some path matches both globs. Exact for the glob language (globset with
+/// `literal_separator`), so `src/*.rs` and `src/main.rs` overlap, `src/*.rs` and
+/// `tests/*.rs` do not, `a/**` and `**/b.txt` overlap. A glob we cannot read (malformed,
+/// POSIX classes, too many braces) is assumed to overlap everything.
+pub fn globs_overlap(a: &str, b: &str) -> bool {
+    match (compile(a), compile(b)) {
+        (Some(a), Some(b)) => a.iter().any(|x| b.iter().any(|y| witness(x, y).is_some())),
+        _ => true,
+    }
+}
+
+/// Every pair (glob of `a`, glob of `b`) that overlaps, in order.
+pub fn overlapping_pairs<'a>(a: &'a [String], b: &'a [String]) -> Vec<(&'a str, &'a str)> {
+    a.iter()
+        .flat_map(|x| b.iter().map(move |y| (x.as_str(), y.as_str())))
+        .filter(|(x, y)| globs_overlap(x, y))
+        .collect()
 }
 
 #[cfg(test)]
@@ -302,98 +330,176 @@ mod tests {
     const OVERLAP: &[(&str, &str)] = &[
         ("core/**", "core/_ports_/siren.tier.ts"),
         ("src/*.rs", "src/main.rs"),
-        ("src/*.rs", "src/**/mod.rs"),
+        ("src/*.rs", "src/**/mod.rs"), // src/mod.rs: `**/` matches zero directories
         ("a/**", "**/b.txt"),
         ("**", "anything/at/all"),
+        ("**", "*"),
         ("{a,b}/x", "b/*"),
+        ("src/{lib,cli/{a,b}}.rs", "src/cli/*.rs"),
         ("src/?.rs", "src/[a-c].rs"),
         ("src/[!a]x", "src/bx"),
+        ("[!a]x", "[!b]x"),
+        ("[a-c]*.ts", "[c-e]*.ts"),
         ("**/*.spec.ts", "core/_ports_/**/*.spec.ts"),
         ("*.md", "README.md"),
         ("a/*/c", "a/b/*"),
         ("x/**/y", "x/y"),
+        ("x/**/y", "x/a/b/y"),
+        ("**/x", "x"),
+        ("a**b", "a*b"),
+        ("docs/**", "docs/"),
+        ("a\\*b", "a?b"),
+        ("[]]x", "]*"),
+        ("[a-]", "-"),
+        ("a,b", "a?b"), // a comma outside braces is a plain character
     ];
 
     const DISJOINT: &[(&str, &str)] = &[
         ("core/_ports_/siren.tier.ts", "core/_ports_/**/*.spec.ts"),
         ("src/a/*.rs", "src/b/*.rs"),
-        ("*.md", "docs/*.md"),
+        ("*.md", "docs/*.md"), // `*` does not cross `/`
         ("[a-c]*.ts", "d*.ts"),
         ("[!a]x", "ax"),
         ("src/*.rs", "tests/*.rs"),
         ("core/ports/**", "core/selectors/*.ts"),
         ("a/*/c", "a/c"),
         ("x/**/y", "x/y/z"),
-        // globset: `docs/**` is what is inside docs/, not docs itself.
-        ("docs/**", "docs"),
+        ("docs/**", "docs"), // globset: what is inside docs/, not docs itself
         ("*.ts", "*.rs"),
+        ("a?b", "a/b"),
+        ("a[/]b", "a*"),   // a class never matches `/`
+        ("a[!x]b", "a/b"), // nor does a negated one
+        ("a**b", "a/b"),   // `**` inside a component is just `*`
+        ("{a,b}/x", "c/*"),
+        ("a\\*b", "axb"),
+        ("src/**/mod.rs", "src/lib.rs"),
     ];
 
+    fn matcher(g: &str) -> globset::GlobMatcher {
+        globset::GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .unwrap_or_else(|e| panic!("{g}: {e}"))
+            .compile_matcher()
+    }
+
     #[test]
-    fn overlapping_pairs_overlap() {
+    fn table() {
         for (a, b) in OVERLAP {
             assert!(globs_overlap(a, b), "{a} ~ {b}");
             assert!(globs_overlap(b, a), "{b} ~ {a}");
         }
-    }
-
-    #[test]
-    fn disjoint_pairs_do_not() {
         for (a, b) in DISJOINT {
             assert!(!globs_overlap(a, b), "{a} !~ {b}");
             assert!(!globs_overlap(b, a), "{b} !~ {a}");
         }
     }
 
-    /// Whenever globset finds a path matching both globs, they must overlap.
     #[test]
-    fn agrees_with_globset_on_witnesses() {
-        let paths = [
-            "a",
-            "b",
-            "x",
-            "a/b",
-            "a/c",
-            "a/b/c",
-            "b/x",
-            "a/x",
-            "src/main.rs",
-            "src/mod.rs",
-            "src/a/mod.rs",
-            "src/a/b.rs",
-            "tests/x.rs",
-            "docs/a.md",
-            "README.md",
-            "core/_ports_/siren.tier.ts",
-            "core/_ports_/a.spec.ts",
-            "core/_ports_/x/a.spec.ts",
-            "x/y",
-            "x/a/y",
-            "x/y/z",
-            "ax",
-            "bx",
-            "d.ts",
-            "docs",
-        ];
+    fn pairs_in_order() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let (a, b) = (
+            s(&["src/*.rs", "docs/**"]),
+            s(&["tests/*.rs", "src/main.rs", "**/*.md"]),
+        );
+        assert_eq!(
+            overlapping_pairs(&a, &b),
+            [("src/*.rs", "src/main.rs"), ("docs/**", "**/*.md")]
+        );
+        assert!(overlapping_pairs(&a, &[]).is_empty());
+    }
+
+    #[test]
+    fn witnesses_are_short_paths() {
+        let w = |a, b| overlap_witness(a, b);
+        assert_eq!(
+            w("src/*.rs", "src/**/mod.rs").as_deref(),
+            Some("src/mod.rs")
+        );
+        assert_eq!(w("core/**", "**/*.ts").as_deref(), Some("core/.ts"));
+        assert_eq!(w("src/*.rs", "tests/*.rs"), None);
+    }
+
+    #[test]
+    fn unreadable_globs_overlap_everything() {
+        for bad in ["a/[b", "{a,b", "a}", "x\\", "[[:alpha:]]", "[z-a]"] {
+            assert!(globs_overlap(bad, "zzz"), "{bad}");
+            assert!(globs_overlap("zzz", bad), "{bad}");
+        }
+    }
+
+    /// Both directions against globset: every witness matches both globs, and whenever a
+    /// candidate path matches both, we say overlap.
+    fn check(a: &str, b: &str, paths: &[String]) {
+        let (ma, mb) = (matcher(a), matcher(b));
+        match overlap_witness(a, b) {
+            Some(w) => assert!(ma.is_match(&w) && mb.is_match(&w), "{a} ~ {b} via {w:?}"),
+            None => {
+                if let Some(p) = paths.iter().find(|p| ma.is_match(p) && mb.is_match(p)) {
+                    panic!("{a} and {b} both match {p}");
+                }
+            }
+        }
+        assert_eq!(
+            globs_overlap(a, b),
+            overlap_witness(a, b).is_some(),
+            "{a} / {b}"
+        );
+    }
+
+    #[test]
+    fn agrees_with_globset_on_table() {
+        let paths: Vec<String> = "a b x a/b a/c a/b/c b/x a/x src/main.rs src/mod.rs \
+            src/a/mod.rs src/a/b.rs tests/x.rs docs/a.md README.md core/_ports_/siren.tier.ts \
+            core/_ports_/a.spec.ts core/_ports_/x/a.spec.ts x/y x/a/y x/y/z ax bx d.ts docs \
+            docs/ axb a*b"
+            .split_whitespace()
+            .map(String::from)
+            .collect();
         let globs: Vec<&str> = OVERLAP
             .iter()
             .chain(DISJOINT)
             .flat_map(|(a, b)| [*a, *b])
             .collect();
-        let m = |g: &str| {
-            globset::GlobBuilder::new(g)
-                .literal_separator(true)
-                .build()
-                .unwrap()
-                .compile_matcher()
-        };
         for a in &globs {
             for b in &globs {
-                let (ma, mb) = (m(a), m(b));
-                if let Some(p) = paths.iter().find(|p| ma.is_match(p) && mb.is_match(p)) {
-                    assert!(globs_overlap(a, b), "{a} and {b} both match {p}");
-                }
+                check(a, b, &paths);
             }
+        }
+    }
+
+    /// Random globs (braces, classes, escapes, `**` in and out of place) against every
+    /// path of up to 6 characters over `a`, `b`, `/`; witnesses may use any character.
+    #[test]
+    fn agrees_with_globset_on_random_globs() {
+        let mut paths = vec![String::new()];
+        let mut layer = paths.clone();
+        for _ in 0..6 {
+            layer = layer
+                .iter()
+                .flat_map(|p| ["a", "b", "/"].map(|c| format!("{p}{c}")))
+                .collect();
+            paths.extend(layer.iter().cloned());
+        }
+        let parts: Vec<&str> = "a b / * ** ? [ab] [!a] [a-b] {a,b/} {*,b} {a{b,/},} \\* [/] \
+            [!/] [a-] {**,a} {a/**,b} {**/a,b} /** **/ a/**/b {,} {} []a] [!]] \\/ , {a,**/}"
+            .split_whitespace()
+            .collect();
+        let mut seed: u64 = 0x9e3779b97f4a7c15;
+        let mut next = move |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let mut glob = || {
+            (0..1 + next(6))
+                .map(|_| parts[next(parts.len())])
+                .collect::<String>()
+        };
+        for _ in 0..3000 {
+            let (a, b) = (glob(), glob());
+            check(&a, &b, &paths);
         }
     }
 }
