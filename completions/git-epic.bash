@@ -55,6 +55,9 @@ _git__epic() {
             git__epic,plan)
                 cmd="git__epic__subcmd__plan"
                 ;;
+            git__epic,pr)
+                cmd="git__epic__subcmd__pr"
+                ;;
             git__epic,propagate)
                 cmd="git__epic__subcmd__propagate"
                 ;;
@@ -130,6 +133,9 @@ _git__epic() {
             git__epic__subcmd__help,plan)
                 cmd="git__epic__subcmd__help__subcmd__plan"
                 ;;
+            git__epic__subcmd__help,pr)
+                cmd="git__epic__subcmd__help__subcmd__pr"
+                ;;
             git__epic__subcmd__help,propagate)
                 cmd="git__epic__subcmd__help__subcmd__propagate"
                 ;;
@@ -200,7 +206,7 @@ _git__epic() {
 
     case "${cmd}" in
         git__epic)
-            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge cleanup finish report propagate agent demo completions install-man __simulate-agent help"
+            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge cleanup finish report propagate pr agent demo completions install-man __simulate-agent help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -488,7 +494,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help)
-            opts="init ticket graph plan status wave run logs merge cleanup finish report propagate agent demo completions install-man __simulate-agent help"
+            opts="init ticket graph plan status wave run logs merge cleanup finish report propagate pr agent demo completions install-man __simulate-agent help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -698,6 +704,20 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__pr)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -955,6 +975,28 @@ _git__epic() {
             ;;
         git__epic__subcmd__plan)
             opts="-q -h -V --json --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__pr)
+            opts="-q -h -V --draft --json --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

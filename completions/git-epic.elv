@@ -39,7 +39,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand finish 'Merge the epic into its base branch'
             cand report 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave'
             cand propagate 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel'
-            cand agent 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Agent profiles: presets for claude, codex, aider, gemini'
+            cand pr 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Push ticket branches and open pull requests against the epic branch (needs gh)'
+            cand agent 'Agent profiles: presets for claude, codex, aider, gemini'
             cand demo 'demo'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand install-man 'Install the man pages next to the binary, so `git help epic` opens git-epic(1)'
@@ -271,6 +272,18 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'git-epic;pr'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --draft 'Open them as drafts'
+            cand --json 'Print JSON'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'git-epic;agent'= {
             cand --epic 'The epic to act on (default: git config epic.current)'
             cand --color 'When to use colours (NO_COLOR is honoured)'
@@ -374,7 +387,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand finish 'Merge the epic into its base branch'
             cand report 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave'
             cand propagate 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel'
-            cand agent 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Agent profiles: presets for claude, codex, aider, gemini'
+            cand pr 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Push ticket branches and open pull requests against the epic branch (needs gh)'
+            cand agent 'Agent profiles: presets for claude, codex, aider, gemini'
             cand demo 'demo'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand install-man 'Install the man pages next to the binary, so `git help epic` opens git-epic(1)'
@@ -415,6 +429,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;report'= {
         }
         &'git-epic;help;propagate'= {
+        }
+        &'git-epic;help;pr'= {
         }
         &'git-epic;help;agent'= {
             cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini)'

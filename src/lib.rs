@@ -17,6 +17,7 @@ pub mod interrupt;
 pub mod log;
 pub mod merge;
 pub mod plan;
+pub mod pr;
 pub mod presets;
 pub mod process;
 pub mod prompt;

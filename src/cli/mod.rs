@@ -12,6 +12,7 @@ mod logs;
 mod merge;
 mod output;
 mod plan;
+mod pr;
 mod progress;
 mod propagate;
 mod report;
@@ -129,6 +130,11 @@ are exactly what they were, and the ticket is marked conflict with the files nam
     )]
     Propagate(propagate::PropagateArgs),
     /// Run the whole flow on a throw-away repository with a simulated agent, in seconds
+    /// Push ticket branches and open pull requests against the epic branch (needs gh)
+    #[command(
+        after_help = "Examples:\n  git epic pr 177\n  git epic pr 177 178 --draft\n\nThe URL is recorded in the ticket's note and shown by git epic status."
+    )]
+    Pr(pr::PrArgs),
     /// Agent profiles: presets for claude, codex, aider, gemini
     #[command(subcommand)]
     Agent(agent::AgentCommand),
@@ -192,6 +198,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Finish(a) => finish::run(&ctx, a),
         Command::Report(a) => report::run(&ctx, a),
         Command::Propagate(a) => propagate::run(&ctx, a),
+        Command::Pr(a) => pr::run(&ctx, a),
         Command::Agent(c) => agent::run(&ctx, c),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),

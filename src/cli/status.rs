@@ -76,6 +76,9 @@ fn print_table(ctx: &Ctx, r: &Report) {
             .clone()
             .or_else(|| t.reason.clone())
             .unwrap_or_default();
+        if let Some(url) = &t.pr_url {
+            last = format!("{url}  {last}");
+        }
         if let Some(left) = t.rate_limit_left_s {
             last = format!("retry in {}; {last}", duration(left));
         }

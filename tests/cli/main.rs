@@ -5,6 +5,7 @@ mod bad_input;
 mod demo;
 mod flow;
 mod merge;
+mod pr;
 mod propagate;
 mod report;
 mod runner;
