@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave')
             [CompletionResult]::new('propagate', 'propagate', [CompletionResultType]::ParameterValue, 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel')
             [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Push ticket branches and open pull requests against the epic branch (needs gh)')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Agent profiles: presets for claude, codex, aider, gemini')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'demo')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
@@ -312,6 +313,18 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'git-epic;doctor' {
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'git-epic;agent' {
             [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
@@ -427,6 +440,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave')
             [CompletionResult]::new('propagate', 'propagate', [CompletionResultType]::ParameterValue, 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel')
             [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Push ticket branches and open pull requests against the epic branch (needs gh)')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Agent profiles: presets for claude, codex, aider, gemini')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'demo')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
@@ -487,6 +501,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;help;pr' {
+            break
+        }
+        'git-epic;help;doctor' {
             break
         }
         'git-epic;help;agent' {

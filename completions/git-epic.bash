@@ -31,6 +31,9 @@ _git__epic() {
             git__epic,demo)
                 cmd="git__epic__subcmd__demo"
                 ;;
+            git__epic,doctor)
+                cmd="git__epic__subcmd__doctor"
+                ;;
             git__epic,finish)
                 cmd="git__epic__subcmd__finish"
                 ;;
@@ -108,6 +111,9 @@ _git__epic() {
                 ;;
             git__epic__subcmd__help,demo)
                 cmd="git__epic__subcmd__help__subcmd__demo"
+                ;;
+            git__epic__subcmd__help,doctor)
+                cmd="git__epic__subcmd__help__subcmd__doctor"
                 ;;
             git__epic__subcmd__help,finish)
                 cmd="git__epic__subcmd__help__subcmd__finish"
@@ -206,7 +212,7 @@ _git__epic() {
 
     case "${cmd}" in
         git__epic)
-            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge cleanup finish report propagate pr agent demo completions install-man __simulate-agent help"
+            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor agent demo completions install-man __simulate-agent help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,6 +447,28 @@ _git__epic() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__epic__subcmd__doctor)
+            opts="-q -h -V --json --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__epic__subcmd__finish)
             opts="-q -h -V --into --force --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -494,7 +522,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help)
-            opts="init ticket graph plan status wave run logs merge cleanup finish report propagate pr agent demo completions install-man __simulate-agent help"
+            opts="init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor agent demo completions install-man __simulate-agent help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,6 +620,20 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

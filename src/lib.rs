@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod docgen;
+pub mod doctor;
 pub mod epic;
 pub mod error;
 pub mod flow;

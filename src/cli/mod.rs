@@ -4,6 +4,7 @@ mod agent;
 mod cleanup;
 mod completions;
 mod demo;
+mod doctor;
 mod finish;
 mod graph;
 mod init;
@@ -135,6 +136,12 @@ are exactly what they were, and the ticket is marked conflict with the files nam
         after_help = "Examples:\n  git epic pr 177\n  git epic pr 177 178 --draft\n\nThe URL is recorded in the ticket's note and shown by git epic status."
     )]
     Pr(pr::PrArgs),
+    /// Check git, the agents, gh, tmux, the epic's config and stale worktrees
+    #[command(
+        after_help = "Exits 1 when something needed is missing (git older than 2.38, an agent that tickets \
+still to run use, a broken ticket file or config); gh and tmux are only advice."
+    )]
+    Doctor(doctor::DoctorArgs),
     /// Agent profiles: presets for claude, codex, aider, gemini
     #[command(subcommand)]
     Agent(agent::AgentCommand),
@@ -199,6 +206,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Report(a) => report::run(&ctx, a),
         Command::Propagate(a) => propagate::run(&ctx, a),
         Command::Pr(a) => pr::run(&ctx, a),
+        Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Agent(c) => agent::run(&ctx, c),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),

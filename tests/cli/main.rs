@@ -3,6 +3,7 @@
 mod agent;
 mod bad_input;
 mod demo;
+mod doctor;
 mod flow;
 mod merge;
 mod pr;
