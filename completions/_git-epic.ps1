@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('propagate', 'propagate', [CompletionResultType]::ParameterValue, 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel')
             [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Push ticket branches and open pull requests against the epic branch (needs gh)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees')
+            [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'A tmux session with one pane per running ticket''s log and one with status --watch')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Agent profiles: presets for claude, codex, aider, gemini')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'demo')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
@@ -325,6 +326,18 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'git-epic;monitor' {
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'Make the session but do not attach to it')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'git-epic;agent' {
             [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
@@ -441,6 +454,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('propagate', 'propagate', [CompletionResultType]::ParameterValue, 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel')
             [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Push ticket branches and open pull requests against the epic branch (needs gh)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees')
+            [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'A tmux session with one pane per running ticket''s log and one with status --watch')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Agent profiles: presets for claude, codex, aider, gemini')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'demo')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
@@ -504,6 +518,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;help;doctor' {
+            break
+        }
+        'git-epic;help;monitor' {
             break
         }
         'git-epic;help;agent' {

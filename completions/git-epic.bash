@@ -55,6 +55,9 @@ _git__epic() {
             git__epic,merge)
                 cmd="git__epic__subcmd__merge"
                 ;;
+            git__epic,monitor)
+                cmd="git__epic__subcmd__monitor"
+                ;;
             git__epic,plan)
                 cmd="git__epic__subcmd__plan"
                 ;;
@@ -136,6 +139,9 @@ _git__epic() {
             git__epic__subcmd__help,merge)
                 cmd="git__epic__subcmd__help__subcmd__merge"
                 ;;
+            git__epic__subcmd__help,monitor)
+                cmd="git__epic__subcmd__help__subcmd__monitor"
+                ;;
             git__epic__subcmd__help,plan)
                 cmd="git__epic__subcmd__help__subcmd__plan"
                 ;;
@@ -212,7 +218,7 @@ _git__epic() {
 
     case "${cmd}" in
         git__epic)
-            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor agent demo completions install-man __simulate-agent help"
+            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor monitor agent demo completions install-man __simulate-agent help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,7 +528,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help)
-            opts="init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor agent demo completions install-man __simulate-agent help"
+            opts="init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor monitor agent demo completions install-man __simulate-agent help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -732,6 +738,20 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__monitor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1000,6 +1020,28 @@ _git__epic() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__monitor)
+            opts="-q -h -V --detach --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --epic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

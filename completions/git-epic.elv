@@ -41,6 +41,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand propagate 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel'
             cand pr 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Push ticket branches and open pull requests against the epic branch (needs gh)'
             cand doctor 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees'
+            cand monitor 'A tmux session with one pane per running ticket''s log and one with status --watch'
             cand agent 'Agent profiles: presets for claude, codex, aider, gemini'
             cand demo 'demo'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
@@ -296,6 +297,17 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'git-epic;monitor'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --detach 'Make the session but do not attach to it'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'git-epic;agent'= {
             cand --epic 'The epic to act on (default: git config epic.current)'
             cand --color 'When to use colours (NO_COLOR is honoured)'
@@ -401,6 +413,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand propagate 'Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel'
             cand pr 'Run the whole flow on a throw-away repository with a simulated agent, in seconds Push ticket branches and open pull requests against the epic branch (needs gh)'
             cand doctor 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees'
+            cand monitor 'A tmux session with one pane per running ticket''s log and one with status --watch'
             cand agent 'Agent profiles: presets for claude, codex, aider, gemini'
             cand demo 'demo'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
@@ -446,6 +459,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;pr'= {
         }
         &'git-epic;help;doctor'= {
+        }
+        &'git-epic;help;monitor'= {
         }
         &'git-epic;help;agent'= {
             cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini)'

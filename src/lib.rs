@@ -17,6 +17,7 @@ pub mod graph;
 pub mod interrupt;
 pub mod log;
 pub mod merge;
+pub mod monitor;
 pub mod plan;
 pub mod pr;
 pub mod presets;

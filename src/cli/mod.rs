@@ -11,6 +11,7 @@ mod init;
 mod install_man;
 mod logs;
 mod merge;
+mod monitor;
 mod output;
 mod plan;
 mod pr;
@@ -142,6 +143,12 @@ are exactly what they were, and the ticket is marked conflict with the files nam
 still to run use, a broken ticket file or config); gh and tmux are only advice."
     )]
     Doctor(doctor::DoctorArgs),
+    /// A tmux session with one pane per running ticket's log and one with status --watch
+    #[command(
+        after_help = "Inside tmux it opens a window instead of a session. Running it again attaches to the \
+session it made.\n\nExamples:\n  git epic monitor\n  git epic monitor --detach    # make it, attach later with tmux attach -t <name>"
+    )]
+    Monitor(monitor::MonitorArgs),
     /// Agent profiles: presets for claude, codex, aider, gemini
     #[command(subcommand)]
     Agent(agent::AgentCommand),
@@ -207,6 +214,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Propagate(a) => propagate::run(&ctx, a),
         Command::Pr(a) => pr::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
+        Command::Monitor(a) => monitor::run(&ctx, a),
         Command::Agent(c) => agent::run(&ctx, c),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),

@@ -6,6 +6,7 @@ mod demo;
 mod doctor;
 mod flow;
 mod merge;
+mod monitor;
 mod pr;
 mod propagate;
 mod report;

@@ -1,26 +1,6 @@
 //! `git epic pr` with a fake `gh` that records its argv, and a bare repository as origin.
 
-use std::path::Path;
-
 use crate::support::Repo;
-
-fn path_without_gh(extra: &Path) -> String {
-    let mut dirs = vec![
-        extra.to_path_buf(),
-        Path::new(env!("CARGO_BIN_EXE_git-epic"))
-            .parent()
-            .unwrap()
-            .to_path_buf(),
-    ];
-    dirs.extend(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap())
-            .filter(|d| !d.join("gh").exists()),
-    );
-    std::env::join_paths(dirs)
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
-}
 
 #[test]
 fn pr_pushes_the_branch_and_opens_the_pull_request_against_the_epic() {
@@ -44,7 +24,7 @@ fn pr_pushes_the_branch_and_opens_the_pull_request_against_the_epic() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(bin.join("gh"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = path_without_gh(&bin);
+    let path = r.path_without("gh", Some(&bin));
     let out = r.epic_env(&["pr", "A", "--draft"], &[("PATH", &path)]).ok();
     assert!(
         out.stdout
@@ -99,7 +79,10 @@ fn without_gh_it_says_what_to_install_and_changes_nothing() {
     std::fs::create_dir_all(&empty).unwrap();
     let before = r.snapshot();
     let out = r
-        .epic_env(&["pr", "A"], &[("PATH", &path_without_gh(&empty))])
+        .epic_env(
+            &["pr", "A"],
+            &[("PATH", &r.path_without("gh", Some(&empty)))],
+        )
         .code(2);
     assert!(
         out.stderr.starts_with(

@@ -315,3 +315,28 @@ pub fn alive(pid: u32) -> bool {
         })
         .unwrap_or(false)
 }
+
+impl Repo {
+    /// A PATH where `tool` cannot be found but git, sh and git-epic still can (git is linked
+    /// into a private directory in case it shares a directory with `tool`).
+    pub fn path_without(&self, tool: &str, first: Option<&Path>) -> String {
+        let links = self.dir.path().join(format!("path-without-{tool}"));
+        std::fs::create_dir_all(&links).unwrap();
+        for keep in ["git", "sh"] {
+            if let Ok(real) = which::which(keep) {
+                let _ = std::os::unix::fs::symlink(real, links.join(keep));
+            }
+        }
+        let mut dirs: Vec<PathBuf> = first.map(Path::to_path_buf).into_iter().collect();
+        dirs.push(links);
+        dirs.push(bin_dir());
+        dirs.extend(
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .filter(|d| !d.join(tool).exists()),
+        );
+        std::env::join_paths(dirs)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+}
