@@ -7,6 +7,7 @@ mod doctor;
 mod flow;
 mod merge;
 mod monitor;
+mod output;
 mod pr;
 mod propagate;
 mod report;

@@ -1,0 +1,56 @@
+//! Output conventions: every reporting command's --json parses; colour only when asked or
+//! on a terminal, and NO_COLOR is honoured.
+
+use crate::support::Repo;
+
+#[test]
+fn every_json_output_parses() {
+    let r = Repo::with_agent("commit.sh");
+    r.epic(&["ticket", "add", "A", "--scope", "src/**"]).ok();
+    r.epic(&["ticket", "add", "B", "--deps", "A"]).ok();
+    r.epic_env(&["run", "A"], &[]).ok();
+    for args in [
+        &["ticket", "list", "--json"][..],
+        &["graph", "--format", "json"],
+        &["plan", "--json"],
+        &["status", "--json"],
+        &["report", "--json"],
+        &["propagate", "--json"],
+        &["doctor", "--json"],
+        &["agent", "list", "--json"],
+    ] {
+        let out = r.epic(args);
+        assert!(out.code == 0 || out.code == 1, "{args:?}: {}", out.stderr);
+        out.json();
+    }
+}
+
+#[test]
+fn colour_only_when_asked_and_never_with_no_color() {
+    let r = Repo::with_agent("commit.sh");
+    r.epic(&["ticket", "add", "A"]).ok();
+    let run = |args: &[&str], no_color: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_git-epic"));
+        cmd.args(args).current_dir(r.path());
+        r.env(&mut cmd);
+        cmd.env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env("TERM", "xterm-256color");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    let esc = "\u{1b}[";
+    // Piped stdout: no colour by default.
+    assert!(!run(&["status"], false).contains(esc));
+    assert!(run(&["--color", "always", "status"], false).contains(esc));
+    assert!(
+        run(&["status", "--color=always"], false).contains(esc),
+        "the flag works after the subcommand too"
+    );
+    assert!(!run(&["status"], true).contains(esc));
+    assert!(!run(&["--color", "never", "status"], false).contains(esc));
+    // An explicit --color always wins over NO_COLOR.
+    assert!(run(&["--color", "always", "status"], true).contains(esc));
+}
