@@ -11,15 +11,18 @@ use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use anyhow::anyhow;
-
-use crate::agent::{self, AgentCommand, Exit};
+use crate::agent::{self, Exit};
 use crate::config::{PromptVia, Settings};
-use crate::epic::{Epic, Workspace};
-use crate::error::{usage, Result};
-use crate::graph::Graph;
+use crate::epic::Workspace;
+use crate::error::Result;
 use crate::state::{self, State, Store, TicketNote};
-use crate::{gitx, log, process, prompt};
+use crate::{gitx, process};
+
+mod conclude;
+mod select;
+
+use conclude::{after_clean_exit, conclude, AfterExit, Finished, Next};
+pub use select::{prepare, select, Planned, Selection};
 
 /// `GIT_EPIC_TRACE=1` prints the scheduler's steps with millisecond times to stderr, like
 /// `GIT_TRACE` does for git.
@@ -32,30 +35,6 @@ fn trace(what: impl FnOnce() -> String) {
     }) {
         eprintln!("trace {:>8.3}s {}", t0.elapsed().as_secs_f64(), what());
     }
-}
-
-/// Which tickets to start.
-#[derive(Debug, Clone)]
-pub enum Selection {
-    Wave(usize),
-    Next,
-    All,
-    Ids(Vec<String>),
-}
-
-/// One ticket the runner would start: everything `--dry-run` shows.
-#[derive(Debug, Clone)]
-pub struct Planned {
-    pub id: String,
-    pub title: String,
-    pub worktree: PathBuf,
-    pub branch: String,
-    pub agent: AgentCommand,
-    pub prompt: String,
-    pub argv: Vec<String>,
-    pub prompt_via: PromptVia,
-    /// Tickets on the longest remaining dependency chain start first.
-    pub priority: usize,
 }
 
 /// What the runner reports while it works; the CLI renders it.
@@ -148,132 +127,6 @@ impl Summary {
     }
 }
 
-/// Choose the tickets of a selection that are ready (all dependencies merged) and not done,
-/// most urgent first (longest remaining chain). Refuses what cannot start.
-pub fn select(ws: &Workspace, graph: &Graph, sel: &Selection) -> Result<Vec<String>> {
-    let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
-    let notes = Store::new(&ws.repo, &ws.epic.name).get_many(&ids)?;
-    let state_of = |id: &str| match notes.get(id) {
-        Some(Ok(n)) => n.state,
-        _ => State::Pending,
-    };
-    let finished = |id: &str| matches!(state_of(id), State::Done | State::Merged);
-    let unmerged = |id: &str| -> Vec<&str> {
-        graph.get(id).map_or(vec![], |t| {
-            t.deps
-                .iter()
-                .map(String::as_str)
-                .filter(|d| state_of(d) != State::Merged)
-                .collect()
-        })
-    };
-    let candidates: Vec<&str> = match sel {
-        Selection::Ids(wanted) => {
-            for id in wanted {
-                if graph.get(id).is_none() {
-                    return Err(usage(format!(
-                        "There is no ticket `{id}` in {}.",
-                        ws.epic.tasks_dir.display()
-                    )));
-                }
-                let waiting = unmerged(id);
-                if !waiting.is_empty() {
-                    return Err(usage(format!(
-                        "Ticket `{id}` is not ready: {} not merged yet.",
-                        waiting.join(", ") + if waiting.len() == 1 { " is" } else { " are" }
-                    )));
-                }
-            }
-            wanted.iter().map(String::as_str).collect()
-        }
-        Selection::Wave(n) => {
-            if *n >= graph.wave_count() {
-                return Err(usage(format!(
-                    "There is no wave {n}: the epic has {} waves (0 to {}).",
-                    graph.wave_count(),
-                    graph.wave_count().saturating_sub(1)
-                )));
-            }
-            graph.by_wave()[*n].iter().map(|t| t.id.as_str()).collect()
-        }
-        Selection::Next => match graph
-            .by_wave()
-            .into_iter()
-            .find(|w| w.iter().any(|t| !finished(&t.id)))
-        {
-            Some(w) => w.into_iter().map(|t| t.id.as_str()).collect(),
-            None => vec![],
-        },
-        Selection::All => ids.clone(),
-    };
-    let mut ready: Vec<&str> = candidates
-        .iter()
-        .copied()
-        .filter(|id| unmerged(id).is_empty())
-        .collect();
-    if !matches!(sel, Selection::Ids(_)) {
-        ready.retain(|id| !finished(id));
-        let blocked: Vec<String> = candidates
-            .iter()
-            .filter(|id| !finished(id) && !unmerged(id).is_empty())
-            .map(|id| format!("{id} waits for {}", unmerged(id).join(", ")))
-            .collect();
-        if ready.is_empty() && !blocked.is_empty() {
-            return Err(usage(format!(
-                "No ticket is ready to start: {}; merge those first.",
-                blocked.join("; ")
-            )));
-        }
-    }
-    let chain = graph.chain_lengths();
-    ready.sort_by(|a, b| {
-        chain[b]
-            .cmp(&chain[a])
-            .then_with(|| graph.wave(a).cmp(&graph.wave(b)))
-            .then_with(|| crate::ticket::natural_cmp(a, b))
-    });
-    ready.dedup();
-    Ok(ready.into_iter().map(str::to_owned).collect())
-}
-
-/// Everything needed to start each selected ticket. Fails (exit 2) before anything is made
-/// when an agent program is missing or a profile is unknown.
-pub fn prepare(
-    ws: &Workspace,
-    settings: &Settings,
-    graph: &Graph,
-    ids: &[String],
-) -> Result<Vec<Planned>> {
-    let config = ws.repo.config_snapshot();
-    let chain = graph.chain_lengths();
-    ids.iter()
-        .map(|id| {
-            let t = graph
-                .get(id)
-                .ok_or_else(|| anyhow!("unknown ticket {id}"))?;
-            let agent = agent::resolve(&config, settings, t, &ws.root)?;
-            let prompt = prompt::build(t, &ws.root);
-            let argv = agent::full_argv(&agent, &prompt, settings.prompt_via);
-            Ok(Planned {
-                id: id.clone(),
-                title: t.title.clone(),
-                worktree: ws.worktree_path(id),
-                branch: Epic::ticket_branch(id, &t.title),
-                agent,
-                prompt,
-                argv,
-                prompt_via: settings.prompt_via,
-                priority: chain.get(id.as_str()).copied().unwrap_or(1),
-            })
-        })
-        .collect()
-}
-
-struct Finished {
-    exit: Exit,
-    after: Option<AfterExit>,
-}
-
 /// Per ticket, where the scheduler is.
 struct Slot {
     plan: Planned,
@@ -293,37 +146,6 @@ enum Msg {
         started: Instant,
         after: Option<AfterExit>,
     },
-}
-
-/// What the agent left, looked at by its waiting thread after a clean exit so that these
-/// git calls run in parallel and never hold up the next start.
-struct AfterExit {
-    autocommit: std::result::Result<bool, String>,
-    commits: usize,
-}
-
-fn after_clean_exit(
-    worktree: &std::path::Path,
-    epic_branch: &str,
-    commit_message: Option<&str>,
-) -> AfterExit {
-    let autocommit = match commit_message {
-        Some(msg) => gitx::commit_all(worktree, msg)
-            .map_err(|e| format!("could not commit what the agent left: {e:#}")),
-        None => Ok(false),
-    };
-    let commits = (|| -> Result<usize> {
-        let repo = gix::open(worktree)?;
-        let epic = gitx::branch_tip(&repo, epic_branch)?
-            .ok_or_else(|| anyhow!("the epic branch is gone"))?;
-        let head = repo.head_id()?.detach();
-        Ok(gitx::ahead_behind(&repo, head, epic)?.0)
-    })()
-    .unwrap_or(0);
-    AfterExit {
-        autocommit,
-        commits,
-    }
 }
 
 /// Make the worktrees of queued tickets in the background, in queue order, while earlier
@@ -774,181 +596,4 @@ fn start(
 fn open_branch(worktree: &std::path::Path) -> Option<String> {
     let repo = gix::open(worktree).ok()?;
     gitx::current_branch(&repo).ok().flatten()
-}
-
-enum Next {
-    Done {
-        commits: usize,
-        autocommitted: bool,
-    },
-    Failed(String),
-    Interrupted,
-    RateLimited(Duration),
-    Retry {
-        attempt: u32,
-        wait: Duration,
-        reason: String,
-    },
-}
-
-/// Classify an ended attempt and record it.
-fn conclude(
-    ws: &Workspace,
-    store: &Store<'_>,
-    settings: &Settings,
-    plan: &Planned,
-    fin: Finished,
-    ran: f64,
-) -> Result<Next> {
-    let exit = &fin.exit;
-    let log = ws.log_path(&plan.id);
-    let note = store.get(&plan.id)?.unwrap_or_default();
-    let attempt = note.attempts;
-    let finish = |n: &mut TicketNote| {
-        n.run_s += ran;
-        n.finished_at = Some(state::now());
-        n.pid = None;
-        n.pid_start = None;
-    };
-    let footer = |what: &str| {
-        let _ = agent::log_line(
-            &log,
-            &format!(
-                "=== git-epic: attempt {attempt} of {} {what} after {:.1}s ===",
-                plan.id, ran
-            ),
-        );
-    };
-    match exit {
-        Exit::Interrupted => {
-            footer("was stopped (interrupted)");
-            store.update(&plan.id, |n| {
-                finish(n);
-                n.state = State::Interrupted;
-                n.reason = Some("stopped by a signal to git epic".into());
-                n.owner_pid = None;
-                n.owner_start = None;
-                Ok(())
-            })?;
-            Ok(Next::Interrupted)
-        }
-        Exit::Code(0) => {
-            let after = fin
-                .after
-                .unwrap_or_else(|| after_clean_exit(&plan.worktree, &ws.epic.branch, None));
-            let (autocommitted, problem) = match after.autocommit {
-                Ok(c) => (c, None),
-                Err(p) => (false, Some(p)),
-            };
-            let commits = after.commits;
-            footer(&format!(
-                "exited 0 with {commits} commit(s) beyond the epic"
-            ));
-            let reason = match (problem, commits) {
-                (Some(p), _) => Some(p),
-                (None, 0) => Some("agent made no changes".to_owned()),
-                (None, _) => None,
-            };
-            store.update(&plan.id, |n| {
-                finish(n);
-                n.owner_pid = None;
-                n.owner_start = None;
-                n.state = if reason.is_none() {
-                    State::Done
-                } else {
-                    State::Failed
-                };
-                n.reason = reason.clone();
-                Ok(())
-            })?;
-            Ok(match reason {
-                None => Next::Done {
-                    commits,
-                    autocommitted,
-                },
-                Some(r) => Next::Failed(r),
-            })
-        }
-        _ => {
-            let what = match exit {
-                Exit::Code(c) => format!("exit code {c}"),
-                Exit::Signal(s) => format!("killed by signal {s}"),
-                Exit::TimedOut => {
-                    format!(
-                        "timed out after {}",
-                        settings.timeout.map_or(0, |t| t.as_secs())
-                    ) + "s"
-                }
-                _ => unreachable!("handled above"),
-            };
-            let lines = attempt_tail(&log, 50);
-            if *exit != Exit::TimedOut
-                && lines.iter().any(|l| {
-                    plan.agent
-                        .rate_limit_pattern
-                        .as_ref()
-                        .unwrap_or(&settings.rate_limit_pattern)
-                        .is_match(l)
-                })
-            {
-                let wait = crate::ratelimit::reset_wait(&lines, state::now())
-                    .unwrap_or(settings.rate_limit_wait);
-                footer(&format!(
-                    "hit a rate limit ({what}); waiting {}s",
-                    wait.as_secs()
-                ));
-                store.update(&plan.id, |n| {
-                    finish(n);
-                    n.state = State::RateLimited;
-                    // A rate limit is not the agent's failure: it does not use an attempt.
-                    n.attempts = n.attempts.saturating_sub(1);
-                    n.rate_limit_waits += 1;
-                    n.rate_limit_wait_s += wait.as_secs_f64();
-                    n.rate_limited_until = Some(state::now() + wait.as_secs_f64());
-                    n.reason = Some(format!("rate limited ({what})"));
-                    Ok(())
-                })?;
-                return Ok(Next::RateLimited(wait));
-            }
-            footer(&format!("failed ({what})"));
-            if attempt < settings.max_attempts {
-                let wait = settings.retry_wait * 2u32.saturating_pow(attempt.saturating_sub(1));
-                store.update(&plan.id, |n| {
-                    finish(n);
-                    n.state = State::Pending;
-                    n.reason = Some(format!("attempt {attempt} failed ({what}); retrying"));
-                    Ok(())
-                })?;
-                Ok(Next::Retry {
-                    attempt,
-                    wait,
-                    reason: what,
-                })
-            } else {
-                let reason = format!("{what} on attempt {attempt} of {}", settings.max_attempts);
-                store.update(&plan.id, |n| {
-                    finish(n);
-                    n.state = State::Failed;
-                    n.reason = Some(reason.clone());
-                    n.owner_pid = None;
-                    n.owner_start = None;
-                    Ok(())
-                })?;
-                Ok(Next::Failed(reason))
-            }
-        }
-    }
-}
-
-/// The last `n` lines of the latest attempt (git-epic's own lines left out).
-fn attempt_tail(log: &std::path::Path, n: usize) -> Vec<String> {
-    let mut lines = log::tail_lines(log, n + 2);
-    if let Some(i) = lines
-        .iter()
-        .rposition(|l| l.starts_with("=== git-epic ") && l.contains(" attempt "))
-    {
-        lines.drain(..=i);
-    }
-    lines.retain(|l| !l.starts_with("=== git-epic"));
-    lines
 }

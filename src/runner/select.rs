@@ -1,0 +1,158 @@
+//! Which tickets a run starts, and everything needed to start each one.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+
+use crate::agent::{self, AgentCommand};
+use crate::config::{PromptVia, Settings};
+use crate::epic::{Epic, Workspace};
+use crate::error::{usage, Result};
+use crate::graph::Graph;
+use crate::prompt;
+use crate::state::{State, Store};
+
+/// Which tickets to start.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    Wave(usize),
+    Next,
+    All,
+    Ids(Vec<String>),
+}
+
+/// One ticket the runner would start: everything `--dry-run` shows.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub id: String,
+    pub title: String,
+    pub worktree: PathBuf,
+    pub branch: String,
+    pub agent: AgentCommand,
+    pub prompt: String,
+    pub argv: Vec<String>,
+    pub prompt_via: PromptVia,
+    /// Tickets on the longest remaining dependency chain start first.
+    pub priority: usize,
+}
+
+/// Choose the tickets of a selection that are ready (all dependencies merged) and not done,
+/// most urgent first (longest remaining chain). Refuses what cannot start.
+pub fn select(ws: &Workspace, graph: &Graph, sel: &Selection) -> Result<Vec<String>> {
+    let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
+    let notes = Store::new(&ws.repo, &ws.epic.name).get_many(&ids)?;
+    let state_of = |id: &str| match notes.get(id) {
+        Some(Ok(n)) => n.state,
+        _ => State::Pending,
+    };
+    let finished = |id: &str| matches!(state_of(id), State::Done | State::Merged);
+    let unmerged = |id: &str| -> Vec<&str> {
+        graph.get(id).map_or(vec![], |t| {
+            t.deps
+                .iter()
+                .map(String::as_str)
+                .filter(|d| state_of(d) != State::Merged)
+                .collect()
+        })
+    };
+    let candidates: Vec<&str> = match sel {
+        Selection::Ids(wanted) => {
+            for id in wanted {
+                if graph.get(id).is_none() {
+                    return Err(usage(format!(
+                        "There is no ticket `{id}` in {}.",
+                        ws.epic.tasks_dir.display()
+                    )));
+                }
+                let waiting = unmerged(id);
+                if !waiting.is_empty() {
+                    return Err(usage(format!(
+                        "Ticket `{id}` is not ready: {} not merged yet.",
+                        waiting.join(", ") + if waiting.len() == 1 { " is" } else { " are" }
+                    )));
+                }
+            }
+            wanted.iter().map(String::as_str).collect()
+        }
+        Selection::Wave(n) => {
+            if *n >= graph.wave_count() {
+                return Err(usage(format!(
+                    "There is no wave {n}: the epic has {} waves (0 to {}).",
+                    graph.wave_count(),
+                    graph.wave_count().saturating_sub(1)
+                )));
+            }
+            graph.by_wave()[*n].iter().map(|t| t.id.as_str()).collect()
+        }
+        Selection::Next => match graph
+            .by_wave()
+            .into_iter()
+            .find(|w| w.iter().any(|t| !finished(&t.id)))
+        {
+            Some(w) => w.into_iter().map(|t| t.id.as_str()).collect(),
+            None => vec![],
+        },
+        Selection::All => ids.clone(),
+    };
+    let mut ready: Vec<&str> = candidates
+        .iter()
+        .copied()
+        .filter(|id| unmerged(id).is_empty())
+        .collect();
+    if !matches!(sel, Selection::Ids(_)) {
+        ready.retain(|id| !finished(id));
+        let blocked: Vec<String> = candidates
+            .iter()
+            .filter(|id| !finished(id) && !unmerged(id).is_empty())
+            .map(|id| format!("{id} waits for {}", unmerged(id).join(", ")))
+            .collect();
+        if ready.is_empty() && !blocked.is_empty() {
+            return Err(usage(format!(
+                "No ticket is ready to start: {}; merge those first.",
+                blocked.join("; ")
+            )));
+        }
+    }
+    let chain = graph.chain_lengths();
+    ready.sort_by(|a, b| {
+        chain[b]
+            .cmp(&chain[a])
+            .then_with(|| graph.wave(a).cmp(&graph.wave(b)))
+            .then_with(|| crate::ticket::natural_cmp(a, b))
+    });
+    ready.dedup();
+    Ok(ready.into_iter().map(str::to_owned).collect())
+}
+
+/// Everything needed to start each selected ticket. Fails (exit 2) before anything is made
+/// when an agent program is missing or a profile is unknown.
+pub fn prepare(
+    ws: &Workspace,
+    settings: &Settings,
+    graph: &Graph,
+    ids: &[String],
+) -> Result<Vec<Planned>> {
+    let config = ws.repo.config_snapshot();
+    let chain = graph.chain_lengths();
+    ids.iter()
+        .map(|id| {
+            let t = graph
+                .get(id)
+                .ok_or_else(|| anyhow!("unknown ticket {id}"))?;
+            let agent = agent::resolve(&config, settings, t, &ws.root)?;
+            let prompt = prompt::build(t, &ws.root);
+            let argv = agent::full_argv(&agent, &prompt, settings.prompt_via);
+            Ok(Planned {
+                id: id.clone(),
+                title: t.title.clone(),
+                worktree: ws.worktree_path(id),
+                branch: Epic::ticket_branch(id, &t.title),
+                agent,
+                prompt,
+                argv,
+                prompt_via: settings.prompt_via,
+                priority: chain.get(id.as_str()).copied().unwrap_or(1),
+            })
+        })
+        .collect()
+}
