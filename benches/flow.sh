@@ -10,20 +10,10 @@
 # (`wave start N` then `merge --wave N`, wave after wave).
 #
 #   bash benches/flow.sh          # builds the release binary first; about 70 s
-set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo build --release --locked -q
-BIN="$PWD/target/release"
-AGENT="$PWD/tests/agents/commit.sh"
+source "$(dirname "$0")/common.sh"
+AGENT="$AGENTS/commit.sh"
 SLEEP=3
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 PATH="$BIN:$PATH" NO_COLOR=1 FAKE_SLEEP=$SLEEP
-mkdir -p "$HOME"
-git config --global user.name bench
-git config --global user.email bench@example.com
-git config --global init.defaultBranch main
+export FAKE_SLEEP=$SLEEP
 
 make_repo() { # $1: directory
   git init -q "$1"

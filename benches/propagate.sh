@@ -5,30 +5,15 @@
 # from the same starting point in the same run. Goal: at least 1.7x faster on 2 cores.
 #
 #   bash benches/propagate.sh          # builds the release binary first
-set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo build --release --locked -q
-BIN="$PWD/target/release"
+source "$(dirname "$0")/common.sh"
 LINT="sleep 1; echo ok >> lint.log"
 TEST="sleep 1"
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 PATH="$BIN:$PATH" NO_COLOR=1
-mkdir -p "$HOME"
-git config --global user.name bench
-git config --global user.email bench@example.com
-git config --global init.defaultBranch main
-
 repo="$work/repo"
-git init -q "$repo"
+make_project "$repo" 10 10
 cd "$repo"
-for d in $(seq 1 10); do
-  mkdir -p "src/m$d"
-  for f in $(seq 1 10); do echo "module $d file $f" > "src/m$d/f$f.txt"; done
-done
 echo "lint.log" > .gitignore
-git add . && git commit -qm "a small project"
+git add . && git commit -qm "ignore the lint log"
 git epic init bench >/dev/null 2>&1
 for i in $(seq -w 1 12); do
   git epic ticket add "t$i" </dev/null >/dev/null

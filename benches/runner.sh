@@ -4,28 +4,11 @@
 # Also reports the orchestrator's peak RSS while an agent writes 1 GB of output.
 #
 #   bash benches/runner.sh          # needs cargo; builds the release binary first
-set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo build --release --locked -q
-BIN="$PWD/target/release"
-AGENTS="$PWD/tests/agents"
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 PATH="$BIN:$PATH" NO_COLOR=1
-mkdir -p "$HOME"
-git config --global user.name bench
-git config --global user.email bench@example.com
-git config --global init.defaultBranch main
+source "$(dirname "$0")/common.sh"
 
 repo="$work/repo"
-git init -q "$repo"
+make_project "$repo" 10 10
 cd "$repo"
-for d in $(seq 1 10); do
-  mkdir -p "src/m$d"
-  for f in $(seq 1 10); do echo "module $d file $f" > "src/m$d/f$f.txt"; done
-done
-git add . && git commit -qm "a small project"
 git epic init bench >/dev/null 2>&1
 for i in $(seq -w 1 20); do git epic ticket add "t$i" --title "ticket $i" </dev/null >/dev/null; done
 git config epic.agent "$AGENTS/commit.sh"

@@ -5,28 +5,12 @@
 # `git rev-list --left-right --count`. Goal: at least 5x faster.
 #
 #   bash benches/status.sh [runs]     # builds the release binary first
-set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo build --release --locked -q
-BIN="$PWD/target/release"
 RUNS=${1:-10}
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 PATH="$BIN:$PATH" NO_COLOR=1
-mkdir -p "$HOME"
-git config --global user.name bench
-git config --global user.email bench@example.com
-git config --global init.defaultBranch main
+source "$(dirname "$0")/common.sh"
 
 repo="$work/repo"
-git init -q "$repo"
+make_project "$repo" 20 15
 cd "$repo"
-for d in $(seq 1 20); do
-  mkdir -p "src/m$d"
-  for f in $(seq 1 15); do echo "module $d file $f" > "src/m$d/f$f.txt"; done
-done
-git add . && git commit -qm "300 files"
 git epic init bench >/dev/null 2>&1
 for i in $(seq -w 1 50); do
   deps=""
