@@ -206,3 +206,30 @@ fn a_conflict_cleared_by_a_later_propagate_goes_back_to_done() {
     r.epic(&["propagate"]).ok();
     assert_eq!(r.row("C")["state"], "done");
 }
+
+#[test]
+fn an_aborted_rebase_gives_back_the_stashed_work_too() {
+    let r = setup();
+    let c = wt(&r, "C");
+    std::fs::write(c.join("C-notes.txt"), "uncommitted idea\n").unwrap();
+    std::fs::write(c.join("README.md"), "C was here, and more\n").unwrap();
+    let head = r.git(&["rev-parse", "feat/C-c"]);
+    let out = r.epic(&["propagate", "--autostash"]).code(1);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("C ") && l.contains("conflict") && l.contains("restored")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(r.git(&["rev-parse", "feat/C-c"]), head);
+    assert_eq!(
+        std::fs::read_to_string(c.join("C-notes.txt")).unwrap(),
+        "uncommitted idea\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(c.join("README.md")).unwrap(),
+        "C was here, and more\n"
+    );
+    assert_eq!(r.git(&["stash", "list"]), "");
+}

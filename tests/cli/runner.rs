@@ -480,3 +480,68 @@ fn a_gigabyte_of_output_keeps_the_orchestrator_small() {
     eprintln!("1 GB spew: orchestrator peak RSS {max_kb} kB");
     assert_eq!(r.row("A")["last_line"], "spew done");
 }
+
+#[test]
+fn logs_prints_tails_paths_and_follows() {
+    let r = Repo::with_agent("commit.sh");
+    tickets(&r, &[("A", ""), ("B", "")]);
+    let out = r.epic(&["logs", "A"]).code(1);
+    assert!(
+        out.stderr.contains("Ticket `A` has not run yet"),
+        "{}",
+        out.stderr
+    );
+    let out = r.epic(&["logs", "nope"]).code(2);
+    assert!(
+        out.stderr.contains("There is no ticket `nope`"),
+        "{}",
+        out.stderr
+    );
+    r.epic_env(&["run", "A"], &[]).ok();
+    let path = r.epic(&["logs", "A", "--path"]).ok().stdout;
+    assert!(path.trim().ends_with(".git/epic/e/logs/A.log"), "{path}");
+    let all = r.epic(&["logs", "A"]).ok().stdout;
+    assert!(
+        all.starts_with("=== git-epic e: ticket A attempt 1") && all.contains("committed A"),
+        "{all}"
+    );
+    let tail = r.epic(&["logs", "A", "-n", "2"]).ok().stdout;
+    assert_eq!(tail.lines().count(), 2, "{tail}");
+    assert!(tail.contains("committed A"));
+    // -f keeps printing what is appended, until interrupted.
+    let follow = r.spawn_epic(&["logs", "A", "-f", "-n", "1"], &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let log = r.path().join(".git/epic/e/logs/A.log");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, b"a line written later\n").unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    unsafe { libc::kill(follow.id() as i32, libc::SIGINT) };
+    let out = follow.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("a line written later"), "{text}");
+}
+
+#[test]
+fn status_shows_a_rate_limited_ticket_and_its_time_left() {
+    let r = Repo::with_agent("ratelimit_once.sh");
+    tickets(&r, &[("A", "")]);
+    let mut run = r.spawn_epic(&["run", "A"], &[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let row = loop {
+        let row = r.row("A");
+        if row["state"] == "rate_limited" {
+            break row;
+        }
+        assert!(Instant::now() < deadline, "never rate limited: {row}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let left = row["rate_limit_left_s"].as_f64().unwrap();
+    assert!(left > 0.0 && left <= 2.0, "{left}");
+    let text = r.epic(&["status"]).ok().stdout;
+    assert!(
+        text.contains("rate_limited") && text.contains("retry in"),
+        "{text}"
+    );
+    assert!(run.wait().unwrap().success());
+    assert_eq!(r.row("A")["state"], "done");
+}
