@@ -218,6 +218,13 @@ fn run_one(
     autostash: bool,
 ) -> Result<()> {
     r.old = head(wt);
+    // Never step into (or abort) an operation the user has under way in this worktree.
+    if let Some(op) = operation_in_progress(wt) {
+        r.reason = Some(format!(
+            "a {op} is in progress there; finish or abort it first"
+        ));
+        return Ok(());
+    }
     let repo = gix::open(wt)?;
     let mut stash: Option<String> = None;
     if gitx::is_dirty(&repo)? {
@@ -240,13 +247,8 @@ fn run_one(
                 let files =
                     gitx::git(wt, &["diff", "--name-only", "--diff-filter=U"]).unwrap_or_default();
                 r.conflict_files = files.lines().map(str::to_owned).collect();
-                let in_rebase = gitx::git(wt, &["rev-parse", "--git-path", "rebase-merge"])
-                    .map(|p| wt.join(p).exists())
-                    .unwrap_or(false)
-                    || gitx::git(wt, &["rev-parse", "--git-path", "rebase-apply"])
-                        .map(|p| wt.join(p).exists())
-                        .unwrap_or(false);
-                if in_rebase {
+                // Only the rebase started just above can be in progress (checked before it).
+                if operation_in_progress(wt) == Some("rebase") {
                     gitx::git(wt, &["rebase", "--abort"])?;
                 }
                 // The branch and the files must be exactly what they were.
@@ -304,6 +306,25 @@ fn run_one(
     unstash(r, wt, stash.as_deref());
     r.new = head(wt);
     Ok(())
+}
+
+/// The git operation under way in a worktree, if any: `rebase`, `merge`, `cherry-pick`, `revert`.
+fn operation_in_progress(wt: &Path) -> Option<&'static str> {
+    let path = |name: &str| {
+        gitx::git(wt, &["rev-parse", "--git-path", name])
+            .ok()
+            .map(|p| wt.join(p))
+    };
+    [
+        ("rebase-merge", "rebase"),
+        ("rebase-apply", "rebase"),
+        ("MERGE_HEAD", "merge"),
+        ("CHERRY_PICK_HEAD", "cherry-pick"),
+        ("REVERT_HEAD", "revert"),
+    ]
+    .into_iter()
+    .find(|(file, _)| path(file).is_some_and(|p| p.exists()))
+    .map(|(_, op)| op)
 }
 
 /// `refs/stash` is one stack shared by every worktree, and propagate works on several at

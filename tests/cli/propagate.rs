@@ -233,3 +233,27 @@ fn an_aborted_rebase_gives_back_the_stashed_work_too() {
     );
     assert_eq!(r.git(&["stash", "list"]), "");
 }
+
+#[test]
+fn a_rebase_the_user_has_under_way_is_never_touched() {
+    let r = setup();
+    let b = wt(&r, "B");
+    // The user stops an interactive rebase at an "edit" step, with a clean tree.
+    let mut cmd = std::process::Command::new("git");
+    cmd.args(["rebase", "-i", "HEAD~1"]).current_dir(&b);
+    r.env(&mut cmd);
+    cmd.env("GIT_SEQUENCE_EDITOR", "sed -i 's/^pick/edit/'");
+    assert!(cmd.status().unwrap().success());
+    let head = r.git_in(&b, &["rev-parse", "HEAD"]);
+    let out = r.epic(&["propagate", "--autostash"]).code(1);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("B ") && l.contains("a rebase is in progress")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(r.git_in(&b, &["rev-parse", "HEAD"]), head);
+    let git_dir = r.git_in(&b, &["rev-parse", "--git-path", "rebase-merge"]);
+    assert!(b.join(git_dir).exists(), "the user's rebase is still there");
+}
