@@ -388,7 +388,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__cleanup)
-            opts="-q -h -V --branches --epic --quiet --color --help --version"
+            opts="-q -h -V --branches --json --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,7 +476,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__finish)
-            opts="-q -h -V --into --force --epic --quiet --color --help --version"
+            opts="-q -h -V --into --force --json --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1010,7 +1010,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__merge)
-            opts="-q -h -V --wave --no-test --no-scope-check --cleanup --epic --quiet --color --help --version"
+            opts="-q -h -V --wave --no-test --no-scope-check --cleanup --json --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1154,7 +1154,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__run)
-            opts="-j -q -h -V --jobs --dry-run --epic --quiet --color --help --version"
+            opts="-j -q -h -V --jobs --dry-run --json --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1412,7 +1412,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__wave__subcmd__start)
-            opts="-j -q -h -V --next --all --auto-merge --jobs --dry-run --epic --quiet --color --help --version"
+            opts="-j -q -h -V --next --all --auto-merge --jobs --dry-run --json --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

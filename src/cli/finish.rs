@@ -11,12 +11,29 @@ pub struct FinishArgs {
     /// Finish even though some tickets are not merged
     #[arg(long)]
     pub force: bool,
+    /// Print JSON (result: merged, already_in or conflict; into; commit; files)
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, a: FinishArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
     let graph = ws.graph()?;
-    match merge::finish(&ws, &graph, a.into.as_deref(), a.force)? {
+    let outcome = merge::finish(&ws, &graph, a.into.as_deref(), a.force)?;
+    if a.json {
+        let (result, into, commit, files, code) = match &outcome {
+            Finish::Merged { commit, into, .. } => {
+                ("merged", into, commit.map(|c| c.to_string()), vec![], 0)
+            }
+            Finish::AlreadyIn { into } => ("already_in", into, None, vec![], 0),
+            Finish::Conflict { into, files } => ("conflict", into, None, files.clone(), 1),
+        };
+        ctx.out.json(
+            &serde_json::json!({"result": result, "into": into, "commit": commit, "files": files}),
+        )?;
+        return Ok(code);
+    }
+    match outcome {
         Finish::Merged {
             commit,
             into,

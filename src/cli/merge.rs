@@ -23,6 +23,59 @@ pub struct MergeArgs {
     /// Remove the worktree of each merged ticket
     #[arg(long)]
     pub cleanup: bool,
+    /// Print JSON: one entry per ticket (id, result, commit, gate, reason, files)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One ticket's merge, as `--json` prints it.
+#[derive(serde::Serialize)]
+struct Json<'a> {
+    id: &'a str,
+    /// `merged`, `rejected`, `conflict` or `skipped`.
+    result: &'static str,
+    commit: Option<String>,
+    gate: Option<&'static str>,
+    reason: Option<&'a str>,
+    files: &'a [String],
+}
+
+fn json_of<'a>(id: &'a str, o: &'a Outcome) -> Json<'a> {
+    let none: &[String] = &[];
+    match o {
+        Outcome::Merged { commit, .. } => Json {
+            id,
+            result: "merged",
+            commit: Some(commit.to_string()),
+            gate: None,
+            reason: None,
+            files: none,
+        },
+        Outcome::Rejected { gate, reason, .. } => Json {
+            id,
+            result: "rejected",
+            commit: None,
+            gate: Some(gate),
+            reason: Some(reason),
+            files: none,
+        },
+        Outcome::Conflict { files } => Json {
+            id,
+            result: "conflict",
+            commit: None,
+            gate: None,
+            reason: None,
+            files,
+        },
+        Outcome::Skipped { reason } => Json {
+            id,
+            result: "skipped",
+            commit: None,
+            gate: None,
+            reason: Some(reason),
+            files: none,
+        },
+    }
 }
 
 pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
@@ -36,7 +89,9 @@ pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
         cleanup: a.cleanup,
     };
     let out = ctx.out;
+    let json = a.json;
     let results = merge::merge(&ws, &settings, &graph, &ids, opts, &|e| match e {
+        _ if json => {}
         Event::Gate { id, gate } => out.info(format!("{id}: {gate} gate...")),
         Event::Finished { id, outcome } => match outcome {
             Outcome::Merged { commit, cleaned } => {
@@ -108,6 +163,10 @@ pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
         && results
             .iter()
             .any(|(_, o)| matches!(o, Outcome::Skipped { reason } if reason != "already merged"));
+    if a.json {
+        let items: Vec<Json> = results.iter().map(|(id, o)| json_of(id, o)).collect();
+        out.json(&items)?;
+    }
     Ok(if missed || results.iter().any(|(_, o)| o.is_failure()) {
         1
     } else {

@@ -22,6 +22,21 @@ pub struct RunFlags {
     /// Print what would run, with the exact argv, and change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Print the outcome as JSON (done, failed, interrupted, skipped, held_back)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Reasoned<'a> {
+    id: &'a str,
+    reason: &'a str,
+}
+
+fn pairs(v: &[(String, String)]) -> Vec<Reasoned<'_>> {
+    v.iter()
+        .map(|(id, reason)| Reasoned { id, reason })
+        .collect()
 }
 
 pub fn run(ctx: &Ctx, a: RunArgs) -> anyhow::Result<i32> {
@@ -60,6 +75,9 @@ pub fn execute(
     if ids.is_empty() {
         ctx.out
             .info("Nothing to start: every ticket selected is done or merged.");
+        if flags.json {
+            ctx.out.json(&serde_json::json!({"done": [], "failed": [], "interrupted": [], "skipped": [], "held_back": []}))?;
+        }
         return Ok(0);
     }
     let planned = runner::prepare(&ws, &settings, &graph, &ids)?;
@@ -106,6 +124,28 @@ pub fn execute(
     )?;
     drop(progress);
     let held_back = flow.as_ref().map(|f| f.held_back()).unwrap_or_default();
+    if flags.json {
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            done: &'a [String],
+            failed: Vec<Reasoned<'a>>,
+            interrupted: &'a [String],
+            skipped: Vec<Reasoned<'a>>,
+            held_back: &'a [String],
+        }
+        ctx.out.json(&Json {
+            done: &summary.done,
+            failed: pairs(&summary.failed),
+            interrupted: &summary.interrupted,
+            skipped: pairs(&summary.skipped),
+            held_back: &held_back,
+        })?;
+        return Ok(if held_back.is_empty() {
+            summary.exit_code()
+        } else {
+            summary.exit_code().max(1)
+        });
+    }
     let mut parts = vec![format!("{} done", summary.done.len())];
     if !summary.failed.is_empty() {
         parts.push(format!("{} failed", summary.failed.len()));

@@ -26,6 +26,25 @@ fn every_json_output_parses() {
 }
 
 #[test]
+fn the_json_of_commands_that_act_parses_too() {
+    let r = Repo::with_agent("commit.sh");
+    r.epic(&["ticket", "add", "A"]).ok();
+    r.epic(&["ticket", "add", "B"]).ok();
+    let run = r.epic_env(&["wave", "start", "--json"], &[]).ok().json();
+    assert_eq!(run["done"], serde_json::json!(["A", "B"]));
+    let again = r.epic_env(&["run", "A", "--json"], &[]).ok().json();
+    assert_eq!(again["skipped"][0]["id"], "A");
+    let merged = r.epic(&["merge", "A", "B", "--json"]).ok().json();
+    assert_eq!(merged[0]["result"], "merged");
+    assert!(merged[1]["commit"].as_str().unwrap().len() == 40);
+    let cleaned = r.epic(&["cleanup", "--json"]).ok().json();
+    assert_eq!(cleaned.as_array().unwrap().len(), 2);
+    let finished = r.epic(&["finish", "--json"]).ok().json();
+    assert_eq!(finished["result"], "merged");
+    assert_eq!(finished["into"], "main");
+}
+
+#[test]
 fn colour_only_when_asked_and_never_with_no_color() {
     let r = Repo::with_agent("commit.sh");
     r.epic(&["ticket", "add", "A"]).ok();
