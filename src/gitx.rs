@@ -133,6 +133,9 @@ pub fn ahead_behind(
     if tip == base {
         return Ok((0, 0));
     }
+    if let Some(counts) = linear_ahead_behind(repo, tip, base)? {
+        return Ok(counts);
+    }
     let count = |from: ObjectId, hide: ObjectId| -> Result<usize> {
         let mut n = 0;
         for info in repo.rev_walk([from]).with_hidden([hide]).all()? {
@@ -142,6 +145,47 @@ pub fn ahead_behind(
         Ok(n)
     };
     Ok((count(tip, base)?, count(base, tip)?))
+}
+
+/// The common case of a ticket branch, answered by reading a few commits: both sides are
+/// chains of single-parent commits (up to 64) down to a commit they share. Then the commits
+/// above the meeting point are exactly the ahead and behind ones. `None` when the history
+/// is anything else (a merge on the way, a longer divergence): the caller walks it fully.
+fn linear_ahead_behind(
+    repo: &gix::Repository,
+    tip: ObjectId,
+    base: ObjectId,
+) -> Result<Option<(usize, usize)>> {
+    const LIMIT: usize = 64;
+    // tip's chain: commit -> its distance from tip. Every commit *above* the meeting point must
+    // have a single parent; the meeting point itself may be anything.
+    let mut depth = std::collections::HashMap::new();
+    let mut cur = tip;
+    for d in 0..=LIMIT {
+        depth.insert(cur, d);
+        let commit = repo.find_commit(cur)?;
+        let mut parents = commit.parent_ids();
+        match (parents.next(), parents.next()) {
+            (Some(p), None) => cur = p.detach(),
+            _ => break,
+        }
+    }
+    let mut cur = base;
+    for behind in 0..=LIMIT {
+        if let Some(&ahead) = depth.get(&cur) {
+            // The meeting point must be reached from tip through single-parent commits only:
+            // `depth` holds exactly those (and the first commit that was not, which is fine as
+            // the meeting point itself).
+            return Ok(Some((ahead, behind)));
+        }
+        let commit = repo.find_commit(cur)?;
+        let mut parents = commit.parent_ids();
+        match (parents.next(), parents.next()) {
+            (Some(p), None) => cur = p.detach(),
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
 }
 
 /// Whether the worktree has staged, unstaged or untracked (not ignored) changes, like a
