@@ -303,6 +303,12 @@ fn no_repo_no_epic_and_bare_repo() {
         out.stderr
     );
     assert_eq!(r.git_in(&bare, &["for-each-ref"]), refs);
+    // A repository without commits.
+    let empty = r.dir.path().join("empty");
+    r.git(&["init", "-q", empty.to_str().unwrap()]);
+    let out = r.epic_in(&empty, &["init", "x"], None).code(2);
+    assert!(out.stderr.contains("has no commits yet"), "{}", out.stderr);
+    assert_eq!(r.git_in(&empty, &["for-each-ref"]), "");
     // A detached HEAD without --base.
     r.git(&["checkout", "-q", "--detach"]);
     let out = r.epic(&["init", "x"]).code(2);
