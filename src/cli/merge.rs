@@ -144,8 +144,12 @@ pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
             .tickets
             .iter()
             .filter(|t| {
-                !is_merged(&t.id)
-                    && !notes.contains_key(&t.id)
+                let not_started = match notes.get(t.id.as_str()) {
+                    None => true,
+                    Some(Ok(n)) => n.state == crate::state::State::Pending,
+                    Some(Err(_)) => false,
+                };
+                not_started
                     && t.deps.iter().any(|d| merged.contains(&d.as_str()))
                     && t.deps.iter().all(|d| is_merged(d))
             })
