@@ -2,14 +2,15 @@
 
 use crate::support::Repo;
 
-/// Tickets A, B, C done by the committing agent (C rewrites README.md), A merged, and the
-/// epic changed README.md too: B rebases cleanly, C conflicts.
+/// Tickets A, B, C, D done by the committing agent (C rewrites README.md), A merged, and the
+/// epic changed README.md too: three open worktrees, B and D rebase cleanly, C conflicts.
 fn setup() -> Repo {
     let r = Repo::with_agent("commit.sh");
     r.git(&["config", "epicAgent.readme.command", "sh -c 'echo \"$EPIC_TICKET was here\" > README.md && git commit -qam \"$EPIC_TICKET: readme\"'"]);
     r.epic(&["ticket", "add", "A"]).ok();
     r.epic(&["ticket", "add", "B"]).ok();
     r.epic(&["ticket", "add", "C", "--agent", "readme"]).ok();
+    r.epic(&["ticket", "add", "D"]).ok();
     r.epic_env(&["wave", "start"], &[]).ok();
     r.epic(&["merge", "A"]).ok();
     // Someone changes README.md on the epic.
@@ -38,9 +39,10 @@ fn a_conflict_in_one_worktree_leaves_it_byte_identical_and_the_others_rebased() 
     );
     let out = r.epic(&["propagate"]).code(1);
     assert!(out.stdout.contains("TICKET"), "{}", out.stdout);
-    // B now sits on the new epic, with its own commit on top.
+    // B and D now sit on the new epic, each with its own commit on top.
     let epic = r.git(&["rev-parse", "epic/e"]);
     assert_eq!(r.git(&["rev-parse", "feat/B-b~1"]), epic);
+    assert_eq!(r.git(&["rev-parse", "feat/D-d~1"]), epic);
     assert_ne!(r.git(&["rev-parse", "feat/B-b"]), b_old);
     // C is exactly what it was.
     assert_eq!(r.git(&["rev-parse", "feat/C-c"]), c_old);
@@ -72,10 +74,11 @@ fn a_conflict_in_one_worktree_leaves_it_byte_identical_and_the_others_rebased() 
         out.stdout
     );
     let json = r.epic(&["propagate", "--json"]).code(1).json();
-    assert_eq!(json["tickets"].as_array().unwrap().len(), 2);
+    assert_eq!(json["tickets"].as_array().unwrap().len(), 3);
     assert_eq!(json["tickets"][0]["rebase"], "up_to_date");
     assert_eq!(json["tickets"][1]["result"], "conflict");
     assert_eq!(json["tickets"][1]["conflict_files"][0], "README.md");
+    assert_eq!(json["tickets"][2]["rebase"], "up_to_date");
 }
 
 #[test]
