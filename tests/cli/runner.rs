@@ -568,3 +568,38 @@ fn status_shows_a_rate_limited_ticket_and_its_time_left() {
     assert!(run.wait().unwrap().success());
     assert_eq!(r.row("A")["state"], "done");
 }
+
+#[test]
+fn on_a_terminal_each_running_ticket_gets_a_live_line() {
+    if which::which("script").is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed to give the run a terminal");
+        return;
+    }
+    let r = Repo::with_agent("commit.sh");
+    tickets(&r, &[("A", ""), ("B", "")]);
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", "git epic run A B", "/dev/null"])
+        .current_dir(r.path());
+    r.env(&mut cmd);
+    cmd.env("FAKE_DIR", r.fake_dir())
+        .env("FAKE_SLEEP", "1.2")
+        .env("TERM", "xterm")
+        .env("COLUMNS", "120");
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // indicatif redraws "<id>  running  <elapsed>  attempt 1  <last log line>" per ticket.
+    for id in ["A", "B"] {
+        assert!(text.contains(&format!("{id}  running")), "{text}");
+        assert!(text.contains(&format!("working on {id}")), "{text}");
+    }
+    // Without a terminal (this test's own pipes) the same run prints plain event lines.
+    r.epic(&["ticket", "add", "C"]).ok();
+    let plain = r.epic_env(&["run", "C"], &[]).ok();
+    assert!(!plain.stderr.contains("C  running"), "{}", plain.stderr);
+    assert!(
+        plain.stderr.contains("C: started attempt 1"),
+        "{}",
+        plain.stderr
+    );
+}
