@@ -413,3 +413,23 @@ fn ahead_behind_with_equal_commit_times() {
         assert_eq!(git, format!("{}\t{}", ours.0, ours.1), "{a}...{b}");
     }
 }
+
+#[test]
+fn status_watch_redraws_until_interrupted() {
+    let r = Repo::new();
+    r.epic(&["init", "e"]).ok();
+    r.epic(&["ticket", "add", "A"]).ok();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_git-epic"));
+    cmd.args(["status", "--watch"]).current_dir(r.path());
+    r.env(&mut cmd);
+    cmd.stdout(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.matches("epic e (epic/e from main)").count() >= 2,
+        "{text}"
+    );
+}
