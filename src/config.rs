@@ -64,9 +64,17 @@ pub fn agent_profile_key(
 
 /// Every configured agent profile: (name, command).
 pub fn agent_profiles(config: &gix::config::Snapshot<'_>) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = config
+    subsections(config, "epicAgent")
+        .into_iter()
+        .filter_map(|name| agent_profile(config, &name).map(|cmd| (name, cmd)))
+        .collect()
+}
+
+/// The distinct subsection names of `section` (`[epic "blocking"]` -> `blocking`), sorted.
+pub fn subsections(config: &gix::config::Snapshot<'_>, section: &str) -> Vec<String> {
+    let mut out: Vec<String> = config
         .plumbing()
-        .sections_by_name("epicAgent")
+        .sections_by_name(section)
         .into_iter()
         .flatten()
         .filter_map(|s| {
@@ -74,10 +82,9 @@ pub fn agent_profiles(config: &gix::config::Snapshot<'_>) -> Vec<(String, String
                 .subsection_name()
                 .map(|n| n.to_str_lossy().into_owned())
         })
-        .filter_map(|name| agent_profile(config, &name).map(|cmd| (name, cmd)))
         .collect();
     out.sort();
-    out.dedup_by(|a, b| a.0 == b.0);
+    out.dedup();
     out
 }
 

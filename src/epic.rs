@@ -67,26 +67,15 @@ impl Epic {
     /// The names of all configured epics.
     pub fn names(repo: &gix::Repository) -> Vec<String> {
         let config = repo.config_snapshot();
-        let mut names: Vec<String> = config
-            .plumbing()
-            .sections_by_name("epic")
+        crate::config::subsections(&config, "epic")
             .into_iter()
-            .flatten()
-            .filter_map(|s| {
-                s.header()
-                    .subsection_name()
-                    .map(|n| n.to_str_lossy().into_owned())
-            })
             .filter(|n| {
                 config
                     .plumbing()
                     .string_by("epic", Some(n.as_bytes().as_bstr()), "branch")
                     .is_some()
             })
-            .collect();
-        names.sort();
-        names.dedup();
-        names
+            .collect()
     }
 
     /// Load epic `name` from config; `None` when it is not configured.

@@ -127,7 +127,17 @@ pub fn propagate(
                         let Some((id, path)) = worktrees.get(i) else {
                             break out;
                         };
-                        let r = one(id, path, &epic, &logs[i], lint, test, opts.autostash);
+                        let r = one(
+                            id,
+                            &Job {
+                                wt: path,
+                                epic: &epic,
+                                log: &logs[i],
+                                lint,
+                                test,
+                                autostash: opts.autostash,
+                            },
+                        );
                         done(&r);
                         out.push(r);
                     }
@@ -191,32 +201,34 @@ fn head(dir: &Path) -> Option<String> {
     gitx::git(dir, &["rev-parse", "HEAD"]).ok()
 }
 
-fn one(
-    id: &str,
-    wt: &Path,
-    epic: &str,
-    log: &Path,
-    lint: Option<&str>,
-    test: Option<&str>,
+/// What one worktree's propagation needs.
+struct Job<'a> {
+    wt: &'a Path,
+    epic: &'a str,
+    log: &'a Path,
+    lint: Option<&'a str>,
+    test: Option<&'a str>,
     autostash: bool,
-) -> TicketResult {
-    let mut r = TicketResult::new(id, wt);
-    if let Err(e) = run_one(&mut r, wt, epic, log, lint, test, autostash) {
+}
+
+fn one(id: &str, job: &Job<'_>) -> TicketResult {
+    let mut r = TicketResult::new(id, job.wt);
+    if let Err(e) = run_one(&mut r, job) {
         r.result = "error";
         r.reason = Some(format!("{e:#}"));
     }
     r
 }
 
-fn run_one(
-    r: &mut TicketResult,
-    wt: &Path,
-    epic: &str,
-    log: &Path,
-    lint: Option<&str>,
-    test: Option<&str>,
-    autostash: bool,
-) -> Result<()> {
+fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
+    let Job {
+        wt,
+        epic,
+        log,
+        lint,
+        test,
+        autostash,
+    } = *job;
     r.old = head(wt);
     // Never step into (or abort) an operation the user has under way in this worktree.
     if let Some(op) = operation_in_progress(wt) {
