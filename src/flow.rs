@@ -4,6 +4,7 @@
 //! red gate holds back only the tickets that depend on it.
 
 use std::collections::BTreeSet;
+use std::sync::mpsc;
 
 use crate::config::Settings;
 use crate::epic::Workspace;
@@ -11,7 +12,7 @@ use crate::error::{usage, Result};
 use crate::graph::Graph;
 use crate::merge::{self, Outcome};
 use crate::propagate;
-use crate::runner::{self, Event, OnDone, Planned, Selection};
+use crate::runner::{self, Event, MergeNews, OnDone, Planned, Selection};
 use crate::state::{State, Store};
 
 pub struct Flow<'g> {
@@ -20,6 +21,13 @@ pub struct Flow<'g> {
     opts: merge::Options,
     /// Tickets not started by this run yet: they start once their dependencies are merged.
     waiting: BTreeSet<String>,
+    /// The merge worker: one thread, so merges into the epic happen one after the other.
+    worker: Option<mpsc::Sender<MergeJob>>,
+}
+
+struct MergeJob {
+    id: String,
+    notify: Box<dyn FnOnce(MergeNews) + Send>,
 }
 
 impl<'g> Flow<'g> {
@@ -44,6 +52,7 @@ impl<'g> Flow<'g> {
             settings: settings.clone(),
             opts,
             waiting: BTreeSet::new(),
+            worker: None,
         };
         let store = Store::new(&ws.repo, &ws.epic.name);
         for t in graph.topo_order() {
@@ -51,7 +60,21 @@ impl<'g> Flow<'g> {
                 && flow.deps_merged(ws, &t.id)?
             {
                 // A refusal is reported; its dependents simply never become ready.
-                let _ = flow.merge(ws, &t.id, report)?;
+                match merge_and_propagate(ws, &flow.settings, graph, &t.id, opts).result {
+                    Ok((commit, propagated)) => {
+                        report(Event::Merged {
+                            id: t.id.clone(),
+                            commit,
+                        });
+                        if let Some(summary) = propagated {
+                            report(Event::Propagated { summary });
+                        }
+                    }
+                    Err(reason) => report(Event::NotMerged {
+                        id: t.id.clone(),
+                        reason,
+                    }),
+                }
             }
         }
         let ready = runner::select(ws, graph, &Selection::All)?;
@@ -81,48 +104,6 @@ impl<'g> Flow<'g> {
             .all(|d| matches!(notes.get(*d), Some(Ok(n)) if n.state == State::Merged)))
     }
 
-    /// Merge a done ticket; `Err(reason)` when it was not merged.
-    fn merge(
-        &mut self,
-        ws: &Workspace,
-        id: &str,
-        report: &dyn Fn(Event),
-    ) -> Result<std::result::Result<(), String>> {
-        let results = merge::merge(
-            ws,
-            &self.settings,
-            self.graph,
-            &[id.to_owned()],
-            self.opts,
-            &|_| {},
-        )?;
-        let (_, outcome) = results
-            .into_iter()
-            .next()
-            .expect("one ticket in, one result out");
-        let reason = match outcome {
-            Outcome::Merged { commit, .. } => {
-                report(Event::Merged {
-                    id: id.to_owned(),
-                    commit: commit.to_hex_with_len(10).to_string(),
-                });
-                return Ok(Ok(()));
-            }
-            Outcome::Rejected { gate, reason, .. } => {
-                format!("rejected by the {gate} gate: {reason}")
-            }
-            Outcome::Conflict { files } => {
-                format!("conflicts with the epic in {}", files.join(", "))
-            }
-            Outcome::Skipped { reason } => reason,
-        };
-        report(Event::NotMerged {
-            id: id.to_owned(),
-            reason: reason.clone(),
-        });
-        Ok(Err(reason))
-    }
-
     /// Tickets still waiting whose dependencies a merge has now all merged.
     fn take_ready(&mut self, ws: &Workspace) -> Result<Vec<String>> {
         let mut ready = Vec::new();
@@ -135,30 +116,6 @@ impl<'g> Flow<'g> {
         Ok(ready)
     }
 
-    /// Bring the idle open worktrees (not running, not merged) onto the new epic.
-    fn propagate_idle(&self, ws: &Workspace, report: &dyn Fn(Event)) -> Result<()> {
-        let (open, _) = propagate::candidates(ws, self.graph)?;
-        if open.is_empty() {
-            return Ok(());
-        }
-        let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let opts = propagate::Options {
-            jobs,
-            lint: true,
-            test: true,
-            autostash: false,
-        };
-        let results = propagate::propagate(ws, &self.settings, &open, opts, &|_| {})?;
-        let summary: Vec<String> = results
-            .iter()
-            .map(|r| format!("{} {}", r.id, r.result))
-            .collect();
-        report(Event::Propagated {
-            summary: summary.join(", "),
-        });
-        Ok(())
-    }
-
     /// Tickets that never started because something they depend on was not merged.
     pub fn held_back(&self) -> Vec<String> {
         self.waiting.iter().cloned().collect()
@@ -166,17 +123,116 @@ impl<'g> Flow<'g> {
 }
 
 impl OnDone for Flow<'_> {
-    fn done(
+    fn begin(
         &mut self,
         ws: &Workspace,
         id: &str,
-        report: &dyn Fn(Event),
-    ) -> Result<std::result::Result<Vec<Planned>, String>> {
-        if let Err(reason) = self.merge(ws, id, report)? {
-            return Ok(Err(reason));
+        notify: Box<dyn FnOnce(MergeNews) + Send>,
+    ) -> Result<()> {
+        if self.worker.is_none() {
+            let (tx, rx) = mpsc::channel::<MergeJob>();
+            let (root, epic) = (ws.root.clone(), ws.epic.clone());
+            let (settings, opts) = (self.settings.clone(), self.opts);
+            let tickets = self.graph.tickets.clone();
+            // Its own repository handle (gix repositories are not Sync); refs and notes are
+            // shared on disk, and every update is a compare-and-swap.
+            std::thread::spawn(move || {
+                let setup = gix::open(&root)
+                    .map_err(|e| format!("{e:#}"))
+                    .and_then(|repo| {
+                        Graph::new(tickets)
+                            .map(|g| (repo, g))
+                            .map_err(|e| format!("{e:#}"))
+                    });
+                let (repo, graph) = match setup {
+                    Ok(x) => x,
+                    Err(reason) => {
+                        for job in rx {
+                            (job.notify)(MergeNews {
+                                id: job.id,
+                                result: Err(reason.clone()),
+                            });
+                        }
+                        return;
+                    }
+                };
+                let ws = Workspace { repo, root, epic };
+                for job in rx {
+                    (job.notify)(merge_and_propagate(&ws, &settings, &graph, &job.id, opts));
+                }
+            });
+            self.worker = Some(tx);
         }
-        self.propagate_idle(ws, report)?;
-        let ready = self.take_ready(ws)?;
-        Ok(Ok(runner::prepare(ws, &self.settings, self.graph, &ready)?))
+        let job = MergeJob {
+            id: id.to_owned(),
+            notify,
+        };
+        self.worker
+            .as_ref()
+            .expect("made above")
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("the merge worker stopped"))?;
+        Ok(())
     }
+
+    fn ready(&mut self, ws: &Workspace) -> Result<Vec<Planned>> {
+        let ready = self.take_ready(ws)?;
+        runner::prepare(ws, &self.settings, self.graph, &ready)
+    }
+}
+
+/// Merge a done ticket through the gates, then bring the idle open worktrees (not running,
+/// not merged) onto the new epic.
+fn merge_and_propagate(
+    ws: &Workspace,
+    settings: &Settings,
+    graph: &Graph,
+    id: &str,
+    opts: merge::Options,
+) -> MergeNews {
+    let news = |result| MergeNews {
+        id: id.to_owned(),
+        result,
+    };
+    let outcome = match merge::merge(ws, settings, graph, &[id.to_owned()], opts, &|_| {}) {
+        Ok(results) => results.into_iter().next().map(|(_, o)| o),
+        Err(e) => return news(Err(format!("{e:#}"))),
+    };
+    let commit = match outcome {
+        Some(Outcome::Merged { commit, .. }) => commit.to_hex_with_len(10).to_string(),
+        Some(Outcome::Rejected { gate, reason, .. }) => {
+            return news(Err(format!("rejected by the {gate} gate: {reason}")))
+        }
+        Some(Outcome::Conflict { files }) => {
+            return news(Err(format!(
+                "conflicts with the epic in {}",
+                files.join(", ")
+            )))
+        }
+        Some(Outcome::Skipped { reason }) => return news(Err(reason)),
+        None => return news(Err("the merge returned nothing".into())),
+    };
+    let propagated = match propagate::candidates(ws, graph) {
+        Ok((open, _)) if !open.is_empty() => {
+            let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let opts = propagate::Options {
+                jobs,
+                lint: true,
+                test: true,
+                autostash: false,
+            };
+            match propagate::propagate(ws, settings, &open, opts, &|_| {}) {
+                Ok(results) => Some(
+                    results
+                        .iter()
+                        .map(|r| format!("{} {}", r.id, r.result))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                Err(e) => Some(format!("failed: {e:#}")),
+            }
+        }
+        _ => None,
+    };
+    news(Ok((commit, propagated)))
 }

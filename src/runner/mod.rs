@@ -93,16 +93,26 @@ pub enum Event {
     },
 }
 
-/// Called when a ticket is done, in flow mode (`wave start --all --auto-merge`): it merges
-/// the ticket and returns the tickets that became ready, which the runner then starts.
+/// What a merge started by [`OnDone::begin`] came to.
+pub struct MergeNews {
+    pub id: String,
+    /// The merge commit and a summary of the propagation that followed, or why the ticket
+    /// was not merged.
+    pub result: std::result::Result<(String, Option<String>), String>,
+}
+
+/// Flow mode (`wave start --all --auto-merge`): done tickets are merged off the scheduler
+/// thread, so agents keep starting while a merge's test gate runs.
 pub trait OnDone {
-    /// `Ok(Err(reason))` when the ticket was not merged (the run then counts it as failed).
-    fn done(
+    /// Start merging `id`; `notify` is called once, from any thread, with the news.
+    fn begin(
         &mut self,
         ws: &Workspace,
         id: &str,
-        report: &dyn Fn(Event),
-    ) -> Result<std::result::Result<Vec<Planned>, String>>;
+        notify: Box<dyn FnOnce(MergeNews) + Send>,
+    ) -> Result<()>;
+    /// After a merge: the tickets that became ready, to start.
+    fn ready(&mut self, ws: &Workspace) -> Result<Vec<Planned>>;
 }
 
 /// The end of a run.
@@ -146,6 +156,7 @@ enum Msg {
         started: Instant,
         after: Option<AfterExit>,
     },
+    Merged(MergeNews),
 }
 
 /// Make the worktrees of queued tickets in the background, in queue order, while earlier
@@ -262,6 +273,8 @@ pub fn run(
     let mut running: HashMap<String, Slot> = HashMap::new();
     let mut cooldown: HashMap<String, Instant> = HashMap::new();
     let mut last_start: Option<Instant> = None;
+    // Flow mode: merges under way in the background, by the merged ticket's priority.
+    let mut merging: HashMap<String, usize> = HashMap::new();
 
     loop {
         let stopping = interrupt.load(std::sync::atomic::Ordering::SeqCst);
@@ -288,7 +301,9 @@ pub fn run(
             }
             // The startable ticket on the longest remaining chain (queue order breaks ties).
             // If its worktree is still being made, wait for it (milliseconds) rather than
-            // start a less urgent ticket in its place.
+            // start a less urgent ticket in its place. Likewise while a merge is under way
+            // whose dependents outrank every queued ticket: they are about to become ready.
+            let held_for = merging.values().max().map_or(0, |p| p.saturating_sub(1));
             let Some(pos) = queue
                 .iter()
                 .enumerate()
@@ -300,7 +315,9 @@ pub fn run(
                 })
                 .max_by(|(i, a), (j, b)| a.plan.priority.cmp(&b.plan.priority).then(j.cmp(i)))
                 .map(|(i, _)| i)
-                .filter(|&i| prepared.contains_key(&queue[i].plan.id))
+                .filter(|&i| {
+                    prepared.contains_key(&queue[i].plan.id) && queue[i].plan.priority >= held_for
+                })
             else {
                 break;
             };
@@ -330,7 +347,7 @@ pub fn run(
                 }
             }
         }
-        if running.is_empty() && queue.is_empty() {
+        if running.is_empty() && queue.is_empty() && merging.is_empty() {
             break;
         }
         // Sleep until an agent ends or the next start may be due.
@@ -379,6 +396,40 @@ pub fn run(
                 }
                 continue;
             }
+            Ok(Msg::Merged(news)) => {
+                merging.remove(&news.id);
+                let id = news.id;
+                match news.result {
+                    Ok((commit, propagated)) => {
+                        report(Event::Merged {
+                            id: id.clone(),
+                            commit,
+                        });
+                        if let Some(summary) = propagated {
+                            report(Event::Propagated { summary });
+                        }
+                        if let Some(hook) = on_done.as_deref_mut() {
+                            if !interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+                                let ready = hook.ready(ws)?;
+                                let slots =
+                                    claim(&store, ready, rerun_failed, &mut summary, report)?;
+                                let fresh: VecDeque<Slot> = slots.into();
+                                prepare_worktrees(ws, &fresh, &tx, interrupt);
+                                queue.extend(fresh);
+                            }
+                        }
+                    }
+                    Err(reason) => {
+                        report(Event::NotMerged {
+                            id: id.clone(),
+                            reason: reason.clone(),
+                        });
+                        summary.done.retain(|d| d != &id);
+                        summary.failed.push((id, format!("not merged: {reason}")));
+                    }
+                }
+                continue;
+            }
             Err(_) => continue,
         };
         let (id, exit, started, after) = fin;
@@ -398,23 +449,15 @@ pub fn run(
                 });
                 summary.done.push(id.clone());
                 if let Some(hook) = on_done.as_deref_mut() {
-                    if !interrupt.load(std::sync::atomic::Ordering::SeqCst) {
-                        match hook.done(ws, &id, report)? {
-                            Ok(ready) => {
-                                let slots =
-                                    claim(&store, ready, rerun_failed, &mut summary, report)?;
-                                let fresh: VecDeque<Slot> = slots.into();
-                                prepare_worktrees(ws, &fresh, &tx, interrupt);
-                                queue.extend(fresh);
-                            }
-                            Err(reason) => {
-                                summary.done.retain(|d| d != &id);
-                                summary
-                                    .failed
-                                    .push((id.clone(), format!("not merged: {reason}")));
-                            }
-                        }
-                    }
+                    let tx = tx.clone();
+                    hook.begin(
+                        ws,
+                        &id,
+                        Box::new(move |news| {
+                            let _ = tx.send(Msg::Merged(news));
+                        }),
+                    )?;
+                    merging.insert(id.clone(), slot.plan.priority);
                 }
             }
             Next::Failed(reason) => {

@@ -168,3 +168,27 @@ fn auto_merge_needs_all() {
     let out = r.epic_env(&["wave", "start", "--auto-merge"], &[]).code(2);
     assert!(out.stderr.contains("--all"), "{}", out.stderr);
 }
+
+#[test]
+fn a_slow_test_gate_does_not_hold_up_other_agents() {
+    let r = Repo::with_agent("commit.sh");
+    r.git(&["config", "epic.test", "sleep 2"]);
+    add(&r, "A", "", &[]);
+    add(&r, "B", "", &[]);
+    add(&r, "C", "", &[]);
+    r.epic_env(&["wave", "start", "--all", "--auto-merge", "-j", "2"], &[])
+        .ok();
+    let (a, c) = (note(&r, "A"), note(&r, "C"));
+    let first_merge = ["A", "B"]
+        .iter()
+        .map(|id| note(&r, id).merged_at.unwrap())
+        .fold(f64::INFINITY, f64::min);
+    // C took the slot A or B freed while their 2 s test gates were still running.
+    assert!(
+        c.started_at.unwrap() < first_merge,
+        "C waited for a merge: started {:?}, first merge {first_merge}",
+        c.started_at
+    );
+    assert_eq!(a.state, git_epic::state::State::Merged);
+    assert_eq!(note(&r, "C").state, git_epic::state::State::Merged);
+}
