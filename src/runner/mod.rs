@@ -448,7 +448,9 @@ pub fn run(
                     autocommitted,
                 });
                 summary.done.push(id.clone());
-                if let Some(hook) = on_done.as_deref_mut() {
+                // After Ctrl-C a done ticket stays done: the next run merges it.
+                let stopping = interrupt.load(std::sync::atomic::Ordering::SeqCst);
+                if let Some(hook) = on_done.as_deref_mut().filter(|_| !stopping) {
                     let tx = tx.clone();
                     hook.begin(
                         ws,
