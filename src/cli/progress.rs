@@ -85,7 +85,7 @@ impl Progress {
     }
 
     pub fn event(&self, e: Event) {
-        let now = chrono_free_clock();
+        let now = clock();
         match e {
             Event::Skipped { id, reason } => self.line(format!("{now} {id}: skipped, {reason}")),
             Event::WorktreeCreated { id, path, branch } => self.line(format!(
@@ -207,7 +207,7 @@ impl Drop for Progress {
 }
 
 /// `HH:MM:SS` local time for event lines.
-fn chrono_free_clock() -> String {
+fn clock() -> String {
     let t = gix::date::Time::now_local_or_utc();
     let secs = t.seconds + i64::from(t.offset);
     let day = secs.rem_euclid(86400);
