@@ -131,7 +131,6 @@ stashed and restored with --autostash). A conflicting rebase is aborted, so the 
 are exactly what they were, and the ticket is marked conflict with the files named.\n\nExamples:\n  git epic propagate\n  git epic propagate -j 8 --autostash\n  git epic propagate --no-test --json"
     )]
     Propagate(propagate::PropagateArgs),
-    /// Run the whole flow on a throw-away repository with a simulated agent, in seconds
     /// Push ticket branches and open pull requests against the epic branch (needs gh)
     #[command(
         after_help = "Examples:\n  git epic pr 177\n  git epic pr 177 178 --draft\n\nThe URL is recorded in the ticket's note and shown by git epic status."
@@ -152,6 +151,10 @@ session it made.\n\nExamples:\n  git epic monitor\n  git epic monitor --detach  
     /// Agent profiles: presets for claude, codex, aider, gemini
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Run the whole flow on a throw-away repository with a simulated agent, in seconds
+    #[command(
+        after_help = "Examples:\n  git epic demo\n  git epic demo --keep    # and look around: git epic status, git log --graph epic/shop"
+    )]
     Demo(demo::DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     #[command(
