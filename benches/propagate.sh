@@ -50,7 +50,7 @@ t0=$(date +%s%N)
 git epic propagate -q >/dev/null
 t1=$(date +%s%N)
 ours=$(( (t1 - t0) / 1000000 ))
-rebased=$(git epic propagate --no-lint --no-test --json | python3 -c 'import json,sys; print(sum(1 for t in json.load(sys.stdin)["tickets"] if t["rebase"] == "up_to_date"))')
+rebased=$(git epic propagate -q --no-lint --no-test --json | python3 -c 'import json,sys; print(sum(1 for t in json.load(sys.stdin)["tickets"] if t["rebase"] == "up_to_date"))')
 
 ratio=$(python3 -c "print(round($loop / $ours, 2))")
 echo "cores: $(nproc)"

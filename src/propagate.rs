@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::Result;
 use crate::graph::Graph;
-use crate::state::{State, Store};
+use crate::state::{State, Store, TicketNote};
 use crate::{gitx, usercmd};
 
 #[derive(Debug, Clone, Copy)]
@@ -42,12 +42,15 @@ pub struct TicketResult {
     pub lint: &'static str,
     /// `passed`, `failed`, `skipped` (not reached) or `none` (no epic.test, or --no-test).
     pub test: &'static str,
-    /// `ok`, `conflict`, `red`, `skipped` or `error`.
+    /// `ok`, `conflict`, `red`, `stash_kept`, `skipped` or `error`.
     pub result: &'static str,
     pub reason: Option<String>,
     pub conflict_files: Vec<String>,
     /// With --autostash: `restored`, or why the stash was kept.
     pub stash: Option<String>,
+    /// The state this run wrote in the ticket's note: `conflict`, or `done` / `pending` when
+    /// an earlier conflict cleared. None when the note was left as it was.
+    pub state: Option<&'static str>,
 }
 
 impl TicketResult {
@@ -64,11 +67,15 @@ impl TicketResult {
             reason: None,
             conflict_files: Vec::new(),
             stash: None,
+            state: None,
         }
     }
 
+    /// Whether this ticket makes the command exit 1: a conflict, a red lint-fix or test, an
+    /// error, or a stash that could not be put back.
     pub fn failed(&self) -> bool {
-        matches!(self.result, "conflict" | "red" | "error")
+        matches!(self.result, "conflict" | "red" | "error" | "stash_kept")
+            || self.stash.as_deref().is_some_and(|s| s != "restored")
     }
 }
 
@@ -90,18 +97,25 @@ pub fn candidates(ws: &Workspace, graph: &Graph) -> Result<(Vec<Open>, Vec<Ticke
         if note.is_some_and(|n| n.state == State::Merged) {
             continue;
         }
-        if let Some(n) = note.filter(|n| n.agent_alive() || n.owner_alive()) {
+        if let Some(why) = note.and_then(held) {
             let mut r = TicketResult::new(id, &path);
-            r.reason = Some(format!(
-                "{} by a live git epic or agent; never rebased under it",
-                n.state
-            ));
+            r.reason = Some(why);
             skipped.push(r);
             continue;
         }
         open.push((id.to_owned(), path));
     }
     Ok((open, skipped))
+}
+
+/// Why a ticket must not be touched: a live agent or `git epic` process holds it.
+fn held(n: &TicketNote) -> Option<String> {
+    (n.agent_alive() || n.owner_alive()).then(|| {
+        format!(
+            "{} by a live git epic or agent; never rebased under it",
+            n.state
+        )
+    })
 }
 
 /// Propagate the epic into `worktrees`, `opts.jobs` at a time; `done` hears each result.
@@ -112,7 +126,8 @@ pub fn propagate(
     opts: Options,
     done: &(dyn Fn(&TicketResult) + Sync),
 ) -> Result<Vec<TicketResult>> {
-    let epic = ws.epic.branch.clone();
+    // The workspace's repository is not Sync: workers get owned names and open their own.
+    let (epic, epic_name) = (ws.epic.branch.clone(), ws.epic.name.clone());
     let next = AtomicUsize::new(0);
     let lint = settings.lint_fix.as_deref().filter(|_| opts.lint);
     let test = settings.test.as_deref().filter(|_| opts.test);
@@ -131,6 +146,7 @@ pub fn propagate(
                             id,
                             &Job {
                                 wt: path,
+                                epic_name: &epic_name,
                                 epic: &epic,
                                 log: &logs[i],
                                 lint,
@@ -150,17 +166,25 @@ pub fn propagate(
             .collect()
     });
     results.sort_by(|a, b| crate::ticket::natural_cmp(&a.id, &b.id));
-    record(ws, &results)?;
+    record(ws, &mut results)?;
     Ok(results)
 }
 
-/// Conflicts go into the notes; a ticket that rebased cleanly leaves `conflict`.
-fn record(ws: &Workspace, results: &[TicketResult]) -> Result<()> {
+/// Conflicts go into the notes; a ticket that rebased cleanly leaves `conflict` (for `done`
+/// when its branch has commits beyond the epic). Each result says what was written.
+fn record(ws: &Workspace, results: &mut [TicketResult]) -> Result<()> {
     let store = Store::new(&ws.repo, &ws.epic.name);
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?;
-    for r in results {
+    for r in results.iter_mut() {
         if r.result == "conflict" {
+            let mut set = None;
             store.update(&r.id, |n| {
+                set = None;
+                // An agent started there since: its state is the runner's to write.
+                if held(n).is_some() {
+                    return Ok(());
+                }
+                set = Some(State::Conflict.as_str());
                 n.state = State::Conflict;
                 n.conflict_files = r.conflict_files.clone();
                 n.propagate_conflicts += 1;
@@ -170,7 +194,13 @@ fn record(ws: &Workspace, results: &[TicketResult]) -> Result<()> {
                 ));
                 Ok(())
             })?;
+            r.state = set;
         } else if matches!(r.rebase, "rebased" | "up_to_date") {
+            // Read first: most tickets were not in conflict, and need no note commit.
+            let note = store.get(&r.id).ok().flatten();
+            if note.is_none_or(|n| n.state != State::Conflict) {
+                continue;
+            }
             let ahead = match (
                 r.new
                     .as_deref()
@@ -180,8 +210,10 @@ fn record(ws: &Workspace, results: &[TicketResult]) -> Result<()> {
                 (Some(head), Some(epic)) => gitx::ahead_behind(&ws.repo, head, epic)?.0,
                 _ => 0,
             };
+            let mut set = None;
             store.update(&r.id, |n| {
-                if n.state == State::Conflict {
+                set = None;
+                if n.state == State::Conflict && held(n).is_none() {
                     n.state = if ahead > 0 {
                         State::Done
                     } else {
@@ -189,9 +221,11 @@ fn record(ws: &Workspace, results: &[TicketResult]) -> Result<()> {
                     };
                     n.conflict_files.clear();
                     n.reason = None;
+                    set = Some(n.state.as_str());
                 }
                 Ok(())
             })?;
+            r.state = set;
         }
     }
     Ok(())
@@ -204,6 +238,8 @@ fn head(dir: &Path) -> Option<String> {
 /// What one worktree's propagation needs.
 struct Job<'a> {
     wt: &'a Path,
+    /// The epic's name (its notes) and branch.
+    epic_name: &'a str,
     epic: &'a str,
     log: &'a Path,
     lint: Option<&'a str>,
@@ -223,11 +259,9 @@ fn one(id: &str, job: &Job<'_>) -> TicketResult {
 fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
     let Job {
         wt,
-        epic,
-        log,
-        lint,
-        test,
+        epic_name,
         autostash,
+        ..
     } = *job;
     r.old = head(wt);
     // Never step into (or abort) an operation the user has under way in this worktree.
@@ -238,6 +272,12 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
         return Ok(());
     }
     let repo = gix::open(wt)?;
+    // Asked again now: an agent may have started here since the run began.
+    let note = Store::new(&repo, epic_name).get(&r.id).ok().flatten();
+    if let Some(why) = note.as_ref().and_then(held) {
+        r.reason = Some(why);
+        return Ok(());
+    }
     let mut stash: Option<String> = None;
     if gitx::is_dirty(&repo)? {
         if !autostash {
@@ -246,6 +286,29 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
         }
         stash = Some(stash_push(wt)?);
     }
+    drop(repo);
+    let outcome = rebase_lint_test(r, job, stash.as_deref());
+    if let (Err(_), Some(sha), None) = (&outcome, &stash, &r.stash) {
+        // Stopped by an error before the stash came back: it stays where it is, said so.
+        r.stash = Some(format!(
+            "kept: {} is still in git stash list (not restored after the error)",
+            &sha[..sha.len().min(8)]
+        ));
+    }
+    outcome
+}
+
+/// Rebase, lint-fix, test, then give back `stash` (a clean worktree from here on).
+fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) -> Result<()> {
+    let Job {
+        wt,
+        epic,
+        log,
+        lint,
+        test,
+        ..
+    } = *job;
+    let repo = gix::open(wt)?;
     let status_before = gitx::git(wt, &["status", "--porcelain=v1", "--untracked-files=all"])?;
     let epic_tip =
         gitx::branch_tip(&repo, epic)?.ok_or_else(|| anyhow!("the epic branch {epic} is gone"))?;
@@ -289,35 +352,72 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
                         r.conflict_files.join(", ")
                     )
                 });
-                unstash(r, wt, stash.as_deref());
+                unstash(r, wt, stash);
                 r.new = head(wt);
                 return Ok(());
             }
         }
     }
-    let mut red = false;
+    let mut red = Vec::new();
     r.lint = "none";
     if let Some(cmd) = lint {
         let out = usercmd::run("lint-fix", cmd, wt, log)?;
-        r.lint = if !out.ok {
-            red = true;
-            "failed"
-        } else if gitx::commit_all(wt, "epic: lint-fix after propagate")? {
-            "committed"
-        } else {
-            "clean"
+        // What it fixed is committed even when it exits non-zero (a linter that fixes what it
+        // can and fails on the rest): the worktree is left clean, and nothing is lost.
+        let committed = gitx::commit_all(wt, "epic: lint-fix after propagate")?;
+        r.lint = match (out.ok, committed) {
+            (true, true) => "committed",
+            (true, false) => "clean",
+            (false, _) => "failed",
         };
+        if !out.ok {
+            red.push(failure("epic.lintFix", &out, committed));
+        }
     }
     r.test = "none";
     if let Some(cmd) = test {
         let out = usercmd::run("test", cmd, wt, log)?;
         r.test = if out.ok { "passed" } else { "failed" };
-        red |= !out.ok;
+        if !out.ok {
+            red.push(failure("epic.test", &out, false));
+        }
     }
-    r.result = if red { "red" } else { "ok" };
-    unstash(r, wt, stash.as_deref());
+    if !red.is_empty() {
+        r.reason = Some(format!("{}; see git epic logs {}", red.join("; "), r.id));
+    }
+    r.result = if red.is_empty() { "ok" } else { "red" };
+    unstash(r, wt, stash);
+    if r.result == "ok" && r.stash.as_deref().is_some_and(|s| s != "restored") {
+        r.result = "stash_kept";
+    }
     r.new = head(wt);
     Ok(())
+}
+
+/// `epic.test failed (exit 1): <its last line>`.
+fn failure(key: &str, out: &usercmd::Outcome, committed: bool) -> String {
+    let code = out
+        .code
+        .map_or_else(|| "killed by a signal".to_owned(), |c| format!("exit {c}"));
+    let last = out
+        .tail
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| {
+            let l = l.trim();
+            match l.char_indices().nth(80) {
+                Some((i, _)) => format!(": {}…", &l[..i]),
+                None => format!(": {l}"),
+            }
+        })
+        .unwrap_or_default();
+    let kept = if committed {
+        " (what it changed is committed)"
+    } else {
+        ""
+    };
+    format!("{key} failed ({code}){last}{kept}")
 }
 
 /// The git operation under way in a worktree, if any: `rebase`, `merge`, `cherry-pick`, `revert`.
@@ -375,7 +475,21 @@ fn unstash(r: &mut TicketResult, wt: &Path, stash: Option<&str>) {
                 "restored".into()
             }
             Err(e) => {
-                format!("kept as stash {sha} (git stash list) because applying it failed: {e:#}")
+                let conflicted = gitx::git(wt, &["diff", "--name-only", "--diff-filter=U"])
+                    .unwrap_or_default()
+                    .lines()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let why = if conflicted.is_empty() {
+                    let e = format!("{e:#}");
+                    e.lines().last().unwrap_or_default().trim().to_owned()
+                } else {
+                    format!("restoring it conflicted in {conflicted}")
+                };
+                format!(
+                    "kept: {} is still in git stash list ({why}); resolve, then git stash drop it",
+                    &sha[..sha.len().min(8)]
+                )
             }
         },
     );

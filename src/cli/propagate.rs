@@ -44,7 +44,8 @@ pub fn run(ctx: &Ctx, a: PropagateArgs) -> anyhow::Result<i32> {
     };
     let (open, mut results) = propagate::candidates(&ws, &graph)?;
     let out = ctx.out;
-    let quiet = out.quiet || a.json;
+    // Progress goes to stderr, so it stays even with --json (stdout is the JSON alone).
+    let quiet = out.quiet;
     let line = |r: &TicketResult| {
         if !quiet {
             eprintln!(
@@ -88,6 +89,11 @@ pub fn run(ctx: &Ctx, a: PropagateArgs) -> anyhow::Result<i32> {
             let mut extra = r.reason.clone().unwrap_or_default();
             if let Some(stash) = &r.stash {
                 extra = format!("{extra} stash {stash}").trim().to_owned();
+            }
+            if let Some(state) = r.state.filter(|s| *s != "conflict") {
+                extra = format!("{extra} conflict cleared, now {state}")
+                    .trim()
+                    .to_owned();
             }
             out.result(
                 format!(

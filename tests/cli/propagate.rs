@@ -26,6 +26,19 @@ fn wt(r: &Repo, id: &str) -> std::path::PathBuf {
     r.path().join(format!("worktrees/feat-{id}"))
 }
 
+fn porcelain(r: &Repo, dir: &std::path::Path) -> String {
+    r.git_in(dir, &["status", "--porcelain", "--untracked-files=all"])
+}
+
+/// The table row of ticket `id`.
+fn row<'a>(stdout: &'a str, id: &str) -> &'a str {
+    let prefix = format!("{id} ");
+    stdout
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no row for {id}:\n{stdout}"))
+}
+
 #[test]
 fn a_conflict_in_one_worktree_leaves_it_byte_identical_and_the_others_rebased() {
     let r = setup();
@@ -60,6 +73,14 @@ fn a_conflict_in_one_worktree_leaves_it_byte_identical_and_the_others_rebased() 
         row["reason"].as_str().unwrap().contains("README.md"),
         "{row}"
     );
+    let repo = gix::open(r.path()).unwrap();
+    let note = git_epic::state::Store::new(&repo, "e")
+        .get("C")
+        .unwrap()
+        .unwrap();
+    assert_eq!(note.state, git_epic::state::State::Conflict);
+    assert_eq!(note.conflict_files, ["README.md"]);
+    assert_eq!(note.propagate_conflicts, 1);
     assert!(
         out.stdout
             .lines()
@@ -89,15 +110,24 @@ fn a_dirty_worktree_is_skipped_or_stashed_and_restored() {
     std::fs::write(b.join("B.txt"), "edited, not committed\n").unwrap();
     std::fs::write(b.join("scratch.txt"), "untracked\n").unwrap();
     let old = r.git(&["rev-parse", "feat/B-b"]);
+    let status = porcelain(&r, &b);
     let out = r.epic(&["propagate"]).code(1);
     assert!(
-        out.stdout
-            .lines()
-            .any(|l| l.starts_with("B ") && l.contains("skipped") && l.contains("--autostash")),
+        out.stdout.lines().any(|l| l.starts_with("B ")
+            && l.contains("skipped")
+            && l.contains("uncommitted changes")
+            && l.contains("--autostash")),
         "{}",
         out.stdout
     );
+    // Nothing touched: same commit, same status, same files, no stash.
     assert_eq!(r.git(&["rev-parse", "feat/B-b"]), old);
+    assert_eq!(porcelain(&r, &b), status);
+    assert_eq!(
+        std::fs::read_to_string(b.join("B.txt")).unwrap(),
+        "edited, not committed\n"
+    );
+    assert_eq!(r.git(&["stash", "list"]), "");
     let out = r.epic(&["propagate", "--autostash"]).code(1);
     assert!(
         out.stdout
@@ -151,6 +181,28 @@ fn lint_fix_is_committed_and_a_red_test_fails() {
     assert!(r
         .log("B")
         .contains("=== git-epic: lint-fix `echo fixed >> lint.txt`"));
+    // The commit is on the ticket branch, on top of the rebased work.
+    let lint_commit = r.git(&["rev-parse", "feat/B-b"]);
+    assert_eq!(
+        r.git(&["log", "-1", "--format=%s", &lint_commit]),
+        "epic: lint-fix after propagate"
+    );
+    assert_eq!(
+        r.git(&["rev-parse", "feat/B-b~2"]),
+        r.git(&["rev-parse", "epic/e"])
+    );
+    assert_eq!(
+        porcelain(&r, &b),
+        "",
+        "the lint-fix left nothing uncommitted"
+    );
+    // An up-to-date worktree still gets lint-fix and test.
+    let again = r.epic(&["propagate", "-j", "1", "--json"]).code(1).json();
+    assert_eq!(again["tickets"][0]["id"], "B");
+    assert_eq!(again["tickets"][0]["rebase"], "up_to_date");
+    assert_eq!(again["tickets"][0]["lint"], "committed");
+    assert_eq!(again["tickets"][0]["test"], "passed");
+    assert_eq!(r.git(&["rev-parse", "feat/B-b~1"]), lint_commit);
     // Without lint and test: nothing to commit, nothing red; C still conflicts.
     let out = r
         .epic(&["propagate", "--no-lint", "--no-test", "--json"])
@@ -158,34 +210,120 @@ fn lint_fix_is_committed_and_a_red_test_fails() {
         .json();
     assert_eq!(out["tickets"][0]["lint"], "none", "not asked for");
     assert_eq!(out["tickets"][0]["test"], "none");
-    // A red test alone makes exit 1.
-    r.git(&["config", "epic.test", "false"]);
+    // A lint-fix that fails still has what it fixed committed, and is red.
+    r.git(&["config", "epic.lintFix", "echo partly >> lint.txt; exit 1"]);
+    let json = r.epic(&["propagate", "--no-test", "--json"]).code(1).json();
+    assert_eq!(json["tickets"][0]["lint"], "failed");
+    assert_eq!(json["tickets"][0]["result"], "red");
+    assert!(json["tickets"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("epic.lintFix failed (exit 1) (what it changed is committed)"));
+    assert_eq!(
+        r.git_in(&b, &["log", "-1", "--format=%s"]),
+        "epic: lint-fix after propagate"
+    );
+    assert_eq!(porcelain(&r, &b), "");
+    // A red test alone makes exit 1, and the table says which and why.
+    r.git(&["config", "epic.test", "echo 2 tests failed; exit 3"]);
+    let out = r.epic(&["propagate", "--no-lint"]).code(1);
+    let b_row = row(&out.stdout, "B");
+    assert!(
+        b_row.contains("failed")
+            && b_row.contains("red")
+            && b_row.contains("epic.test failed (exit 3): 2 tests failed"),
+        "{}",
+        out.stdout
+    );
     let json = r.epic(&["propagate", "--no-lint", "--json"]).code(1).json();
     assert_eq!(json["tickets"][0]["result"], "red");
+    assert_eq!(json["tickets"][0]["test"], "failed");
+}
+
+#[test]
+fn a_red_test_alone_exits_1_and_green_ones_exit_0() {
+    let r = setup();
+    // Without C (the conflict), everything rebases cleanly.
+    std::fs::remove_file(r.path().join("tasks/C.md")).unwrap();
+    r.git(&["config", "epic.test", "test -f README.md"]);
+    let out = r.epic(&["propagate"]).ok();
+    assert!(row(&out.stdout, "B").contains("passed"), "{}", out.stdout);
+    assert!(
+        out.stderr.lines().any(|l| l.starts_with("B: ok")),
+        "one progress line per ticket on stderr: {}",
+        out.stderr
+    );
+    r.git(&["config", "epic.test", "sh ./check.sh"]);
+    std::fs::write(wt(&r, "D").join("check.sh"), "echo D is red\nexit 1\n").unwrap();
+    r.git_in(&wt(&r, "D"), &["add", "check.sh"]);
+    r.git_in(&wt(&r, "D"), &["commit", "-qm", "a red check"]);
+    std::fs::write(wt(&r, "B").join("check.sh"), "exit 0\n").unwrap();
+    r.git_in(&wt(&r, "B"), &["add", "check.sh"]);
+    r.git_in(&wt(&r, "B"), &["commit", "-qm", "a green check"]);
+    let out = r.epic(&["propagate", "-q"]).code(1);
+    assert_eq!(out.stderr, "", "-q: no progress");
+    assert!(row(&out.stdout, "B").contains(" ok"), "{}", out.stdout);
+    let d = row(&out.stdout, "D");
+    assert!(
+        d.contains("red") && d.contains("D is red"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn a_worktree_under_a_live_process_is_never_touched() {
     let r = setup();
+    r.git(&["config", "epic.lintFix", "echo fixed >> lint.txt"]);
     let repo = gix::open(r.path()).unwrap();
-    git_epic::state::Store::new(&repo, "e")
+    let me = std::process::id();
+    let store = git_epic::state::Store::new(&repo, "e");
+    // B: a live agent (this test process stands in for it); D: a live orchestrator.
+    store
         .update("B", |n| {
             n.state = git_epic::state::State::Running;
-            n.owner_pid = Some(std::process::id());
-            n.owner_start = git_epic::process::start_time(std::process::id());
+            n.pid = Some(me);
+            n.pid_start = git_epic::process::start_time(me);
             Ok(())
         })
         .unwrap();
-    let old = r.git(&["rev-parse", "feat/B-b"]);
-    let out = r.epic(&["propagate"]).code(1);
+    store
+        .update("D", |n| {
+            n.state = git_epic::state::State::Running;
+            n.owner_pid = Some(me);
+            n.owner_start = git_epic::process::start_time(me);
+            Ok(())
+        })
+        .unwrap();
+    // The agent is mid-edit: B has uncommitted work even with --autostash.
+    std::fs::write(wt(&r, "B").join("B.txt"), "half written\n").unwrap();
+    let before: Vec<_> = ["B", "D"]
+        .iter()
+        .map(|id| {
+            (
+                r.git(&["rev-parse", &format!("feat/{id}-{}", id.to_lowercase())]),
+                porcelain(&r, &wt(&r, id)),
+            )
+        })
+        .collect();
+    let out = r.epic(&["propagate", "--autostash"]).code(1);
+    for (id, (head, status)) in ["B", "D"].iter().zip(&before) {
+        let line = row(&out.stdout, id);
+        assert!(
+            line.contains("skipped") && line.contains("never rebased under it"),
+            "{}",
+            out.stdout
+        );
+        let branch = format!("feat/{id}-{}", id.to_lowercase());
+        assert_eq!(&r.git(&["rev-parse", &branch]), head);
+        assert_eq!(&porcelain(&r, &wt(&r, id)), status);
+        assert_eq!(r.row(id)["state"], "running");
+    }
     assert!(
-        out.stdout
-            .lines()
-            .any(|l| l.starts_with("B ") && l.contains("never rebased under it")),
-        "{}",
-        out.stdout
+        !wt(&r, "D").join("lint.txt").exists(),
+        "no lint-fix ran in D"
     );
-    assert_eq!(r.git(&["rev-parse", "feat/B-b"]), old);
+    assert_eq!(r.git(&["stash", "list"]), "");
 }
 
 #[test]
@@ -205,9 +343,18 @@ fn a_conflict_cleared_by_a_later_propagate_goes_back_to_done() {
     cmd.args(["-c", "core.editor=true", "rebase", "--continue"])
         .current_dir(&c);
     r.env(&mut cmd);
-    assert!(cmd.status().unwrap().success());
-    r.epic(&["propagate"]).ok();
+    assert!(cmd.output().unwrap().status.success());
+    let out = r.epic(&["propagate"]).ok();
+    assert!(
+        row(&out.stdout, "C").contains("conflict cleared, now done"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(r.row("C")["state"], "done");
+    assert!(r.row("C")["reason"].is_null(), "{}", r.row("C"));
+    // Once cleared, a later run writes nothing more.
+    let json = r.epic(&["propagate", "--json"]).ok().json();
+    assert!(json["tickets"][1]["state"].is_null(), "{json}");
 }
 
 #[test]
@@ -246,7 +393,7 @@ fn a_rebase_the_user_has_under_way_is_never_touched() {
     cmd.args(["rebase", "-i", "HEAD~1"]).current_dir(&b);
     r.env(&mut cmd);
     cmd.env("GIT_SEQUENCE_EDITOR", "sed -i 's/^pick/edit/'");
-    assert!(cmd.status().unwrap().success());
+    assert!(cmd.output().unwrap().status.success());
     let head = r.git_in(&b, &["rev-parse", "HEAD"]);
     let out = r.epic(&["propagate", "--autostash"]).code(1);
     assert!(
@@ -259,4 +406,101 @@ fn a_rebase_the_user_has_under_way_is_never_touched() {
     assert_eq!(r.git_in(&b, &["rev-parse", "HEAD"]), head);
     let git_dir = r.git_in(&b, &["rev-parse", "--git-path", "rebase-merge"]);
     assert!(b.join(git_dir).exists(), "the user's rebase is still there");
+}
+
+#[test]
+fn a_stash_that_does_not_apply_again_is_kept_and_said_so() {
+    let r = setup();
+    r.git(&["config", "epicAgent.readme.command", "true"]);
+    // B's commit does not touch README.md, so B rebases cleanly; but its uncommitted edit of
+    // README.md clashes with the epic's new README.md when the stash comes back.
+    let b = wt(&r, "B");
+    std::fs::write(b.join("README.md"), "B's uncommitted readme\n").unwrap();
+    std::fs::write(b.join("B-scratch.txt"), "untracked\n").unwrap();
+    let out = r.epic(&["propagate", "--autostash"]).code(1);
+    let line = row(&out.stdout, "B");
+    assert!(
+        line.contains("stash_kept")
+            && line.contains("still in git stash list")
+            && line.contains("README.md"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        r.git(&["rev-parse", "feat/B-b~1"]),
+        r.git(&["rev-parse", "epic/e"])
+    );
+    // Never dropped: the entry is there with the user's work in it.
+    assert!(
+        r.git(&["stash", "list"])
+            .contains("git-epic propagate autostash"),
+        "{}",
+        r.git(&["stash", "list"])
+    );
+    assert_eq!(
+        r.git(&["show", "stash@{0}:README.md"]),
+        "B's uncommitted readme"
+    );
+    assert_eq!(
+        std::fs::read_to_string(b.join("B-scratch.txt")).unwrap(),
+        "untracked\n"
+    );
+    let json = r.epic(&["propagate", "--json"]).code(1).json();
+    assert_eq!(
+        json["tickets"][0]["result"], "skipped",
+        "now dirty: left alone"
+    );
+}
+
+#[test]
+fn zero_jobs_is_refused_and_nothing_changes() {
+    let r = setup();
+    let before = r.snapshot();
+    let out = r.epic(&["propagate", "-j", "0"]).code(2);
+    let first = out.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error:") && first.contains("--jobs"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(r.snapshot(), before);
+}
+
+#[test]
+fn an_error_after_the_autostash_keeps_the_stash_and_says_so() {
+    let r = setup();
+    r.git(&["config", "epicAgent.readme.command", "true"]);
+    // A pre-commit hook refuses the lint-fix commit.
+    let hooks = r.dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let hook = hooks.join("pre-commit");
+    std::fs::write(&hook, "#!/bin/sh\necho no commits today >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    r.git(&["config", "core.hooksPath", hooks.to_str().unwrap()]);
+    r.git(&["config", "epic.lintFix", "echo fixed >> lint.txt"]);
+    let b = wt(&r, "B");
+    std::fs::write(b.join("B.txt"), "edited, not committed\n").unwrap();
+    let json = r
+        .epic(&["propagate", "--autostash", "--json"])
+        .code(1)
+        .json();
+    let t = &json["tickets"][0];
+    assert_eq!(t["id"], "B");
+    assert_eq!(t["result"], "error");
+    assert!(
+        t["reason"].as_str().unwrap().contains("no commits today"),
+        "{t}"
+    );
+    assert!(
+        t["stash"]
+            .as_str()
+            .unwrap()
+            .contains("still in git stash list"),
+        "{t}"
+    );
+    assert_eq!(
+        r.git(&["show", "stash@{0}:B.txt"]),
+        "edited, not committed",
+        "the user's work is in the stash, not dropped"
+    );
 }
