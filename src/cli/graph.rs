@@ -22,8 +22,8 @@ pub fn run(ctx: &Ctx, a: GraphArgs) -> anyhow::Result<i32> {
     let graph = ws.graph()?;
     match a.format {
         Format::Json => ctx.out.json(&graph.to_json())?,
-        Format::Mermaid => print!("{}", graph.to_mermaid()),
-        Format::Dot => print!("{}", graph.to_dot()),
+        Format::Mermaid => super::output::stdout(&graph.to_mermaid()),
+        Format::Dot => super::output::stdout(&graph.to_dot()),
         Format::Text => {
             if graph.is_empty() {
                 ctx.out

@@ -34,7 +34,7 @@ impl Out {
 
     /// A result line on stdout (printed even with `-q`).
     pub fn result(&self, line: impl std::fmt::Display) {
-        println!("{line}");
+        stdout(&format!("{line}\n"));
     }
 
     /// A line that explains what happened, on stderr; silent with `-q`.
@@ -58,8 +58,24 @@ impl Out {
 
     pub fn json<T: Serialize>(&self, value: &T) -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(value)?;
-        println!("{text}");
+        stdout(&format!("{text}\n"));
         Ok(())
+    }
+}
+
+/// Write to stdout. When the reader has gone (`git epic status | head`), stop quietly the way
+/// git does (exit 141, as if by SIGPIPE) instead of panicking. SIGPIPE itself stays ignored:
+/// the runner writes prompts into agents' stdin, and an agent that exits without reading
+/// must not take git-epic down with it.
+pub fn stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: could not write to stdout: {e}");
+        std::process::exit(1);
     }
 }
 

@@ -73,3 +73,33 @@ fn colour_only_when_asked_and_never_with_no_color() {
     // An explicit --color always wins over NO_COLOR.
     assert!(run(&["--color", "always", "status"], true).contains(esc));
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let r = Repo::new();
+    r.epic(&["init", "e"]).ok();
+    // More output than a pipe holds (64 KiB), so the writer meets the closed pipe.
+    for i in 0..200 {
+        r.write(&format!("tasks/t{i}.md"), "+++\ntitle = \"a ticket with a title long enough to fill the pipe faster\"\n+++\nbody\n");
+    }
+    for _ in 0..3 {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_git-epic"));
+        cmd.args(["status", "--json"]).current_dir(r.path());
+        r.env(&mut cmd);
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 10];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        drop(stdout); // like `| head -c 10`
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(141)),
+            "{:?}",
+            out.status
+        );
+    }
+}
