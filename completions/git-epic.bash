@@ -16,9 +16,6 @@ _git__epic() {
             ",$1")
                 cmd="git__epic"
                 ;;
-            git__epic,__simulate-agent)
-                cmd="git__epic__subcmd____simulate__subcmd__agent"
-                ;;
             git__epic,agent)
                 cmd="git__epic__subcmd__agent"
                 ;;
@@ -99,9 +96,6 @@ _git__epic() {
                 ;;
             git__epic__subcmd__agent__subcmd__help,list)
                 cmd="git__epic__subcmd__agent__subcmd__help__subcmd__list"
-                ;;
-            git__epic__subcmd__help,__simulate-agent)
-                cmd="git__epic__subcmd__help__subcmd____simulate__subcmd__agent"
                 ;;
             git__epic__subcmd__help,agent)
                 cmd="git__epic__subcmd__help__subcmd__agent"
@@ -218,30 +212,8 @@ _git__epic() {
 
     case "${cmd}" in
         git__epic)
-            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor monitor agent demo completions install-man __simulate-agent help"
+            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --epic)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        git__epic__subcmd____simulate__subcmd__agent)
-            opts="-q -h -V --epic --quiet --color --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -528,22 +500,8 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help)
-            opts="init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor monitor agent demo completions install-man __simulate-agent help"
+            opts="init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        git__epic__subcmd__help__subcmd____simulate__subcmd__agent)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1450,20 +1408,25 @@ else
     complete -F _git__epic -o bashdefault -o default git-epic
 fi
 
-# git's completion (git-completion.bash) calls _git_epic for `git epic <TAB>`.
+# git's completion (git-completion.bash) calls _git_epic for `git epic <TAB>`: complete the
+# words after `epic` as if `git-epic` had been typed.
 _git_epic() {
-    local i cword=$COMP_CWORD
-    local -a words=("git-epic")
-    for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
-        if [[ ${COMP_WORDS[i]} == epic ]]; then
-            words+=("${COMP_WORDS[@]:i+1}")
-            cword=$((COMP_CWORD - i))
-            break
-        fi
-    done
-    COMP_WORDS=("${words[@]}")
-    COMP_CWORD=$cword
-    COMP_LINE="${COMP_WORDS[*]}"
-    COMP_POINT=${#COMP_LINE}
+    local -a _git_epic_words
+    local _git_epic_cword _git_epic_i
+    if [[ -n ${__git_cmd_idx-} && ${words[__git_cmd_idx]-} == epic ]]; then
+        # git's own parse: skips `git -C <dir>`, `-c <key=value>` and the like
+        _git_epic_words=("${words[@]:__git_cmd_idx+1}")
+        _git_epic_cword=$((cword - __git_cmd_idx))
+    else
+        for ((_git_epic_i = 0; _git_epic_i < COMP_CWORD; _git_epic_i++)); do
+            [[ ${COMP_WORDS[_git_epic_i]} == epic ]] && break
+        done
+        _git_epic_words=("${COMP_WORDS[@]:_git_epic_i+1}")
+        _git_epic_cword=$((COMP_CWORD - _git_epic_i))
+    fi
+    local -a COMP_WORDS=(git-epic "${_git_epic_words[@]}")
+    local COMP_CWORD=$_git_epic_cword
+    # git registers its completion with -o nospace; ours wants the usual space after a word
+    compopt +o nospace 2>/dev/null
     _git__epic git-epic "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
 }

@@ -46,7 +46,6 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand demo 'Run the whole flow on a throw-away repository with a simulated agent, in seconds'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand install-man 'Install the man pages next to the binary, so `git help epic` opens git-epic(1)'
-            cand __simulate-agent 'The demo''s simulated agent (used by `git epic demo`)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'git-epic;init'= {
@@ -392,16 +391,6 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'git-epic;__simulate-agent'= {
-            cand --epic 'The epic to act on (default: git config epic.current)'
-            cand --color 'When to use colours (NO_COLOR is honoured)'
-            cand -q 'Print only errors and results'
-            cand --quiet 'Print only errors and results'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'git-epic;help'= {
             cand init 'Create an epic branch and its config, and make it the current epic'
             cand ticket 'Add or list tickets'
@@ -423,7 +412,6 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand demo 'Run the whole flow on a throw-away repository with a simulated agent, in seconds'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand install-man 'Install the man pages next to the binary, so `git help epic` opens git-epic(1)'
-            cand __simulate-agent 'The demo''s simulated agent (used by `git epic demo`)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'git-epic;help;init'= {
@@ -480,8 +468,6 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;completions'= {
         }
         &'git-epic;help;install-man'= {
-        }
-        &'git-epic;help;__simulate-agent'= {
         }
         &'git-epic;help;help'= {
         }

@@ -46,6 +46,7 @@ fn man_pages_are_fresh() {
     for expected in [
         "git-epic.1",
         "git-epic-init.1",
+        "git-epic-ticket.1",
         "git-epic-wave.1",
         "git-epic-wave-start.1",
         "git-epic-ticket-add.1",
@@ -62,6 +63,54 @@ fn man_pages_are_fresh() {
         root.contains("EXIT STATUS") && root.contains("git\\-epic\\-status"),
         "{root}"
     );
+    for (name, page) in &pages {
+        let page = String::from_utf8_lossy(page);
+        for section in [
+            "NAME",
+            "SYNOPSIS",
+            "DESCRIPTION",
+            "OPTIONS",
+            "\"EXIT STATUS\"",
+        ] {
+            assert!(
+                page.contains(&format!(".SH {section}\n")),
+                "{name} has no {section}"
+            );
+        }
+        // every page it names exists
+        let plain = page
+            .replace("\\fB", "")
+            .replace("\\fR", "")
+            .replace("\\fI", "")
+            .replace("\\-", "-");
+        for part in plain.split("git-epic").skip(1) {
+            let rest: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            if part[rest.len()..].starts_with("(1)") {
+                let target = format!("git-epic{rest}.1");
+                assert!(names.contains(&target.as_str()), "{name} names {target}");
+            }
+        }
+    }
+    // the examples of a command's after-help, and of its subcommands on a group's page
+    for name in [
+        "git-epic.1",
+        "git-epic-init.1",
+        "git-epic-status.1",
+        "git-epic-ticket.1",
+        "git-epic-ticket-add.1",
+        "git-epic-wave.1",
+        "git-epic-wave-start.1",
+        "git-epic-merge.1",
+    ] {
+        let page = &pages.iter().find(|(n, _)| n == name).unwrap().1;
+        assert!(
+            String::from_utf8_lossy(page).contains(".SH EXAMPLES\n.nf\ngit epic "),
+            "{name} has no examples"
+        );
+    }
     check("man", pages);
 }
 
@@ -74,23 +123,108 @@ fn completions_are_fresh() {
     check("completions", files);
 }
 
-/// `git epic <TAB>` in bash goes through git's own completion, which calls `_git_epic`.
+/// `git epic completions <shell>` prints what `completions/` holds.
 #[test]
-fn bash_completes_through_gits_completion() {
-    let git_completion = [
-        "/usr/share/bash-completion/completions/git",
+fn the_completions_command_prints_the_generated_script() {
+    for (shell, file) in git_epic::docgen::SHELLS {
+        let name = shell.to_string().to_lowercase();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_git-epic"))
+            .args(["completions", &name])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}");
+        assert!(
+            out.stdout == git_epic::docgen::completion(shell),
+            "git epic completions {name} differs from completions/{file}"
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("propagate"), "{name}");
+        assert!(
+            !text.contains("simulate-agent"),
+            "{name} offers a hidden command"
+        );
+    }
+}
+
+/// Completions come from a copy of the clap definition without its hidden parts: every
+/// visible command in it must read exactly like the real one.
+#[test]
+fn the_completion_command_is_the_cli_without_hidden_parts() {
+    fn walk(real: &mut clap::Command, copy: &mut clap::Command, path: &str) {
+        assert_eq!(
+            real.render_long_help().to_string(),
+            copy.render_long_help().to_string(),
+            "{path}"
+        );
+        let names: Vec<String> = real
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            .map(|s| s.get_name().to_owned())
+            .collect();
+        let copied: Vec<String> = copy
+            .get_subcommands()
+            .map(|s| s.get_name().to_owned())
+            .collect();
+        assert_eq!(names, copied, "{path}");
+        for name in names {
+            let mut r = real.find_subcommand(&name).unwrap().clone();
+            let mut c = copy.find_subcommand(&name).unwrap().clone();
+            walk(&mut r, &mut c, &format!("{path} {name}"));
+        }
+    }
+    let mut real = git_epic::cli::command().bin_name("git-epic");
+    real.build();
+    let mut copy = git_epic::docgen::completion_command();
+    copy.build();
+    walk(&mut real, &mut copy, "git-epic");
+}
+
+/// git's own bash completion script, wherever this system keeps it.
+fn gits_bash_completion() -> Option<std::path::PathBuf> {
+    let mut candidates: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(p) = std::env::var_os("GIT_COMPLETION_BASH") {
+        candidates.push(p.into());
+    }
+    // the prefix git was installed under: PREFIX/libexec/git-core
+    let exec_path = std::process::Command::new("git")
+        .arg("--exec-path")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let mut prefixes = vec!["/usr".to_owned(), "/usr/local".to_owned()];
+    if let Some(prefix) = exec_path
+        .as_deref()
+        .and_then(|p| Path::new(p).parent()?.parent())
+    {
+        prefixes.insert(0, prefix.display().to_string());
+    }
+    for prefix in &prefixes {
+        for rel in [
+            "share/bash-completion/completions/git",
+            "share/git-core/contrib/completion/git-completion.bash",
+            "share/git/contrib/completion/git-completion.bash",
+            "share/git/completion/git-completion.bash",
+            "etc/bash_completion.d/git-completion.bash",
+        ] {
+            candidates.push(Path::new(prefix).join(rel));
+        }
+    }
+    for p in [
         "/etc/bash_completion.d/git",
-    ]
-    .into_iter()
-    .find(|p| Path::new(p).exists());
-    let Some(git_completion) = git_completion else {
-        eprintln!("skipped: git's bash completion script is not installed here");
-        return;
-    };
-    let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/git-epic.bash");
-    let script = format!(
-        r#"source {git_completion}
-source {ours}
+        "/etc/bash_completion.d/git-completion.bash",
+        "/usr/share/doc/git/contrib/completion/git-completion.bash",
+        "/opt/homebrew/etc/bash_completion.d/git-completion.bash",
+    ] {
+        candidates.push(p.into());
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+/// Runs `lines` through git's completion (`git <TAB>` calls `__git_wrap__git_main`) after
+/// `setup`, and returns COMPREPLY for each line, sorted.
+fn complete_through_git(setup: &str, lines: &[&str]) -> Vec<String> {
+    let mut script = format!(
+        r#"{setup}
 complete_line() {{
   COMP_LINE="$1"; COMP_POINT=${{#COMP_LINE}}
   read -ra COMP_WORDS <<< "$1"
@@ -98,38 +232,127 @@ complete_line() {{
   COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
   COMPREPLY=()
   __git_wrap__git_main 2>/dev/null
-  echo "${{COMPREPLY[*]}}"
+  printf '%s\n' "${{COMPREPLY[*]}}"
 }}
-complete_line "git epic st"
-complete_line "git epic ticket a"
-complete_line "git epic status --j"
-complete_line "git epic wave "
-complete_line "git epic merge --no-"
-"#,
-        ours = ours.display()
+"#
     );
+    for line in lines {
+        script.push_str(&format!("complete_line '{line}'\n"));
+    }
     let out = std::process::Command::new("bash")
         .arg("-c")
         .arg(&script)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = text.lines().collect();
+    eprintln!("{script}---\n{text}");
+    let replies: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let mut words: Vec<&str> = l.split_whitespace().collect();
+            words.sort();
+            words.join(" ")
+        })
+        .collect();
     assert_eq!(
+        replies.len(),
         lines.len(),
-        5,
         "{text}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(lines[0], "status");
-    assert_eq!(lines[1], "add");
-    assert_eq!(lines[2], "--json");
-    assert!(lines[3].split(' ').any(|w| w == "start"), "{}", lines[3]);
-    assert!(
-        lines[4].contains("--no-test") && lines[4].contains("--no-scope-check"),
-        "{}",
-        lines[4]
+    replies
+}
+
+fn assert_completes(replies: &[String], lines: &[&str]) {
+    let expect = |i: usize, words: &[&str]| {
+        for w in words {
+            assert!(
+                replies[i].split(' ').any(|r| r == *w),
+                "`{}<TAB>` offers `{}`, not {w}",
+                lines[i],
+                replies[i]
+            );
+        }
+    };
+    expect(0, &["status"]);
+    assert_eq!(replies[0], "status");
+    expect(1, &["add"]);
+    assert_eq!(replies[1], "add");
+    expect(2, &["--json"]);
+    assert_eq!(replies[2], "--json");
+    expect(3, &["start"]);
+    expect(4, &["--no-test", "--no-scope-check"]);
+    expect(
+        5,
+        &[
+            "init",
+            "ticket",
+            "status",
+            "wave",
+            "propagate",
+            "completions",
+        ],
     );
+    assert!(!replies[5].contains("simulate"), "{}", replies[5]);
+    assert_eq!(replies[6], "status");
+    expect(7, &["always", "auto", "never"]);
+}
+
+const LINES: [&str; 8] = [
+    "git epic st",
+    "git epic ticket a",
+    "git epic status --j",
+    "git epic wave ",
+    "git epic merge --no-",
+    "git epic ",
+    "git -C epic epic st",
+    "git epic wave start --color ",
+];
+
+/// `git epic <TAB>` in bash goes through git's own completion, which calls `_git_epic`.
+#[test]
+fn bash_completes_through_gits_completion() {
+    let Some(git_completion) = gits_bash_completion() else {
+        eprintln!(
+            "skipped: git's bash completion script is not installed here (set GIT_COMPLETION_BASH \
+             to its path, or install git's bash completion)"
+        );
+        return;
+    };
+    let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/git-epic.bash");
+    let setup = format!(
+        "source '{}'\nsource '{}'",
+        git_completion.display(),
+        ours.display()
+    );
+    assert_completes(&complete_through_git(&setup, &LINES), &LINES);
+}
+
+/// Installed where bash-completion looks (`~/.local/share/bash-completion/completions/git-epic`,
+/// as `git epic completions --help` says), the script is loaded on the first `git epic <TAB>`.
+#[test]
+fn bash_completion_loads_the_script_on_demand() {
+    let main = Path::new("/usr/share/bash-completion/bash_completion");
+    let Some(git_completion) = gits_bash_completion().filter(|_| main.is_file()) else {
+        eprintln!("skipped: bash-completion or git's bash completion is not installed here");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("completions")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/git-epic.bash"),
+        dir.path().join("completions/git-epic"),
+    )
+    .unwrap();
+    let setup = format!(
+        "export BASH_COMPLETION_USER_DIR='{}'\nsource '{}'\n\
+         declare -F _git_epic >/dev/null && echo 'git-epic.bash was loaded before it was needed'\n\
+         __load_completion git || source '{}'",
+        dir.path().display(),
+        main.display(),
+        git_completion.display()
+    );
+    assert_completes(&complete_through_git(&setup, &LINES), &LINES);
 }
 
 /// After `git epic install-man`, `git help epic` opens git-epic(1): man finds the pages
