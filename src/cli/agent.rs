@@ -12,6 +12,7 @@ pub enum AgentCommand {
     )]
     Add(AddArgs),
     /// List the configured agent profiles and the presets
+    #[command(after_help = "Examples:\n  git epic agent list\n  git epic agent list --json")]
     List(ListArgs),
 }
 

@@ -93,6 +93,7 @@ pub enum Command {
     )]
     Graph(graph::GraphArgs),
     /// Show the waves, the critical path and the likely conflicts of a wave
+    #[command(after_help = "Examples:\n  git epic plan\n  git epic plan --json")]
     Plan(plan::PlanArgs),
     /// Show one row per ticket and the epic's totals
     #[command(
@@ -117,12 +118,14 @@ did not change meanwhile: a conflict or a failed gate leaves it exactly as it wa
     )]
     Merge(merge::MergeArgs),
     /// Remove the worktrees (and with --branches the branches) of merged tickets
+    #[command(after_help = "Examples:\n  git epic cleanup\n  git epic cleanup --branches")]
     Cleanup(cleanup::CleanupArgs),
     /// Merge the epic into its base branch
     #[command(after_help = "Examples:\n  git epic finish\n  git epic finish --into release/2.0")]
     Finish(finish::FinishArgs),
     /// The method's success metrics: wall time against sequential, conflicts, rate limits,
     /// retries, rejected merges, per wave
+    #[command(after_help = "Examples:\n  git epic report\n  git epic report --json | jq .")]
     Report(report::ReportArgs),
     /// Rebase every open ticket worktree onto the epic, then lint-fix and test it, in parallel
     #[command(
@@ -139,7 +142,7 @@ are exactly what they were, and the ticket is marked conflict with the files nam
     /// Check git, the agents, gh, tmux, the epic's config and stale worktrees
     #[command(
         after_help = "Exits 1 when something needed is missing (git older than 2.38, an agent that tickets \
-still to run use, a broken ticket file or config); gh and tmux are only advice."
+still to run use, a broken ticket file or config); gh and tmux are only advice.\n\nExamples:\n  git epic doctor\n  git epic doctor --json"
     )]
     Doctor(doctor::DoctorArgs),
     /// A tmux session with one pane per running ticket's log and one with status --watch

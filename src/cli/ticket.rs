@@ -14,6 +14,7 @@ pub enum TicketCommand {
     )]
     Add(AddArgs),
     /// List the tickets with their wave and dependencies
+    #[command(after_help = "Examples:\n  git epic ticket list\n  git epic ticket list --json")]
     List(ListArgs),
 }
 
