@@ -150,6 +150,20 @@ impl Workspace {
         crate::ticket::load_all(&self.root, &self.epic.tasks_dir)
     }
 
+    /// Ticket `id` of `graph`, or the usage error every command gives for an unknown id.
+    pub fn ticket<'g>(
+        &self,
+        graph: &'g crate::graph::Graph,
+        id: &str,
+    ) -> Result<&'g crate::ticket::Ticket> {
+        graph.get(id).ok_or_else(|| {
+            usage(format!(
+                "There is no ticket `{id}` in {}.",
+                self.epic.tasks_dir.display()
+            ))
+        })
+    }
+
     /// The checked dependency graph of the epic's tickets.
     pub fn graph(&self) -> Result<crate::graph::Graph> {
         crate::graph::Graph::new(self.tickets()?)

@@ -79,12 +79,7 @@ pub fn select(
     let id_refs: Vec<&str> = wanted.iter().map(String::as_str).collect();
     let notes = store.get_many(&id_refs)?;
     for id in &wanted {
-        if graph.get(id).is_none() {
-            return Err(usage(format!(
-                "There is no ticket `{id}` in {}.",
-                ws.epic.tasks_dir.display()
-            )));
-        }
+        ws.ticket(graph, id)?;
         if wave.is_none() {
             let state = match notes.get(id.as_str()) {
                 Some(Ok(n)) => n.state,

@@ -29,12 +29,7 @@ pub fn require_gh() -> Result<std::path::PathBuf> {
 }
 
 pub fn open(ws: &Workspace, graph: &Graph, id: &str, draft: bool) -> Result<Opened> {
-    let ticket = graph.get(id).ok_or_else(|| {
-        usage(format!(
-            "There is no ticket `{id}` in {}.",
-            ws.epic.tasks_dir.display()
-        ))
-    })?;
+    let ticket = ws.ticket(graph, id)?;
     let store = Store::new(&ws.repo, &ws.epic.name);
     let note = store.get(id)?.unwrap_or_default();
     let worktree = ws.worktree_path(id);

@@ -264,14 +264,14 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
         ..
     } = *job;
     r.old = head(wt);
+    let repo = gix::open(wt)?;
     // Never step into (or abort) an operation the user has under way in this worktree.
-    if let Some(op) = operation_in_progress(wt) {
+    if let Some(op) = operation_in_progress(repo.git_dir()) {
         r.reason = Some(format!(
             "a {op} is in progress there; finish or abort it first"
         ));
         return Ok(());
     }
-    let repo = gix::open(wt)?;
     // Asked again now: an agent may have started here since the run began.
     let note = Store::new(&repo, epic_name).get(&r.id).ok().flatten();
     if let Some(why) = note.as_ref().and_then(held) {
@@ -323,7 +323,7 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
                     gitx::git(wt, &["diff", "--name-only", "--diff-filter=U"]).unwrap_or_default();
                 r.conflict_files = files.lines().map(str::to_owned).collect();
                 // Only the rebase started just above can be in progress (checked before it).
-                if operation_in_progress(wt) == Some("rebase") {
+                if operation_in_progress(repo.git_dir()) == Some("rebase") {
                     gitx::git(wt, &["rebase", "--abort"])?;
                 }
                 // The branch and the files must be exactly what they were.
@@ -421,12 +421,8 @@ fn failure(key: &str, out: &usercmd::Outcome, committed: bool) -> String {
 }
 
 /// The git operation under way in a worktree, if any: `rebase`, `merge`, `cherry-pick`, `revert`.
-fn operation_in_progress(wt: &Path) -> Option<&'static str> {
-    let path = |name: &str| {
-        gitx::git(wt, &["rev-parse", "--git-path", name])
-            .ok()
-            .map(|p| wt.join(p))
-    };
+fn operation_in_progress(git_dir: &Path) -> Option<&'static str> {
+    // These files live in the worktree's own git dir (not the common dir).
     [
         ("rebase-merge", "rebase"),
         ("rebase-apply", "rebase"),
@@ -435,7 +431,7 @@ fn operation_in_progress(wt: &Path) -> Option<&'static str> {
         ("REVERT_HEAD", "revert"),
     ]
     .into_iter()
-    .find(|(file, _)| path(file).is_some_and(|p| p.exists()))
+    .find(|(file, _)| git_dir.join(file).exists())
     .map(|(_, op)| op)
 }
 

@@ -4,7 +4,6 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Ctx;
-use crate::error::usage;
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
@@ -24,13 +23,7 @@ pub struct LogsArgs {
 pub fn run(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
     let graph = ws.graph()?;
-    if graph.get(&a.id).is_none() {
-        return Err(usage(format!(
-            "There is no ticket `{}` in {}.",
-            a.id,
-            ws.epic.tasks_dir.display()
-        )));
-    }
+    ws.ticket(&graph, &a.id)?;
     let path = ws.log_path(&a.id);
     if a.path {
         ctx.out.result(path.display());

@@ -20,12 +20,7 @@ pub fn run(ctx: &Ctx, a: PrArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
     let graph = ws.graph()?;
     for id in &a.ids {
-        if graph.get(id).is_none() {
-            return Err(crate::error::usage(format!(
-                "There is no ticket `{id}` in {}.",
-                ws.epic.tasks_dir.display()
-            )));
-        }
+        ws.ticket(&graph, id)?;
     }
     let mut opened = Vec::new();
     for id in &a.ids {

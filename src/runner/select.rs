@@ -58,12 +58,7 @@ pub fn select(ws: &Workspace, graph: &Graph, sel: &Selection) -> Result<Vec<Stri
     let candidates: Vec<&str> = match sel {
         Selection::Ids(wanted) => {
             for id in wanted {
-                if graph.get(id).is_none() {
-                    return Err(usage(format!(
-                        "There is no ticket `{id}` in {}.",
-                        ws.epic.tasks_dir.display()
-                    )));
-                }
+                ws.ticket(graph, id)?;
                 let waiting = unmerged(id);
                 if !waiting.is_empty() {
                     return Err(usage(format!(
