@@ -1,12 +1,16 @@
 # Sourced by the benchmarks: build the release binary, put it first on PATH, and give git a
 # throw-away HOME so the machine's own config plays no part. Sets ROOT, AGENTS and work (a
-# temp dir removed on exit).
+# temp dir removed on exit, or kept and named on stderr with KEEP=1, to look into afterwards).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 (cd "$ROOT" && cargo build --release --locked -q)
 AGENTS="$ROOT/tests/agents"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+if [ -n "${KEEP:-}" ]; then
+  trap 'echo "kept: $work" >&2' EXIT
+else
+  trap 'rm -rf "$work"' EXIT
+fi
 export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 PATH="$ROOT/target/release:$PATH" NO_COLOR=1
 mkdir -p "$HOME"
 git config --global user.name bench

@@ -103,7 +103,7 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
     problems.sort();
 
     let paths: Vec<PathBuf> = ids.iter().map(|id| ws.worktree_path(id)).collect();
-    let infos = read_worktrees(&paths, epic_tip);
+    let infos = read_worktrees(&ws.root, &paths, epic_tip);
     let now = state::now();
     let merged = |id: &str| note_of(id).is_some_and(|n| n.state == State::Merged);
 
@@ -199,9 +199,13 @@ fn totals(rows: &[Row], run_s: impl Fn(&str) -> f64) -> Totals {
     }
 }
 
-/// Read every existing worktree in parallel, each thread opening its own repository
-/// (gix repositories are not `Sync`; opening one is cheap).
-fn read_worktrees(paths: &[PathBuf], epic_tip: Option<gix::ObjectId>) -> Vec<WorktreeInfo> {
+/// Read every existing worktree in parallel. gix repositories are not `Sync`: each thread
+/// opens its own handle on the repository (at `root`), shared by the worktrees it reads.
+fn read_worktrees(
+    root: &std::path::Path,
+    paths: &[PathBuf],
+    epic_tip: Option<gix::ObjectId>,
+) -> Vec<WorktreeInfo> {
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(paths.len().max(1));
@@ -210,11 +214,12 @@ fn read_worktrees(paths: &[PathBuf], epic_tip: Option<gix::ObjectId>) -> Vec<Wor
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
+                    let mut reader = gitx::WorktreeReader::open(root);
                     let mut out = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(path) = paths.get(i) else { break out };
-                        out.push((i, read_worktree(path, epic_tip)));
+                        out.push((i, read_worktree(&mut reader, path, epic_tip)));
                     }
                 })
             })
@@ -231,25 +236,18 @@ fn read_worktrees(paths: &[PathBuf], epic_tip: Option<gix::ObjectId>) -> Vec<Wor
     results
 }
 
-fn read_worktree(path: &std::path::Path, epic_tip: Option<gix::ObjectId>) -> WorktreeInfo {
-    if !path.join(".git").exists() {
+fn read_worktree(
+    reader: &mut Option<gitx::WorktreeReader>,
+    path: &std::path::Path,
+    epic_tip: Option<gix::ObjectId>,
+) -> WorktreeInfo {
+    let Some(snapshot) = reader.as_mut().and_then(|r| r.read(path, epic_tip)) else {
         return WorktreeInfo::default();
-    }
-    let Ok(repo) = gix::open(path) else {
-        return WorktreeInfo::default();
-    };
-    let branch = gitx::current_branch(&repo).ok().flatten();
-    let (ahead, behind) = match (repo.head_id().ok(), epic_tip) {
-        (Some(head), Some(epic)) => match gitx::ahead_behind(&repo, head.detach(), epic) {
-            Ok((a, b)) => (Some(a), Some(b)),
-            Err(_) => (None, None),
-        },
-        _ => (None, None),
     };
     WorktreeInfo {
-        branch,
-        ahead,
-        behind,
-        dirty: gitx::is_dirty(&repo).ok(),
+        branch: snapshot.branch,
+        ahead: snapshot.ahead_behind.map(|c| c.0),
+        behind: snapshot.ahead_behind.map(|c| c.1),
+        dirty: snapshot.dirty,
     }
 }

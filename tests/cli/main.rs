@@ -14,4 +14,5 @@ mod report;
 mod runner;
 mod session;
 mod state;
+mod status;
 mod support;

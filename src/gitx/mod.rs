@@ -10,6 +10,14 @@ use gix::ObjectId;
 
 use crate::error::{usage, Result};
 
+mod dirty;
+mod history;
+mod snapshot;
+
+pub use dirty::is_dirty;
+pub use history::ahead_behind;
+pub use snapshot::{Snapshot, WorktreeReader};
+
 /// Open the repository that contains `dir`, from any subdirectory or linked worktree.
 pub fn discover(dir: &Path) -> Result<gix::Repository> {
     gix::discover(dir).map_err(|e| {
@@ -117,121 +125,6 @@ pub fn ensure_excluded(repo: &gix::Repository, pattern: &str) -> Result<()> {
     text.push('\n');
     std::fs::write(&path, text).with_context(|| format!("could not write {}", path.display()))?;
     Ok(())
-}
-
-/// Commits in `tip` not in `base` and in `base` not in `tip`: (ahead, behind), like
-/// `git rev-list --left-right --count tip...base`.
-///
-/// Two gix walks with the other tip hidden. (A hand-written paint-down walk that stops early
-/// on commit dates was tried and miscounted when commits share a timestamp; correctness
-/// first.)
-pub fn ahead_behind(
-    repo: &gix::Repository,
-    tip: ObjectId,
-    base: ObjectId,
-) -> Result<(usize, usize)> {
-    if tip == base {
-        return Ok((0, 0));
-    }
-    if let Some(counts) = linear_ahead_behind(repo, tip, base)? {
-        return Ok(counts);
-    }
-    let count = |from: ObjectId, hide: ObjectId| -> Result<usize> {
-        let mut n = 0;
-        for info in repo.rev_walk([from]).with_hidden([hide]).all()? {
-            info?;
-            n += 1;
-        }
-        Ok(n)
-    };
-    Ok((count(tip, base)?, count(base, tip)?))
-}
-
-/// The common case of a ticket branch, answered by reading a few commits: both sides are
-/// chains of single-parent commits (up to 64) down to a commit they share. Then the commits
-/// above the meeting point are exactly the ahead and behind ones. `None` when the history
-/// is anything else (a merge on the way, a longer divergence): the caller walks it fully.
-fn linear_ahead_behind(
-    repo: &gix::Repository,
-    tip: ObjectId,
-    base: ObjectId,
-) -> Result<Option<(usize, usize)>> {
-    const LIMIT: usize = 64;
-    // tip's chain: commit -> its distance from tip. Every commit *above* the meeting point must
-    // have a single parent; the meeting point itself may be anything.
-    let mut depth = std::collections::HashMap::new();
-    let mut cur = tip;
-    for d in 0..=LIMIT {
-        depth.insert(cur, d);
-        let commit = repo.find_commit(cur)?;
-        let mut parents = commit.parent_ids();
-        match (parents.next(), parents.next()) {
-            (Some(p), None) => cur = p.detach(),
-            _ => break,
-        }
-    }
-    let mut cur = base;
-    for behind in 0..=LIMIT {
-        if let Some(&ahead) = depth.get(&cur) {
-            // The meeting point must be reached from tip through single-parent commits only:
-            // `depth` holds exactly those (and the first commit that was not, which is fine as
-            // the meeting point itself).
-            return Ok(Some((ahead, behind)));
-        }
-        let commit = repo.find_commit(cur)?;
-        let mut parents = commit.parent_ids();
-        match (parents.next(), parents.next()) {
-            (Some(p), None) => cur = p.detach(),
-            _ => return Ok(None),
-        }
-    }
-    Ok(None)
-}
-
-/// Whether the worktree has staged, unstaged or untracked (not ignored) changes, like a
-/// non-empty `git status --porcelain`.
-pub fn is_dirty(repo: &gix::Repository) -> Result<bool> {
-    if has_staged_changes(repo)? {
-        return Ok(true);
-    }
-    // The index against the files, and a walk for untracked files (which
-    // `Repository::is_dirty` ignores, but a file an agent created and did not commit is
-    // exactly the kind of work that must show). It stops at the first change.
-    let mut iter = repo
-        .status(gix::progress::Discard)?
-        .untracked_files(gix::status::UntrackedFiles::Collapsed)
-        .index_worktree_rewrites(None)
-        .index_worktree_submodules(None)
-        .into_index_worktree_iter(Vec::new())?;
-    Ok(iter.next().transpose()?.is_some())
-}
-
-/// Whether the index differs from HEAD's tree. The index's cache tree, when valid for the
-/// whole index, names the tree the index would write: equal to HEAD's, nothing is staged.
-/// Only without it are the two compared entry by entry (which reads every tree object).
-fn has_staged_changes(repo: &gix::Repository) -> Result<bool> {
-    let head_tree = repo.head_tree_id_or_empty()?.detach();
-    let index = repo.index_or_empty()?;
-    if let Some(cache) = index.tree() {
-        if cache
-            .num_entries
-            .is_some_and(|n| n as usize == index.entries().len())
-        {
-            return Ok(cache.id != head_tree);
-        }
-    }
-    let mut changed = false;
-    repo.tree_index_status(
-        &head_tree,
-        &index,
-        None,
-        gix::status::tree_index::TrackRenames::Disabled,
-        |_, _, _| {
-            changed = true;
-            Ok(std::ops::ControlFlow::Break(()))
-        },
-    )?;
-    Ok(changed)
 }
 
 /// Run `git` with `args` in `dir`, returning trimmed stdout; an error carries git's stderr.
