@@ -226,14 +226,20 @@ pub fn load_all(root: &Path, dir: &Path) -> Result<Vec<Ticket>> {
         let text = std::fs::read_to_string(&abs_path)
             .map_err(|e| file_error(&path, format!("cannot be read: {e}.")))?;
         let t = parse(&path, &text)?;
-        if let Some(other) = tickets.iter().find(|o| o.id == t.id) {
+        if let Some(other) = tickets.iter().find(|o| o.id.eq_ignore_ascii_case(&t.id)) {
+            let what = if other.id == t.id {
+                format!("duplicate ticket id `{}`", t.id)
+            } else {
+                // Worktree dirs and branch refs named after both would be one file on a
+                // case-insensitive file system (macOS, Windows).
+                format!(
+                    "ticket id `{}` differs only in case from `{}`",
+                    t.id, other.id
+                )
+            };
             return Err(file_error(
                 &t.path,
-                format!(
-                    "duplicate ticket id `{}`, also in {}.",
-                    t.id,
-                    other.path.display()
-                ),
+                format!("{what}, also in {}.", other.path.display()),
             ));
         }
         tickets.push(t);
@@ -301,11 +307,16 @@ pub fn add(root: &Path, tasks_rel: &Path, new: NewTicket) -> Result<PathBuf> {
     }
     let existing = load_all(root, tasks_rel)?;
     let tasks_dir = &root.join(tasks_rel);
-    if let Some(t) = existing.iter().find(|t| t.id == id) {
-        return Err(usage(format!(
-            "Ticket `{id}` already exists in {}.",
-            t.path.display()
-        )));
+    if let Some(t) = existing.iter().find(|t| t.id.eq_ignore_ascii_case(id)) {
+        return Err(usage(if t.id == id {
+            format!("Ticket `{id}` already exists in {}.", t.path.display())
+        } else {
+            format!(
+                "Ticket `{id}` differs only in case from `{}` in {}: their worktrees and branches would collide on a case-insensitive file system.",
+                t.id,
+                t.path.display()
+            )
+        }));
     }
     let path = tasks_dir.join(format!("{id}.md"));
     for dep in &new.deps {

@@ -113,6 +113,12 @@ const CASES: &[Case] = &[
         says: "Ticket `a` already exists",
     },
     Case {
+        name: "ticket id differing only in case",
+        setup: nothing,
+        args: &["ticket", "add", "A"],
+        says: "Ticket `A` differs only in case from `a`",
+    },
+    Case {
         name: "unknown dep",
         setup: nothing,
         args: &["ticket", "add", "c", "--deps", "a,zz"],
@@ -197,6 +203,12 @@ const CASES: &[Case] = &[
         setup: |r| r.write("tasks/wave0/a.md", &ticket("", "")),
         args: &["status"],
         says: "duplicate ticket id `a`",
+    },
+    Case {
+        name: "ids differing only in case",
+        setup: |r| r.write("tasks/wave0/A.md", &ticket("", "")),
+        args: &["status"],
+        says: "ticket id `A` differs only in case from `a`, also in tasks/a.md",
     },
     Case {
         name: "file name is not an id",
