@@ -2,9 +2,14 @@
 //! no barrier between waves. A done ticket goes through the merge gates into the epic at
 //! once, and every ticket that this makes ready starts, critical path first. A conflict or a
 //! red gate holds back only the tickets that depend on it.
+//!
+//! Off the scheduler thread: gate workers run the scope and test gates of done tickets side
+//! by side (a gate looks only at its own ticket's branch and worktree), and one lander
+//! merges the gated tickets into the epic one at a time, each against the epic as it is
+//! then, and propagates the idle worktrees after each merge.
 
 use std::collections::BTreeSet;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use crate::config::Settings;
 use crate::epic::Workspace;
@@ -21,13 +26,45 @@ pub struct Flow<'g> {
     opts: merge::Options,
     /// Tickets not started by this run yet: they start once their dependencies are merged.
     waiting: BTreeSet<String>,
-    /// The merge worker: one thread, so merges into the epic happen one after the other.
-    worker: Option<mpsc::Sender<MergeJob>>,
+    /// Gate workers (scope and test gates, side by side) feeding one lander (merges into
+    /// the epic one after the other, then propagation). Started with the first merge.
+    gates: Option<mpsc::Sender<MergeJob>>,
+    /// Tickets handed over and not landed yet: propagation leaves their worktrees alone, so
+    /// that a test gate never runs on files a rebase is changing.
+    in_flight: Arc<Mutex<BTreeSet<String>>>,
 }
 
 struct MergeJob {
     id: String,
     notify: Box<dyn FnOnce(MergeNews) + Send>,
+}
+
+/// A ticket whose gates passed, on its way to the lander.
+struct Landing {
+    gated: merge::Gated,
+    notify: Box<dyn FnOnce(MergeNews) + Send>,
+}
+
+/// What every worker thread needs to make its own workspace (gix repositories are not
+/// Sync; refs and notes are shared on disk, and every update is a compare-and-swap).
+#[derive(Clone)]
+struct Setup {
+    root: std::path::PathBuf,
+    epic: crate::epic::Epic,
+    tickets: Vec<crate::ticket::Ticket>,
+}
+
+impl Setup {
+    fn open(&self) -> std::result::Result<(Workspace, Graph), String> {
+        let repo = gix::open(&self.root).map_err(|e| format!("{e:#}"))?;
+        let graph = Graph::new(self.tickets.clone()).map_err(|e| format!("{e:#}"))?;
+        let ws = Workspace {
+            repo,
+            root: self.root.clone(),
+            epic: self.epic.clone(),
+        };
+        Ok((ws, graph))
+    }
 }
 
 impl<'g> Flow<'g> {
@@ -52,7 +89,8 @@ impl<'g> Flow<'g> {
             settings: settings.clone(),
             opts,
             waiting: BTreeSet::new(),
-            worker: None,
+            gates: None,
+            in_flight: Arc::default(),
         };
         let store = Store::new(&ws.repo, &ws.epic.name);
         for t in graph.topo_order() {
@@ -60,7 +98,11 @@ impl<'g> Flow<'g> {
                 && flow.deps_merged(ws, &t.id)?
             {
                 // A refusal is reported; its dependents simply never become ready.
-                match merge_and_propagate(ws, &flow.settings, graph, &t.id, opts).result {
+                let news = match gate(ws, &flow.settings, graph, &t.id, opts) {
+                    Ok(gated) => land_and_propagate(ws, &flow.settings, graph, gated, opts, &[]),
+                    Err(news) => news,
+                };
+                match news.result {
                     Ok((commit, propagated)) => {
                         report(Event::Merged {
                             id: t.id.clone(),
@@ -116,6 +158,87 @@ impl<'g> Flow<'g> {
         Ok(ready)
     }
 
+    /// Start the gate workers and the lander; returns where to send merge jobs.
+    fn start_workers(&self, ws: &Workspace) -> mpsc::Sender<MergeJob> {
+        let setup = Setup {
+            root: ws.root.clone(),
+            epic: ws.epic.clone(),
+            tickets: self.graph.tickets.clone(),
+        };
+        let (settings, opts) = (self.settings.clone(), self.opts);
+        let (land_tx, land_rx) = mpsc::channel::<Landing>();
+        {
+            let (setup, settings) = (setup.clone(), settings.clone());
+            let in_flight = Arc::clone(&self.in_flight);
+            std::thread::spawn(move || {
+                let opened = setup.open();
+                for Landing { gated, notify } in land_rx {
+                    let id = gated.id.clone();
+                    let news = match &opened {
+                        Ok((ws, graph)) => {
+                            in_flight.lock().expect("in-flight set").remove(&id);
+                            let busy: Vec<String> = in_flight
+                                .lock()
+                                .expect("in-flight set")
+                                .iter()
+                                .cloned()
+                                .collect();
+                            land_and_propagate(ws, &settings, graph, gated, opts, &busy)
+                        }
+                        Err(reason) => MergeNews {
+                            id,
+                            result: Err(reason.clone()),
+                        },
+                    };
+                    notify(news);
+                }
+            });
+        }
+        let (tx, rx) = mpsc::channel::<MergeJob>();
+        let rx = Arc::new(Mutex::new(rx));
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        for _ in 0..workers {
+            let (setup, settings) = (setup.clone(), settings.clone());
+            let (rx, land_tx) = (Arc::clone(&rx), land_tx.clone());
+            let in_flight = Arc::clone(&self.in_flight);
+            std::thread::spawn(move || {
+                let opened = setup.open();
+                loop {
+                    let job = match rx.lock().expect("merge job queue").recv() {
+                        Ok(job) => job,
+                        Err(_) => return, // the flow is over
+                    };
+                    let gated = match &opened {
+                        Ok((ws, graph)) => gate(ws, &settings, graph, &job.id, opts),
+                        Err(reason) => Err(MergeNews {
+                            id: job.id.clone(),
+                            result: Err(reason.clone()),
+                        }),
+                    };
+                    match gated {
+                        Ok(gated) => {
+                            let landing = Landing {
+                                gated,
+                                notify: job.notify,
+                            };
+                            if let Err(mpsc::SendError(l)) = land_tx.send(landing) {
+                                (l.notify)(MergeNews {
+                                    id: job.id,
+                                    result: Err("the lander stopped".into()),
+                                });
+                            }
+                        }
+                        Err(news) => {
+                            in_flight.lock().expect("in-flight set").remove(&job.id);
+                            (job.notify)(news);
+                        }
+                    }
+                }
+            });
+        }
+        tx
+    }
+
     /// Tickets that never started because something they depend on was not merged.
     pub fn held_back(&self) -> Vec<String> {
         self.waiting.iter().cloned().collect()
@@ -129,49 +252,22 @@ impl OnDone for Flow<'_> {
         id: &str,
         notify: Box<dyn FnOnce(MergeNews) + Send>,
     ) -> Result<()> {
-        if self.worker.is_none() {
-            let (tx, rx) = mpsc::channel::<MergeJob>();
-            let (root, epic) = (ws.root.clone(), ws.epic.clone());
-            let (settings, opts) = (self.settings.clone(), self.opts);
-            let tickets = self.graph.tickets.clone();
-            // Its own repository handle (gix repositories are not Sync); refs and notes are
-            // shared on disk, and every update is a compare-and-swap.
-            std::thread::spawn(move || {
-                let setup = gix::open(&root)
-                    .map_err(|e| format!("{e:#}"))
-                    .and_then(|repo| {
-                        Graph::new(tickets)
-                            .map(|g| (repo, g))
-                            .map_err(|e| format!("{e:#}"))
-                    });
-                let (repo, graph) = match setup {
-                    Ok(x) => x,
-                    Err(reason) => {
-                        for job in rx {
-                            (job.notify)(MergeNews {
-                                id: job.id,
-                                result: Err(reason.clone()),
-                            });
-                        }
-                        return;
-                    }
-                };
-                let ws = Workspace { repo, root, epic };
-                for job in rx {
-                    (job.notify)(merge_and_propagate(&ws, &settings, &graph, &job.id, opts));
-                }
-            });
-            self.worker = Some(tx);
+        if self.gates.is_none() {
+            self.gates = Some(self.start_workers(ws));
         }
+        self.in_flight
+            .lock()
+            .expect("in-flight set")
+            .insert(id.to_owned());
         let job = MergeJob {
             id: id.to_owned(),
             notify,
         };
-        self.worker
+        self.gates
             .as_ref()
             .expect("made above")
             .send(job)
-            .map_err(|_| anyhow::anyhow!("the merge worker stopped"))?;
+            .map_err(|_| anyhow::anyhow!("the merge workers stopped"))?;
         Ok(())
     }
 
@@ -181,58 +277,82 @@ impl OnDone for Flow<'_> {
     }
 }
 
-/// Merge a done ticket through the gates, then bring the idle open worktrees (not running,
-/// not merged) onto the new epic.
-fn merge_and_propagate(
+/// Run a done ticket's gates; `Err` is the news of why it will not be merged.
+fn gate(
     ws: &Workspace,
     settings: &Settings,
     graph: &Graph,
     id: &str,
     opts: merge::Options,
+) -> std::result::Result<merge::Gated, MergeNews> {
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    match merge::gate(ws, settings, graph, &store, id, opts, &|_| {}) {
+        Ok(merge::Gate::Passed(gated)) => Ok(gated),
+        Ok(merge::Gate::Ended(outcome)) => Err(news_of(id, Ok(outcome))),
+        Err(e) => Err(news_of(id, Err(e))),
+    }
+}
+
+/// Land a gated ticket in the epic, then bring the idle open worktrees (not running, not
+/// merged, not `busy` in a gate) onto the new epic.
+fn land_and_propagate(
+    ws: &Workspace,
+    settings: &Settings,
+    graph: &Graph,
+    gated: merge::Gated,
+    opts: merge::Options,
+    busy: &[String],
 ) -> MergeNews {
-    let news = |result| MergeNews {
-        id: id.to_owned(),
-        result,
-    };
-    let outcome = match merge::merge(ws, settings, graph, &[id.to_owned()], opts, &|_| {}) {
-        Ok(results) => results.into_iter().next().map(|(_, o)| o),
-        Err(e) => return news(Err(format!("{e:#}"))),
-    };
-    let commit = match outcome {
-        Some(Outcome::Merged { commit, .. }) => commit.to_hex_with_len(10).to_string(),
-        Some(Outcome::Rejected { gate, reason, .. }) => {
-            return news(Err(format!("rejected by the {gate} gate: {reason}")))
-        }
-        Some(Outcome::Conflict { files }) => {
-            return news(Err(format!(
-                "conflicts with the epic in {}",
-                files.join(", ")
-            )))
-        }
-        Some(Outcome::Skipped { reason }) => return news(Err(reason)),
-        None => return news(Err("the merge returned nothing".into())),
-    };
+    let id = gated.id.clone();
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    let news = news_of(&id, merge::land(ws, &store, gated, opts));
+    if news.result.is_err() {
+        return news;
+    }
     let propagated = match propagate::candidates(ws, graph) {
-        Ok((open, _)) if !open.is_empty() => {
-            let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
-            let opts = propagate::Options {
-                jobs,
-                lint: true,
-                test: true,
-                autostash: false,
-            };
-            match propagate::propagate(ws, settings, &open, opts, &|_| {}) {
-                Ok(results) => Some(
-                    results
+        Ok((mut open, _)) => {
+            open.retain(|(other, _)| !busy.contains(other));
+            (!open.is_empty()).then(|| {
+                let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+                let opts = propagate::Options {
+                    jobs,
+                    lint: true,
+                    test: true,
+                    autostash: false,
+                };
+                match propagate::propagate(ws, settings, &open, opts, &|_| {}) {
+                    Ok(results) => results
                         .iter()
                         .map(|r| format!("{} {}", r.id, r.result))
                         .collect::<Vec<_>>()
                         .join(", "),
-                ),
-                Err(e) => Some(format!("failed: {e:#}")),
-            }
+                    Err(e) => format!("failed: {e:#}"),
+                }
+            })
         }
-        _ => None,
+        Err(_) => None,
     };
-    news(Ok((commit, propagated)))
+    MergeNews {
+        id,
+        result: news.result.map(|(commit, _)| (commit, propagated)),
+    }
+}
+
+/// The news of a merge's outcome: the merge commit (short), or why it was not merged.
+fn news_of(id: &str, outcome: Result<Outcome>) -> MergeNews {
+    let result = match outcome {
+        Ok(Outcome::Merged { commit, .. }) => Ok((commit.to_hex_with_len(10).to_string(), None)),
+        Ok(Outcome::Rejected { gate, reason, .. }) => {
+            Err(format!("rejected by the {gate} gate: {reason}"))
+        }
+        Ok(Outcome::Conflict { files }) => {
+            Err(format!("conflicts with the epic in {}", files.join(", ")))
+        }
+        Ok(Outcome::Skipped { reason }) => Err(reason),
+        Err(e) => Err(format!("{e:#}")),
+    };
+    MergeNews {
+        id: id.to_owned(),
+        result,
+    }
 }

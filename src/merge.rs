@@ -130,7 +130,10 @@ pub fn merge(
     let store = Store::new(&ws.repo, &ws.epic.name);
     let mut results: Vec<(String, Outcome)> = Vec::new();
     for id in ids {
-        let outcome = merge_one(ws, settings, graph, &store, id, opts, report)?;
+        let outcome = match gate(ws, settings, graph, &store, id, opts, report)? {
+            Gate::Passed(gated) => land(ws, &store, gated, opts)?,
+            Gate::Ended(outcome) => outcome,
+        };
         report(Event::Finished {
             id: id.clone(),
             outcome: outcome.clone(),
@@ -140,7 +143,27 @@ pub fn merge(
     Ok(results)
 }
 
-fn merge_one(
+/// A ticket through its gates: what landing it in the epic needs.
+#[derive(Debug, Clone)]
+pub struct Gated {
+    pub id: String,
+    title: String,
+    branch: String,
+    /// The commit the gates passed: the one merged, whatever the branch does meanwhile.
+    tip: ObjectId,
+    worktree: Option<std::path::PathBuf>,
+}
+
+/// Where the gates left a ticket.
+pub enum Gate {
+    Passed(Gated),
+    Ended(Outcome),
+}
+
+/// Check that `id` can be merged and run its gates (scope, then `epic.test` in its
+/// worktree). Gates of different tickets are independent of each other and of the epic's
+/// moves, so flow mode runs them side by side and only lands them one at a time.
+pub fn gate(
     ws: &Workspace,
     settings: &Settings,
     graph: &Graph,
@@ -148,12 +171,12 @@ fn merge_one(
     id: &str,
     opts: Options,
     report: &dyn Fn(Event),
-) -> Result<Outcome> {
+) -> Result<Gate> {
     let ticket = graph
         .get(id)
         .ok_or_else(|| anyhow!("unknown ticket {id}"))?;
     let note = store.get(id)?.unwrap_or_default();
-    let skip = |reason: String| Ok(Outcome::Skipped { reason });
+    let skip = |reason: String| Ok(Gate::Ended(Outcome::Skipped { reason }));
     match note.state {
         State::Merged => return skip("already merged".into()),
         State::Running | State::RateLimited => return skip(format!("it is {}", note.state)),
@@ -247,7 +270,7 @@ fn merge_one(
             if !forbidden.is_empty() {
                 parts.push(format!("forbidden: {}", forbidden.join(", ")));
             }
-            return reject(store, id, "scope", parts.join("; "), Vec::new());
+            return reject(store, id, "scope", parts.join("; "), Vec::new()).map(Gate::Ended);
         }
     }
     if opts.test {
@@ -273,12 +296,36 @@ fn merge_one(
                     "test",
                     format!("epic.test failed ({code})"),
                     out.tail,
-                );
+                )
+                .map(Gate::Ended);
             }
         }
     }
 
-    let message = format!("epic({}): merge {} {}", ws.epic.name, id, ticket.title);
+    Ok(Gate::Passed(Gated {
+        id: id.to_owned(),
+        title: ticket.title.clone(),
+        branch,
+        tip,
+        worktree: has_worktree.then_some(worktree),
+    }))
+}
+
+/// Merge a gated ticket into the epic as it is now: `git merge-tree` against the current
+/// epic tip, a commit written in process, and the epic ref moved only if it still points
+/// where it was read. Land one ticket at a time.
+pub fn land(ws: &Workspace, store: &Store<'_>, gated: Gated, opts: Options) -> Result<Outcome> {
+    let Gated {
+        id,
+        title,
+        branch,
+        tip,
+        worktree,
+    } = gated;
+    let id = id.as_str();
+    let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?
+        .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
+    let message = format!("epic({}): merge {} {}", ws.epic.name, id, title);
     match gitx::merge_tree(&ws.root, epic_tip, tip)? {
         TreeMerge::Conflicts(files) => {
             store.update(id, |n| {
@@ -311,8 +358,9 @@ fn merge_one(
                 n.reason = None;
                 Ok(())
             })?;
-            let cleaned = (opts.cleanup && has_worktree)
-                .then(|| cleanup::remove_worktree(ws, &worktree).map_err(|e| format!("{e:#}")));
+            let cleaned = worktree
+                .filter(|_| opts.cleanup)
+                .map(|wt| cleanup::remove_worktree(ws, &wt).map_err(|e| format!("{e:#}")));
             Ok(Outcome::Merged { commit, cleaned })
         }
     }

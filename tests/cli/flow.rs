@@ -192,3 +192,44 @@ fn a_slow_test_gate_does_not_hold_up_other_agents() {
     assert_eq!(a.state, git_epic::state::State::Merged);
     assert_eq!(note(&r, "C").state, git_epic::state::State::Merged);
 }
+
+#[test]
+fn test_gates_of_tickets_done_together_run_side_by_side() {
+    let r = Repo::with_agent("commit.sh");
+    let log = r.dir.path().join("gates.log");
+    // Each run of epic.test notes its worktree, start and end; a gate takes 2 s.
+    r.git(&[
+        "config",
+        "epic.test",
+        &format!(
+            "w=$(basename \"$PWD\"); echo \"$w start $(date +%s.%N)\" >> '{0}'; sleep 2; echo \"$w end $(date +%s.%N)\" >> '{0}'",
+            log.display()
+        ),
+    ]);
+    add(&r, "A", "", &[]);
+    add(&r, "B", "", &[]);
+    r.epic_env(&["wave", "start", "--all", "--auto-merge", "-j", "2"], &[])
+        .ok();
+    assert_eq!(note(&r, "A").state, git_epic::state::State::Merged);
+    assert_eq!(note(&r, "B").state, git_epic::state::State::Merged);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let time = |wt: &str, what: &str| -> f64 {
+        let hits: Vec<f64> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("{wt} {what} ")))
+            .map(|t| t.parse().unwrap())
+            .collect();
+        assert_eq!(
+            hits.len(),
+            1,
+            "one gate run in {wt}, and no propagation test in it:\n{text}"
+        );
+        hits[0]
+    };
+    let (a0, a1) = (time("feat-A", "start"), time("feat-A", "end"));
+    let (b0, b1) = (time("feat-B", "start"), time("feat-B", "end"));
+    assert!(
+        a0 < b1 && b0 < a1,
+        "the two gates ran one after the other:\n{text}"
+    );
+}
