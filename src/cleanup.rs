@@ -32,7 +32,7 @@ pub fn remove_worktree(ws: &Workspace, path: &Path) -> Result<()> {
             path.display()
         ));
     }
-    gitx::git(&ws.root, &["worktree", "remove", &path.to_string_lossy()])?;
+    gitx::remove_worktree(&ws.root, path)?;
     Ok(())
 }
 

@@ -196,7 +196,13 @@ impl<'g> Flow<'g> {
         }
         let (tx, rx) = mpsc::channel::<MergeJob>();
         let rx = Arc::new(Mutex::new(rx));
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        // At least two, as gates mostly wait on their test command; GIT_EPIC_GATE_JOBS sets
+        // it (1 gives the old one-at-a-time gates, the baseline of benches/gates.sh).
+        let workers = std::env::var("GIT_EPIC_GATE_JOBS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
         for _ in 0..workers {
             let (setup, settings) = (setup.clone(), settings.clone());
             let (rx, land_tx) = (Arc::clone(&rx), land_tx.clone());

@@ -161,7 +161,23 @@ pub fn delete_branch(repo: &gix::Repository, branch: &str, expected: ObjectId) -
 /// Forget worktrees whose directories were deleted by hand, or git refuses to reuse their
 /// branch. Only metadata of missing directories is removed.
 pub fn prune_worktrees(root: &Path) -> Result<()> {
-    git(root, &["worktree", "prune"])?;
+    worktree_admin(root, &["worktree", "prune"])?;
+    Ok(())
+}
+
+/// `git worktree add`, `remove` and `prune` read and write `.git/worktrees/` without locking
+/// against each other (a second `add` fails reading the first one's half-written entry), so
+/// this process runs them one at a time.
+fn worktree_admin(root: &Path, args: &[&str]) -> Result<String> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    git(root, args)
+}
+
+/// Remove the linked worktree at `path` as `git worktree remove` does (which refuses one
+/// with changes, untracked files or submodules).
+pub fn remove_worktree(root: &Path, path: &Path) -> Result<()> {
+    worktree_admin(root, &["worktree", "remove", &path.to_string_lossy()])?;
     Ok(())
 }
 
@@ -200,9 +216,9 @@ pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> R
     .status
     .success();
     if exists {
-        git(root, &["worktree", "add", "--quiet", &p, branch])?;
+        worktree_admin(root, &["worktree", "add", "--quiet", &p, branch])?;
     } else {
-        git(
+        worktree_admin(
             root,
             &["worktree", "add", "--quiet", "-b", branch, &p, start],
         )?;

@@ -603,3 +603,28 @@ fn on_a_terminal_each_running_ticket_gets_a_live_line() {
         plain.stderr
     );
 }
+
+/// Worktrees made from several threads at once (flow mode prepares the tickets each merge
+/// makes ready while earlier ones are still being made): git's own `worktree add` races on
+/// `.git/worktrees/`, so git-epic takes turns; every one of them must come out whole.
+#[test]
+fn worktrees_made_from_many_threads_at_once_all_come_out() {
+    let r = Repo::new();
+    let root = r.path();
+    std::thread::scope(|s| {
+        for i in 0..24 {
+            let root = &root;
+            s.spawn(move || {
+                let path = root.join(format!("worktrees/feat-t{i}"));
+                git_epic::gitx::ensure_worktree(root, &path, &format!("feat/t{i}"), "main")
+                    .unwrap();
+            });
+        }
+    });
+    let list = r.git(&["worktree", "list", "--porcelain"]);
+    for i in 0..24 {
+        let branch = format!("branch refs/heads/feat/t{i}");
+        assert!(list.lines().any(|l| l == branch), "{list}");
+        assert!(root.join(format!("worktrees/feat-t{i}/README.md")).exists());
+    }
+}
