@@ -167,11 +167,28 @@ pub fn prune_worktrees(root: &Path) -> Result<()> {
 
 /// `git worktree add`, `remove` and `prune` read and write `.git/worktrees/` without locking
 /// against each other (a second `add` fails reading the first one's half-written entry), so
-/// this process runs them one at a time.
+/// git-epic runs them one at a time: threads of this process and other git-epic processes
+/// alike, by an exclusive lock on a file of the repository's git dir.
 fn worktree_admin(root: &Path, args: &[&str]) -> Result<String> {
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    git(root, args)
+    let git_dir = root.join(".git");
+    let git_dir = if git_dir.is_file() {
+        gix::discover::path::from_gitdir_file(&git_dir).unwrap_or(git_dir)
+    } else {
+        git_dir
+    };
+    // Without the lock file (a read-only git dir, say) git still runs: only the turn-taking
+    // is lost, as with plain git.
+    let _ = std::fs::create_dir_all(git_dir.join("epic"));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(git_dir.join("epic/worktrees.lock"))
+        .ok()
+        .filter(|f| f.lock().is_ok());
+    let out = git(root, args);
+    drop(lock);
+    out
 }
 
 /// Remove the linked worktree at `path` as `git worktree remove` does (which refuses one

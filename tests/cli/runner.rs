@@ -606,7 +606,8 @@ fn on_a_terminal_each_running_ticket_gets_a_live_line() {
 
 /// Worktrees made from several threads at once (flow mode prepares the tickets each merge
 /// makes ready while earlier ones are still being made): git's own `worktree add` races on
-/// `.git/worktrees/`, so git-epic takes turns; every one of them must come out whole.
+/// `.git/worktrees/`, so git-epic takes turns (a lock file, so other git-epic processes
+/// wait too); every one of them must come out whole.
 #[test]
 fn worktrees_made_from_many_threads_at_once_all_come_out() {
     let r = Repo::new();
