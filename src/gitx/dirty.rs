@@ -40,11 +40,19 @@ fn has_staged_changes(
             return Ok(cache.id != head_tree);
         }
     }
+    // All paths, not just those under the current directory (what a missing pathspec means).
+    let mut everything = repo.pathspec(
+        false,
+        std::iter::empty::<&gix::bstr::BStr>(),
+        true,
+        index,
+        gix::worktree::stack::state::attributes::Source::IdMapping,
+    )?;
     let mut changed = false;
     repo.tree_index_status(
         &head_tree,
         index,
-        None,
+        Some(&mut everything),
         gix::status::tree_index::TrackRenames::Disabled,
         |_, _, _| {
             changed = true;

@@ -7,7 +7,8 @@
 //! serves every worktree: HEAD and the index are read from the worktree's git dir, the
 //! shared handle (with an object cache) reads refs and commits, and the status walk runs
 //! with that handle pointed at the worktree's files. Anything unusual (a worktree of another
-//! repository, per-worktree config, HEAD outside refs/heads) is opened the ordinary way.
+//! repository, per-worktree or conditional config, HEAD outside refs/heads) is opened the
+//! ordinary way.
 
 use std::path::{Path, PathBuf};
 
@@ -31,8 +32,8 @@ pub struct Snapshot {
 pub struct WorktreeReader {
     repo: gix::Repository,
     common_dir: Option<PathBuf>,
-    /// Worktrees may have config of their own (`extensions.worktreeConfig`): then each is
-    /// opened on its own, so that it is read with its own settings.
+    /// Worktrees may have config of their own (`extensions.worktreeConfig`, conditional
+    /// includes): then each is opened on its own, so that it is read with its own settings.
     shared_config: bool,
 }
 
@@ -47,10 +48,15 @@ impl WorktreeReader {
         // Enough for the commits and trees every worktree shares (epic tip, its ancestors).
         repo.object_cache_size_if_unset(4 * 1024 * 1024);
         let common_dir = std::fs::canonicalize(repo.common_dir()).ok();
-        let shared_config = !repo
-            .config_snapshot()
-            .boolean("extensions.worktreeConfig")
-            .unwrap_or(false);
+        let config = repo.config_snapshot();
+        // Config that differs per worktree: `config.worktree` files, and includes whose
+        // condition (`onbranch:`, `gitdir:`) each worktree answers for itself.
+        let per_worktree = config.boolean("extensions.worktreeConfig").unwrap_or(false)
+            || config
+                .plumbing()
+                .sections_by_name("includeIf")
+                .is_some_and(|mut s| s.next().is_some());
+        let shared_config = !per_worktree;
         WorktreeReader {
             repo,
             common_dir,

@@ -261,3 +261,90 @@ fn ahead_behind_agrees_with_git_on_long_and_merged_histories() {
         }
     }
 }
+
+/// Where status is run from does not narrow what it sees: git status shows changes in the
+/// whole worktree from any subdirectory, inside the worktree or out of it.
+#[test]
+fn status_sees_the_whole_worktree_from_any_directory() {
+    let r = Repo::new();
+    r.write("src/a.txt", "a\n");
+    r.git(&["add", "."]);
+    r.git(&["commit", "-q", "-m", "sources"]);
+    r.epic(&["init", "e"]).ok();
+    for id in ["staged", "edited", "untracked"] {
+        r.epic(&["ticket", "add", id]).ok();
+        let wt = format!("worktrees/feat-{id}");
+        r.git(&[
+            "worktree",
+            "add",
+            "-q",
+            &wt,
+            "-b",
+            &format!("feat/{id}"),
+            "epic/e",
+        ]);
+    }
+    let wt = |id: &str| r.path().join(format!("worktrees/feat-{id}"));
+    // A `git add` leaves the index without a valid cache tree: the entry-by-entry path.
+    std::fs::write(wt("staged").join("README.md"), "staged\n").unwrap();
+    r.git_in(&wt("staged"), &["add", "README.md"]);
+    std::fs::write(wt("edited").join("README.md"), "edited\n").unwrap();
+    std::fs::write(wt("untracked").join("new.txt"), "new").unwrap();
+    std::fs::create_dir_all(r.path().join("sub/dir")).unwrap();
+    for dir in [
+        r.path(),
+        r.path().join("sub/dir"),
+        wt("staged").join("src"),
+        wt("edited").join("src"),
+    ] {
+        let s = r.epic_in(&dir, &["status", "--json"], None).ok().json();
+        for t in s["tickets"].as_array().unwrap() {
+            assert_eq!(t["dirty"], true, "from {}: {t}", dir.display());
+        }
+    }
+}
+
+/// Config that applies to some worktrees only (`includeIf onbranch:`/`gitdir:`) is read as
+/// each worktree sees it.
+#[test]
+fn status_reads_each_worktree_with_its_conditional_config() {
+    let r = Repo::new();
+    r.write("src/a.txt", "a\n");
+    r.git(&["add", "."]);
+    r.git(&["commit", "-q", "-m", "sources"]);
+    r.epic(&["init", "e"]).ok();
+    for id in ["a", "b"] {
+        r.epic(&["ticket", "add", id]).ok();
+        let wt = format!("worktrees/feat-{id}");
+        r.git(&[
+            "worktree",
+            "add",
+            "-q",
+            &wt,
+            "-b",
+            &format!("feat/{id}"),
+            "epic/e",
+        ]);
+        let file = r.path().join(format!("{wt}/src/a.txt"));
+        let mut mode = std::fs::metadata(&file).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o755);
+        std::fs::set_permissions(&file, mode).unwrap();
+    }
+    // Only on feat/a is the executable bit ignored.
+    std::fs::write(
+        r.path().join(".git/feat-a.inc"),
+        "[core]\n\tfileMode = false\n",
+    )
+    .unwrap();
+    r.git(&["config", "includeIf.onbranch:feat/a.path", "feat-a.inc"]);
+    let s = r.epic(&["status", "--json"]).ok().json();
+    let dirty = |i: usize| s["tickets"][i]["dirty"].clone();
+    assert_eq!((dirty(0), dirty(1)), (false.into(), true.into()), "{s}");
+    for (i, id) in ["a", "b"].iter().enumerate() {
+        let git = r.git_in(
+            &r.path().join(format!("worktrees/feat-{id}")),
+            &["status", "--porcelain"],
+        );
+        assert_eq!(dirty(i), !git.is_empty(), "{id}: git says {git:?}");
+    }
+}
