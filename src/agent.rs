@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::agents::{Adapter, Launch};
 use crate::config::{self, PromptVia, Settings};
 use crate::error::{usage, Result};
 use crate::ticket::Ticket;
@@ -25,6 +26,11 @@ pub struct AgentCommand {
     pub argv: Vec<String>,
     /// `epicAgent.<profile>.rateLimitPattern`, for tools that word their limits their own way.
     pub rate_limit_pattern: Option<regex::Regex>,
+    /// Output of a failed run that retrying cannot fix: `epicAgent.<profile>.fatalPattern`,
+    /// else the agent family's own.
+    pub fatal_pattern: regex::Regex,
+    /// What git-epic knows of the command's family and output.
+    pub adapter: Adapter,
 }
 
 /// Find the agent command of `ticket` and check its program exists, before anything is made.
@@ -74,19 +80,27 @@ pub fn resolve(
             )))
         }
     }
-    let rate_limit_pattern = match &ticket.agent {
-        Some(p) => match config::agent_profile_key(config, p, "rateLimitPattern") {
-            Some(pat) => Some(regex::Regex::new(&pat).map_err(|_| {
-                usage(format!("git config epicAgent.{p}.rateLimitPattern `{pat}` is not a valid regular expression."))
-            })?),
-            None => None,
-        },
-        None => None,
+    let pattern = |key: &str| -> Result<Option<regex::Regex>> {
+        match config::agent_profile_key(config, &profile, key) {
+            Some(pat) => Ok(Some(regex::Regex::new(&pat).map_err(|_| {
+                usage(format!("git config epicAgent.{profile}.{key} `{pat}` is not a valid regular expression."))
+            })?)),
+            None => Ok(None),
+        }
+    };
+    let adapter = Adapter::detect(&argv);
+    let rate_limit_pattern = pattern("rateLimitPattern")?;
+    let fatal_pattern = match pattern("fatalPattern")? {
+        Some(p) => p,
+        None => regex::Regex::new(adapter.default_fatal_pattern())
+            .expect("the built-in fatal patterns are valid"),
     };
     Ok(AgentCommand {
         profile,
         argv,
         rate_limit_pattern,
+        fatal_pattern,
+        adapter,
     })
 }
 
@@ -96,13 +110,29 @@ fn is_executable(p: &Path) -> bool {
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// The full argv: with `arg`, the prompt is one last argument.
-pub fn full_argv(cmd: &AgentCommand, prompt: &str, via: PromptVia) -> Vec<String> {
-    let mut argv = cmd.argv.clone();
-    if via == PromptVia::Arg {
-        argv.push(prompt.to_owned());
-    }
-    argv
+/// The full argv of one attempt: the family's additions (tool permissions, the session to
+/// resume), then the prompt as one last argument when it goes that way.
+pub fn full_argv(
+    cmd: &AgentCommand,
+    prompt: &str,
+    via: PromptVia,
+    settings: &Settings,
+    resume: Option<&str>,
+) -> Vec<String> {
+    let allowed: Vec<String> = settings
+        .test
+        .iter()
+        .chain(settings.lint_fix.iter())
+        .cloned()
+        .collect();
+    cmd.adapter.launch_argv(
+        &cmd.argv,
+        &Launch {
+            prompt_arg: (via == PromptVia::Arg).then_some(prompt),
+            resume,
+            allowed_commands: &allowed,
+        },
+    )
 }
 
 /// What one attempt needs.
@@ -120,6 +150,8 @@ pub struct Running {
     handle: duct::Handle,
     pub pid: u32,
     pub log: PathBuf,
+    /// Where this attempt's output starts in the log.
+    start: u64,
 }
 
 /// How an attempt ended.
@@ -127,8 +159,18 @@ pub struct Running {
 pub enum Exit {
     Code(i32),
     Signal(i32),
+    /// Silent for longer than `epic.timeout`.
     TimedOut,
     Interrupted,
+    /// Stopped by git-epic on an error the agent would only retry (a refused login).
+    Stopped,
+}
+
+/// What the waiting thread watches for besides the agent's end.
+pub struct Watch<'a> {
+    /// Stop the agent after this long without output.
+    pub silence: Option<Duration>,
+    pub interrupt: &'a AtomicBool,
 }
 
 /// Append `line` to the log (our own header and footer lines).
@@ -149,6 +191,7 @@ pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
     }
     log_line(s.log, s.header)?;
     let file = std::fs::OpenOptions::new().append(true).open(s.log)?;
+    let start = file.metadata()?.len();
     let mut e = duct::cmd(&s.argv[0], &s.argv[1..])
         .dir(s.dir)
         .stdout_file(file)
@@ -177,16 +220,94 @@ pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
         handle,
         pid,
         log: s.log.to_owned(),
+        start,
     })
 }
 
+/// Reads what an agent appends to its log, line by line, as it comes.
+struct Follower {
+    file: Option<std::fs::File>,
+    at: u64,
+    pending: Vec<u8>,
+    /// Bytes of output seen, to tell silence from progress.
+    size: u64,
+}
+
+/// A line longer than this is not read (the log keeps it whole).
+const MAX_LINE: usize = 64 * 1024 * 1024;
+
+impl Follower {
+    fn new(log: &Path, at: u64) -> Follower {
+        Follower {
+            file: std::fs::File::open(log).ok(),
+            at,
+            pending: Vec::new(),
+            size: at,
+        }
+    }
+
+    /// Hand each new complete line to `each`; true if it asks to stop. With `content`
+    /// false only the size is watched (plain-text agents need no reading as they run).
+    fn poll(&mut self, content: bool, each: &mut dyn FnMut(&str) -> bool) -> bool {
+        use std::io::{Read, Seek, SeekFrom};
+        let Some(file) = self.file.as_mut() else {
+            return false;
+        };
+        let len = file.metadata().map_or(self.size, |m| m.len());
+        if !content {
+            self.size = len;
+            return false;
+        }
+        let mut stop = false;
+        while self.at < len {
+            let mut buf = vec![0u8; (len - self.at).min(1 << 20) as usize];
+            if file.seek(SeekFrom::Start(self.at)).is_err() {
+                break;
+            }
+            let n = file.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            self.at += n as u64;
+            self.size = self.at;
+            let mut rest = &buf[..n];
+            while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+                if self.pending.len() <= MAX_LINE {
+                    self.pending.extend_from_slice(&rest[..i]);
+                    stop |= each(&String::from_utf8_lossy(&self.pending));
+                }
+                self.pending.clear();
+                rest = &rest[i + 1..];
+            }
+            if self.pending.len() <= MAX_LINE {
+                self.pending.extend_from_slice(rest);
+            }
+        }
+        stop
+    }
+}
+
 impl Running {
-    /// Wait for the agent, stopping its group on timeout or interrupt.
-    pub fn wait(&self, timeout: Option<Duration>, interrupt: &AtomicBool) -> Exit {
-        let deadline = timeout.map(|t| Instant::now() + t);
+    /// Wait for the agent, reading its output into `reader` as it comes, and stopping its
+    /// group when it falls silent too long, when git epic is interrupted, or when the
+    /// reader asks to (an error the agent would only retry).
+    pub fn wait(&self, watch: &Watch<'_>, reader: &mut crate::agents::Reader) -> Exit {
+        let content = reader.wants_lines();
+        let mut follow = Follower::new(&self.log, self.start);
+        let mut heard = (follow.size, Instant::now());
+        let mut feed = |follow: &mut Follower| follow.poll(content, &mut |l| reader.line(l));
         loop {
+            if feed(&mut follow) {
+                self.stop();
+                feed(&mut follow);
+                return Exit::Stopped;
+            }
+            if follow.size != heard.0 {
+                heard = (follow.size, Instant::now());
+            }
             match self.handle.try_wait() {
                 Ok(Some(out)) => {
+                    feed(&mut follow);
                     // Whatever it left running in the background goes too.
                     kill_group(self.pid, libc::SIGTERM);
                     use std::os::unix::process::ExitStatusExt;
@@ -199,11 +320,12 @@ impl Running {
                 Ok(None) => {}
                 Err(_) => return Exit::Code(-1),
             }
-            if interrupt.load(Ordering::SeqCst) {
+            if watch.interrupt.load(Ordering::SeqCst) {
                 self.stop();
+                feed(&mut follow);
                 return Exit::Interrupted;
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if watch.silence.is_some_and(|s| heard.1.elapsed() >= s) {
                 self.stop();
                 return Exit::TimedOut;
             }

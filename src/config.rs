@@ -8,8 +8,18 @@ use gix::bstr::ByteSlice;
 use crate::error::{usage, Result};
 
 pub const DEFAULT_AGENT: &str = "claude --print";
-pub const DEFAULT_RATE_LIMIT_PATTERN: &str =
-    r"(?i)rate.?limit|usage limit|capacity|try again|overloaded|\b429\b";
+/// The spec's alternatives (`try again` narrowed to `try again in|at|later`: a bare "try again"
+/// ends network and auth errors too), then what Claude Code, Codex and Gemini CLI print when a
+/// limit is hit (see tests/agents/limit-messages.tsv).
+pub const DEFAULT_RATE_LIMIT_PATTERN: &str = concat!(
+    r"(?i)rate.?limit|usage limit|capacity|try again (?:in|at|later)\b|overloaded|\b429\b",
+    r"|hit your .{0,40}(?:limit|budget)|out of usage|usage is paused",
+    r"|quota.?exceeded|exceeded your current quota|exhausted your \w+ quota|resource.?exhausted",
+    r"|experiencing high (?:load|demand)",
+);
+
+/// `epic.timeout` when unset: an agent silent this long is taken to hang.
+pub const DEFAULT_SILENCE: &str = "30m";
 
 /// How the prompt reaches the agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +39,12 @@ pub struct Settings {
     pub retry_wait: Duration,
     pub rate_limit_pattern: regex::Regex,
     pub rate_limit_wait: Duration,
+    /// Stop an agent after this long without output (`epic.timeout`; `0` or `off`: never).
     pub timeout: Option<Duration>,
+    /// No new attempt starts once the epic's agents have spent this much (`epic.maxCost`).
+    pub max_cost: Option<f64>,
+    /// Continue the agent's session on the next attempt where the CLI can (`epic.resume`).
+    pub resume: bool,
     pub lint_fix: Option<String>,
     pub test: Option<String>,
     pub auto_commit: bool,
@@ -113,21 +128,31 @@ impl Settings {
             get("rateLimitPattern").unwrap_or_else(|| DEFAULT_RATE_LIMIT_PATTERN.to_owned());
         let rate_limit_pattern = regex::Regex::new(&pattern)
             .map_err(|_| bad("rateLimitPattern", &pattern, "a valid regular expression"))?;
-        let timeout = match get("timeout") {
-            None => None,
+        let timeout = match get("timeout").as_deref().map(str::trim) {
+            Some("off" | "none" | "never" | "0") => None,
             Some(v) => Some(
-                parse_duration(&v)
-                    .ok_or_else(|| bad("timeout", &v, "a duration like 90, 90s, 5m or 1h"))?,
+                parse_duration(v)
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| bad("timeout", v, "a duration like 90s, 30m or 1h, or off"))?,
             ),
+            None => parse_duration(DEFAULT_SILENCE),
         };
-        let auto_commit = match get("autoCommit")
-            .as_deref()
-            .map(|s| s.trim().to_ascii_lowercase())
-        {
-            None => true,
-            Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => true,
-            Some(v) if ["false", "no", "off", "0"].contains(&v.as_str()) => false,
-            Some(v) => return Err(bad("autoCommit", &v, "true or false")),
+        let flag = |key: &str, default: bool| -> Result<bool> {
+            match get(key).as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+                None => Ok(default),
+                Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => Ok(true),
+                Some(v) if ["false", "no", "off", "0"].contains(&v.as_str()) => Ok(false),
+                Some(v) => Err(bad(key, &v, "true or false")),
+            }
+        };
+        let auto_commit = flag("autoCommit", true)?;
+        let resume = flag("resume", true)?;
+        let max_cost = match get("maxCost") {
+            None => None,
+            Some(v) => match v.trim().trim_start_matches('$').parse::<f64>() {
+                Ok(c) if c.is_finite() && c >= 0.0 => Some(c),
+                _ => return Err(bad("maxCost", &v, "an amount like 5 or 12.50")),
+            },
         };
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         Ok(Settings {
@@ -140,6 +165,8 @@ impl Settings {
             rate_limit_pattern,
             rate_limit_wait: dur("rateLimitWait", "5m")?,
             timeout,
+            max_cost,
+            resume,
             lint_fix: non_empty(get("lintFix")),
             test: non_empty(get("test")),
             auto_commit,

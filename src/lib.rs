@@ -3,6 +3,7 @@
 //! The library does the work and never prints; `cli` parses arguments and renders results.
 
 pub mod agent;
+pub mod agents;
 pub mod cleanup;
 pub mod cli;
 pub mod config;

@@ -13,12 +13,12 @@ pub struct Preset {
 pub const PRESETS: &[Preset] = &[
     Preset {
         name: "claude",
-        // Print mode runs once and exits; acceptEdits lets it write files without asking.
-        // What it leaves uncommitted, git epic commits (epic.autoCommit).
-        command: "claude --print --permission-mode acceptEdits",
+        // Print mode runs once and exits; stream-json lets git epic read its limits, session,
+        // tokens and cost as they come; acceptEdits lets it write files without asking.
+        // git epic adds --allowedTools for git add/commit and the epic's test and lintFix.
+        command: "claude --print --output-format stream-json --verbose --permission-mode acceptEdits",
         rate_limit_pattern: None,
-        note:
-            "Claude Code in print mode (claude -p); its usage-limit message carries the reset time",
+        note: "Claude Code in print mode with its JSON stream: exact limit resets, tokens, cost, resume",
     },
     Preset {
         name: "codex",

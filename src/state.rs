@@ -15,6 +15,7 @@ use gix::refs::transaction::PreviousValue;
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
+use crate::agents::Tokens;
 use crate::error::Result;
 
 pub const NOTES_REF: &str = "refs/notes/epic";
@@ -128,6 +129,62 @@ pub struct TicketNote {
     pub merged_commit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pr_url: Option<String>,
+    /// The agent's session of the last attempt (for agents that report one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// The session the next attempt continues (set after a rate limit or an interruption).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume_session: Option<String>,
+    /// Tokens and cost of every attempt, summed.
+    #[serde(skip_serializing_if = "Tokens::is_zero")]
+    pub tokens: Tokens,
+    pub cost_usd: f64,
+    /// One record per agent run, rate-limited and failed ones included.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<RunRecord>,
+}
+
+/// One agent run: how it ended and what it cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunRecord {
+    /// The attempt it counted as (rate-limited runs share the number of the next one).
+    pub attempt: u32,
+    /// `done`, `failed`, `rate_limited`, `interrupted`, `stopped`, `resume_failed`.
+    pub outcome: String,
+    /// Unix time it ended.
+    pub ended_at: f64,
+    pub run_s: f64,
+    #[serde(skip_serializing_if = "Tokens::is_zero")]
+    pub tokens: Tokens,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// It continued the session of an earlier run.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub resumed: bool,
+}
+
+impl TicketNote {
+    /// Record one finished agent run.
+    pub fn add_run(&mut self, run: RunRecord) {
+        self.tokens.add(&run.tokens);
+        self.cost_usd += run.cost_usd.unwrap_or(0.0);
+        if run.session_id.is_some() {
+            self.session_id.clone_from(&run.session_id);
+        }
+        self.runs.push(run);
+    }
+}
+
+/// What the agents of these notes have spent, in the agents' currency (USD for claude).
+pub fn total_cost<E>(notes: &HashMap<String, std::result::Result<TicketNote, E>>) -> f64 {
+    notes
+        .values()
+        .filter_map(|n| n.as_ref().ok())
+        .map(|n| n.cost_usd)
+        .sum()
 }
 
 /// Unix time now, in seconds.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::agents::{self, Tokens};
 use crate::epic::{Epic, Workspace};
 use crate::error::Result;
 use crate::state::{self, BadNote, State, Store, TicketNote};
@@ -31,6 +32,10 @@ pub struct Row {
     pub worktree: Option<PathBuf>,
     pub reason: Option<String>,
     pub pr_url: Option<String>,
+    /// Tokens the agent reported, summed over attempts.
+    pub tokens: Tokens,
+    /// What the attempts cost, in the agent's currency (USD for claude).
+    pub cost_usd: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +48,11 @@ pub struct Totals {
     /// Seconds of agent runs, summed over tickets: what running them one by one would take.
     pub agent_s: f64,
     pub dirty: usize,
+    pub tokens: Tokens,
+    pub cost_usd: f64,
+    /// `epic.maxCost`, and what is left of it.
+    pub max_cost: Option<f64>,
+    pub cost_left: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -139,10 +149,12 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
             .and_then(|n| n.rate_limited_until)
             .map(|u| u - now)
             .filter(|left| *left > 0.0 && state == State::RateLimited);
-        // The agent's own last words, not git-epic's header and footer lines.
+        // The agent's own last words (its text, not its JSON), not git-epic's lines.
         let last_line = log::tail_lines(&ws.log_path(&t.id), 12)
-            .into_iter()
-            .rfind(|l| !l.starts_with("=== git-epic"));
+            .iter()
+            .filter(|l| !l.starts_with("=== git-epic"))
+            .flat_map(|l| agents::render::line(l))
+            .rfind(|l| !l.trim().is_empty());
         rows.push(Row {
             id: t.id.clone(),
             title: t.title.clone(),
@@ -165,6 +177,8 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
             worktree: info.dirty.is_some().then_some(path),
             reason: note.and_then(|n| n.reason.clone()),
             pr_url: note.and_then(|n| n.pr_url.clone()),
+            tokens: note.map_or_else(Tokens::default, |n| n.tokens),
+            cost_usd: note.map_or(0.0, |n| n.cost_usd),
         });
     }
     rows.sort_by(|a, b| {
@@ -172,7 +186,10 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
             .cmp(&b.wave)
             .then_with(|| ticket::natural_cmp(&a.id, &b.id))
     });
-    let totals = totals(&rows, |id| note_of(id).map_or(0.0, |n| n.run_s));
+    let mut totals = totals(&rows, |id| note_of(id).map_or(0.0, |n| n.run_s));
+    totals.max_cost = crate::config::lookup(&ws.repo.config_snapshot(), &ws.epic.name, "maxCost")
+        .and_then(|v| v.trim().trim_start_matches('$').parse::<f64>().ok());
+    totals.cost_left = totals.max_cost.map(|m| (m - totals.cost_usd).max(0.0));
     Ok(Report {
         epic: ws.epic.name.clone(),
         branch: ws.epic.branch.clone(),
@@ -196,6 +213,13 @@ fn totals(rows: &[Row], run_s: impl Fn(&str) -> f64) -> Totals {
         rate_limit_waits: rows.iter().map(|r| r.rate_limit_waits).sum(),
         agent_s: rows.iter().map(|r| run_s(&r.id)).sum(),
         dirty: rows.iter().filter(|r| r.dirty == Some(true)).count(),
+        tokens: rows.iter().fold(Tokens::default(), |mut t, r| {
+            t.add(&r.tokens);
+            t
+        }),
+        cost_usd: rows.iter().map(|r| r.cost_usd).sum(),
+        max_cost: None,
+        cost_left: None,
     }
 }
 

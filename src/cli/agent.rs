@@ -74,6 +74,22 @@ fn add(ctx: &Ctx, a: AddArgs) -> anyhow::Result<i32> {
             "`{program}` is not on PATH yet: install it before running tickets with this profile."
         ));
     }
+    let adapter = crate::agents::Adapter::detect(
+        &shell_words::split(preset.command).expect("presets split into words"),
+    );
+    // The epic's own commands, when run inside an epic.
+    let commands: Vec<String> = ctx
+        .workspace()
+        .ok()
+        .and_then(|ws| {
+            crate::config::Settings::load(&ws.repo.config_snapshot(), &ws.epic.name).ok()
+        })
+        .map(|s| s.test.into_iter().chain(s.lint_fix).collect())
+        .unwrap_or_else(|| vec!["<epic.test>".into(), "<epic.lintFix>".into()]);
+    if let Some(p) = adapter.permissions(&commands) {
+        ctx.out
+            .info(format!("{}.", p[..1].to_uppercase() + &p[1..]));
+    }
     ctx.out.info(format!("Use it with `agent = \"{name}\"` in a ticket, or for every ticket: git config epic.agent \"{}\"", preset.command));
     Ok(0)
 }

@@ -16,8 +16,48 @@ pub struct LogsArgs {
     #[arg(short = 'n', long = "lines", value_name = "N")]
     pub lines: Option<usize>,
     /// Print the log file's path and nothing else
-    #[arg(long, conflicts_with_all = ["follow", "lines"])]
+    #[arg(long, conflicts_with_all = ["follow", "lines", "raw"])]
     pub path: bool,
+    /// The agent's output as it came: its JSON lines, not their text and tool calls
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// Writes log bytes out: as they are with `--raw`, else line by line, rendered.
+struct Sink<W: Write> {
+    raw: bool,
+    pending: Vec<u8>,
+    out: W,
+}
+
+impl<W: Write> Sink<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.raw {
+            return self.out.write_all(bytes);
+        }
+        self.pending.extend_from_slice(bytes);
+        while let Some(i) = self.pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=i).collect();
+            self.line(&String::from_utf8_lossy(&line[..i]))?;
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, raw: &str) -> std::io::Result<()> {
+        for l in crate::agents::render::line(raw) {
+            writeln!(self.out, "{l}")?;
+        }
+        Ok(())
+    }
+
+    /// The last line, when the log does not end with a newline (yet).
+    fn finish(&mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            let rest = std::mem::take(&mut self.pending);
+            self.line(&String::from_utf8_lossy(&rest))?;
+        }
+        self.out.flush()
+    }
 }
 
 pub fn run(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<i32> {
@@ -37,21 +77,34 @@ pub fn run(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<i32> {
         ));
         return Ok(1);
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut out = Sink {
+        raw: a.raw,
+        pending: Vec::new(),
+        out: std::io::stdout().lock(),
+    };
     let mut pos = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
     if let Some(n) = a.lines {
         for l in crate::log::tail_lines(&path, n) {
-            writeln!(stdout, "{l}")?;
+            out.write(l.as_bytes())?;
+            out.write(b"\n")?;
         }
         pos = std::fs::metadata(&path).map_or(0, |m| m.len());
     } else if let Ok(mut f) = std::fs::File::open(&path) {
-        pos = std::io::copy(&mut f, &mut stdout)?;
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            out.write(&buf[..n])?;
+            pos += n as u64;
+        }
     }
     if !a.follow {
+        out.finish()?;
         return Ok(0);
     }
     crate::interrupt::install();
-    let mut buf = vec![0u8; 64 * 1024];
     while !crate::interrupt::requested() {
         if let Ok(mut f) = std::fs::File::open(&path) {
             let len = f.metadata().map_or(0, |m| m.len());
@@ -66,10 +119,10 @@ pub fn run(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<i32> {
                     if n == 0 {
                         break;
                     }
-                    stdout.write_all(&buf[..n])?;
+                    out.write(&buf[..n])?;
                     pos += n as u64;
                 }
-                stdout.flush()?;
+                out.out.flush()?;
             }
         }
         std::thread::sleep(Duration::from_millis(200));

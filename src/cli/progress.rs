@@ -168,6 +168,10 @@ impl Progress {
                     style("failed:").red().bold()
                 ));
             }
+            Event::Halted { id, reason } => {
+                self.finish(&id);
+                self.line(format!("{now} {id}: {} {reason}", style("stopped:").red()));
+            }
             Event::Interrupted { id } => {
                 self.finish(&id);
                 self.line(format!("{now} {id}: interrupted"));

@@ -123,6 +123,9 @@ pub fn execute(
         flow.as_mut().map(|f| f as &mut dyn runner::OnDone),
     )?;
     drop(progress);
+    if let Some(sentence) = &summary.fatal {
+        ctx.out.error(&anyhow::anyhow!("{sentence}"));
+    }
     let held_back = flow.as_ref().map(|f| f.held_back()).unwrap_or_default();
     if flags.json {
         #[derive(serde::Serialize)]
@@ -132,6 +135,9 @@ pub fn execute(
             interrupted: &'a [String],
             skipped: Vec<Reasoned<'a>>,
             held_back: &'a [String],
+            /// Left as they were: the run stopped (agent error, budget spent).
+            halted: Vec<Reasoned<'a>>,
+            stopped: Option<&'a str>,
         }
         ctx.out.json(&Json {
             done: &summary.done,
@@ -139,6 +145,8 @@ pub fn execute(
             interrupted: &summary.interrupted,
             skipped: pairs(&summary.skipped),
             held_back: &held_back,
+            halted: pairs(&summary.halted),
+            stopped: summary.fatal.as_deref(),
         })?;
         return Ok(if held_back.is_empty() {
             summary.exit_code()
@@ -155,6 +163,9 @@ pub fn execute(
     }
     if !summary.skipped.is_empty() {
         parts.push(format!("{} skipped", summary.skipped.len()));
+    }
+    if !summary.halted.is_empty() {
+        parts.push(format!("{} left as they were", summary.halted.len()));
     }
     ctx.out.result(parts.join(", ") + ".");
     for (id, reason) in &summary.failed {

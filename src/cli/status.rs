@@ -58,7 +58,7 @@ fn print_table(ctx: &Ctx, r: &Report) {
         .unwrap_or(2)
         .max(2);
     out.result(format!(
-        "{:<w$}  WAVE  {:<12}  ATT  RL  AHEAD  BEHIND  DIRTY  ELAPSED  LAST",
+        "{:<w$}  WAVE  {:<12}  ATT  RL  AHEAD  BEHIND  DIRTY  ELAPSED  TOKENS     COST  LAST",
         "ID", "STATE"
     ));
     let width = console::Term::stdout()
@@ -83,7 +83,7 @@ fn print_table(ctx: &Ctx, r: &Report) {
             last = format!("retry in {}; {last}", duration(left));
         }
         let line = format!(
-            "{:<w$}  {:>4}  {:<12}  {:>3}  {:>2}  {:>5}  {:>6}  {:>5}  {:>7}  ",
+            "{:<w$}  {:>4}  {:<12}  {:>3}  {:>2}  {:>5}  {:>6}  {:>5}  {:>7}  {:>6}  {:>7}  ",
             t.id,
             t.wave,
             t.state.as_str(),
@@ -93,6 +93,8 @@ fn print_table(ctx: &Ctx, r: &Report) {
             num(t.behind),
             dirty,
             t.elapsed_s.map_or("-".to_owned(), duration),
+            tokens(t.tokens.total()),
+            cost(t.cost_usd),
         );
         let room = width.saturating_sub(line.chars().count()).max(20);
         // Colour only the state word; padding is computed on the plain text above.
@@ -116,12 +118,39 @@ fn print_table(ctx: &Ctx, r: &Report) {
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
     out.result(format!(
-        "{} tickets: {}; {} attempts, {} rate-limit waits, {} dirty, {} of agent time",
+        "{} tickets: {}; {} attempts, {} rate-limit waits, {} dirty, {} of agent time, {} tokens, {}{}",
         tot.tickets,
         states.join(", "),
         tot.attempts,
         tot.rate_limit_waits,
         tot.dirty,
-        duration(tot.agent_s)
+        duration(tot.agent_s),
+        tokens(tot.tokens.total()),
+        cost(tot.cost_usd).trim_start(),
+        match (tot.max_cost, tot.cost_left) {
+            (Some(max), Some(left)) => format!(" of epic.maxCost ${max:.2} (${left:.2} left)"),
+            _ => String::new(),
+        }
     ));
+}
+
+/// `12.3k`, `4.5M`: token counts at a glance; `-` for none.
+pub fn tokens(n: u64) -> String {
+    match n {
+        0 => "-".into(),
+        n if n < 1000 => n.to_string(),
+        n if n < 1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        n => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+/// `$0.42`; `-` for nothing spent.
+pub fn cost(usd: f64) -> String {
+    if usd <= 0.0 {
+        "-".into()
+    } else if usd < 0.01 {
+        format!("${usd:.4}")
+    } else {
+        format!("${usd:.2}")
+    }
 }

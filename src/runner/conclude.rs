@@ -6,10 +6,11 @@ use std::time::Duration;
 use anyhow::anyhow;
 
 use crate::agent::{self, Exit};
+use crate::agents::Observed;
 use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::Result;
-use crate::state::{self, State, Store, TicketNote};
+use crate::state::{self, RunRecord, State, Store, TicketNote};
 use crate::{gitx, log};
 
 use super::Planned;
@@ -17,10 +18,15 @@ use super::Planned;
 pub(super) struct Finished {
     pub exit: Exit,
     pub after: Option<AfterExit>,
+    /// What the agent's structured output said.
+    pub observed: Observed,
+    /// The session this attempt continued, if it did.
+    pub resumed: Option<String>,
 }
 
 /// What the agent left, looked at by its waiting thread after a clean exit so that these
 /// git calls run in parallel and never hold up the next start.
+#[derive(Clone)]
 pub(super) struct AfterExit {
     autocommit: std::result::Result<bool, String>,
     commits: usize,
@@ -63,6 +69,8 @@ pub(super) enum Next {
         wait: Duration,
         reason: String,
     },
+    /// An error retrying cannot fix (a refused login): no new attempt of this profile starts.
+    Fatal(String),
 }
 
 /// Classify an ended attempt and record it.
@@ -75,14 +83,28 @@ pub(super) fn conclude(
     ran: f64,
 ) -> Result<Next> {
     let exit = &fin.exit;
+    let seen = &fin.observed;
     let log = ws.log_path(&plan.id);
     let note = store.get(&plan.id)?.unwrap_or_default();
     let attempt = note.attempts;
-    let finish = |n: &mut TicketNote| {
+    let finish = |n: &mut TicketNote, outcome: &str| {
         n.run_s += ran;
-        n.finished_at = Some(state::now());
+        let now = state::now();
+        n.finished_at = Some(now);
         n.pid = None;
         n.pid_start = None;
+        n.add_run(RunRecord {
+            attempt,
+            outcome: outcome.to_owned(),
+            ended_at: now,
+            run_s: ran,
+            tokens: seen.tokens(),
+            cost_usd: seen.cost_usd,
+            session_id: seen.session_id.clone(),
+            resumed: fin.resumed.is_some(),
+        });
+        // Only a run cut short by a limit or a signal is worth continuing.
+        n.resume_session = None;
     };
     let footer = |what: &str| {
         let _ = agent::log_line(
@@ -93,127 +115,206 @@ pub(super) fn conclude(
             ),
         );
     };
-    match exit {
-        Exit::Interrupted => {
-            footer("was stopped (interrupted)");
-            store.update(&plan.id, |n| {
-                finish(n);
-                n.state = State::Interrupted;
-                n.reason = Some("stopped by a signal to git epic".into());
-                n.owner_pid = None;
-                n.owner_start = None;
-                Ok(())
-            })?;
-            Ok(Next::Interrupted)
+    let resumable = plan
+        .agent
+        .adapter
+        .can_resume()
+        .then(|| seen.session_id.clone())
+        .flatten();
+    if *exit == Exit::Interrupted {
+        footer("was stopped (interrupted)");
+        store.update(&plan.id, |n| {
+            finish(n, "interrupted");
+            n.state = State::Interrupted;
+            n.reason = Some("stopped by a signal to git epic".into());
+            n.owner_pid = None;
+            n.owner_start = None;
+            n.resume_session.clone_from(&resumable);
+            Ok(())
+        })?;
+        return Ok(Next::Interrupted);
+    }
+    let result_error = seen.result.as_ref().filter(|r| r.is_error);
+    let failed = *exit != Exit::Code(0) || result_error.is_some();
+    if fin.resumed.is_some() && seen.resume_failed && failed {
+        // The CLI lost the session (cleaned up, another machine): start afresh at once.
+        footer("could not resume its session; starting afresh");
+        store.update(&plan.id, |n| {
+            finish(n, "resume_failed");
+            n.attempts = n.attempts.saturating_sub(1);
+            n.state = State::Pending;
+            n.reason = Some("its agent session could not be resumed; starting afresh".into());
+            Ok(())
+        })?;
+        return Ok(Next::Retry {
+            attempt,
+            wait: Duration::ZERO,
+            reason: "agent session not found; starting afresh".into(),
+        });
+    }
+    if !failed {
+        return done(store, plan, &fin, &ws.epic.branch, finish, footer);
+    }
+    let what = match exit {
+        Exit::Code(c) => format!("exit code {c}"),
+        Exit::Signal(s) => format!("killed by signal {s}"),
+        Exit::TimedOut => format!(
+            "no output for {}s (epic.timeout)",
+            settings.timeout.map_or(0, |t| t.as_secs())
+        ),
+        Exit::Stopped => "stopped by git epic".to_owned(),
+        Exit::Interrupted => unreachable!("handled above"),
+    };
+    // What the agent said: for a structured agent, its result and whatever it wrote
+    // beside the stream (never the JSON, whose tool output may say anything).
+    let mut said = attempt_tail(&log, 50);
+    if plan.agent.adapter.structured {
+        said.retain(|l| !l.trim_start().starts_with('{'));
+        said.extend(seen.result.iter().map(|r| r.message.clone()));
+    }
+    let fatal = seen.fatal.clone().or_else(|| {
+        said.iter()
+            .find(|l| plan.agent.fatal_pattern.is_match(l))
+            .map(|l| l.trim().to_owned())
+    });
+    if let Some(message) = fatal.filter(|_| *exit != Exit::TimedOut) {
+        footer(&format!("stopped: {message}"));
+        store.update(&plan.id, |n| {
+            finish(n, "stopped");
+            // Not the ticket's failure: its state and attempts stay as they were.
+            n.attempts = n.attempts.saturating_sub(1);
+            n.state = State::Pending;
+            n.reason = Some(format!("agent error: {message}"));
+            n.owner_pid = None;
+            n.owner_start = None;
+            Ok(())
+        })?;
+        return Ok(Next::Fatal(message));
+    }
+    // A structured result says exactly whether a limit was hit; text is guessed from.
+    let knows = plan.agent.adapter.structured && seen.result.is_some();
+    let limited = seen.limit.is_some()
+        || result_error.is_some_and(|r| r.api_status == Some(429))
+        || (*exit != Exit::TimedOut
+            && !knows
+            && said.iter().any(|l| {
+                plan.agent
+                    .rate_limit_pattern
+                    .as_ref()
+                    .unwrap_or(&settings.rate_limit_pattern)
+                    .is_match(l)
+            }));
+    if limited {
+        let now = state::now();
+        let wait = seen
+            .limit
+            .as_ref()
+            .and_then(|l| l.resets_at)
+            .map(|at| Duration::from_secs_f64((at - now).max(0.0).ceil()))
+            .or_else(|| crate::ratelimit::reset_wait(&said, now))
+            .unwrap_or(settings.rate_limit_wait);
+        footer(&format!(
+            "hit a rate limit ({what}); waiting {}s",
+            wait.as_secs()
+        ));
+        store.update(&plan.id, |n| {
+            finish(n, "rate_limited");
+            n.state = State::RateLimited;
+            // A rate limit is not the agent's failure: it does not use an attempt.
+            n.attempts = n.attempts.saturating_sub(1);
+            n.rate_limit_waits += 1;
+            n.rate_limit_wait_s += wait.as_secs_f64();
+            n.rate_limited_until = Some(now + wait.as_secs_f64());
+            n.reason = Some(match seen.limit.as_ref().and_then(|l| l.kind.as_deref()) {
+                Some(kind) => format!("rate limited ({kind} limit)"),
+                None => format!("rate limited ({what})"),
+            });
+            n.resume_session.clone_from(&resumable);
+            Ok(())
+        })?;
+        return Ok(Next::RateLimited(wait));
+    }
+    // The agent's own words say more than an exit code.
+    let what = match result_error {
+        Some(r) if !r.message.trim().is_empty() => {
+            format!("{what}: {}", r.message.lines().next().unwrap_or("").trim())
         }
-        Exit::Code(0) => {
-            let after = fin
-                .after
-                .unwrap_or_else(|| after_clean_exit(&plan.worktree, &ws.epic.branch, None));
-            let (autocommitted, problem) = match after.autocommit {
-                Ok(c) => (c, None),
-                Err(p) => (false, Some(p)),
-            };
-            let commits = after.commits;
-            footer(&format!(
-                "exited 0 with {commits} commit(s) beyond the epic"
-            ));
-            let reason = match (problem, commits) {
-                (Some(p), _) => Some(p),
-                (None, 0) => Some("agent made no changes".to_owned()),
-                (None, _) => None,
-            };
-            store.update(&plan.id, |n| {
-                finish(n);
-                n.owner_pid = None;
-                n.owner_start = None;
-                n.state = if reason.is_none() {
-                    State::Done
-                } else {
-                    State::Failed
-                };
-                n.reason = reason.clone();
-                Ok(())
-            })?;
-            Ok(match reason {
-                None => Next::Done {
-                    commits,
-                    autocommitted,
-                },
-                Some(r) => Next::Failed(r),
-            })
-        }
-        _ => {
-            let what = match exit {
-                Exit::Code(c) => format!("exit code {c}"),
-                Exit::Signal(s) => format!("killed by signal {s}"),
-                Exit::TimedOut => {
-                    format!(
-                        "timed out after {}",
-                        settings.timeout.map_or(0, |t| t.as_secs())
-                    ) + "s"
-                }
-                _ => unreachable!("handled above"),
-            };
-            let lines = attempt_tail(&log, 50);
-            if *exit != Exit::TimedOut
-                && lines.iter().any(|l| {
-                    plan.agent
-                        .rate_limit_pattern
-                        .as_ref()
-                        .unwrap_or(&settings.rate_limit_pattern)
-                        .is_match(l)
-                })
-            {
-                let wait = crate::ratelimit::reset_wait(&lines, state::now())
-                    .unwrap_or(settings.rate_limit_wait);
-                footer(&format!(
-                    "hit a rate limit ({what}); waiting {}s",
-                    wait.as_secs()
-                ));
-                store.update(&plan.id, |n| {
-                    finish(n);
-                    n.state = State::RateLimited;
-                    // A rate limit is not the agent's failure: it does not use an attempt.
-                    n.attempts = n.attempts.saturating_sub(1);
-                    n.rate_limit_waits += 1;
-                    n.rate_limit_wait_s += wait.as_secs_f64();
-                    n.rate_limited_until = Some(state::now() + wait.as_secs_f64());
-                    n.reason = Some(format!("rate limited ({what})"));
-                    Ok(())
-                })?;
-                return Ok(Next::RateLimited(wait));
-            }
-            footer(&format!("failed ({what})"));
-            if attempt < settings.max_attempts {
-                let wait = settings.retry_wait * 2u32.saturating_pow(attempt.saturating_sub(1));
-                store.update(&plan.id, |n| {
-                    finish(n);
-                    n.state = State::Pending;
-                    n.reason = Some(format!("attempt {attempt} failed ({what}); retrying"));
-                    Ok(())
-                })?;
-                Ok(Next::Retry {
-                    attempt,
-                    wait,
-                    reason: what,
-                })
-            } else {
-                let reason = format!("{what} on attempt {attempt} of {}", settings.max_attempts);
-                store.update(&plan.id, |n| {
-                    finish(n);
-                    n.state = State::Failed;
-                    n.reason = Some(reason.clone());
-                    n.owner_pid = None;
-                    n.owner_start = None;
-                    Ok(())
-                })?;
-                Ok(Next::Failed(reason))
-            }
-        }
+        _ => what,
+    };
+    footer(&format!("failed ({what})"));
+    if attempt < settings.max_attempts {
+        let wait = settings.retry_wait * 2u32.saturating_pow(attempt.saturating_sub(1));
+        store.update(&plan.id, |n| {
+            finish(n, "failed");
+            n.state = State::Pending;
+            n.reason = Some(format!("attempt {attempt} failed ({what}); retrying"));
+            Ok(())
+        })?;
+        Ok(Next::Retry {
+            attempt,
+            wait,
+            reason: what,
+        })
+    } else {
+        let reason = format!("{what} on attempt {attempt} of {}", settings.max_attempts);
+        store.update(&plan.id, |n| {
+            finish(n, "failed");
+            n.state = State::Failed;
+            n.reason = Some(reason.clone());
+            n.owner_pid = None;
+            n.owner_start = None;
+            Ok(())
+        })?;
+        Ok(Next::Failed(reason))
     }
 }
 
+/// A clean exit: done when the branch has commits beyond the epic.
+fn done(
+    store: &Store<'_>,
+    plan: &Planned,
+    fin: &Finished,
+    epic_branch: &str,
+    finish: impl Fn(&mut TicketNote, &str),
+    footer: impl Fn(&str),
+) -> Result<Next> {
+    let after = match &fin.after {
+        Some(a) => a.clone(),
+        None => after_clean_exit(&plan.worktree, epic_branch, None),
+    };
+    let (autocommitted, problem) = match after.autocommit {
+        Ok(c) => (c, None),
+        Err(p) => (false, Some(p)),
+    };
+    let commits = after.commits;
+    footer(&format!(
+        "exited 0 with {commits} commit(s) beyond the epic"
+    ));
+    let reason = match (problem, commits) {
+        (Some(p), _) => Some(p),
+        (None, 0) => Some("agent made no changes".to_owned()),
+        (None, _) => None,
+    };
+    store.update(&plan.id, |n| {
+        finish(n, if reason.is_none() { "done" } else { "failed" });
+        n.owner_pid = None;
+        n.owner_start = None;
+        n.state = if reason.is_none() {
+            State::Done
+        } else {
+            State::Failed
+        };
+        n.reason = reason.clone();
+        Ok(())
+    })?;
+    Ok(match reason {
+        None => Next::Done {
+            commits,
+            autocommitted,
+        },
+        Some(r) => Next::Failed(r),
+    })
+}
 /// The last `n` lines of the latest attempt (git-epic's own lines left out).
 fn attempt_tail(log: &std::path::Path, n: usize) -> Vec<String> {
     let mut lines = log::tail_lines(log, n + 2);

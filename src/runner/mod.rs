@@ -12,6 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::agent::{self, Exit};
+use crate::agents::Observed;
 use crate::config::{PromptVia, Settings};
 use crate::epic::Workspace;
 use crate::error::Result;
@@ -74,6 +75,11 @@ pub enum Event {
         id: String,
         reason: String,
     },
+    /// The ticket was left as it was: the run stops (agent error, budget spent).
+    Halted {
+        id: String,
+        reason: String,
+    },
     Interrupted {
         id: String,
     },
@@ -122,14 +128,19 @@ pub struct Summary {
     pub failed: Vec<(String, String)>,
     pub interrupted: Vec<String>,
     pub skipped: Vec<(String, String)>,
+    /// Tickets left as they were because the run stopped (agent error, budget spent).
+    pub halted: Vec<(String, String)>,
+    /// Why the run stopped before its end, in one sentence that says what to do.
+    pub fatal: Option<String>,
 }
 
 impl Summary {
-    /// 0 when every started ticket is done, 1 when any failed, 130 when interrupted.
+    /// 0 when every started ticket is done, 1 when any failed or the run was stopped by
+    /// an agent error or the budget, 130 when interrupted.
     pub fn exit_code(&self) -> i32 {
         if !self.interrupted.is_empty() {
             130
-        } else if !self.failed.is_empty() {
+        } else if !self.failed.is_empty() || self.fatal.is_some() {
             1
         } else {
             0
@@ -155,6 +166,8 @@ enum Msg {
         exit: Exit,
         started: Instant,
         after: Option<AfterExit>,
+        observed: Box<Observed>,
+        resumed: Option<String>,
     },
     Merged(MergeNews),
 }
@@ -264,6 +277,7 @@ pub fn run(
     let mut summary = Summary::default();
     let mut queue: VecDeque<Slot> =
         claim(&store, planned, rerun_failed, &mut summary, report)?.into();
+    let budget = Budget::new(ws, settings)?;
 
     trace(|| "claimed".into());
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -321,6 +335,18 @@ pub fn run(
             else {
                 break;
             };
+            if let Some(sentence) = budget.spent_sentence(&store)? {
+                halt(
+                    &store,
+                    &mut queue,
+                    &mut summary,
+                    report,
+                    |_| true,
+                    "not started: epic.maxCost reached",
+                )?;
+                summary.fatal.get_or_insert(sentence);
+                break;
+            }
             let slot = queue.remove(pos).expect("position is in range");
             if prepared.insert(slot.plan.id.clone(), false) == Some(true) {
                 report(Event::WorktreeCreated {
@@ -372,7 +398,9 @@ pub fn run(
                 exit,
                 started,
                 after,
-            }) => (id, exit, started, after),
+                observed,
+                resumed,
+            }) => (id, exit, started, after, observed, resumed),
             Ok(Msg::Prepared {
                 id,
                 result: Ok(created),
@@ -432,9 +460,14 @@ pub fn run(
             }
             Err(_) => continue,
         };
-        let (id, exit, started, after) = fin;
+        let (id, exit, started, after, observed, resumed) = fin;
         trace(|| format!("finished {id}"));
-        let fin = Finished { exit, after };
+        let fin = Finished {
+            exit,
+            after,
+            observed: *observed,
+            resumed,
+        };
         let slot = running.remove(&id).expect("a running ticket finished");
         let ran = started.elapsed().as_secs_f64();
         match conclude(ws, &store, settings, &slot.plan, fin, ran)? {
@@ -488,6 +521,27 @@ pub fn run(
                     not_before: until,
                     ..slot
                 });
+            }
+            Next::Fatal(message) => {
+                let profile = slot.plan.agent.profile.clone();
+                let sentence = format!(
+                    "The agent of profile `{profile}` cannot work: {message}; {}.",
+                    slot.plan.agent.adapter.fatal_advice()
+                );
+                report(Event::Halted {
+                    id: id.clone(),
+                    reason: sentence.clone(),
+                });
+                summary.halted.push((id, message.clone()));
+                halt(
+                    &store,
+                    &mut queue,
+                    &mut summary,
+                    report,
+                    |s| s.plan.agent.profile == profile,
+                    &format!("not started: profile `{profile}` hit an agent error"),
+                )?;
+                summary.fatal.get_or_insert(sentence);
             }
             Next::Retry {
                 attempt,
@@ -554,6 +608,16 @@ fn release(store: &Store<'_>, id: &str, to: State, reason: Option<&str>) -> Resu
     Ok(())
 }
 
+/// What the next attempt says to an agent whose session it continues: the ticket is in
+/// the session already, so only the reason it stopped.
+fn continuation(reason: Option<&str>) -> String {
+    format!(
+        "Your previous run on this ticket was cut short ({}). Continue where you left off and \
+         finish the ticket as instructed above.",
+        reason.unwrap_or("interrupted")
+    )
+}
+
 /// Spawn the agent in its (prepared) worktree, record it, and hand it to a waiting thread.
 fn start(
     ws: &Workspace,
@@ -565,36 +629,53 @@ fn start(
     tx: &mpsc::Sender<Msg>,
 ) -> Result<()> {
     let branch = open_branch(&plan.worktree).unwrap_or_else(|| plan.branch.clone());
+    let mut stopped_because = None;
     let note = store.update(&plan.id, |n| {
         n.state = State::Running;
         n.attempts += 1;
         n.branch = Some(branch.clone());
         n.rate_limited_until = None;
-        n.reason = None;
+        stopped_because = n.reason.take();
         let now = state::now();
         n.started_at.get_or_insert(now);
         n.run_started_at = Some(now);
         Ok(())
     })?;
+    let resume = note
+        .resume_session
+        .clone()
+        .filter(|_| settings.resume && plan.agent.adapter.can_resume());
+    let (argv, prompt) = match &resume {
+        Some(session) => {
+            let text = continuation(stopped_because.as_deref());
+            let argv =
+                agent::full_argv(&plan.agent, &text, plan.prompt_via, settings, Some(session));
+            (argv, text)
+        }
+        None => (plan.argv.clone(), plan.prompt.clone()),
+    };
     let log = ws.log_path(&plan.id);
     let header = format!(
-        "=== git-epic {}: ticket {} attempt {} at {} in {}: {} ===",
+        "=== git-epic {}: ticket {} attempt {} at {} in {}: {}{} ===",
         ws.epic.name,
         plan.id,
         note.attempts,
         gix::date::Time::now_local_or_utc().format_or_unix(gix::date::time::format::ISO8601),
         plan.worktree.display(),
-        plan.agent.argv.join(" ")
+        plan.agent.argv.join(" "),
+        resume
+            .as_deref()
+            .map_or(String::new(), |s| format!(" (resuming session {s})"))
     );
     let env = [
         ("EPIC_NAME", ws.epic.name.clone()),
         ("EPIC_TICKET", plan.id.clone()),
         ("EPIC_BASE", ws.epic.branch.clone()),
     ];
-    let stdin = (plan.prompt_via == PromptVia::Stdin).then_some(plan.prompt.as_str());
+    let stdin = (plan.prompt_via == PromptVia::Stdin).then_some(prompt.as_str());
     let child = agent::spawn(&agent::Spawn {
         dir: &plan.worktree,
-        argv: &plan.argv,
+        argv: &argv,
         stdin,
         env: &env,
         log: &log,
@@ -614,7 +695,8 @@ fn start(
     });
     let tx = tx.clone();
     let id = plan.id.clone();
-    let timeout = settings.timeout;
+    let silence = settings.timeout;
+    let mut reader = plan.agent.adapter.reader();
     let started = Instant::now();
     let worktree = plan.worktree.clone();
     let epic_branch = ws.epic.branch.clone();
@@ -625,17 +707,83 @@ fn start(
         )
     });
     std::thread::spawn(move || {
-        let exit = child.wait(timeout, interrupt);
-        let after = (exit == Exit::Code(0))
-            .then(|| after_clean_exit(&worktree, &epic_branch, commit_message.as_deref()));
+        let exit = child.wait(&agent::Watch { silence, interrupt }, &mut reader);
+        let observed = Box::new(reader.into_observed());
+        let clean = exit == Exit::Code(0) && !observed.result.as_ref().is_some_and(|r| r.is_error);
+        let after =
+            clean.then(|| after_clean_exit(&worktree, &epic_branch, commit_message.as_deref()));
         let _ = tx.send(Msg::Finished {
             id,
             exit,
             started,
             after,
+            observed,
+            resumed: resume,
         });
     });
     Ok(())
+}
+
+/// Leave the queued tickets that `which` picks as they are (state, attempts), released
+/// from this run with `reason`: the run stops starting them.
+fn halt(
+    store: &Store<'_>,
+    queue: &mut VecDeque<Slot>,
+    summary: &mut Summary,
+    report: &dyn Fn(Event),
+    which: impl Fn(&Slot) -> bool,
+    reason: &str,
+) -> Result<()> {
+    let (gone, kept): (Vec<Slot>, Vec<Slot>) = queue.drain(..).partition(|s| which(s));
+    queue.extend(kept);
+    for slot in gone {
+        store.update(&slot.plan.id, |n| {
+            n.owner_pid = None;
+            n.owner_start = None;
+            n.reason = Some(reason.to_owned());
+            Ok(())
+        })?;
+        report(Event::Halted {
+            id: slot.plan.id.clone(),
+            reason: reason.to_owned(),
+        });
+        summary.halted.push((slot.plan.id, reason.to_owned()));
+    }
+    Ok(())
+}
+
+/// `epic.maxCost`: what the epic's agents have spent, read from the notes before a start
+/// (another git epic process may be spending too).
+struct Budget {
+    max: Option<f64>,
+    ids: Vec<String>,
+}
+
+impl Budget {
+    fn new(ws: &Workspace, settings: &Settings) -> Result<Budget> {
+        let ids = match settings.max_cost {
+            Some(_) => ws.graph()?.tickets.iter().map(|t| t.id.clone()).collect(),
+            None => Vec::new(),
+        };
+        Ok(Budget {
+            max: settings.max_cost,
+            ids,
+        })
+    }
+
+    /// Why no attempt may start, once the budget is spent.
+    fn spent_sentence(&self, store: &Store<'_>) -> Result<Option<String>> {
+        let Some(max) = self.max else {
+            return Ok(None);
+        };
+        let ids: Vec<&str> = self.ids.iter().map(String::as_str).collect();
+        let spent = state::total_cost(&store.get_many(&ids)?);
+        Ok((spent >= max).then(|| {
+            format!(
+                "The epic's agents have spent ${spent:.2} of epic.maxCost ${max:.2}, so no new attempt starts; raise it with `git config epic.maxCost <amount>` to go on."
+            )
+        }))
+    }
 }
 
 fn open_branch(worktree: &std::path::Path) -> Option<String> {

@@ -136,7 +136,7 @@ pub fn prepare(
                 .ok_or_else(|| anyhow!("unknown ticket {id}"))?;
             let agent = agent::resolve(&config, settings, t, &ws.root)?;
             let prompt = prompt::build(t, &ws.root);
-            let argv = agent::full_argv(&agent, &prompt, settings.prompt_via);
+            let argv = agent::full_argv(&agent, &prompt, settings.prompt_via, settings, None);
             Ok(Planned {
                 id: id.clone(),
                 title: t.title.clone(),

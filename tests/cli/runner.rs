@@ -144,7 +144,11 @@ fn a_hanging_agent_times_out_and_leaves_no_process() {
     r.git(&["config", "epic.maxAttempts", "1"]);
     tickets(&r, &[("A", "")]);
     let out = r.epic_env(&["run", "A"], &[]).code(1);
-    assert!(out.stdout.contains("timed out after 1s"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no output for 1s (epic.timeout)"),
+        "{}",
+        out.stdout
+    );
     let pids = std::fs::read_to_string(r.fake_dir().join("pids.A")).unwrap();
     for pid in pids.split_whitespace() {
         assert!(
@@ -152,6 +156,19 @@ fn a_hanging_agent_times_out_and_leaves_no_process() {
             "process {pid} of the agent's group survived"
         );
     }
+}
+
+/// `epic.timeout` is a silence limit: an agent that keeps talking runs as long as it needs.
+#[test]
+fn an_agent_that_keeps_printing_outlives_the_silence_limit() {
+    let r = Repo::with_agent("chatty.sh");
+    r.git(&["config", "epic.timeout", "1"]);
+    r.git(&["config", "epic.maxAttempts", "1"]);
+    tickets(&r, &[("A", "")]);
+    let t = std::time::Instant::now();
+    r.epic_env(&["run", "A"], &[("FAKE_SLEEP", "3")]).ok();
+    assert!(t.elapsed().as_secs() >= 3);
+    assert_eq!(r.status()["tickets"][0]["state"], "done");
 }
 
 #[test]

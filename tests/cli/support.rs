@@ -95,6 +95,21 @@ impl Repo {
             .env_remove("GIT_WORK_TREE")
             .env("NO_COLOR", "1")
             .env("TERM", "dumb");
+        // Tests never reach a real model service, whatever the machine has set.
+        for var in [
+            "ANTHROPIC_API_KEY",
+            "ANTHROPIC_AUTH_TOKEN",
+            "ANTHROPIC_BASE_URL",
+            "CLAUDE_CODE_OAUTH_TOKEN",
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            "CODEX_HOME",
+            "GEMINI_API_KEY",
+            "GOOGLE_API_KEY",
+            "GOOGLE_GEMINI_BASE_URL",
+        ] {
+            cmd.env_remove(var);
+        }
     }
 
     pub fn write(&self, rel: &str, text: &str) {

@@ -1,0 +1,313 @@
+//! Agent adapters: what git-epic knows of each agent family's command line and output.
+//!
+//! The family is read from the command itself (program and flags), never from a profile
+//! name, so a preset's line copied into `epic.agent` behaves exactly like the profile. A
+//! family with a structured output (JSON lines) is read line by line as it streams: its
+//! rate-limit state, session, tokens, cost and final result. Anything else is plain text,
+//! judged at the end by patterns over its last lines.
+
+use serde::{Deserialize, Serialize};
+
+mod claude;
+mod codex;
+mod gemini;
+pub mod render;
+
+/// The agent families git-epic knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Claude,
+    Codex,
+    Gemini,
+    /// Any other command: plain text output.
+    Other,
+}
+
+impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Claude => "claude",
+            Family::Codex => "codex",
+            Family::Gemini => "gemini",
+            Family::Other => "other",
+        }
+    }
+}
+
+/// What git-epic makes of one agent command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Adapter {
+    pub family: Family,
+    /// The command asks for the family's JSON-lines output, which git-epic then reads.
+    pub structured: bool,
+}
+
+/// The program's name without its directory (`/usr/bin/claude` -> `claude`).
+fn program_name(argv: &[String]) -> &str {
+    argv.first()
+        .map(|p| p.rsplit('/').next().unwrap_or(p))
+        .unwrap_or("")
+}
+
+/// The value of option `name` in `argv`, as `--name value` or `--name=value`.
+fn option_value<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
+    let with_eq = format!("{name}=");
+    argv.iter().enumerate().find_map(|(i, a)| {
+        if a == name {
+            argv.get(i + 1).map(String::as_str)
+        } else {
+            a.strip_prefix(&with_eq)
+        }
+    })
+}
+
+impl Adapter {
+    /// Recognise the family and whether its structured output is on.
+    pub fn detect(argv: &[String]) -> Adapter {
+        let program = program_name(argv);
+        let family = match program {
+            "claude" | "claude.exe" => Family::Claude,
+            "codex" | "codex.js" => Family::Codex,
+            "gemini" | "gemini.js" => Family::Gemini,
+            _ => Family::Other,
+        };
+        let structured = match family {
+            Family::Claude => option_value(argv, "--output-format") == Some("stream-json"),
+            Family::Codex | Family::Gemini | Family::Other => false,
+        };
+        Adapter { family, structured }
+    }
+
+    /// Errors that retrying cannot fix, as this family words them (matched against the
+    /// last lines of a failed run, or the structured result's message).
+    pub fn default_fatal_pattern(self) -> &'static str {
+        match self.family {
+            Family::Claude => claude::FATAL_PATTERN,
+            Family::Codex => codex::FATAL_PATTERN,
+            Family::Gemini => gemini::FATAL_PATTERN,
+            Family::Other => GENERIC_FATAL_PATTERN,
+        }
+    }
+
+    /// What to tell the user when a fatal error stops the run.
+    pub fn fatal_advice(self) -> &'static str {
+        match self.family {
+            Family::Claude => "run `claude` once and log in with /login (or set ANTHROPIC_API_KEY), then run git epic again",
+            Family::Codex => "run `codex login` (or set OPENAI_API_KEY), then run git epic again",
+            Family::Gemini => "run `gemini` once to sign in (or set GEMINI_API_KEY), then run git epic again",
+            Family::Other => "fix the agent command or its login, then run git epic again",
+        }
+    }
+
+    /// Whether the next attempt can continue the agent's session instead of starting over.
+    pub fn can_resume(self) -> bool {
+        self.structured && self.family == Family::Claude
+    }
+
+    /// The argv of one attempt: the configured command with what this family needs added
+    /// (tool permissions, the session to resume), the prompt last when it goes as argument.
+    pub fn launch_argv(self, base: &[String], launch: &Launch<'_>) -> Vec<String> {
+        let mut argv = base.to_vec();
+        if self.family == Family::Claude {
+            claude::add_options(&mut argv, launch);
+        }
+        if let Some(p) = launch.prompt_arg {
+            argv.push(p.to_owned());
+        }
+        argv
+    }
+
+    /// The permissions git-epic grants the agent beyond its command line, in words, for
+    /// `agent add` and `doctor`; `None` where the family takes none.
+    pub fn permissions(self, commands: &[String]) -> Option<String> {
+        (self.family == Family::Claude).then(|| {
+            format!(
+                "git epic lets it edit files and run {} (--allowedTools); to allow more, add --allowedTools=\"Bash(<command>:*)\" to its command",
+                claude::allowed_tools(commands).join(", ")
+            )
+        })
+    }
+
+    /// A reader for this family's output of one attempt.
+    pub fn reader(self) -> Reader {
+        Reader {
+            adapter: self,
+            seen: Observed::default(),
+        }
+    }
+}
+
+/// What one attempt's command line depends on.
+pub struct Launch<'a> {
+    /// The prompt, when it goes as the last argument.
+    pub prompt_arg: Option<&'a str>,
+    /// The session to continue.
+    pub resume: Option<&'a str>,
+    /// Shell commands of the epic the agent may run (`epic.test`, `epic.lintFix`).
+    pub allowed_commands: &'a [String],
+}
+
+/// Output of a failed run that retrying will not fix, for agents git-epic does not know.
+pub const GENERIC_FATAL_PATTERN: &str = r"(?i)not logged in|please run /login|invalid api key|api key not valid|invalid x-api-key|authentication[_ ](failed|error)|unauthori[sz]ed|unknown option|unrecognized (option|argument)|unexpected argument";
+
+/// Tokens an agent reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tokens {
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_write: u64,
+}
+
+impl Tokens {
+    pub fn total(&self) -> u64 {
+        self.input + self.output + self.cache_read + self.cache_write
+    }
+
+    pub fn add(&mut self, o: &Tokens) {
+        self.input += o.input;
+        self.output += o.output;
+        self.cache_read += o.cache_read;
+        self.cache_write += o.cache_write;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.total() == 0
+    }
+}
+
+/// A rate limit the agent reported in its structured output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitSeen {
+    /// Unix seconds when the limit resets, when the agent said.
+    pub resets_at: Option<f64>,
+    /// The agent's name of the limit (`five_hour`, `seven_day`, ...).
+    pub kind: Option<String>,
+}
+
+/// The agent's own account of how the attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultSeen {
+    pub is_error: bool,
+    /// Its final message (the answer, or the error's text).
+    pub message: String,
+    /// The HTTP status of the API error that ended it, if one did.
+    pub api_status: Option<u16>,
+}
+
+/// Everything read from one attempt's structured output.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    pub session_id: Option<String>,
+    pub tokens: Tokens,
+    pub cost_usd: Option<f64>,
+    pub limit: Option<LimitSeen>,
+    pub result: Option<ResultSeen>,
+    /// An error that retrying cannot fix, in the agent's words.
+    pub fatal: Option<String>,
+    /// The agent would only retry that error for minutes: stop it now.
+    pub stop_now: bool,
+    /// The session asked for could not be resumed: start afresh.
+    pub resume_failed: bool,
+    /// Tokens of messages seen so far, for a run that ends without a result.
+    partial_tokens: Tokens,
+}
+
+impl Observed {
+    /// Tokens of the attempt: the result's when it came, else what the messages showed.
+    pub fn tokens(&self) -> Tokens {
+        if self.result.is_some() || !self.tokens.is_zero() {
+            self.tokens
+        } else {
+            self.partial_tokens
+        }
+    }
+}
+
+/// Reads one attempt's output line by line.
+pub struct Reader {
+    adapter: Adapter,
+    seen: Observed,
+}
+
+impl Reader {
+    /// Take one line of output. Returns true when the agent should be stopped now (a fatal
+    /// error it would otherwise retry for minutes).
+    pub fn line(&mut self, line: &str) -> bool {
+        if !self.adapter.structured {
+            return false;
+        }
+        let line = line.trim();
+        if !line.starts_with('{') {
+            // What the CLI writes beside its stream (stderr is in the same log).
+            if line.starts_with("No conversation found with session ID") {
+                self.seen.resume_failed = true;
+            }
+            return false;
+        }
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            return false;
+        };
+        match self.adapter.family {
+            Family::Claude => claude::read(&v, &mut self.seen),
+            Family::Codex | Family::Gemini | Family::Other => {}
+        }
+        self.seen.stop_now
+    }
+
+    /// Whether the output is worth reading as it comes (plain text is judged at the end).
+    pub fn wants_lines(&self) -> bool {
+        self.adapter.structured
+    }
+
+    pub fn observed(&self) -> &Observed {
+        &self.seen
+    }
+
+    pub fn into_observed(self) -> Observed {
+        self.seen
+    }
+}
+
+fn as_u64(v: &serde_json::Value, key: &str) -> u64 {
+    v.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0)
+}
+
+fn as_str<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(serde_json::Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        shell_words::split(s).unwrap()
+    }
+
+    #[test]
+    fn the_family_comes_from_the_command() {
+        let a = Adapter::detect(&argv(
+            "/opt/bin/claude --print --output-format stream-json --verbose",
+        ));
+        assert_eq!((a.family, a.structured), (Family::Claude, true));
+        let a = Adapter::detect(&argv("claude --print"));
+        assert_eq!((a.family, a.structured), (Family::Claude, false));
+        let a = Adapter::detect(&argv("claude -p --output-format=stream-json"));
+        assert!(a.structured);
+        let a = Adapter::detect(&argv("codex exec --sandbox workspace-write"));
+        assert_eq!(a.family, Family::Codex);
+        let a = Adapter::detect(&argv("gemini --prompt"));
+        assert_eq!(a.family, Family::Gemini);
+        let a = Adapter::detect(&argv("./my-agent --output-format stream-json"));
+        assert_eq!((a.family, a.structured), (Family::Other, false));
+    }
+
+    #[test]
+    fn text_agents_are_never_read_as_json() {
+        let mut r = Adapter::detect(&argv("claude --print")).reader();
+        assert!(!r.line(r#"{"type":"result","is_error":true,"result":"x"}"#));
+        assert_eq!(r.observed(), &Observed::default());
+    }
+}

@@ -1,0 +1,153 @@
+//! Agent logs made readable: the JSON lines of a structured agent become its text, its tool
+//! calls and their results; any other line is kept as it is. `git epic logs --raw` skips this.
+
+use serde_json::Value;
+
+use super::{as_str, as_u64};
+
+/// The longest a tool call's or result's line gets before it is cut.
+const WIDTH: usize = 160;
+
+/// How one line of a log reads; empty for lines that carry nothing for a reader.
+pub fn line(raw: &str) -> Vec<String> {
+    let t = raw.trim();
+    if !t.starts_with('{') {
+        return vec![raw.to_owned()];
+    }
+    let Ok(v) = serde_json::from_str::<Value>(t) else {
+        return vec![raw.to_owned()];
+    };
+    match as_str(&v, "type") {
+        Some(_) => claude(&v).unwrap_or_else(|| vec![raw.to_owned()]),
+        None => vec![raw.to_owned()],
+    }
+}
+
+fn cut(s: &str) -> String {
+    let one = s.lines().next().unwrap_or("");
+    let more = s.lines().nth(1).is_some();
+    if one.chars().count() > WIDTH {
+        format!("{}…", one.chars().take(WIDTH).collect::<String>())
+    } else if more {
+        format!("{one} …")
+    } else {
+        one.to_owned()
+    }
+}
+
+/// Claude Code's stream-json; `None` for a line of another shape.
+fn claude(v: &Value) -> Option<Vec<String>> {
+    let out = match as_str(v, "type")? {
+        "system" => match as_str(v, "subtype") {
+            Some("init") => vec![format!(
+                "[session {} · {} · claude {}]",
+                as_str(v, "session_id").unwrap_or("?"),
+                as_str(v, "model").unwrap_or("?"),
+                as_str(v, "claude_code_version").unwrap_or("?")
+            )],
+            Some("api_retry") => vec![format!(
+                "[API request failed ({}), retry {} of {}]",
+                as_str(v, "error").unwrap_or("error"),
+                as_u64(v, "attempt"),
+                as_u64(v, "max_retries")
+            )],
+            _ => Vec::new(),
+        },
+        "assistant" | "user" => {
+            let blocks = v.get("message")?.get("content")?;
+            let mut out = Vec::new();
+            if let Some(text) = blocks.as_str() {
+                out.push(text.to_owned());
+            }
+            for b in blocks.as_array().into_iter().flatten() {
+                match as_str(b, "type") {
+                    Some("text") => {
+                        out.extend(as_str(b, "text").unwrap_or("").lines().map(str::to_owned))
+                    }
+                    Some("tool_use") => out.push(tool_call(b)),
+                    Some("tool_result") => out.push(format!("  ⎿ {}", cut(&result_text(b)))),
+                    _ => {}
+                }
+            }
+            out
+        }
+        "rate_limit_event" => {
+            let info = v.get("rate_limit_info")?;
+            match as_str(info, "status") {
+                Some("rejected") => vec![format!(
+                    "[rate limit {} reached; resets at Unix time {}]",
+                    as_str(info, "rateLimitType").unwrap_or(""),
+                    info.get("resetsAt").map_or("?".into(), |r| r.to_string())
+                )],
+                _ => Vec::new(),
+            }
+        }
+        "result" => {
+            let usage = v.get("usage").unwrap_or(&Value::Null);
+            let is_error = v.get("is_error").and_then(Value::as_bool).unwrap_or(false);
+            vec![format!(
+                "[{}: {} · {} turns · tokens in {} out {} cache read {} write {} · ${:.4}]",
+                if is_error { "error" } else { "result" },
+                cut(as_str(v, "result").unwrap_or("")),
+                as_u64(v, "num_turns"),
+                as_u64(usage, "input_tokens"),
+                as_u64(usage, "output_tokens"),
+                as_u64(usage, "cache_read_input_tokens"),
+                as_u64(usage, "cache_creation_input_tokens"),
+                v.get("total_cost_usd")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0)
+            )]
+        }
+        _ => return None,
+    };
+    Some(out)
+}
+
+fn tool_call(b: &Value) -> String {
+    let name = as_str(b, "name").unwrap_or("tool");
+    let input = b.get("input").unwrap_or(&Value::Null);
+    let what = [
+        "command",
+        "file_path",
+        "path",
+        "pattern",
+        "url",
+        "description",
+    ]
+    .iter()
+    .find_map(|k| as_str(input, k))
+    .map(str::to_owned)
+    .unwrap_or_else(|| input.to_string());
+    format!("→ {name}: {}", cut(&what))
+}
+
+fn result_text(b: &Value) -> String {
+    match b.get("content") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| as_str(p, "text"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_claude_session_reads_as_text_and_tool_calls() {
+        let log = [
+            "=== git-epic e: ticket a attempt 1 ===",
+            r#"{"type":"system","subtype":"init","session_id":"s1","model":"claude-opus-5-5","claude_code_version":"2.1.332"}"#,
+            r#"{"type":"assistant","message":{"content":[{"type":"text","text":"I will write it."},{"type":"tool_use","id":"t","name":"Write","input":{"file_path":"/w/hello.txt","content":"hi"}}]},"session_id":"s1"}"#,
+            r#"{"type":"user","message":{"role":"user","content":[{"tool_use_id":"t","type":"tool_result","content":"File created successfully at: /w/hello.txt"}]},"session_id":"s1"}"#,
+            r#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"u","name":"Bash","input":{"command":"npm test","description":"run tests"}}]}}"#,
+            r#"{"type":"result","subtype":"success","is_error":false,"num_turns":3,"result":"Done.","total_cost_usd":0.0013,"usage":{"input_tokens":200,"output_tokens":25,"cache_read_input_tokens":0,"cache_creation_input_tokens":0}}"#,
+            r#"{"unrelated":true}"#,
+        ];
+        let out: Vec<String> = log.iter().flat_map(|l| super::line(l)).collect();
+        insta::assert_snapshot!(out.join("\n"));
+    }
+}

@@ -1,0 +1,324 @@
+//! Conformance: the real Claude Code CLI (pinned in tests/agents/real-clis.txt), driven by
+//! git-epic through the `claude` preset, against the scripted model server. Offline: the
+//! CLI's only peer is the server on 127.0.0.1.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::model_server::{self, ModelServer, Reply, Request};
+use crate::real_cli::real_cli;
+use crate::support::{ticket, Repo};
+
+/// The preset's command line with the installed CLI as its program.
+fn preset_with(cli: &std::path::Path) -> String {
+    let preset = git_epic::presets::find("claude").unwrap().command;
+    let rest = preset.strip_prefix("claude").unwrap();
+    format!("{}{rest}", shell_words::quote(&cli.to_string_lossy()))
+}
+
+/// An epic `e` whose agent is the real claude, with tickets `ids` (no dependencies).
+fn setup(ids: &[&str]) -> Option<Repo> {
+    setup_with(ids, &[])
+}
+
+/// The same, with `files` committed before the epic is made (so the tickets have them).
+fn setup_with(ids: &[&str], files: &[(&str, &str)]) -> Option<Repo> {
+    let cli = real_cli("claude")?;
+    let r = Repo::new();
+    for (path, text) in files {
+        r.write(path, text);
+        r.git(&["add", path]);
+    }
+    if !files.is_empty() {
+        r.git(&["commit", "-q", "-m", "files"]);
+    }
+    r.epic(&["init", "e"]).ok();
+    r.git(&["config", "epic.agent", &preset_with(&cli)]);
+    r.git(&["config", "epic.stagger", "0"]);
+    r.git(&["config", "epic.retryWait", "0"]);
+    for id in ids {
+        r.write(
+            &format!("tasks/{id}.md"),
+            &ticket(&format!("title = \"{id}\""), &format!("Create {id}.txt.")),
+        );
+    }
+    r.git(&["add", "tasks"]);
+    r.git(&["commit", "-q", "-m", "tickets"]);
+    Some(r)
+}
+
+/// What every run of the CLI needs: the server, a credential, and no other traffic.
+fn env<'a>(server: &'a ModelServer, credential: (&'a str, &'a str)) -> Vec<(&'a str, &'a str)> {
+    let mut e = vec![
+        ("ANTHROPIC_BASE_URL", server.url.as_str()),
+        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
+        ("DISABLE_AUTOUPDATER", "1"),
+    ];
+    if !credential.0.is_empty() {
+        e.push(credential);
+    }
+    e
+}
+
+const API_KEY: (&str, &str) = ("ANTHROPIC_API_KEY", "sk-ant-test");
+const SUBSCRIBER: (&str, &str) = ("CLAUDE_CODE_OAUTH_TOKEN", "oauth-test-token");
+
+/// The ticket an agent works on, from its working directory (`.../feat-<id>`).
+fn ticket_of(req: &Request) -> String {
+    let dir = req.workdir().unwrap_or_default();
+    dir.rsplit("feat-").next().unwrap_or("x").to_owned()
+}
+
+/// The model's side of a ticket: write `<id>.txt` with the Write tool, then say done.
+fn write_the_file(req: &Request) -> Reply {
+    if !req.tool_results().is_empty() {
+        return Reply::text("Done: the file is written.");
+    }
+    let dir = req
+        .workdir()
+        .expect("the system prompt names the working directory");
+    let id = ticket_of(req);
+    Reply::tool(
+        "Write",
+        json!({"file_path": format!("{dir}/{id}.txt"), "content": format!("made by claude for {id}\n")}),
+    )
+}
+
+fn note(r: &Repo, id: &str) -> toml::Table {
+    let key = r.git_stdin(
+        &["hash-object", "--stdin"],
+        &format!("git-epic ticket\nepic e\nticket {id}\n"),
+    );
+    toml::from_str(&r.git(&["notes", "--ref=epic", "show", &key])).unwrap()
+}
+
+/// (a) The agent writes a file: the ticket is done, the file committed, tokens recorded.
+#[test]
+fn claude_writes_a_file_and_the_ticket_is_done_with_its_tokens() {
+    let Some(r) = setup(&["A"]) else { return };
+    let server = ModelServer::start(write_the_file);
+    r.epic_env(&["run", "A"], &env(&server, API_KEY)).ok();
+    let wt = r.path().join("worktrees/feat-A");
+    assert_eq!(
+        std::fs::read_to_string(wt.join("A.txt")).unwrap(),
+        "made by claude for A\n"
+    );
+    assert_eq!(r.git_in(&wt, &["status", "--porcelain"]), "");
+    assert!(r.git_in(&wt, &["log", "-1", "--stat"]).contains("A.txt"));
+    let s = r.status();
+    let t = &s["tickets"][0];
+    assert_eq!(t["state"], "done", "{s}");
+    // Two model turns (the tool call, then the answer), as the CLI summed them.
+    assert_eq!(t["tokens"]["input"], 2 * model_server::INPUT_TOKENS, "{t}");
+    assert_eq!(
+        t["tokens"]["output"],
+        2 * model_server::OUTPUT_TOKENS,
+        "{t}"
+    );
+    assert_eq!(
+        t["tokens"]["cache_read"],
+        2 * model_server::CACHE_READ_TOKENS
+    );
+    assert_eq!(
+        t["tokens"]["cache_write"],
+        2 * model_server::CACHE_WRITE_TOKENS
+    );
+    assert!(t["cost_usd"].as_f64().unwrap() > 0.0, "{t}");
+    let n = note(&r, "A");
+    let runs = n["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["outcome"].as_str(), Some("done"));
+    assert!(runs[0]["session_id"]
+        .as_str()
+        .is_some_and(|s| s.len() >= 32));
+    // The log reads as text and tool calls; --raw is the CLI's JSON as it came.
+    let logs = r.epic(&["logs", "A"]).ok().stdout;
+    assert!(logs.contains("→ Write: "), "{logs}");
+    assert!(logs.contains("Done: the file is written."), "{logs}");
+    assert!(!logs.contains("\"type\":\"assistant\""), "{logs}");
+    let raw = r.epic(&["logs", "A", "--raw"]).ok().stdout;
+    assert!(raw.contains("\"type\":\"result\""), "{raw}");
+}
+
+/// (b) The subscription's limit is hit, with a reset 8 s ahead: the ticket waits about 8 s
+/// without using an attempt, then continues its session and is done.
+#[test]
+fn claude_at_its_session_limit_waits_for_the_reset_then_resumes() {
+    let Some(r) = setup(&["A"]) else { return };
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 8;
+    let server = ModelServer::start(move |req| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        if now < reset {
+            model_server::session_limit(reset)
+        } else {
+            write_the_file(req)
+        }
+    });
+    let env = env(&server, SUBSCRIBER);
+    let mut child = r.spawn_epic(&["run", "A"], &env);
+    let t0 = Instant::now();
+    let mut seen = None;
+    while t0.elapsed() < Duration::from_secs(6) {
+        let s = r.status();
+        if s["tickets"][0]["state"] == "rate_limited" {
+            seen = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let s = seen.expect("the ticket shows rate_limited");
+    let t = &s["tickets"][0];
+    let left = t["rate_limit_left_s"].as_f64().unwrap();
+    assert!((4.0..=9.0).contains(&left), "{t}");
+    assert_eq!(t["attempts"], 0, "a limit uses no attempt: {t}");
+    assert!(child.wait().unwrap().success());
+    assert!(
+        t0.elapsed() >= Duration::from_secs(5),
+        "it waited for the reset"
+    );
+    let s = r.status();
+    let t = &s["tickets"][0];
+    assert_eq!(t["state"], "done", "{s}");
+    assert_eq!(
+        (t["attempts"].as_u64(), t["rate_limit_waits"].as_u64()),
+        (Some(1), Some(1))
+    );
+    // The second run continued the first one's session instead of starting over.
+    let n = note(&r, "A");
+    let runs = n["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{n:?}");
+    assert_eq!(runs[0]["outcome"].as_str(), Some("rate_limited"));
+    assert_eq!(runs[1]["resumed"].as_bool(), Some(true));
+    assert_eq!(runs[0]["session_id"], runs[1]["session_id"]);
+    let last = server.messages().last().unwrap().text.clone();
+    assert!(
+        last.contains("Your previous run on this ticket was cut short"),
+        "{last}"
+    );
+    assert!(
+        last.contains("Create A.txt."),
+        "the session still holds the ticket"
+    );
+}
+
+/// (c) Not logged in: three tickets, the run stops at the first, says how to log in, and
+/// leaves every ticket as it was.
+#[test]
+fn claude_not_logged_in_stops_the_run_at_once() {
+    let Some(r) = setup(&["A", "B", "C"]) else {
+        return;
+    };
+    r.git(&["config", "epic.stagger", "1s"]);
+    let server = ModelServer::start(write_the_file);
+    let t0 = Instant::now();
+    let out = r
+        .epic_env(&["wave", "start", "0"], &env(&server, ("", "")))
+        .code(1);
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    let first = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap();
+    assert!(first.contains("Not logged in"), "{}", out.stderr);
+    assert!(first.contains("/login"), "{}", out.stderr);
+    let s = r.status();
+    let mut runs = 0;
+    for (i, id) in ["A", "B", "C"].iter().enumerate() {
+        let t = &s["tickets"][i];
+        assert_eq!(t["attempts"], 0, "{t}");
+        assert_ne!(t["state"], "failed", "{t}");
+        runs += note(&r, id)
+            .get("runs")
+            .and_then(|v| v.as_array())
+            .map_or(0, Vec::len);
+    }
+    assert_eq!(runs, 1, "only the first agent ran");
+    assert!(server.messages().is_empty(), "no request without a login");
+}
+
+/// (c) A key the API refuses: the CLI would retry for minutes; git-epic stops it at once.
+#[test]
+fn claude_with_a_refused_key_is_stopped_at_its_first_retry() {
+    let Some(r) = setup(&["A"]) else { return };
+    let server = ModelServer::start(|_| model_server::bad_key());
+    let t0 = Instant::now();
+    let out = r.epic_env(&["run", "A"], &env(&server, API_KEY)).code(1);
+    assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
+    assert!(out.stderr.contains("credentials"), "{}", out.stderr);
+    assert_eq!(r.status()["tickets"][0]["attempts"], 0);
+}
+
+/// (d) The agent runs the epic's test command and commits with git through its Bash tool,
+/// and is allowed to (no approval prompt in print mode).
+#[test]
+fn claude_may_run_the_epic_test_and_commit() {
+    let check = "echo \"tests passed in $(basename \"$PWD\")\"\n";
+    let Some(r) = setup_with(&["A"], &[("check.sh", check)]) else {
+        return;
+    };
+    r.git(&["config", "epic.test", "sh check.sh"]);
+    let server = ModelServer::start(|req| match req.tool_calls() {
+        0 => Reply::tool(
+            "Bash",
+            json!({"command": "echo work > A.txt && git add A.txt && git commit -q -m 'A: by the agent'", "description": "commit"}),
+        ),
+        1 => Reply::tool(
+            "Bash",
+            json!({"command": "sh check.sh", "description": "run the tests"}),
+        ),
+        _ => Reply::text("Committed and tested."),
+    });
+    r.epic_env(&["run", "A"], &env(&server, API_KEY)).ok();
+    let results = server.messages().last().unwrap().all_tool_results();
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert!(
+        results.iter().all(|r| !r.contains("requires approval")),
+        "{results:?}"
+    );
+    assert!(
+        results.iter().any(|r| r.contains("tests passed in feat-A")),
+        "{results:?}"
+    );
+    let wt = r.path().join("worktrees/feat-A");
+    assert_eq!(
+        r.git_in(&wt, &["log", "-1", "--format=%s"]),
+        "A: by the agent"
+    );
+}
+
+/// (e) The stream is cut in the middle: a failed attempt with the CLI's own reason, not a
+/// hang and not a rate limit (though the message says "try again").
+#[test]
+fn claude_cut_off_mid_stream_is_a_failed_attempt_with_a_reason() {
+    let Some(r) = setup(&["A"]) else { return };
+    r.git(&["config", "epic.maxAttempts", "1"]);
+    let server = ModelServer::start(|_| Reply::Cut);
+    let mut env = env(&server, API_KEY);
+    // The CLI retries a lost connection itself; once is enough here.
+    env.push(("CLAUDE_CODE_MAX_RETRIES", "1"));
+    let t0 = Instant::now();
+    let out = r.epic_env(&["run", "A"], &env).code(1);
+    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
+    let t = &r.status()["tickets"][0];
+    assert_eq!(t["state"], "failed", "{t}");
+    let reason = t["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("Connection to the API was lost"),
+        "{reason}"
+    );
+    assert_eq!(t["rate_limit_waits"], 0, "{t}");
+    assert!(
+        out.stdout.contains("Connection to the API was lost"),
+        "{}",
+        out.stdout
+    );
+}
