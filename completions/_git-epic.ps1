@@ -225,6 +225,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing what the agent writes, until interrupted')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing what the agent writes, until interrupted')
             [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Print the log file''s path and nothing else')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'The agent''s output as it came: its JSON lines, not their text and tool calls')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

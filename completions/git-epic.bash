@@ -938,7 +938,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__logs)
-            opts="-f -n -q -h -V --follow --lines --path --epic --quiet --color --help --version"
+            opts="-f -n -q -h -V --follow --lines --path --raw --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

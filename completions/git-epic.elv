@@ -204,6 +204,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand -f 'Keep printing what the agent writes, until interrupted'
             cand --follow 'Keep printing what the agent writes, until interrupted'
             cand --path 'Print the log file''s path and nothing else'
+            cand --raw 'The agent''s output as it came: its JSON lines, not their text and tool calls'
             cand -q 'Print only errors and results'
             cand --quiet 'Print only errors and results'
             cand -h 'Print help'

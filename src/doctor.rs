@@ -191,6 +191,27 @@ pub fn diagnose(cwd: &std::path::Path, epic_flag: Option<&str>) -> Vec<Check> {
                 (false, false) => format!("`{program}` not found (no ticket still to run uses it)"),
             };
             check(&mut out, format!("agent {key}"), found, used, detail);
+            if found && used {
+                let argv = shell_words::split(&cmd).unwrap_or_default();
+                let adapter = crate::agents::Adapter::detect(&argv);
+                let path = which::which(&program).unwrap_or_else(|_| ws.root.join(&program));
+                for p in crate::agents::probe::probe(adapter, &path.to_string_lossy()) {
+                    // What could not be checked is said, and is no failure.
+                    check(
+                        &mut out,
+                        format!("agent {key} {}", p.what),
+                        p.ok.unwrap_or(true),
+                        p.what == "login",
+                        match p.ok {
+                            None => format!(
+                                "unchecked: {}",
+                                p.detail.trim_start_matches("not checked: ")
+                            ),
+                            Some(_) => p.detail,
+                        },
+                    );
+                }
+            }
         }
     }
     // Stale worktrees: git's prunable ones, and worktrees of merged tickets.

@@ -1,95 +1,263 @@
 //! When may a rate-limited agent try again? Read from what it printed, else a default.
+//!
+//! The wordings understood are those the agent CLIs really print; `tests/agents/limit-messages.tsv`
+//! holds them, with where each one comes from.
 
 use std::time::Duration;
 
-use regex::Regex;
+use jiff::civil::{Date, Time};
+use jiff::tz::{Offset, TimeZone};
+use jiff::Timestamp;
+use regex::{Captures, Regex};
 
-/// The wait that the output names, if it names one. `now` is Unix seconds.
+/// The wait that the output names, if it names one. `now` is Unix seconds. Waits are rounded
+/// up to whole seconds.
 ///
-/// Understood: a Unix timestamp after `|` (Claude Code's `usage limit reached|1700000000`),
-/// "try again in N seconds/minutes/hours", "retry after N" (seconds, as in `Retry-After`),
-/// "resets at 3pm", "resets 15:30", "resets at 3:30 pm" (local time, the next such moment).
+/// Understood, the last line that names a wait winning:
+/// - a Unix timestamp after `|` (old Claude Code: `usage limit reached|1700000000`), and JSON-ish
+///   fields `resets_at`/`resetsAt` (a timestamp), `resets_in_seconds`, `retryDelay: "23.5s"`;
+/// - "try again in", "retry in/after", "wait in", "resets in" N units, decimals allowed, units
+///   ms/s/m/h/d in short or long form, compounds like `5m 30s` or `2 days 3 hours`;
+/// - "retry after N" / `Retry-After: N` (seconds);
+/// - a clock time after "resets", "resets at", "try again at", "retry at": `3pm`, `15:30`,
+///   `3:30 pm`, `3:07 PM`, optionally after a date (`Nov 28, 3pm`, `Nov 28, 2027, 3pm`,
+///   `May 18th, 2033 3:33 AM`, `Nov 28 at 3:00 PM`, a date alone), optionally followed by a
+///   zone: an IANA name in parentheses (`(Europe/Paris)`, read in that zone), or the short
+///   names that en-US formatting prints (`UTC`, `GMT+2`, `GMT-5:30`, `PST`, `EDT`...). No zone:
+///   local time. A time without a date is the next such moment, except that one already past by
+///   less than the precision it is printed with (a minute, or a second when seconds are
+///   printed) means now. A full date already past means now.
 pub fn reset_wait(lines: &[String], now: f64) -> Option<Duration> {
-    // The last mention wins: it is the freshest.
-    lines.iter().rev().find_map(|l| parse_line(l, now))
+    reset_wait_in(lines, now, &TimeZone::system())
 }
 
-fn parse_line(line: &str, now: f64) -> Option<Duration> {
-    thread_local! {
-        static PATTERNS: [Regex; 4] = [
-            Regex::new(r"\|\s*(\d{10,13})\b").unwrap(),
-            Regex::new(r"(?i)(?:try again|retry|wait)\s+(?:in|after)\s+(?:about\s+)?(\d+)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?)\b").unwrap(),
-            Regex::new(r"(?i)retry[- ]after:?\s+(\d+)\b").unwrap(),
-            Regex::new(r"(?i)resets?\s+(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\b").unwrap(),
-        ];
+/// [`reset_wait`], with `local` as the zone of times that name none.
+fn reset_wait_in(lines: &[String], now: f64, local: &TimeZone) -> Option<Duration> {
+    if !now.is_finite() {
+        return None;
     }
-    PATTERNS.with(|[stamp, in_n, after_n, resets]| {
-        if let Some(c) = stamp.captures(line) {
-            let mut t: f64 = c[1].parse().ok()?;
-            if c[1].len() == 13 {
-                t /= 1000.0;
+    // The last mention wins: it is the freshest.
+    lines.iter().rev().find_map(|l| parse_line(l, now, local))
+}
+
+const UNITS: &str =
+    r"ms|millis(?:econds?)?|msecs?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?";
+
+struct Patterns {
+    stamp: Regex,
+    field: Regex,
+    relative: Regex,
+    amount: Regex,
+    after_n: Regex,
+    clock: Regex,
+}
+
+impl Patterns {
+    fn new() -> Patterns {
+        let re = |s: &str| Regex::new(s).expect("a valid pattern");
+        Patterns {
+            stamp: re(r"\|\s*(\d{10,13})\b"),
+            field: re(
+                r#"(?i)\b(retry_?delay|resets?_in_seconds|resets?_?at)"?\s*[:=]\s*"?(\d+(?:\.\d+)?)(ms|s)?\b"#,
+            ),
+            relative: re(&format!(
+                r"(?i)\b(?:try again|retry|wait|resets?)\s+(?:in|after)\s+(?:about\s+|~)?((?:\d+(?:\.\d+)?\s*(?:{UNITS})\b[\s,]*(?:and\s+)?)+)"
+            )),
+            amount: re(&format!(r"(?i)(\d+(?:\.\d+)?)\s*({UNITS})\b")),
+            after_n: re(r"(?i)\bretry[- ]after:?\s+(\d+(?:\.\d+)?)\b"),
+            clock: re(concat!(
+                r"(?i)\b(?:resets?|(?:try\s+again|retry)\s+at)\s+(?:at\s+|on\s+)?",
+                r"(?:(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+",
+                r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\b,?(?:\s+(?P<year>\d{4})\b,?)?(?:\s+at)?\s*)?",
+                r"(?:(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?(?::(?P<s>\d{2}))?\s*(?P<ap>[ap]\.?m\b\.?)?)?",
+                r"(?:\s*\((?P<zone>[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*(?::\d{2})?)\)",
+                r"|\s+(?P<abbr>UTC|GMT(?:[+-]\d{1,2}(?::\d{2})?)?|[ECMP][SD]T|AK[SD]T|HST)\b)?",
+            )),
+        }
+    }
+}
+
+fn parse_line(line: &str, now: f64, local: &TimeZone) -> Option<Duration> {
+    thread_local! {
+        static PATTERNS: Patterns = Patterns::new();
+    }
+    PATTERNS.with(|p| {
+        if let Some(c) = p.stamp.captures(line) {
+            return Some(secs(stamp(&c[1])? - now));
+        }
+        if let Some(w) = p
+            .field
+            .captures_iter(line)
+            .find_map(|c| field_wait(&c, now))
+        {
+            return Some(w);
+        }
+        if let Some(c) = p.relative.captures(line) {
+            let mut total = 0.0;
+            for a in p.amount.captures_iter(&c[1]) {
+                total += a[1].parse::<f64>().ok()? * unit_seconds(&a[2]);
             }
-            return Some(secs(t - now));
+            return Some(secs(total));
         }
-        if let Some(c) = in_n.captures(line) {
-            let n: u64 = c[1].parse().ok()?;
-            let unit = c[2].to_ascii_lowercase();
-            let mult = match unit.chars().next() {
-                Some('h') => 3600,
-                Some('m') => 60,
-                _ => 1,
-            };
-            return Some(Duration::from_secs(n * mult));
+        if let Some(c) = p.after_n.captures(line) {
+            return Some(secs(c[1].parse().ok()?));
         }
-        if let Some(c) = after_n.captures(line) {
-            return Some(Duration::from_secs(c[1].parse().ok()?));
-        }
-        if let Some(c) = resets.captures(line) {
-            let mut hour: u32 = c[1].parse().ok()?;
-            let minute: u32 = c.get(2).map_or(Some(0), |m| m.as_str().parse().ok())?;
-            match c.get(3).map(|m| m.as_str().to_ascii_lowercase()) {
-                Some(ref ap) if ap == "pm" && hour < 12 => hour += 12,
-                Some(ref ap) if ap == "am" && hour == 12 => hour = 0,
-                None if c.get(2).is_none() => return None, // a bare number is not a time
-                _ => {}
-            }
-            if hour > 23 || minute > 59 {
-                return None;
-            }
-            return Some(secs(next_local(now, hour, minute)? - now));
-        }
-        None
+        p.clock
+            .captures_iter(line)
+            .find_map(|c| clock_wait(&c, now, local))
     })
 }
 
-fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(s.max(0.0))
+/// The wait that a `retryDelay`, `resets_in_seconds` or `resets_at` field (the `field`
+/// pattern) names; a `resets_at` that is no Unix timestamp (an ISO date...) names none.
+fn field_wait(c: &Captures, now: f64) -> Option<Duration> {
+    let name = c[1].to_ascii_lowercase();
+    let n: f64 = c[2].parse().ok()?;
+    if name.contains("delay") {
+        let ms = c
+            .get(3)
+            .is_some_and(|u| u.as_str().eq_ignore_ascii_case("ms"));
+        Some(secs(if ms { n / 1000.0 } else { n }))
+    } else if name.contains("seconds") {
+        Some(secs(n))
+    } else if matches!(c[2].len(), 10 | 13) {
+        Some(secs(stamp(&c[2])? - now))
+    } else {
+        None
+    }
 }
 
-/// Unix time of the next local `hour:minute` after `now`.
-fn next_local(now: f64, hour: u32, minute: u32) -> Option<f64> {
-    let at = |t: libc::time_t, day_offset: i32| -> Option<f64> {
-        // SAFETY: localtime_r and mktime only read and write the `tm` we pass.
-        unsafe {
-            let mut tm: libc::tm = std::mem::zeroed();
-            if libc::localtime_r(&t, &mut tm).is_null() {
-                return None;
-            }
-            tm.tm_hour = hour as i32;
-            tm.tm_min = minute as i32;
-            tm.tm_sec = 0;
-            tm.tm_mday += day_offset;
-            tm.tm_isdst = -1;
-            let r = libc::mktime(&mut tm);
-            (r != -1).then_some(r as f64)
+/// Unix seconds from a 10-digit (seconds) or 13-digit (milliseconds) stamp.
+fn stamp(digits: &str) -> Option<f64> {
+    let t: f64 = digits.parse().ok()?;
+    Some(if digits.len() == 13 { t / 1000.0 } else { t })
+}
+
+fn unit_seconds(unit: &str) -> f64 {
+    let u = unit.to_ascii_lowercase();
+    if u.starts_with("ms") || u.starts_with("mil") {
+        0.001
+    } else {
+        match u.as_bytes()[0] {
+            b'd' => 86400.0,
+            b'h' => 3600.0,
+            b'm' => 60.0,
+            _ => 1.0,
+        }
+    }
+}
+
+/// A wait of `s` seconds, rounded up (a float error of a microsecond is forgiven), never
+/// negative, and capped far beyond any real reset.
+fn secs(s: f64) -> Duration {
+    const MAX: f64 = 1e12;
+    if s.is_nan() || s <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::from_secs((s - 1e-6).ceil().clamp(0.0, MAX) as u64)
+}
+
+/// The wait until the date and/or clock time that `c` (the `clock` pattern) captured.
+fn clock_wait(c: &Captures, now: f64, local: &TimeZone) -> Option<Duration> {
+    let num = |name: &str| -> Option<Option<i64>> {
+        match c.name(name) {
+            None => Some(None),
+            Some(m) => m.as_str().parse().ok().map(Some),
         }
     };
-    let today = at(now as libc::time_t, 0)?;
-    if today > now {
-        Some(today)
-    } else {
-        at(now as libc::time_t, 1)
+    const MONTHS: &str = "janfebmaraprmayjunjulaugsepoctnovdec";
+    // (?i) lets `ſep` through: a month only when it is ASCII.
+    let month = match c.name("mon").map(|m| m.as_str().to_ascii_lowercase()) {
+        Some(m) if m.len() == 3 => Some((MONTHS.find(&m).filter(|i| i % 3 == 0)? / 3) as i8 + 1),
+        Some(_) => return None,
+        None => None,
+    };
+    let (hour, minute, second) = (num("h")?, num("mi")?, num("s")?);
+    if month.is_none() && hour.is_none() {
+        return None;
     }
+    let mut hour = hour.unwrap_or(0);
+    match c.name("ap").map(|m| m.as_str().to_ascii_lowercase()) {
+        Some(ap) => {
+            if !(1..=12).contains(&hour) {
+                return None;
+            }
+            hour = hour % 12 + if ap.starts_with('p') { 12 } else { 0 };
+        }
+        // A bare number is not a time.
+        None if c.name("h").is_some() && minute.is_none() => return None,
+        None => {}
+    }
+    let (minute, second_v) = (minute.unwrap_or(0), second.unwrap_or(0));
+    if hour > 23 || minute > 59 || second_v > 59 {
+        return None;
+    }
+    let precision = if second.is_some() {
+        1.0
+    } else if c.name("h").is_some() {
+        60.0
+    } else {
+        86400.0
+    };
+    let tz = match (c.name("zone"), c.name("abbr")) {
+        (Some(z), _) | (None, Some(z)) => zone(z.as_str())?,
+        (None, None) => local.clone(),
+    };
+    let time = Time::new(hour as i8, minute as i8, second_v as i8, 0).ok()?;
+    let now_ts = Timestamp::from_second(now.floor() as i64).ok()?;
+    let today = tz.to_datetime(now_ts).date();
+    let at = |date: Date| -> Option<f64> {
+        Some(tz.to_timestamp(date.to_datetime(time)).ok()?.as_second() as f64)
+    };
+    if let Some(month) = month {
+        let year = num("year")?.unwrap_or(today.year() as i64);
+        let day = num("day")?.unwrap_or(0);
+        if !(1..=9999).contains(&year) || !(1..=31).contains(&day) {
+            return None;
+        }
+        let date = Date::new(year as i16, month, day as i8).ok()?;
+        return Some(secs(at(date)? - now));
+    }
+    let target = at(today)?;
+    if target > now - precision {
+        Some(secs(target - now))
+    } else {
+        Some(secs(at(today.tomorrow().ok()?)? - now))
+    }
+}
+
+/// The zone a CLI named: an IANA name, or a short name as en-US formatting prints it.
+fn zone(name: &str) -> Option<TimeZone> {
+    #[rustfmt::skip]
+    const SHORT: [(&str, i32); 13] = [
+        ("UTC", 0), ("GMT", 0), ("HST", -10), ("AKST", -9), ("AKDT", -8), ("PST", -8), ("PDT", -7),
+        ("MST", -7), ("MDT", -6), ("CST", -6), ("CDT", -5), ("EST", -5), ("EDT", -4),
+    ];
+    let fixed = |secs: i32| Offset::from_seconds(secs).ok().map(Offset::to_time_zone);
+    if let Some((_, h)) = SHORT.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        return fixed(h * 3600);
+    }
+    let upper = name.to_ascii_uppercase();
+    if let Some(off) = upper
+        .strip_prefix("GMT")
+        .or_else(|| upper.strip_prefix("UTC"))
+    {
+        let sign = match off.chars().next() {
+            Some('+') => 1,
+            Some('-') => -1,
+            _ => 0,
+        };
+        if sign != 0 {
+            let (h, m) = off[1..].split_once(':').unwrap_or((&off[1..], "0"));
+            let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+            return if h <= 18 && m <= 59 {
+                fixed(sign * (h * 3600 + m * 60))
+            } else {
+                None
+            };
+        }
+    }
+    TimeZone::get(name).ok()
 }
 
 #[cfg(test)]
@@ -124,6 +292,15 @@ mod tests {
         assert_eq!(wait("429 Too Many Requests; retry after 42", 0.0), Some(42));
         assert_eq!(wait("Retry-After: 17", 0.0), Some(17));
         assert_eq!(wait("overloaded", 0.0), None);
+        assert_eq!(wait("Please retry in 23.567891234s.", 0.0), Some(24));
+        assert_eq!(wait(r#""retryDelay": "23.5s""#, 0.0), Some(24));
+        assert_eq!(wait("retry in 850ms", 0.0), Some(1));
+        assert_eq!(wait("try again in 1.5 hours", 0.0), Some(5400));
+        assert_eq!(wait("try again in 0.1h", 0.0), Some(360));
+        assert_eq!(
+            wait("Try again in 2 days 3 hours 5 minutes.", 0.0),
+            Some(183_900)
+        );
     }
 
     #[test]
@@ -149,11 +326,134 @@ mod tests {
     }
 
     #[test]
+    fn a_time_just_past_is_now_and_one_long_past_is_tomorrow() {
+        // 2026-11-26 14:00:21 UTC.
+        let now = 1_795_701_621.0;
+        let w = |l: &str| reset_wait_in(&[l.to_owned()], now, &TimeZone::UTC).map(|d| d.as_secs());
+        assert_eq!(w("resets 2pm (UTC)"), Some(0));
+        assert_eq!(w("resets 14:00:20"), Some(86399));
+        assert_eq!(w("resets 1:59pm (UTC)"), Some(86400 - 81));
+        assert_eq!(w("resets 2:01pm"), Some(39));
+        assert_eq!(w("resets Nov 25, 3pm (UTC)"), Some(0), "a past date is now");
+        assert_eq!(w("resets Nov 26 (UTC)"), Some(0));
+        assert_eq!(w("resets 3pm (GMT+1)"), Some(0));
+        assert_eq!(w("resets 3pm (Mars/Olympus)"), None);
+    }
+
+    #[test]
     fn the_last_mention_wins() {
         let lines = vec![
             "try again in 10 seconds".to_owned(),
             "try again in 20 seconds".to_owned(),
         ];
         assert_eq!(reset_wait(&lines, 0.0), Some(Duration::from_secs(20)));
+    }
+
+    /// The fixed `now` of the table: 2026-11-26 14:00:21 UTC. Times without a zone are read in
+    /// UTC there, so that the test does not depend on the machine's zone.
+    const TABLE_NOW: f64 = 1_795_701_621.0;
+
+    /// Rows that the default pattern matches though they are no limit, each for a reason:
+    /// the spec's `usage limit` and `rate.?limit` alternatives, kept as they are (the regex crate
+    /// cannot say "not after Approaching"), and `hit your .{0,40}limit` for Claude's fast mode.
+    /// These are interactive notices that a text-mode run does not print.
+    const KNOWN_OVER_MATCHES: &[&str] = &[
+        "Approaching usage limit",
+        "Over 50% of your usage limit used",
+        "You've hit your fast limit",
+        "Approaching rate limits",
+    ];
+
+    #[test]
+    fn real_messages_of_the_agent_clis() {
+        let pattern = Regex::new(crate::config::DEFAULT_RATE_LIMIT_PATTERN).unwrap();
+        let table = include_str!("../tests/agents/limit-messages.tsv");
+        let mut over_matched = Vec::new();
+        let mut rows = 0;
+        for (n, row) in table.lines().enumerate() {
+            if row.trim().is_empty() || row.starts_with('#') {
+                continue;
+            }
+            let cols: Vec<&str> = row.split('\t').collect();
+            assert_eq!(cols.len(), 4, "line {}: {row}", n + 1);
+            let [cli, kind, message, expected] = [cols[0], cols[1], cols[2], cols[3]];
+            assert!(
+                ["claude", "codex", "gemini"].contains(&cli),
+                "line {}",
+                n + 1
+            );
+            assert!(
+                ["limit", "warning", "other"].contains(&kind),
+                "line {}",
+                n + 1
+            );
+            let lines: Vec<String> = message.split("\\n").map(str::to_owned).collect();
+            let matched = lines.iter().any(|l| pattern.is_match(l));
+            let known = KNOWN_OVER_MATCHES.iter().find(|k| message.starts_with(*k));
+            if let (true, Some(k), false) = (matched, known, kind == "limit") {
+                over_matched.push(*k);
+            } else {
+                assert_eq!(
+                    matched,
+                    kind == "limit",
+                    "line {}: {kind}: {message}",
+                    n + 1
+                );
+            }
+            let got = reset_wait_in(&lines, TABLE_NOW, &TimeZone::UTC)
+                .map_or("-".to_owned(), |d| d.as_secs().to_string());
+            assert_eq!(got, expected, "line {}: {message}", n + 1);
+            rows += 1;
+        }
+        assert!(rows >= 40, "{rows} rows");
+        over_matched.sort();
+        let mut known = KNOWN_OVER_MATCHES.to_vec();
+        known.sort();
+        assert_eq!(
+            over_matched, known,
+            "each known over-match is in the table, once"
+        );
+    }
+
+    #[test]
+    fn never_panics() {
+        let odd = r#"
+|
+|99999999999999
+limit|9999999999999
+try again in 99999999999999999999999999999999999999 hours
+retry after 99999999999999999999999999999
+retryDelay: "1e400s" retryDelay: "99999999999999999999999.9s" retryDelay: "0.0000001ms"
+"resets_at": 9999999999999, "resets_at": "2026-11-26T14:00:00Z", "resets_in_seconds": 1e999
+resets 25:99pm
+resets 0pm; resets 13am; resets 23:59:60; resets 24:00
+resets Feb 30, 3pm (UTC)
+resets Feb 29, 2027, 3pm (UTC)
+resets Dec 31, 9999, 11pm (Pacific/Kiritimati)
+resets Jan 1, 0000, 12am (UTC)
+resets 3pm (GMT+99:99); resets 3pm (UTC+14:00); resets 3pm GMT-; resets 3pm (GMT+)
+resets 3pm (../../etc/passwd); resets 3pm (Mars/Olympus_Mons)
+resets Nov 99th, 3pm; try again at Maybe 3rd, 2033 3:33 AM; resets ſep 3, 3pm
+resets in 5m 30s 2h ms; retry in ٣s; resets ٣pm"#;
+        let lossy =
+            String::from_utf8_lossy(b"resets \xff3pm (\xfe/UTC) retry in \xc0 5s").into_owned();
+        let mut lines: Vec<String> = odd.lines().map(str::to_owned).collect();
+        lines.extend([lossy, "\u{0}\u{feff}resets\u{a0}3pm\u{202f}PM".to_owned()]);
+        let nows = [
+            0.0,
+            -1e20,
+            1e20,
+            f64::NAN,
+            f64::INFINITY,
+            1_795_701_621.5,
+            253_402_300_799.0,
+        ];
+        for now in nows {
+            for line in &lines {
+                let _ = reset_wait(std::slice::from_ref(line), now);
+                let _ = reset_wait_in(std::slice::from_ref(line), now, &TimeZone::UTC);
+            }
+            let _ = reset_wait(&lines, now);
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::agents::Tokens;
 use crate::epic::Workspace;
 use crate::error::Result;
 use crate::state::{State, Store, TicketNote};
@@ -37,6 +38,16 @@ pub struct WaveReport {
     /// Merges refused by a gate.
     pub rejected_merges: u32,
     pub run_s: f64,
+    /// Tokens and cost the agents reported (cost in their currency: USD for claude).
+    pub tokens: Tokens,
+    pub cost_usd: f64,
+    pub merged: usize,
+    /// `cost_usd / merged`: what one landed ticket cost, failures included.
+    pub cost_per_merged_usd: Option<f64>,
+    /// What runs that failed (or hit an agent error) cost: paid for nothing.
+    pub failed_runs_cost_usd: f64,
+    /// What the tickets whose merge a gate refused cost.
+    pub rejected_cost_usd: f64,
 }
 
 impl WaveReport {
@@ -48,6 +59,19 @@ impl WaveReport {
         self.retries += n.attempts.saturating_sub(1);
         self.rejected_merges += n.rejected_merges;
         self.run_s += n.run_s;
+        self.tokens.add(&n.tokens);
+        self.cost_usd += n.cost_usd;
+        self.merged += usize::from(n.state == State::Merged);
+        self.cost_per_merged_usd = (self.merged > 0).then(|| self.cost_usd / self.merged as f64);
+        self.failed_runs_cost_usd += n
+            .runs
+            .iter()
+            .filter(|r| matches!(r.outcome.as_str(), "failed" | "stopped" | "resume_failed"))
+            .filter_map(|r| r.cost_usd)
+            .sum::<f64>();
+        if n.rejected_merges > 0 {
+            self.rejected_cost_usd += n.cost_usd;
+        }
     }
 }
 

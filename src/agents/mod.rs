@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 mod claude;
 mod codex;
 mod gemini;
+pub mod probe;
 pub mod render;
 
 /// The agent families git-epic knows.

@@ -1,6 +1,7 @@
 use clap::Args;
 
 use super::output::duration;
+use super::status::{cost, tokens};
 use super::Ctx;
 
 #[derive(Debug, Args)]
@@ -28,19 +29,39 @@ pub fn run(ctx: &Ctx, a: ReportArgs) -> anyhow::Result<i32> {
         None => out.result("time: no agent run recorded yet"),
     }
     out.result(format!(
-        "{:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8}",
-        "WAVE", "TICKETS", "CONFLICTS", "RATE LIMITS", "WAITED", "RETRIES", "REJECTED"
+        "{:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8} {:>7} {:>8} {:>10}",
+        "WAVE",
+        "TICKETS",
+        "CONFLICTS",
+        "RATE LIMITS",
+        "WAITED",
+        "RETRIES",
+        "REJECTED",
+        "TOKENS",
+        "COST",
+        "PER MERGED"
     ));
     for w in r.waves.iter().chain(std::iter::once(&r.totals)) {
         let name = w.wave.map_or("total".to_owned(), |n| n.to_string());
         out.result(format!(
-            "{name:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8}",
+            "{name:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8} {:>7} {:>8} {:>10}",
             w.tickets,
             w.merge_conflicts,
             w.rate_limit_waits,
             duration(w.rate_limit_wait_s),
             w.retries,
-            w.rejected_merges
+            w.rejected_merges,
+            tokens(w.tokens.total()),
+            cost(w.cost_usd),
+            w.cost_per_merged_usd.map_or("-".into(), cost)
+        ));
+    }
+    let t = &r.totals;
+    if t.failed_runs_cost_usd > 0.0 || t.rejected_cost_usd > 0.0 {
+        out.result(format!(
+            "spent on failed runs: {}; on tickets a gate rejected: {}",
+            cost(t.failed_runs_cost_usd),
+            cost(t.rejected_cost_usd)
         ));
     }
     let states: Vec<String> = r

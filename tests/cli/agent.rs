@@ -5,17 +5,20 @@ use crate::support::{agent, Repo};
 #[test]
 fn presets_write_profiles_and_a_tool_specific_rate_limit_pattern_applies() {
     let r = Repo::with_agent("commit.sh");
+    r.git(&["config", "epic.test", "npm test"]);
     let out = r.epic(&["agent", "add", "claude"]).ok();
+    let line = "claude --print --output-format stream-json --verbose --permission-mode acceptEdits";
     assert!(
         out.stdout
-            .contains("epicAgent.claude.command = claude --print --permission-mode acceptEdits"),
+            .contains(&format!("epicAgent.claude.command = {line}")),
         "{}",
         out.stdout
     );
-    assert_eq!(
-        r.git(&["config", "epicAgent.claude.command"]),
-        "claude --print --permission-mode acceptEdits"
-    );
+    assert_eq!(r.git(&["config", "epicAgent.claude.command"]), line);
+    // What the agent may run, and how to allow more.
+    assert!(out.stderr.contains("Bash(git commit:*)"), "{}", out.stderr);
+    assert!(out.stderr.contains("Bash(npm test:*)"), "{}", out.stderr);
+    assert!(out.stderr.contains("--allowedTools="), "{}", out.stderr);
     r.epic(&["agent", "add", "aider", "--name", "fast"]).ok();
     assert_eq!(
         r.git(&["config", "epicAgent.fast.command"]),

@@ -132,7 +132,6 @@ type Script = dyn Fn(&Request) -> Reply + Send + Sync;
 pub struct ModelServer {
     pub url: String,
     requests: Arc<Mutex<Vec<Request>>>,
-    script: Arc<Mutex<Arc<Script>>>,
 }
 
 /// Tokens every answer reports, so that a test can check what was recorded.
@@ -146,28 +145,19 @@ impl ModelServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let script: Arc<Mutex<Arc<Script>>> = Arc::new(Mutex::new(Arc::new(script)));
-        let (r, s) = (requests.clone(), script.clone());
+        let script: Arc<Script> = Arc::new(script);
+        let (r, s) = (requests.clone(), script);
         // The listener thread ends with the test process.
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
                 let (r, s) = (r.clone(), s.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(conn, &r, &s);
+                    let _ = serve(conn, &r, s.as_ref());
                 });
             }
         });
-        ModelServer {
-            url,
-            requests,
-            script,
-        }
-    }
-
-    /// Change what the server answers from now on.
-    pub fn set_script(&self, script: impl Fn(&Request) -> Reply + Send + Sync + 'static) {
-        *self.script.lock().unwrap() = Arc::new(script);
+        ModelServer { url, requests }
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -183,11 +173,7 @@ impl ModelServer {
     }
 }
 
-fn serve(
-    conn: TcpStream,
-    requests: &Mutex<Vec<Request>>,
-    script: &Mutex<Arc<Script>>,
-) -> std::io::Result<()> {
+fn serve(conn: TcpStream, requests: &Mutex<Vec<Request>>, script: &Script) -> std::io::Result<()> {
     conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut line = String::new();
@@ -233,7 +219,6 @@ fn serve(
     if req.path.contains("count_tokens") {
         return respond(&mut out, 200, &[], &json!({"input_tokens": INPUT_TOKENS}));
     }
-    let script = script.lock().unwrap().clone();
     match script(&req) {
         Reply::Error {
             status,

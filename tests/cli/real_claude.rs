@@ -99,6 +99,10 @@ fn claude_writes_a_file_and_the_ticket_is_done_with_its_tokens() {
     let Some(r) = setup(&["A"]) else { return };
     let server = ModelServer::start(write_the_file);
     r.epic_env(&["run", "A"], &env(&server, API_KEY)).ok();
+    let asked = server.messages();
+    assert!(asked
+        .iter()
+        .all(|m| m.header("x-api-key") == Some(API_KEY.1)));
     let wt = r.path().join("worktrees/feat-A");
     assert_eq!(
         std::fs::read_to_string(wt.join("A.txt")).unwrap(),
@@ -321,4 +325,80 @@ fn claude_cut_off_mid_stream_is_a_failed_attempt_with_a_reason() {
         "{}",
         out.stdout
     );
+}
+
+/// `epic.maxCost`: once the agents have spent it, no new attempt starts; status says what
+/// is left and `report` what was spent, per wave and per merged ticket.
+#[test]
+fn claude_spending_stops_at_max_cost_and_the_report_shows_it() {
+    let Some(r) = setup(&["A", "B", "C"]) else {
+        return;
+    };
+    r.git(&["config", "epic.maxCost", "0.0001"]);
+    let server = ModelServer::start(write_the_file);
+    let out = r
+        .epic_env(&["wave", "start", "0", "-j", "1"], &env(&server, API_KEY))
+        .code(1);
+    let first = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap();
+    assert!(first.contains("epic.maxCost"), "{}", out.stderr);
+    let s = r.status();
+    let states: Vec<&str> = (0..3)
+        .map(|i| s["tickets"][i]["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["done", "pending", "pending"], "{s}");
+    let spent = s["totals"]["cost_usd"].as_f64().unwrap();
+    assert!(spent >= 0.0001, "{s}");
+    assert_eq!(s["totals"]["cost_left"].as_f64(), Some(0.0));
+    r.epic(&["merge", "A"]).ok();
+    let rep = r.epic(&["report", "--json"]).ok().json();
+    let total = &rep["totals"];
+    assert_eq!(total["tokens"]["input"], 2 * model_server::INPUT_TOKENS);
+    assert_eq!(total["merged"], 1);
+    assert!((total["cost_usd"].as_f64().unwrap() - spent).abs() < 1e-9);
+    assert!((total["cost_per_merged_usd"].as_f64().unwrap() - spent).abs() < 1e-9);
+    assert_eq!(rep["waves"][0]["cost_usd"], total["cost_usd"]);
+    let text = r.epic(&["report"]).ok().stdout;
+    assert!(text.contains("PER MERGED"), "{text}");
+}
+
+/// `doctor` asks the installed CLI for its version and its login, without the model.
+#[test]
+fn doctor_checks_the_claude_version_and_login() {
+    let Some(r) = setup(&["A"]) else { return };
+    let server = ModelServer::start(write_the_file);
+    let check = |json: &serde_json::Value, name: &str| {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no check {name}: {json}"))
+    };
+    let out = r
+        .epic_env(&["doctor", "--json"], &env(&server, ("", "")))
+        .code(1);
+    let j = out.json();
+    let version = check(&j, "agent epic.agent version");
+    assert!(
+        version["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&crate::real_cli::pinned("claude").1),
+        "{version}"
+    );
+    let login = check(&j, "agent epic.agent login");
+    assert_eq!(login["ok"], false, "{login}");
+    assert!(
+        login["detail"].as_str().unwrap().contains("/login"),
+        "{login}"
+    );
+    let j = r
+        .epic_env(&["doctor", "--json"], &env(&server, API_KEY))
+        .json();
+    assert_eq!(check(&j, "agent epic.agent login")["ok"], true, "{j}");
+    assert!(server.messages().is_empty(), "doctor never calls the model");
 }
