@@ -402,3 +402,41 @@ fn doctor_checks_the_claude_version_and_login() {
     assert_eq!(check(&j, "agent epic.agent login")["ok"], true, "{j}");
     assert!(server.messages().is_empty(), "doctor never calls the model");
 }
+
+/// A 6-ticket epic in 3 waves, run in flow mode by the real CLI: every ticket merged, and
+/// `report` gives what it took (printed: `cargo test real_claude::six -- --nocapture`).
+#[test]
+fn claude_runs_a_six_ticket_epic_in_flow_mode() {
+    let Some(r) = setup(&["A", "B", "C"]) else {
+        return;
+    };
+    for (id, deps) in [("D", "\"A\", \"B\""), ("E", "\"C\""), ("F", "\"D\", \"E\"")] {
+        r.write(
+            &format!("tasks/{id}.md"),
+            &ticket(
+                &format!("title = \"{id}\"\ndeps = [{deps}]"),
+                &format!("Create {id}.txt."),
+            ),
+        );
+    }
+    r.git(&["add", "tasks"]);
+    r.git(&["commit", "-q", "-m", "more tickets"]);
+    let server = ModelServer::start(write_the_file);
+    r.epic_env(
+        &["wave", "start", "--all", "--auto-merge", "-j", "3"],
+        &env(&server, API_KEY),
+    )
+    .ok();
+    let epic_files = r.git(&["ls-tree", "--name-only", "epic/e"]);
+    for id in ["A", "B", "C", "D", "E", "F"] {
+        assert!(epic_files.contains(&format!("{id}.txt")), "{epic_files}");
+    }
+    let rep = r.epic(&["report", "--json"]).ok().json();
+    assert_eq!(rep["totals"]["merged"], 6, "{rep}");
+    assert_eq!(
+        rep["totals"]["tokens"]["input"],
+        12 * model_server::INPUT_TOKENS
+    );
+    assert_eq!(rep["waves"].as_array().unwrap().len(), 3);
+    eprintln!("{}", r.epic(&["report"]).ok().stdout);
+}
