@@ -56,6 +56,9 @@ pub(super) fn after_clean_exit(
     }
 }
 
+/// The shortest wait on a reset time read from text.
+const MIN_TEXT_WAIT: Duration = Duration::from_secs(5);
+
 pub(super) enum Next {
     Done {
         commits: usize,
@@ -87,6 +90,7 @@ pub(super) fn conclude(
     let log = ws.log_path(&plan.id);
     let note = store.get(&plan.id)?.unwrap_or_default();
     let attempt = note.attempts;
+    let cost_usd = run_cost(seen.cost_usd, fin.resumed.as_deref(), &note.runs);
     let finish = |n: &mut TicketNote, outcome: &str| {
         n.run_s += ran;
         let now = state::now();
@@ -99,7 +103,7 @@ pub(super) fn conclude(
             ended_at: now,
             run_s: ran,
             tokens: seen.tokens(),
-            cost_usd: seen.cost_usd,
+            cost_usd,
             session_id: seen.session_id.clone(),
             resumed: fin.resumed.is_some(),
         });
@@ -211,7 +215,9 @@ pub(super) fn conclude(
             .as_ref()
             .and_then(|l| l.resets_at)
             .map(|at| Duration::from_secs_f64((at - now).max(0.0).ceil()))
-            .or_else(|| crate::ratelimit::reset_wait(&said, now))
+            // A time printed to the minute may name a reset that is a few seconds away or
+            // just past: never retry in a tight loop on it.
+            .or_else(|| crate::ratelimit::reset_wait(&said, now).map(|w| w.max(MIN_TEXT_WAIT)))
             .unwrap_or(settings.rate_limit_wait);
         footer(&format!(
             "hit a rate limit ({what}); waiting {}s",
@@ -315,6 +321,19 @@ fn done(
         Some(r) => Next::Failed(r),
     })
 }
+/// What this run cost. A resumed Claude Code session reports the cost of the whole session
+/// (seen with 2.1.332: 0.0005 for a turn, then 0.001 after one more turn on resume), so the
+/// runs of that session already recorded are taken off.
+fn run_cost(reported: Option<f64>, resumed: Option<&str>, runs: &[RunRecord]) -> Option<f64> {
+    let reported = reported?;
+    let earlier: f64 = runs
+        .iter()
+        .filter(|r| resumed.is_some() && r.session_id.as_deref() == resumed)
+        .filter_map(|r| r.cost_usd)
+        .sum();
+    Some((reported - earlier).max(0.0))
+}
+
 /// The last `n` lines of the latest attempt (git-epic's own lines left out).
 fn attempt_tail(log: &std::path::Path, n: usize) -> Vec<String> {
     let mut lines = log::tail_lines(log, n + 2);
@@ -326,4 +345,27 @@ fn attempt_tail(log: &std::path::Path, n: usize) -> Vec<String> {
     }
     lines.retain(|l| !l.starts_with("=== git-epic"));
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(session: &str, cost: f64) -> RunRecord {
+        RunRecord {
+            session_id: Some(session.into()),
+            cost_usd: Some(cost),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_resumed_session_is_charged_only_its_own_turns() {
+        let runs = [run("s1", 0.5), run("other", 0.25), run("s1", 0.25)];
+        assert_eq!(run_cost(Some(1.0), Some("s1"), &runs), Some(0.25));
+        assert_eq!(run_cost(Some(1.0), None, &runs), Some(1.0));
+        assert_eq!(run_cost(None, Some("s1"), &runs), None);
+        // A session the CLI restarted from nothing never goes below zero.
+        assert_eq!(run_cost(Some(0.1), Some("s1"), &runs), Some(0.0));
+    }
 }

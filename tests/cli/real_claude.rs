@@ -440,3 +440,81 @@ fn claude_runs_a_six_ticket_epic_in_flow_mode() {
     assert_eq!(rep["waves"].as_array().unwrap().len(), 3);
     eprintln!("{}", r.epic(&["report"]).ok().stdout);
 }
+
+/// A limit hit in the middle of the task: the resumed session reports the cost of the whole
+/// session, and git-epic charges each run only its own turns.
+#[test]
+fn claude_resumed_mid_task_is_not_charged_twice() {
+    let Some(r) = setup(&["A"]) else { return };
+    let reset = unix_now() + 4;
+    let server = ModelServer::start(move |req| {
+        if req.tool_calls() == 1 && unix_now() < reset {
+            model_server::session_limit(reset)
+        } else {
+            write_the_file(req)
+        }
+    });
+    r.epic_env(&["run", "A"], &env(&server, SUBSCRIBER)).ok();
+    let n = note(&r, "A");
+    let runs = n["runs"].as_array().unwrap();
+    let cost = |i: usize| runs[i]["cost_usd"].as_float().unwrap();
+    assert_eq!(runs[0]["outcome"].as_str(), Some("rate_limited"));
+    assert!(cost(0) > 0.0, "the first run paid for a turn: {n:?}");
+    // What the CLI said last is what the whole session cost.
+    let raw = r.epic(&["logs", "A", "--raw"]).ok().stdout;
+    let last_total = raw
+        .lines()
+        .filter(|l| l.contains("\"type\":\"result\""))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["total_cost_usd"].as_f64())
+        .last()
+        .unwrap();
+    let recorded: f64 = (0..runs.len()).map(cost).sum();
+    assert!(
+        (recorded - last_total).abs() < 1e-9,
+        "{recorded} vs {last_total}"
+    );
+    assert!((n["cost_usd"].as_float().unwrap() - last_total).abs() < 1e-9);
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The default `epic.agent`, `claude --print`, prints text only: its limit message is
+/// recognised and waited out, and its login error stops the run.
+#[test]
+fn claude_in_text_mode_at_its_limit_waits_and_without_login_stops() {
+    let Some(r) = setup(&["A", "B"]) else {
+        return;
+    };
+    let cli = real_cli("claude").unwrap();
+    r.git(&[
+        "config",
+        "epic.agent",
+        &format!("{} --print --permission-mode acceptEdits", cli.display()),
+    ]);
+    let reset = unix_now() + 6;
+    let server = ModelServer::start(move |req| {
+        if unix_now() < reset {
+            model_server::session_limit(reset)
+        } else {
+            write_the_file(req)
+        }
+    });
+    let t0 = Instant::now();
+    r.epic_env(&["run", "A"], &env(&server, SUBSCRIBER)).ok();
+    assert!(t0.elapsed() < Duration::from_secs(75), "{:?}", t0.elapsed());
+    let t = &r.status()["tickets"][0];
+    assert_eq!(t["state"], "done", "{t}");
+    assert_eq!(t["attempts"], 1, "{t}");
+    assert!(t["rate_limit_waits"].as_u64().unwrap() >= 1, "{t}");
+    let log = r.epic(&["logs", "A"]).ok().stdout;
+    assert!(log.contains("You've hit your"), "{log}");
+    let out = r.epic_env(&["run", "B"], &env(&server, ("", ""))).code(1);
+    assert!(out.stderr.contains("/login"), "{}", out.stderr);
+    assert_eq!(r.status()["tickets"][1]["attempts"], 0);
+}
