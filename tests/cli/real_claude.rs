@@ -467,7 +467,7 @@ fn claude_resumed_mid_task_is_not_charged_twice() {
         .filter(|l| l.contains("\"type\":\"result\""))
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["total_cost_usd"].as_f64())
-        .last()
+        .next_back()
         .unwrap();
     let recorded: f64 = (0..runs.len()).map(cost).sum();
     assert!(
