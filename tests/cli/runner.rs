@@ -646,3 +646,24 @@ fn worktrees_made_from_many_threads_at_once_all_come_out() {
         assert!(root.join(format!("worktrees/feat-t{i}/README.md")).exists());
     }
 }
+
+/// Limit warnings on a successful run change nothing: no wait, no retry.
+#[test]
+fn limit_warnings_on_a_successful_run_change_nothing() {
+    let r = Repo::with_agent("warn_ok.sh");
+    tickets(&r, &[("A", "")]);
+    let t = std::time::Instant::now();
+    r.epic_env(&["run", "A"], &[]).ok();
+    assert!(t.elapsed().as_secs() < 5);
+    let s = r.status();
+    let a = &s["tickets"][0];
+    assert_eq!(
+        (
+            a["state"].as_str(),
+            a["attempts"].as_u64(),
+            a["rate_limit_waits"].as_u64()
+        ),
+        (Some("done"), Some(1), Some(0)),
+        "{a}"
+    );
+}
