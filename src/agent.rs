@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::agents::{Adapter, Launch};
+use crate::agents::{Adapter, Heard, Launch};
 use crate::config::{self, PromptVia, Settings};
 use crate::error::{usage, Result};
 use crate::ticket::Ticket;
@@ -118,6 +118,7 @@ pub fn full_argv(
     via: PromptVia,
     settings: &Settings,
     resume: Option<&str>,
+    git_dirs: &[PathBuf],
 ) -> Vec<String> {
     let allowed: Vec<String> = settings
         .test
@@ -131,6 +132,7 @@ pub fn full_argv(
             prompt_arg: (via == PromptVia::Arg).then_some(prompt),
             resume,
             allowed_commands: &allowed,
+            git_dirs,
         },
     )
 }
@@ -246,19 +248,24 @@ impl Follower {
         }
     }
 
-    /// Hand each new complete line to `each`; true if it asks to stop. With `content`
-    /// false only the size is watched (plain-text agents need no reading as they run).
-    fn poll(&mut self, content: bool, each: &mut dyn FnMut(&str) -> bool) -> bool {
+    /// Hand each new complete line to `each`, and sum up what they told. With `content`
+    /// false only the size is watched: any growth is progress (plain-text agents need no
+    /// reading as they run).
+    fn poll(&mut self, content: bool, each: &mut dyn FnMut(&str) -> Heard) -> Heard {
         use std::io::{Read, Seek, SeekFrom};
+        let mut heard = Heard {
+            stop: false,
+            progress: false,
+        };
         let Some(file) = self.file.as_mut() else {
-            return false;
+            return heard;
         };
         let len = file.metadata().map_or(self.size, |m| m.len());
         if !content {
+            heard.progress = len != self.size;
             self.size = len;
-            return false;
+            return heard;
         }
-        let mut stop = false;
         while self.at < len {
             let mut buf = vec![0u8; (len - self.at).min(1 << 20) as usize];
             if file.seek(SeekFrom::Start(self.at)).is_err() {
@@ -274,7 +281,9 @@ impl Follower {
             while let Some(i) = rest.iter().position(|&b| b == b'\n') {
                 if self.pending.len() <= MAX_LINE {
                     self.pending.extend_from_slice(&rest[..i]);
-                    stop |= each(&String::from_utf8_lossy(&self.pending));
+                    let h = each(&String::from_utf8_lossy(&self.pending));
+                    heard.stop |= h.stop;
+                    heard.progress |= h.progress;
                 }
                 self.pending.clear();
                 rest = &rest[i + 1..];
@@ -283,7 +292,7 @@ impl Follower {
                 self.pending.extend_from_slice(rest);
             }
         }
-        stop
+        heard
     }
 }
 
@@ -294,16 +303,17 @@ impl Running {
     pub fn wait(&self, watch: &Watch<'_>, reader: &mut crate::agents::Reader) -> Exit {
         let content = reader.wants_lines();
         let mut follow = Follower::new(&self.log, self.start);
-        let mut heard = (follow.size, Instant::now());
+        let mut last_progress = Instant::now();
         let mut feed = |follow: &mut Follower| follow.poll(content, &mut |l| reader.line(l));
         loop {
-            if feed(&mut follow) {
+            let heard = feed(&mut follow);
+            if heard.stop {
                 self.stop();
                 feed(&mut follow);
                 return Exit::Stopped;
             }
-            if follow.size != heard.0 {
-                heard = (follow.size, Instant::now());
+            if heard.progress {
+                last_progress = Instant::now();
             }
             match self.handle.try_wait() {
                 Ok(Some(out)) => {
@@ -325,7 +335,7 @@ impl Running {
                 feed(&mut follow);
                 return Exit::Interrupted;
             }
-            if watch.silence.is_some_and(|s| heard.1.elapsed() >= s) {
+            if watch.silence.is_some_and(|s| last_progress.elapsed() >= s) {
                 self.stop();
                 return Exit::TimedOut;
             }

@@ -22,9 +22,11 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "codex",
-        command: "codex exec --sandbox workspace-write",
+        // --json lets git epic read its thread, limits and tokens; git epic opens the
+        // repository's git dirs to the sandbox (--add-dir) so that it can commit.
+        command: "codex exec --json --sandbox workspace-write",
         rate_limit_pattern: None,
-        note: "Codex CLI's non-interactive mode, allowed to edit the worktree",
+        note: "Codex CLI's exec mode with its JSON stream, allowed to edit and commit in the worktree",
     },
     Preset {
         name: "aider",

@@ -52,6 +52,7 @@ pub fn allowed_tools(commands: &[String]) -> Vec<String> {
             prompt_arg: None,
             resume: None,
             allowed_commands: commands,
+            git_dirs: &[],
         },
     );
     argv.into_iter()
@@ -68,7 +69,8 @@ fn tokens(usage: &Value) -> Tokens {
     }
 }
 
-pub(super) fn read(v: &Value, seen: &mut Observed) {
+/// Take one JSON line; false when it shows no progress (the CLI retrying a request).
+pub(super) fn read(v: &Value, seen: &mut Observed) -> bool {
     if let Some(id) = as_str(v, "session_id") {
         if seen.session_id.as_deref() != Some(id) {
             seen.session_id = Some(id.to_owned());
@@ -90,6 +92,7 @@ pub(super) fn read(v: &Value, seen: &mut Observed) {
                 ));
                 seen.stop_now = true;
             }
+            return false;
         }
         Some("rate_limit_event") => {
             let info = v.get("rate_limit_info").unwrap_or(&Value::Null);
@@ -146,6 +149,7 @@ pub(super) fn read(v: &Value, seen: &mut Observed) {
         }
         _ => {}
     }
+    true
 }
 
 /// The text blocks of a message, joined.
@@ -174,7 +178,7 @@ mod tests {
         let mut r = Adapter::detect(&argv).reader();
         let mut stop = false;
         for l in lines {
-            stop |= r.line(l);
+            stop |= r.line(l).stop;
         }
         (r.into_observed(), stop)
     }

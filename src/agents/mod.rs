@@ -74,7 +74,10 @@ impl Adapter {
         };
         let structured = match family {
             Family::Claude => option_value(argv, "--output-format") == Some("stream-json"),
-            Family::Codex | Family::Gemini | Family::Other => false,
+            Family::Codex => {
+                argv.iter().any(|a| a == "exec" || a == "e") && argv.iter().any(|a| a == "--json")
+            }
+            Family::Gemini | Family::Other => false,
         };
         Adapter { family, structured }
     }
@@ -109,8 +112,10 @@ impl Adapter {
     /// (tool permissions, the session to resume), the prompt last when it goes as argument.
     pub fn launch_argv(self, base: &[String], launch: &Launch<'_>) -> Vec<String> {
         let mut argv = base.to_vec();
-        if self.family == Family::Claude {
-            claude::add_options(&mut argv, launch);
+        match self.family {
+            Family::Claude => claude::add_options(&mut argv, launch),
+            Family::Codex => codex::add_options(&mut argv, launch),
+            Family::Gemini | Family::Other => {}
         }
         if let Some(p) = launch.prompt_arg {
             argv.push(p.to_owned());
@@ -146,6 +151,8 @@ pub struct Launch<'a> {
     pub resume: Option<&'a str>,
     /// Shell commands of the epic the agent may run (`epic.test`, `epic.lintFix`).
     pub allowed_commands: &'a [String],
+    /// The repository's git dir and the worktree's own, which a commit writes to.
+    pub git_dirs: &'a [std::path::PathBuf],
 }
 
 /// Output of a failed run that retrying will not fix, for agents git-epic does not know.
@@ -213,6 +220,8 @@ pub struct Observed {
     pub resume_failed: bool,
     /// Tokens of messages seen so far, for a run that ends without a result.
     partial_tokens: Tokens,
+    /// The agent's last message, for families whose result does not repeat it.
+    last_text: Option<String>,
 }
 
 impl Observed {
@@ -226,6 +235,15 @@ impl Observed {
     }
 }
 
+/// What one line of output told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heard {
+    /// Stop the agent now: an error it would only retry for minutes.
+    pub stop: bool,
+    /// The agent is getting somewhere (a line that only says it is reconnecting is not).
+    pub progress: bool,
+}
+
 /// Reads one attempt's output line by line.
 pub struct Reader {
     adapter: Adapter,
@@ -233,11 +251,14 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// Take one line of output. Returns true when the agent should be stopped now (a fatal
-    /// error it would otherwise retry for minutes).
-    pub fn line(&mut self, line: &str) -> bool {
+    /// Take one line of output.
+    pub fn line(&mut self, line: &str) -> Heard {
+        let mut heard = Heard {
+            stop: false,
+            progress: true,
+        };
         if !self.adapter.structured {
-            return false;
+            return heard;
         }
         let line = line.trim();
         if !line.starts_with('{') {
@@ -245,16 +266,18 @@ impl Reader {
             if line.starts_with("No conversation found with session ID") {
                 self.seen.resume_failed = true;
             }
-            return false;
+            return heard;
         }
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-            return false;
+            return heard;
         };
-        match self.adapter.family {
+        heard.progress = match self.adapter.family {
             Family::Claude => claude::read(&v, &mut self.seen),
-            Family::Codex | Family::Gemini | Family::Other => {}
-        }
-        self.seen.stop_now
+            Family::Codex => codex::read(&v, &mut self.seen, crate::state::now()),
+            Family::Gemini | Family::Other => true,
+        };
+        heard.stop = self.seen.stop_now;
+        heard
     }
 
     /// Whether the output is worth reading as it comes (plain text is judged at the end).
@@ -297,8 +320,10 @@ mod tests {
         assert_eq!((a.family, a.structured), (Family::Claude, false));
         let a = Adapter::detect(&argv("claude -p --output-format=stream-json"));
         assert!(a.structured);
+        let a = Adapter::detect(&argv("codex exec --json --sandbox workspace-write"));
+        assert_eq!((a.family, a.structured), (Family::Codex, true));
         let a = Adapter::detect(&argv("codex exec --sandbox workspace-write"));
-        assert_eq!(a.family, Family::Codex);
+        assert_eq!((a.family, a.structured), (Family::Codex, false));
         let a = Adapter::detect(&argv("gemini --prompt"));
         assert_eq!(a.family, Family::Gemini);
         let a = Adapter::detect(&argv("./my-agent --output-format stream-json"));
@@ -308,7 +333,10 @@ mod tests {
     #[test]
     fn text_agents_are_never_read_as_json() {
         let mut r = Adapter::detect(&argv("claude --print")).reader();
-        assert!(!r.line(r#"{"type":"result","is_error":true,"result":"x"}"#));
+        assert!(
+            !r.line(r#"{"type":"result","is_error":true,"result":"x"}"#)
+                .stop
+        );
         assert_eq!(r.observed(), &Observed::default());
     }
 }

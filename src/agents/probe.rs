@@ -97,14 +97,22 @@ pub fn probe(adapter: Adapter, program: &str) -> Vec<Probe> {
             },
         },
         Family::Codex => match run(&[program, "login", "status"], limit) {
-            Some((ok, text)) => Probe {
+            Some((true, text)) => Probe {
                 what: "login",
-                ok: Some(ok),
-                detail: if ok {
-                    text.lines().next().unwrap_or("logged in").to_owned()
-                } else {
-                    "not logged in: run `codex login`, or set OPENAI_API_KEY".into()
-                },
+                ok: Some(true),
+                detail: text.lines().next().unwrap_or("logged in").to_owned(),
+            },
+            // `codex exec` also takes a key from the environment, which `login status`
+            // does not count.
+            Some((false, _)) if std::env::var_os("CODEX_API_KEY").is_some() => Probe {
+                what: "login",
+                ok: Some(true),
+                detail: "no saved login; CODEX_API_KEY is set".into(),
+            },
+            Some((false, _)) => Probe {
+                what: "login",
+                ok: Some(false),
+                detail: "not logged in: run `codex login`, or set CODEX_API_KEY".into(),
             },
             None => Probe {
                 what: "login",

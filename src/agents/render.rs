@@ -17,10 +17,9 @@ pub fn line(raw: &str) -> Vec<String> {
     let Ok(v) = serde_json::from_str::<Value>(t) else {
         return vec![raw.to_owned()];
     };
-    match as_str(&v, "type") {
-        Some(_) => claude(&v).unwrap_or_else(|| vec![raw.to_owned()]),
-        None => vec![raw.to_owned()],
-    }
+    claude(&v)
+        .or_else(|| codex(&v))
+        .unwrap_or_else(|| vec![raw.to_owned()])
 }
 
 fn cut(s: &str) -> String {
@@ -104,6 +103,82 @@ fn claude(v: &Value) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// Codex's `exec --json` events; `None` for a line of another shape.
+fn codex(v: &Value) -> Option<Vec<String>> {
+    let item = v.get("item").unwrap_or(&Value::Null);
+    let out = match as_str(v, "type")? {
+        "thread.started" => vec![format!(
+            "[thread {}]",
+            as_str(v, "thread_id").unwrap_or("?")
+        )],
+        "turn.started" => Vec::new(),
+        "item.started" => match as_str(item, "type") {
+            Some("command_execution") => vec![format!(
+                "→ exec: {}",
+                cut(as_str(item, "command").unwrap_or(""))
+            )],
+            _ => Vec::new(),
+        },
+        "item.updated" => Vec::new(),
+        "item.completed" => match as_str(item, "type") {
+            Some("agent_message") => as_str(item, "text")
+                .unwrap_or("")
+                .lines()
+                .map(str::to_owned)
+                .collect(),
+            Some("reasoning") => vec![format!(
+                "(thinking) {}",
+                cut(as_str(item, "text").unwrap_or(""))
+            )],
+            Some("command_execution") => vec![format!(
+                "  ⎿ exit {}: {}",
+                item.get("exit_code").map_or("?".into(), |c| c.to_string()),
+                cut(as_str(item, "aggregated_output").unwrap_or(""))
+            )],
+            Some("file_change") => item
+                .get("changes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    format!(
+                        "→ {}: {}",
+                        as_str(c, "kind").unwrap_or("change"),
+                        as_str(c, "path").unwrap_or("?")
+                    )
+                })
+                .collect(),
+            Some("error") => vec![format!(
+                "[notice: {}]",
+                cut(as_str(item, "message").unwrap_or(""))
+            )],
+            _ => Vec::new(),
+        },
+        "error" => vec![format!(
+            "[{}]",
+            cut(as_str(v, "message").unwrap_or("error"))
+        )],
+        "turn.completed" => {
+            let u = v.get("usage").unwrap_or(&Value::Null);
+            vec![format!(
+                "[result: tokens in {} (cached {}) out {}]",
+                as_u64(u, "input_tokens"),
+                as_u64(u, "cached_input_tokens"),
+                as_u64(u, "output_tokens")
+            )]
+        }
+        "turn.failed" => vec![format!(
+            "[error: {}]",
+            cut(v
+                .get("error")
+                .and_then(|e| as_str(e, "message"))
+                .unwrap_or(""))
+        )],
+        _ => return None,
+    };
+    Some(out)
+}
+
 fn tool_call(b: &Value) -> String {
     let name = as_str(b, "name").unwrap_or("tool");
     let input = b.get("input").unwrap_or(&Value::Null);
@@ -146,6 +221,22 @@ mod tests {
             r#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"u","name":"Bash","input":{"command":"npm test","description":"run tests"}}]}}"#,
             r#"{"type":"result","subtype":"success","is_error":false,"num_turns":3,"result":"Done.","total_cost_usd":0.0013,"usage":{"input_tokens":200,"output_tokens":25,"cache_read_input_tokens":0,"cache_creation_input_tokens":0}}"#,
             r#"{"unrelated":true}"#,
+        ];
+        let out: Vec<String> = log.iter().flat_map(|l| super::line(l)).collect();
+        insta::assert_snapshot!(out.join("\n"));
+    }
+
+    #[test]
+    fn a_codex_thread_reads_as_text_and_commands() {
+        let log = [
+            r#"{"type":"thread.started","thread_id":"01a21839-98d9-7d50-9570-f9432ae27816"}"#,
+            r#"{"type":"turn.started"}"#,
+            r#"{"type":"item.started","item":{"id":"item_0","type":"command_execution","command":"/bin/bash -lc 'echo hi > made_by_codex.txt && git status --short'","aggregated_output":"","exit_code":null,"status":"in_progress"}}"#,
+            r#"{"type":"item.completed","item":{"id":"item_0","type":"command_execution","command":"/bin/bash -lc 'echo hi > made_by_codex.txt && git status --short'","aggregated_output":"?? made_by_codex.txt\n","exit_code":0,"status":"completed"}}"#,
+            r#"{"type":"item.completed","item":{"id":"item_1","type":"file_change","changes":[{"path":"/r/patched.txt","kind":"add"}],"status":"completed"}}"#,
+            r#"{"type":"error","message":"Reconnecting... 1/5 (stream disconnected before completion: stream closed before response.completed)"}"#,
+            r#"{"type":"item.completed","item":{"id":"item_2","type":"agent_message","text":"Hello from fake server."}}"#,
+            r#"{"type":"turn.completed","usage":{"input_tokens":200,"cached_input_tokens":80,"cache_write_input_tokens":0,"output_tokens":20,"reasoning_output_tokens":0}}"#,
         ];
         let out: Vec<String> = log.iter().flat_map(|l| super::line(l)).collect();
         insta::assert_snapshot!(out.join("\n"));

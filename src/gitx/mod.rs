@@ -377,3 +377,19 @@ pub fn commit_and_move(
     })?;
     Ok(commit.id)
 }
+
+/// The git dirs a commit in worktree `worktree` writes to: the repository's own, and the
+/// worktree's (from its `.git` file); the usual `worktrees/<name>` before it exists.
+pub fn commit_dirs(repo: &gix::Repository, worktree: &Path) -> Vec<PathBuf> {
+    let common =
+        std::fs::canonicalize(repo.common_dir()).unwrap_or_else(|_| repo.common_dir().to_owned());
+    let own = std::fs::read_to_string(worktree.join(".git"))
+        .ok()
+        .and_then(|t| t.strip_prefix("gitdir:").map(|p| PathBuf::from(p.trim())))
+        .unwrap_or_else(|| {
+            common
+                .join("worktrees")
+                .join(worktree.file_name().unwrap_or_default())
+        });
+    vec![common, own]
+}

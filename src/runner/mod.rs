@@ -645,15 +645,20 @@ fn start(
         .resume_session
         .clone()
         .filter(|_| settings.resume && plan.agent.adapter.can_resume());
-    let (argv, prompt) = match &resume {
-        Some(session) => {
-            let text = continuation(stopped_because.as_deref());
-            let argv =
-                agent::full_argv(&plan.agent, &text, plan.prompt_via, settings, Some(session));
-            (argv, text)
-        }
-        None => (plan.argv.clone(), plan.prompt.clone()),
+    // The worktree exists now: its git dir is known for sure.
+    let git_dirs = gitx::commit_dirs(&ws.repo, &plan.worktree);
+    let prompt = match &resume {
+        Some(_) => continuation(stopped_because.as_deref()),
+        None => plan.prompt.clone(),
     };
+    let argv = agent::full_argv(
+        &plan.agent,
+        &prompt,
+        plan.prompt_via,
+        settings,
+        resume.as_deref(),
+        &git_dirs,
+    );
     let log = ws.log_path(&plan.id);
     let header = format!(
         "=== git-epic {}: ticket {} attempt {} at {} in {}: {}{} ===",

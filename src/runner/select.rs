@@ -136,11 +136,20 @@ pub fn prepare(
                 .ok_or_else(|| anyhow!("unknown ticket {id}"))?;
             let agent = agent::resolve(&config, settings, t, &ws.root)?;
             let prompt = prompt::build(t, &ws.root);
-            let argv = agent::full_argv(&agent, &prompt, settings.prompt_via, settings, None);
+            let worktree = ws.worktree_path(id);
+            let git_dirs = crate::gitx::commit_dirs(&ws.repo, &worktree);
+            let argv = agent::full_argv(
+                &agent,
+                &prompt,
+                settings.prompt_via,
+                settings,
+                None,
+                &git_dirs,
+            );
             Ok(Planned {
                 id: id.clone(),
                 title: t.title.clone(),
-                worktree: ws.worktree_path(id),
+                worktree,
                 branch: Epic::ticket_branch(id, &t.title),
                 agent,
                 prompt,

@@ -13,6 +13,7 @@ mod pr;
 mod propagate;
 mod real_claude;
 mod real_cli;
+mod real_codex;
 mod report;
 mod runner;
 mod session;

@@ -82,10 +82,28 @@ impl Request {
             .collect()
     }
 
-    /// The agent's working directory, as its system prompt names it.
+    /// The agent's working directory, as its system prompt names it (claude), or its
+    /// environment context (codex).
     pub fn workdir(&self) -> Option<String> {
-        let re = regex::Regex::new(r"Primary working directory: ([^\s\\]+)").unwrap();
-        re.captures(&self.text).map(|c| c[1].to_owned())
+        let re =
+            regex::Regex::new(r"Primary working directory: ([^\s\\]+)|<cwd>([^<]+)</cwd>").unwrap();
+        re.captures(&self.text)
+            .and_then(|c| c.get(1).or(c.get(2)))
+            .map(|m| m.as_str().to_owned())
+    }
+
+    /// Codex: the results of tool calls the conversation holds.
+    pub fn call_outputs(&self) -> usize {
+        self.body["input"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|i| {
+                i["type"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("call_output"))
+            })
+            .count()
     }
 }
 
@@ -105,6 +123,8 @@ pub enum Reply {
     },
     /// A stream (or body) cut in the middle: the connection closes.
     Cut,
+    /// OpenAI's Responses API (codex): these output items, then `response.completed`.
+    Responses(Vec<Value>),
 }
 
 impl Reply {
@@ -208,6 +228,9 @@ fn serve(conn: TcpStream, requests: &Mutex<Vec<Request>>, script: &Script) -> st
     };
     requests.lock().unwrap().push(req.clone());
     let mut out = conn;
+    if req.method == "POST" && req.path.starts_with("/v1/responses") {
+        return responses(&mut out, &req, script(&req));
+    }
     if req.method != "POST" || !req.path.starts_with("/v1/messages") {
         return respond(
             &mut out,
@@ -225,6 +248,7 @@ fn serve(conn: TcpStream, requests: &Mutex<Vec<Request>>, script: &Script) -> st
             headers,
             body,
         } => respond(&mut out, status, &headers, &body),
+        Reply::Responses(_) => panic!("a Responses API reply to the Messages API"),
         Reply::Cut => {
             if req.streamed() {
                 write!(out, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")?;
@@ -287,6 +311,51 @@ fn serve(conn: TcpStream, requests: &Mutex<Vec<Request>>, script: &Script) -> st
             out.flush()
         }
     }
+}
+
+/// Codex's side: the Responses API as SSE `data:` lines.
+fn responses(out: &mut TcpStream, req: &Request, reply: Reply) -> std::io::Result<()> {
+    let _ = req;
+    let items = match reply {
+        Reply::Error {
+            status,
+            headers,
+            body,
+        } => return respond(out, status, &headers, &body),
+        Reply::Responses(items) => Some(items),
+        Reply::Cut => None,
+        Reply::Message { .. } => panic!("a Messages API reply to the Responses API"),
+    };
+    write!(
+        out,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+    )?;
+    let data = |out: &mut TcpStream, v: Value| -> std::io::Result<()> {
+        write!(out, "data: {v}\n\n")?;
+        out.flush()
+    };
+    data(
+        out,
+        json!({"type": "response.created", "response": {"id": "resp_1"}}),
+    )?;
+    let Some(items) = items else {
+        return Ok(()); // cut: no response.completed
+    };
+    for (i, item) in items.into_iter().enumerate() {
+        data(
+            out,
+            json!({"type": "response.output_item.done", "output_index": i, "item": item}),
+        )?;
+    }
+    data(
+        out,
+        json!({"type": "response.completed", "response": {"id": "resp_1", "usage": {
+        "input_tokens": INPUT_TOKENS,
+        "input_tokens_details": {"cached_tokens": CACHE_READ_TOKENS},
+        "output_tokens": OUTPUT_TOKENS,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": INPUT_TOKENS + OUTPUT_TOKENS}}}),
+    )
 }
 
 fn message_start(req: &Request) -> Value {
