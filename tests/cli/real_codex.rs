@@ -177,3 +177,37 @@ fn codex_cut_off_mid_stream_is_a_failed_attempt_with_a_reason() {
     );
     assert_eq!(t["rate_limit_waits"], 0);
 }
+
+/// No network: codex reconnects forever, printing a line now and then. Those lines are no
+/// progress, so the silence limit (`epic.timeout`) ends it.
+#[test]
+fn codex_without_network_is_ended_by_the_silence_limit() {
+    // A server that is not there: bind a port, then close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = ModelServer::start(commit_the_file);
+    let Some(r) = setup(&["A"], &server) else {
+        return;
+    };
+    let cmd = r
+        .git(&["config", "epic.agent"])
+        .replace(&server.url, &format!("http://127.0.0.1:{port}"));
+    r.git(&["config", "epic.agent", &cmd]);
+    // Codex 0.171 says "Reconnecting... waiting for network" at once, then 5 s, 15 s,
+    // 35 s later: a timer that any line reset would fire only after the 15 s one.
+    r.git(&["config", "epic.timeout", "7s"]);
+    r.git(&["config", "epic.maxAttempts", "1"]);
+    let t0 = Instant::now();
+    r.epic_env(&["run", "A"], &[KEY]).code(1);
+    assert!(t0.elapsed() < Duration::from_secs(11), "{:?}", t0.elapsed());
+    let t = &r.status()["tickets"][0];
+    assert!(
+        t["reason"].as_str().unwrap().contains("no output for 7s"),
+        "{t}"
+    );
+    let log = r.epic(&["logs", "A"]).ok().stdout;
+    assert!(log.contains("Reconnecting"), "{log}");
+}
