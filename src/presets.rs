@@ -37,10 +37,12 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "gemini",
-        // --prompt takes the prompt (the last argument) and runs headless.
-        command: "gemini --approval-mode=yolo --prompt",
-        rate_limit_pattern: Some(r"(?i)quota exceeded|resource.?exhausted|rate.?limit|\b429\b"),
-        note: "Gemini CLI headless (-p); it reports limits as quota / RESOURCE_EXHAUSTED",
+        // --prompt takes the prompt (the last argument); yolo lets it edit and run commands
+        // headless, --skip-trust lets it do so in a fresh worktree; stream-json lets git epic
+        // read its session, quota errors and tokens.
+        command: "gemini --output-format stream-json --approval-mode=yolo --skip-trust --prompt",
+        rate_limit_pattern: Some(r"(?i)quota exceeded|exceeded your current quota|exhausted your daily quota|resource.?exhausted|rate.?limit|\b429\b"),
+        note: "Gemini CLI headless with its JSON stream; it reports limits as quota / RESOURCE_EXHAUSTED",
     },
 ];
 

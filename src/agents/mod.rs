@@ -77,7 +77,11 @@ impl Adapter {
             Family::Codex => {
                 argv.iter().any(|a| a == "exec" || a == "e") && argv.iter().any(|a| a == "--json")
             }
-            Family::Gemini | Family::Other => false,
+            Family::Gemini => {
+                option_value(argv, "--output-format").or_else(|| option_value(argv, "-o"))
+                    == Some("stream-json")
+            }
+            Family::Other => false,
         };
         Adapter { family, structured }
     }
@@ -111,12 +115,22 @@ impl Adapter {
     /// The argv of one attempt: the configured command with what this family needs added
     /// (tool permissions, the session to resume), the prompt last when it goes as argument.
     pub fn launch_argv(self, base: &[String], launch: &Launch<'_>) -> Vec<String> {
-        let mut argv = base.to_vec();
+        let mut extra = Vec::new();
         match self.family {
-            Family::Claude => claude::add_options(&mut argv, launch),
-            Family::Codex => codex::add_options(&mut argv, launch),
+            Family::Claude => claude::add_options(&mut extra, launch),
+            Family::Codex => codex::add_options(&mut extra, launch),
             Family::Gemini | Family::Other => {}
         }
+        // A command that ends with the option taking the prompt (`gemini --prompt`)
+        // keeps it next to the prompt.
+        let mut argv = base.to_vec();
+        let at = match argv.last().map(String::as_str) {
+            Some("-p" | "--prompt" | "-m" | "--message") if launch.prompt_arg.is_some() => {
+                argv.len() - 1
+            }
+            _ => argv.len(),
+        };
+        argv.splice(at..at, extra);
         if let Some(p) = launch.prompt_arg {
             argv.push(p.to_owned());
         }
@@ -222,6 +236,8 @@ pub struct Observed {
     partial_tokens: Tokens,
     /// The agent's last message, for families whose result does not repeat it.
     last_text: Option<String>,
+    /// The last error it printed, for families whose failed result may not say it.
+    last_error: Option<String>,
 }
 
 impl Observed {
@@ -274,7 +290,8 @@ impl Reader {
         heard.progress = match self.adapter.family {
             Family::Claude => claude::read(&v, &mut self.seen),
             Family::Codex => codex::read(&v, &mut self.seen, crate::state::now()),
-            Family::Gemini | Family::Other => true,
+            Family::Gemini => gemini::read(&v, &mut self.seen, crate::state::now()),
+            Family::Other => true,
         };
         heard.stop = self.seen.stop_now;
         heard
@@ -324,10 +341,28 @@ mod tests {
         assert_eq!((a.family, a.structured), (Family::Codex, true));
         let a = Adapter::detect(&argv("codex exec --sandbox workspace-write"));
         assert_eq!((a.family, a.structured), (Family::Codex, false));
-        let a = Adapter::detect(&argv("gemini --prompt"));
-        assert_eq!(a.family, Family::Gemini);
+        let a = Adapter::detect(&argv("gemini --output-format stream-json --prompt"));
+        assert_eq!((a.family, a.structured), (Family::Gemini, true));
+        let a = Adapter::detect(&argv("gemini -o stream-json -p"));
+        assert!(a.structured);
         let a = Adapter::detect(&argv("./my-agent --output-format stream-json"));
         assert_eq!((a.family, a.structured), (Family::Other, false));
+    }
+
+    #[test]
+    fn options_go_before_a_trailing_prompt_flag() {
+        let base = argv("claude --output-format stream-json -p");
+        let out = Adapter::detect(&base).launch_argv(
+            &base,
+            &Launch {
+                prompt_arg: Some("the prompt"),
+                resume: Some("s1"),
+                allowed_commands: &[],
+                git_dirs: &[],
+            },
+        );
+        assert_eq!(out[out.len() - 2..], ["-p", "the prompt"]);
+        assert!(out.contains(&"--resume=s1".to_owned()));
     }
 
     #[test]

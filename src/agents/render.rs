@@ -19,6 +19,7 @@ pub fn line(raw: &str) -> Vec<String> {
     };
     claude(&v)
         .or_else(|| codex(&v))
+        .or_else(|| gemini(&v))
         .unwrap_or_else(|| vec![raw.to_owned()])
 }
 
@@ -81,7 +82,7 @@ fn claude(v: &Value) -> Option<Vec<String>> {
                 _ => Vec::new(),
             }
         }
-        "result" => {
+        "result" if v.get("subtype").is_some() || v.get("usage").is_some() => {
             let usage = v.get("usage").unwrap_or(&Value::Null);
             let is_error = v.get("is_error").and_then(Value::as_bool).unwrap_or(false);
             vec![format!(
@@ -179,6 +180,57 @@ fn codex(v: &Value) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// Gemini CLI's stream-json; `None` for a line of another shape. Its answer comes in
+/// pieces (`delta`), each shown on its own line.
+fn gemini(v: &Value) -> Option<Vec<String>> {
+    let out = match as_str(v, "type")? {
+        "init" => vec![format!(
+            "[session {} · {}]",
+            as_str(v, "session_id").unwrap_or("?"),
+            as_str(v, "model").unwrap_or("?")
+        )],
+        "message" if as_str(v, "role") == Some("user") => Vec::new(),
+        "message" => vec![as_str(v, "content").unwrap_or("").to_owned()],
+        "tool_use" => {
+            let p = v.get("parameters").unwrap_or(&Value::Null);
+            let what = ["command", "file_path", "path", "pattern"]
+                .iter()
+                .find_map(|k| as_str(p, k))
+                .map_or_else(|| p.to_string(), str::to_owned);
+            vec![format!(
+                "→ {}: {}",
+                as_str(v, "tool_name").unwrap_or("tool"),
+                cut(&what)
+            )]
+        }
+        "tool_result" => vec![format!(
+            "  ⎿ {}: {}",
+            as_str(v, "status").unwrap_or("?"),
+            cut(as_str(v, "output").unwrap_or(""))
+        )],
+        "error" => vec![format!(
+            "[{}]",
+            cut(as_str(v, "message").unwrap_or("error"))
+        )],
+        "result" if v.get("stats").is_some() => {
+            let st = &v["stats"];
+            vec![format!(
+                "[{}: {}tokens in {} (cached {}) out {} · {} tool calls]",
+                as_str(v, "status").unwrap_or("?"),
+                v.get("error")
+                    .and_then(|e| as_str(e, "message"))
+                    .map_or(String::new(), |m| format!("{} · ", cut(m))),
+                as_u64(st, "input_tokens"),
+                as_u64(st, "cached"),
+                as_u64(st, "output_tokens"),
+                as_u64(st, "tool_calls")
+            )]
+        }
+        _ => return None,
+    };
+    Some(out)
+}
+
 fn tool_call(b: &Value) -> String {
     let name = as_str(b, "name").unwrap_or("tool");
     let input = b.get("input").unwrap_or(&Value::Null);
@@ -221,6 +273,20 @@ mod tests {
             r#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"u","name":"Bash","input":{"command":"npm test","description":"run tests"}}]}}"#,
             r#"{"type":"result","subtype":"success","is_error":false,"num_turns":3,"result":"Done.","total_cost_usd":0.0013,"usage":{"input_tokens":200,"output_tokens":25,"cache_read_input_tokens":0,"cache_creation_input_tokens":0}}"#,
             r#"{"unrelated":true}"#,
+        ];
+        let out: Vec<String> = log.iter().flat_map(|l| super::line(l)).collect();
+        insta::assert_snapshot!(out.join("\n"));
+    }
+
+    #[test]
+    fn a_gemini_session_reads_as_text_and_tool_calls() {
+        let log = [
+            r#"{"type":"init","timestamp":"2026-11-26T14:05:34.431Z","session_id":"40c5227c-d053-4c81-9953-e47d85d1ed4c","model":"gemini-2.5-pro"}"#,
+            r#"{"type":"message","timestamp":"2026-11-26T14:05:34.432Z","role":"user","content":"commit a file"}"#,
+            r#"{"type":"tool_use","timestamp":"2026-11-26T14:05:34.516Z","tool_name":"run_shell_command","tool_id":"t0","parameters":{"command":"git commit -q -m 'gemini commit'","description":"commit"}}"#,
+            r#"{"type":"tool_result","timestamp":"2026-11-26T14:05:34.717Z","tool_id":"t0","status":"success","output":"83ad88c gemini commit\nTEST_PASSED"}"#,
+            r#"{"type":"message","timestamp":"2026-11-26T14:05:34.738Z","role":"assistant","content":"done","delta":true}"#,
+            r#"{"type":"result","timestamp":"2026-11-26T14:05:34.750Z","status":"success","stats":{"total_tokens":240,"input_tokens":200,"output_tokens":14,"cached":80,"input":120,"duration_ms":319,"tool_calls":1}}"#,
         ];
         let out: Vec<String> = log.iter().flat_map(|l| super::line(l)).collect();
         insta::assert_snapshot!(out.join("\n"));

@@ -56,7 +56,7 @@ pub(super) fn after_clean_exit(
     }
 }
 
-/// The shortest wait on a reset time read from text.
+/// The wait on a reset time read from text that is now or just past.
 const MIN_TEXT_WAIT: Duration = Duration::from_secs(5);
 
 pub(super) enum Next {
@@ -139,7 +139,10 @@ pub(super) fn conclude(
         return Ok(Next::Interrupted);
     }
     let result_error = seen.result.as_ref().filter(|r| r.is_error);
-    let failed = *exit != Exit::Code(0) || result_error.is_some();
+    // A structured agent always ends with its result: a clean exit without one was cut
+    // short (gemini exits 0 on SIGTERM).
+    let no_result = plan.agent.adapter.structured && seen.result.is_none();
+    let failed = *exit != Exit::Code(0) || result_error.is_some() || no_result;
     if fin.resumed.is_some() && seen.resume_failed && failed {
         // The CLI lost the session (cleaned up, another machine): start afresh at once.
         footer("could not resume its session; starting afresh");
@@ -160,6 +163,7 @@ pub(super) fn conclude(
         return done(store, plan, &fin, &ws.epic.branch, finish, footer);
     }
     let what = match exit {
+        Exit::Code(0) if seen.result.is_none() => "exit code 0 without a result".to_owned(),
         Exit::Code(c) => format!("exit code {c}"),
         Exit::Signal(s) => format!("killed by signal {s}"),
         Exit::TimedOut => format!(
@@ -215,9 +219,17 @@ pub(super) fn conclude(
             .as_ref()
             .and_then(|l| l.resets_at)
             .map(|at| Duration::from_secs_f64((at - now).max(0.0).ceil()))
-            // A time printed to the minute may name a reset that is a few seconds away or
-            // just past: never retry in a tight loop on it.
-            .or_else(|| crate::ratelimit::reset_wait(&said, now).map(|w| w.max(MIN_TEXT_WAIT)))
+            // A time printed to the minute that is just past means "now", but the limit
+            // may hold a few seconds more: never retry in a tight loop on it.
+            .or_else(|| {
+                crate::ratelimit::reset_wait(&said, now).map(|w| {
+                    if w < Duration::from_secs(1) {
+                        MIN_TEXT_WAIT
+                    } else {
+                        w
+                    }
+                })
+            })
             .unwrap_or(settings.rate_limit_wait);
         footer(&format!(
             "hit a rate limit ({what}); waiting {}s",

@@ -702,6 +702,7 @@ fn start(
     let id = plan.id.clone();
     let silence = settings.timeout;
     let mut reader = plan.agent.adapter.reader();
+    let structured = plan.agent.adapter.structured;
     let started = Instant::now();
     let worktree = plan.worktree.clone();
     let epic_branch = ws.epic.branch.clone();
@@ -714,7 +715,11 @@ fn start(
     std::thread::spawn(move || {
         let exit = child.wait(&agent::Watch { silence, interrupt }, &mut reader);
         let observed = Box::new(reader.into_observed());
-        let clean = exit == Exit::Code(0) && !observed.result.as_ref().is_some_and(|r| r.is_error);
+        let clean = exit == Exit::Code(0)
+            && match &observed.result {
+                Some(r) => !r.is_error,
+                None => !structured,
+            };
         let after =
             clean.then(|| after_clean_exit(&worktree, &epic_branch, commit_message.as_deref()));
         let _ = tx.send(Msg::Finished {

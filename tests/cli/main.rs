@@ -14,6 +14,7 @@ mod propagate;
 mod real_claude;
 mod real_cli;
 mod real_codex;
+mod real_gemini;
 mod report;
 mod runner;
 mod session;

@@ -85,11 +85,29 @@ impl Request {
     /// The agent's working directory, as its system prompt names it (claude), or its
     /// environment context (codex).
     pub fn workdir(&self) -> Option<String> {
-        let re =
-            regex::Regex::new(r"Primary working directory: ([^\s\\]+)|<cwd>([^<]+)</cwd>").unwrap();
+        // Claude's system prompt, codex's environment context, gemini's workspace list
+        // (escaped newlines: this is the JSON text).
+        let re = regex::Regex::new(concat!(
+            r"Primary working directory: ([^\s\\]+)",
+            r"|<cwd>([^<]+)</cwd>",
+            r"|Workspace Directories:\*\*\\n\s*- ([^\s\\]+)"
+        ))
+        .unwrap();
         re.captures(&self.text)
-            .and_then(|c| c.get(1).or(c.get(2)))
+            .and_then(|c| c.get(1).or(c.get(2)).or(c.get(3)))
             .map(|m| m.as_str().to_owned())
+    }
+
+    /// Gemini: the function calls the conversation holds.
+    pub fn function_calls(&self) -> usize {
+        self.body["contents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["parts"].as_array())
+            .flatten()
+            .filter(|p| p.get("functionCall").is_some())
+            .count()
     }
 
     /// Codex: the results of tool calls the conversation holds.
@@ -125,6 +143,8 @@ pub enum Reply {
     Cut,
     /// OpenAI's Responses API (codex): these output items, then `response.completed`.
     Responses(Vec<Value>),
+    /// Google's streamGenerateContent (gemini): these parts, then `finishReason: STOP`.
+    Gemini(Vec<Value>),
 }
 
 impl Reply {
@@ -229,7 +249,10 @@ fn serve(conn: TcpStream, requests: &Mutex<Vec<Request>>, script: &Script) -> st
     requests.lock().unwrap().push(req.clone());
     let mut out = conn;
     if req.method == "POST" && req.path.starts_with("/v1/responses") {
-        return responses(&mut out, &req, script(&req));
+        return responses(&mut out, script(&req));
+    }
+    if req.method == "POST" && req.path.contains(":streamGenerateContent") {
+        return gemini(&mut out, script(&req));
     }
     if req.method != "POST" || !req.path.starts_with("/v1/messages") {
         return respond(
@@ -248,7 +271,7 @@ fn serve(conn: TcpStream, requests: &Mutex<Vec<Request>>, script: &Script) -> st
             headers,
             body,
         } => respond(&mut out, status, &headers, &body),
-        Reply::Responses(_) => panic!("a Responses API reply to the Messages API"),
+        Reply::Responses(_) | Reply::Gemini(_) => panic!("another API's reply to the Messages API"),
         Reply::Cut => {
             if req.streamed() {
                 write!(out, "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")?;
@@ -314,8 +337,7 @@ fn serve(conn: TcpStream, requests: &Mutex<Vec<Request>>, script: &Script) -> st
 }
 
 /// Codex's side: the Responses API as SSE `data:` lines.
-fn responses(out: &mut TcpStream, req: &Request, reply: Reply) -> std::io::Result<()> {
-    let _ = req;
+fn responses(out: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
     let items = match reply {
         Reply::Error {
             status,
@@ -324,7 +346,9 @@ fn responses(out: &mut TcpStream, req: &Request, reply: Reply) -> std::io::Resul
         } => return respond(out, status, &headers, &body),
         Reply::Responses(items) => Some(items),
         Reply::Cut => None,
-        Reply::Message { .. } => panic!("a Messages API reply to the Responses API"),
+        Reply::Message { .. } | Reply::Gemini(_) => {
+            panic!("another API's reply to the Responses API")
+        }
     };
     write!(
         out,
@@ -356,6 +380,40 @@ fn responses(out: &mut TcpStream, req: &Request, reply: Reply) -> std::io::Resul
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": INPUT_TOKENS + OUTPUT_TOKENS}}}),
     )
+}
+
+/// Gemini's side: one SSE chunk with the parts, the finish reason and the usage.
+fn gemini(out: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
+    let parts = match reply {
+        Reply::Error {
+            status,
+            headers,
+            body,
+        } => return respond(out, status, &headers, &body),
+        Reply::Gemini(parts) => Some(parts),
+        Reply::Cut => None,
+        Reply::Message { .. } | Reply::Responses(_) => {
+            panic!("another API's reply to streamGenerateContent")
+        }
+    };
+    write!(
+        out,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+    )?;
+    let Some(parts) = parts else {
+        // Cut in the middle of an event: the connection closes.
+        write!(
+            out,
+            "data: {{\"candidates\": [{{\"content\": {{\"role\": \"mo"
+        )?;
+        return out.flush();
+    };
+    let chunk = json!({"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": INPUT_TOKENS, "candidatesTokenCount": OUTPUT_TOKENS,
+            "cachedContentTokenCount": CACHE_READ_TOKENS, "totalTokenCount": INPUT_TOKENS + OUTPUT_TOKENS},
+        "modelVersion": "gemini-2.5-pro"});
+    write!(out, "data: {chunk}\n\n")?;
+    out.flush()
 }
 
 fn message_start(req: &Request) -> Value {

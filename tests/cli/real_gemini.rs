@@ -1,0 +1,206 @@
+//! Conformance: the real Gemini CLI (pinned in tests/agents/real-clis.txt), driven by
+//! git-epic through the `gemini` preset, against the scripted model server's
+//! streamGenerateContent (`GOOGLE_GEMINI_BASE_URL`, with the API-key auth chosen in a
+//! settings file of the test's own: `GEMINI_CLI_HOME`).
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::model_server::{self, ModelServer, Reply, Request};
+use crate::real_cli::real_cli;
+use crate::support::{ticket, Repo};
+
+struct Gemini {
+    r: Repo,
+    home: tempfile::TempDir,
+}
+
+impl Gemini {
+    /// What every run needs: the server, a key, the settings, and its own temp dir (the
+    /// CLI writes an error report with the conversation there on every API error).
+    fn env<'a>(&'a self, server: &'a ModelServer) -> Vec<(&'a str, String)> {
+        vec![
+            ("GOOGLE_GEMINI_BASE_URL", server.url.clone()),
+            ("GEMINI_API_KEY", "test-key".into()),
+            ("GEMINI_CLI_HOME", self.home.path().display().to_string()),
+            ("TMPDIR", self.home.path().display().to_string()),
+            // Under GEMINI_CLI_HOME the CLI's shell does not see the test's git identity.
+            ("GIT_AUTHOR_NAME", "Test".into()),
+            ("GIT_AUTHOR_EMAIL", "test@example.com".into()),
+            ("GIT_COMMITTER_NAME", "Test".into()),
+            ("GIT_COMMITTER_EMAIL", "test@example.com".into()),
+        ]
+    }
+
+    fn run(&self, args: &[&str], server: &ModelServer) -> crate::support::Run {
+        let env = self.env(server);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.r.epic_env(args, &env)
+    }
+}
+
+/// An epic whose agent is the real gemini (`-m` added: no routing call to another model),
+/// with tickets `ids`; the CLI gives up on a failed request at once (`maxAttempts: 1`).
+fn setup(ids: &[&str]) -> Option<Gemini> {
+    let cli = real_cli("gemini")?;
+    let r = Repo::new();
+    r.epic(&["init", "e"]).ok();
+    let preset = git_epic::presets::find("gemini").unwrap().command;
+    let rest = preset
+        .strip_prefix("gemini")
+        .unwrap()
+        .replace("--prompt", "-m gemini-2.5-pro --prompt");
+    r.git(&[
+        "config",
+        "epic.agent",
+        &format!("{}{rest}", shell_words::quote(&cli.to_string_lossy())),
+    ]);
+    r.git(&["config", "epic.stagger", "0"]);
+    r.git(&["config", "epic.retryWait", "0"]);
+    for id in ids {
+        r.write(
+            &format!("tasks/{id}.md"),
+            &ticket(&format!("title = \"{id}\""), &format!("Create {id}.txt.")),
+        );
+    }
+    r.git(&["add", "tasks"]);
+    r.git(&["commit", "-q", "-m", "tickets"]);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".gemini")).unwrap();
+    std::fs::write(
+        home.path().join(".gemini/settings.json"),
+        json!({"security": {"auth": {"selectedType": "gemini-api-key"}},
+               "privacy": {"usageStatisticsEnabled": false},
+               "general": {"maxAttempts": 1}})
+        .to_string(),
+    )
+    .unwrap();
+    Some(Gemini { r, home })
+}
+
+/// The model's side: one shell command that writes and commits `<id>.txt`, then an answer.
+fn commit_the_file(req: &Request) -> Reply {
+    if req.function_calls() > 0 {
+        return Reply::Gemini(vec![json!({"text": "Committed."})]);
+    }
+    let dir = req.workdir().expect("the request names the workspace");
+    let id = dir.rsplit("feat-").next().unwrap().to_owned();
+    Reply::Gemini(vec![
+        json!({"functionCall": {"name": "run_shell_command", "args": {
+        "command": format!("echo made by gemini > {id}.txt && git add {id}.txt && git commit -q -m '{id}: by gemini'"),
+        "description": "write and commit"}}}),
+    ])
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// (a) In a fresh worktree (trusted by the preset) gemini runs its shell tool, which writes
+/// and commits a file: the ticket is done, its session and tokens recorded.
+#[test]
+fn gemini_commits_in_a_fresh_worktree_and_the_ticket_is_done_with_its_tokens() {
+    let Some(g) = setup(&["A"]) else { return };
+    let server = ModelServer::start(commit_the_file);
+    g.run(&["run", "A"], &server).ok();
+    let wt = g.r.path().join("worktrees/feat-A");
+    let raw = g.r.epic(&["logs", "A", "--raw"]).ok().stdout;
+    assert_eq!(
+        g.r.git_in(&wt, &["log", "-1", "--format=%s"]),
+        "A: by gemini",
+        "{raw}"
+    );
+    let t = &g.r.status()["tickets"][0];
+    assert_eq!(t["state"], "done", "{t}");
+    let (i, c) = (model_server::INPUT_TOKENS, model_server::CACHE_READ_TOKENS);
+    assert_eq!(t["tokens"]["input"], 2 * (i - c), "{t}");
+    assert_eq!(t["tokens"]["cache_read"], 2 * c, "{t}");
+    assert_eq!(
+        t["tokens"]["output"],
+        2 * model_server::OUTPUT_TOKENS,
+        "{t}"
+    );
+    let logs = g.r.epic(&["logs", "A"]).ok().stdout;
+    assert!(logs.contains("→ run_shell_command: "), "{logs}");
+    assert!(logs.contains("Committed."), "{logs}");
+}
+
+/// (b) A per-minute quota with its retry delay: the ticket waits it out without using an
+/// attempt, then is done.
+#[test]
+fn gemini_over_its_quota_waits_the_delay_then_is_done() {
+    let Some(g) = setup(&["A"]) else { return };
+    let until = unix_now() + 3;
+    let server = ModelServer::start(move |req| {
+        if unix_now() < until {
+            Reply::Error {
+                status: 429,
+                headers: vec![],
+                body: json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
+                    "message": "You exceeded your current quota, please check your plan and billing details.",
+                    "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3s"}]}}),
+            }
+        } else {
+            commit_the_file(req)
+        }
+    });
+    let t0 = Instant::now();
+    g.run(&["run", "A"], &server).ok();
+    assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
+    let t = &g.r.status()["tickets"][0];
+    assert_eq!(t["state"], "done", "{t}");
+    assert_eq!(t["attempts"], 1, "{t}");
+    assert!(t["rate_limit_waits"].as_u64().unwrap() >= 1, "{t}");
+}
+
+/// (c) A key the API refuses: the run stops at the first ticket and says what to do.
+#[test]
+fn gemini_with_a_refused_key_stops_the_run() {
+    let Some(g) = setup(&["A", "B"]) else {
+        return;
+    };
+    g.r.git(&["config", "epic.stagger", "3s"]);
+    let server = ModelServer::start(|_| Reply::Error {
+        status: 400,
+        headers: vec![],
+        body: json!({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
+            "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]}}),
+    });
+    let out = g.run(&["wave", "start", "0"], &server).code(1);
+    let first = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap();
+    assert!(first.contains("API key not valid"), "{}", out.stderr);
+    assert!(first.contains("GEMINI_API_KEY"), "{}", out.stderr);
+    let s = g.r.status();
+    for i in 0..2 {
+        assert_eq!(s["tickets"][i]["attempts"], 0, "{s}");
+    }
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the second ticket never started"
+    );
+}
+
+/// (e) The stream is cut: a failed attempt with the CLI's reason.
+#[test]
+fn gemini_cut_off_mid_stream_is_a_failed_attempt_with_a_reason() {
+    let Some(g) = setup(&["A"]) else { return };
+    g.r.git(&["config", "epic.maxAttempts", "1"]);
+    let server = ModelServer::start(|_| Reply::Cut);
+    g.run(&["run", "A"], &server).code(1);
+    let t = &g.r.status()["tickets"][0];
+    assert_eq!(t["state"], "failed", "{t}");
+    assert!(
+        t["reason"].as_str().unwrap().contains("[API Error: "),
+        "{t}"
+    );
+}
