@@ -518,3 +518,26 @@ fn claude_in_text_mode_at_its_limit_waits_and_without_login_stops() {
     assert!(out.stderr.contains("/login"), "{}", out.stderr);
     assert_eq!(r.status()["tickets"][1]["attempts"], 0);
 }
+
+/// `epic.resume=false`: after a limit the next attempt starts afresh with the ticket.
+#[test]
+fn claude_with_resume_off_starts_afresh_after_a_limit() {
+    let Some(r) = setup(&["A"]) else { return };
+    r.git(&["config", "epic.resume", "false"]);
+    let reset = unix_now() + 3;
+    let server = ModelServer::start(move |req| {
+        if unix_now() < reset {
+            model_server::session_limit(reset)
+        } else {
+            write_the_file(req)
+        }
+    });
+    r.epic_env(&["run", "A"], &env(&server, SUBSCRIBER)).ok();
+    let n = note(&r, "A");
+    let runs = n["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{n:?}");
+    assert_eq!(runs[1].get("resumed"), None, "{n:?}");
+    assert_ne!(runs[0]["session_id"], runs[1]["session_id"]);
+    let asked = server.messages();
+    assert!(asked.iter().all(|m| !m.text.contains("cut short")));
+}
