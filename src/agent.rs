@@ -13,6 +13,7 @@ use crate::agents::{Adapter, Heard, Launch};
 use crate::config::{self, PromptVia, Settings};
 use crate::error::{usage, Result};
 use crate::ticket::Ticket;
+use crate::{process, supervisor};
 
 /// The profile name of tickets that name none.
 pub const DEFAULT_PROFILE: &str = "default";
@@ -147,13 +148,17 @@ pub struct Spawn<'a> {
     pub header: &'a str,
 }
 
-/// A running agent, the leader of its own process group.
+/// A running agent under its supervisor, the leader of its own session and process group.
 pub struct Running {
-    handle: duct::Handle,
+    /// The supervisor as this process's child; `None` for a run adopted from an earlier
+    /// orchestrator (then it is watched through /proc and its exit record).
+    handle: Option<duct::Handle>,
+    /// The supervisor's pid (the group's id) and start time.
     pub pid: u32,
+    pub pid_start: Option<u64>,
     pub log: PathBuf,
     /// Where this attempt's output starts in the log.
-    start: u64,
+    pub start: u64,
 }
 
 /// How an attempt ended.
@@ -166,6 +171,8 @@ pub enum Exit {
     Interrupted,
     /// Stopped by git-epic on an error the agent would only retry (a refused login).
     Stopped,
+    /// Its supervisor ended without recording the agent's end (killed with it).
+    Lost,
 }
 
 /// What the waiting thread watches for besides the agent's end.
@@ -191,10 +198,20 @@ pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("could not create {}", dir.display()))?;
     }
+    let record = supervisor::record_path(s.log);
+    match std::fs::remove_file(&record) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("could not remove {}", record.display())),
+    }
     log_line(s.log, s.header)?;
     let file = std::fs::OpenOptions::new().append(true).open(s.log)?;
     let start = file.metadata()?.len();
-    let mut e = duct::cmd(&s.argv[0], &s.argv[1..])
+    let me = std::env::current_exe().context("could not find the git-epic program")?;
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["__supervise".into(), record.into_os_string(), "--".into()];
+    args.extend(s.argv.iter().map(Into::into));
+    let mut e = duct::cmd(me, args)
         .dir(s.dir)
         .stdout_file(file)
         .stderr_to_stdout()
@@ -205,13 +222,26 @@ pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
     for (k, v) in s.env {
         e = e.env(k, v);
     }
+    // The prompt goes through a file, which the agent reads even if the orchestrator dies.
     e = match s.stdin {
-        Some(text) => e.stdin_bytes(text.as_bytes().to_vec()),
+        Some(text) => {
+            let path = s.log.with_extension("prompt");
+            std::fs::write(&path, text)
+                .with_context(|| format!("could not write {}", path.display()))?;
+            e.stdin_path(path)
+        }
         None => e.stdin_null(),
     };
-    // Its own process group, so that stopping it stops everything it started.
+    // A session of its own: no terminal's hangup or Ctrl-C reaches it, and stopping its
+    // group stops everything the agent started.
     let e = e.before_spawn(|c| {
-        c.process_group(0);
+        // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+        unsafe {
+            c.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
         Ok(())
     });
     let handle = e
@@ -219,11 +249,23 @@ pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
         .with_context(|| format!("could not start {}", s.argv[0]))?;
     let pid = handle.pids().first().copied().unwrap_or(0);
     Ok(Running {
-        handle,
+        handle: Some(handle),
         pid,
+        pid_start: process::start_time(pid),
         log: s.log.to_owned(),
         start,
     })
+}
+
+/// A run an earlier orchestrator started, from what its note recorded.
+pub fn adopt(pid: u32, pid_start: Option<u64>, log: &Path, start: u64) -> Running {
+    Running {
+        handle: None,
+        pid,
+        pid_start,
+        log: log.to_owned(),
+        start,
+    }
 }
 
 /// Reads what an agent appends to its log, line by line, as it comes.
@@ -315,20 +357,11 @@ impl Running {
             if heard.progress {
                 last_progress = Instant::now();
             }
-            match self.handle.try_wait() {
-                Ok(Some(out)) => {
-                    feed(&mut follow);
-                    // Whatever it left running in the background goes too.
-                    kill_group(self.pid, libc::SIGTERM);
-                    use std::os::unix::process::ExitStatusExt;
-                    return match (out.status.code(), out.status.signal()) {
-                        (Some(c), _) => Exit::Code(c),
-                        (None, Some(sig)) => Exit::Signal(sig),
-                        _ => Exit::Code(-1),
-                    };
-                }
-                Ok(None) => {}
-                Err(_) => return Exit::Code(-1),
+            if self.ended() {
+                feed(&mut follow);
+                // Whatever it left running in the background goes too.
+                kill_group(self.pid, libc::SIGTERM);
+                return self.recorded();
             }
             if watch.interrupt.load(Ordering::SeqCst) {
                 self.stop();
@@ -343,18 +376,40 @@ impl Running {
         }
     }
 
+    /// Whether the supervisor has ended (reaped, when it is our child).
+    fn ended(&self) -> bool {
+        match &self.handle {
+            Some(h) => !matches!(h.try_wait(), Ok(None)),
+            None => !process::is_alive(self.pid, self.pid_start),
+        }
+    }
+
+    /// How the agent ended, as its supervisor recorded it.
+    fn recorded(&self) -> Exit {
+        match supervisor::read_record(&self.log, self.pid) {
+            Some(r) => match (r.code, r.signal) {
+                (Some(c), _) => Exit::Code(c),
+                (None, Some(s)) => Exit::Signal(s),
+                _ => Exit::Code(-1),
+            },
+            None => Exit::Lost,
+        }
+    }
+
     /// SIGTERM to the whole group, SIGKILL after a grace period.
     pub fn stop(&self) {
         kill_group(self.pid, libc::SIGTERM);
         let grace = Instant::now() + Duration::from_secs(3);
         while Instant::now() < grace {
-            if matches!(self.handle.try_wait(), Ok(Some(_))) {
+            if self.ended() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         kill_group(self.pid, libc::SIGKILL);
-        let _ = self.handle.wait();
+        if let Some(h) = &self.handle {
+            let _ = h.wait();
+        }
     }
 }
 

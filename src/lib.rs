@@ -31,5 +31,6 @@ pub mod runner;
 pub mod scope;
 pub mod state;
 pub mod status;
+pub mod supervisor;
 pub mod ticket;
 pub mod usercmd;

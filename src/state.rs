@@ -105,6 +105,13 @@ pub struct TicketNote {
     pub pid: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid_start: Option<u64>,
+    /// Where the running attempt's output starts in the ticket's log, for an orchestrator
+    /// that adopts the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_offset: Option<u64>,
+    /// The agent session the running attempt continues, if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_resumes: Option<String>,
     /// The `git epic` process that holds the ticket (running it, or waiting to retry it),
     /// with its start time: a second orchestrator never takes a ticket whose owner lives.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -169,6 +169,15 @@ session it made.\n\nExamples:\n  git epic monitor\n  git epic monitor --detach  
         after_help = "Examples:\n  git epic install-man                 # after cargo install: ~/.cargo/share/man/man1\n  git epic install-man --prefix ~/.local"
     )]
     InstallMan(install_man::InstallManArgs),
+    /// The supervisor of one agent run (started by `wave start` and `run`)
+    #[command(name = "__supervise", hide = true)]
+    Supervise {
+        /// Where the agent's end is recorded
+        record: PathBuf,
+        /// The agent's command
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
+    },
     /// The demo's simulated agent (used by `git epic demo`)
     #[command(name = "__simulate-agent", hide = true)]
     SimulateAgent {
@@ -226,6 +235,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Completions(a) => completions::run(&ctx, a),
         Command::InstallMan(a) => install_man::run(&ctx, a),
         Command::SimulateAgent { .. } => crate::demo::simulate_agent(),
+        Command::Supervise { record, argv } => Ok(crate::supervisor::main(&record, &argv)),
     }
 }
 

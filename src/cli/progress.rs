@@ -168,6 +168,10 @@ impl Progress {
                     style("failed:").red().bold()
                 ));
             }
+            Event::Adopted { id, pid, log } => self.line(format!(
+                "{now} {id}: its agent from an earlier run lives on (pid {pid}): following it, log {}",
+                log.display()
+            )),
             Event::Halted { id, reason } => {
                 self.finish(&id);
                 self.line(format!("{now} {id}: {} {reason}", style("stopped:").red()));

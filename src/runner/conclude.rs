@@ -125,12 +125,17 @@ pub(super) fn conclude(
         .can_resume()
         .then(|| seen.session_id.clone())
         .flatten();
-    if *exit == Exit::Interrupted {
-        footer("was stopped (interrupted)");
+    if matches!(exit, Exit::Interrupted | Exit::Lost) {
+        let why = if *exit == Exit::Lost {
+            "its supervisor was killed before the agent ended"
+        } else {
+            "stopped by a signal to git epic"
+        };
+        footer(&format!("was stopped ({why})"));
         store.update(&plan.id, |n| {
             finish(n, "interrupted");
             n.state = State::Interrupted;
-            n.reason = Some("stopped by a signal to git epic".into());
+            n.reason = Some(why.into());
             n.owner_pid = None;
             n.owner_start = None;
             n.resume_session.clone_from(&resumable);
@@ -171,7 +176,7 @@ pub(super) fn conclude(
             settings.timeout.map_or(0, |t| t.as_secs())
         ),
         Exit::Stopped => "stopped by git epic".to_owned(),
-        Exit::Interrupted => unreachable!("handled above"),
+        Exit::Interrupted | Exit::Lost => unreachable!("handled above"),
     };
     // What the agent said: for a structured agent, its result and whatever it wrote
     // beside the stream (never the JSON, whose tool output may say anything).

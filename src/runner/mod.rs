@@ -75,6 +75,12 @@ pub enum Event {
         id: String,
         reason: String,
     },
+    /// A run an earlier git epic started (its agent outlived it) is taken over.
+    Adopted {
+        id: String,
+        pid: u32,
+        log: PathBuf,
+    },
     /// The ticket was left as it was: the run stops (agent error, budget spent).
     Halted {
         id: String,
@@ -152,6 +158,16 @@ impl Summary {
 struct Slot {
     plan: Planned,
     not_before: Instant,
+    /// A run an earlier orchestrator started, whose supervisor lives on (or has recorded
+    /// its end): it is waited for and concluded, never started again.
+    adopt: Option<Adopted>,
+}
+
+#[derive(Clone, Copy)]
+struct Adopted {
+    pid: u32,
+    pid_start: Option<u64>,
+    log_offset: u64,
 }
 
 /// What the scheduler thread hears about.
@@ -249,9 +265,22 @@ fn claim(
                     .rate_limited_until
                     .map_or(0.0, |u| u - state::now())
                     .max(0.0);
+                let adopt = note
+                    .pid
+                    .filter(|&pid| {
+                        note.state == State::Running
+                            && (note.agent_alive()
+                                || crate::supervisor::read_record(&plan.log, pid).is_some())
+                    })
+                    .map(|pid| Adopted {
+                        pid,
+                        pid_start: note.pid_start,
+                        log_offset: note.log_offset.unwrap_or(0),
+                    });
                 slots.push(Slot {
                     plan,
                     not_before: Instant::now() + Duration::from_secs_f64(wait),
+                    adopt,
                 });
             }
         }
@@ -306,6 +335,13 @@ pub fn run(
                 });
                 summary.interrupted.push(slot.plan.id);
             }
+        }
+        // Runs an earlier orchestrator started are running already: take them over first.
+        while let Some(pos) = queue.iter().position(|s| s.adopt.is_some()) {
+            let slot = queue.remove(pos).expect("position is in range");
+            prepared.insert(slot.plan.id.clone(), false);
+            adopt(ws, settings, &slot, report, interrupt, &tx)?;
+            running.insert(slot.plan.id.clone(), slot);
         }
         // Start what may start now.
         while !stopping && running.len() < jobs {
@@ -519,6 +555,7 @@ pub fn run(
                 });
                 queue.push_front(Slot {
                     not_before: until,
+                    adopt: None,
                     ..slot
                 });
             }
@@ -556,6 +593,7 @@ pub fn run(
                 });
                 queue.push_back(Slot {
                     not_before: Instant::now() + wait,
+                    adopt: None,
                     ..slot
                 });
             }
@@ -585,12 +623,7 @@ fn claim_refusal(n: &TicketNote, me: u32, rerun_failed: bool) -> Option<String> 
             n.owner_pid.unwrap_or(0)
         ));
     }
-    if n.state == State::Running && n.agent_alive() {
-        return Some(format!(
-            "its agent from an earlier run is still running (pid {}); stop it or wait",
-            n.pid.unwrap_or(0)
-        ));
-    }
+    // A live agent of a dead orchestrator is adopted, not refused.
     None
 }
 
@@ -689,7 +722,9 @@ fn start(
     let pid = child.pid;
     store.update(&plan.id, |n| {
         n.pid = Some(pid);
-        n.pid_start = process::start_time(pid);
+        n.pid_start = child.pid_start;
+        n.log_offset = Some(child.start);
+        n.run_resumes.clone_from(&resume);
         Ok(())
     })?;
     report(Event::Started {
@@ -698,12 +733,77 @@ fn start(
         pid,
         log,
     });
+    watch(
+        ws,
+        settings,
+        plan,
+        child,
+        resume,
+        Instant::now(),
+        interrupt,
+        tx,
+    );
+    Ok(())
+}
+
+/// Take over a run that an earlier orchestrator started: follow its log from where the run
+/// began, and conclude it when its supervisor records the end (at once if it has).
+fn adopt(
+    ws: &Workspace,
+    settings: &Settings,
+    slot: &Slot,
+    report: &dyn Fn(Event),
+    interrupt: &'static AtomicBool,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<()> {
+    let a = slot.adopt.expect("an adopted slot");
+    let plan = &slot.plan;
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    let note = store.get(&plan.id)?.unwrap_or_default();
+    let log = ws.log_path(&plan.id);
+    report(Event::Adopted {
+        id: plan.id.clone(),
+        pid: a.pid,
+        log: log.clone(),
+    });
+    let child = agent::adopt(a.pid, a.pid_start, &log, a.log_offset);
+    // Its time counts from its start, not from this adoption.
+    let ran = note
+        .run_started_at
+        .map_or(0.0, |t| (state::now() - t).max(0.0));
+    let since = Instant::now()
+        .checked_sub(Duration::from_secs_f64(ran))
+        .unwrap_or_else(Instant::now);
+    watch(
+        ws,
+        settings,
+        plan,
+        child,
+        note.run_resumes,
+        since,
+        interrupt,
+        tx,
+    );
+    Ok(())
+}
+
+/// A thread that waits for the run (started at `started`) to end and sends what it came to.
+#[allow(clippy::too_many_arguments)]
+fn watch(
+    ws: &Workspace,
+    settings: &Settings,
+    plan: &Planned,
+    child: agent::Running,
+    resume: Option<String>,
+    started: Instant,
+    interrupt: &'static AtomicBool,
+    tx: &mpsc::Sender<Msg>,
+) {
     let tx = tx.clone();
     let id = plan.id.clone();
     let silence = settings.timeout;
     let mut reader = plan.agent.adapter.reader();
     let structured = plan.agent.adapter.structured;
-    let started = Instant::now();
     let worktree = plan.worktree.clone();
     let epic_branch = ws.epic.branch.clone();
     let commit_message = settings.auto_commit.then(|| {
@@ -731,7 +831,6 @@ fn start(
             resumed: resume,
         });
     });
-    Ok(())
 }
 
 /// Leave the queued tickets that `which` picks as they are (state, attempts), released

@@ -27,6 +27,8 @@ pub struct Planned {
     pub id: String,
     pub title: String,
     pub worktree: PathBuf,
+    /// The ticket's agent log.
+    pub log: PathBuf,
     pub branch: String,
     pub agent: AgentCommand,
     pub prompt: String,
@@ -150,6 +152,7 @@ pub fn prepare(
                 id: id.clone(),
                 title: t.title.clone(),
                 worktree,
+                log: ws.log_path(id),
                 branch: Epic::ticket_branch(id, &t.title),
                 agent,
                 prompt,

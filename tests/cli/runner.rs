@@ -416,36 +416,66 @@ fn after_kill_9_the_next_run_resumes_without_running_anything_twice() {
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    // B's agent lives on (its own process group): not started twice.
+    // B's agent lives on under its supervisor: the next run follows it to its end and
+    // concludes it, and never starts it (nor A) again.
     let out = r.epic_env(&["wave", "start"], &[]).ok();
     assert!(
         out.stderr
-            .contains("B: skipped, its agent from an earlier run is still running"),
+            .contains("B: its agent from an earlier run lives on"),
         "{}",
         out.stderr
     );
     assert!(!out.stderr.contains("A: started"), "{}", out.stderr);
-    // Once it is gone, B runs again in its existing worktree; A never runs again.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while r.row("B")["state"] == "running" {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(r.row("B")["state"], "interrupted");
-    r.git(&["config", "epicAgent.slow.command", &agent("commit.sh")]);
-    r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(!out.stderr.contains("B: started"), "{}", out.stderr);
     assert_eq!(r.row("B")["state"], "done");
+    for id in ["A", "B"] {
+        assert_eq!(
+            r.log(id)
+                .matches(&format!("=== git-epic e: ticket {id} attempt"))
+                .count(),
+            1,
+            "{id}"
+        );
+        assert_eq!(r.row(id)["attempts"], 1);
+    }
+    // The agent's own commit, made after its orchestrator died.
+    let wt = r.path().join("worktrees/feat-B");
+    assert_eq!(r.git_in(&wt, &["log", "-1", "--format=%s"]), "B: the work");
+}
+
+/// An agent that finishes while no orchestrator runs is concluded by the next one as if
+/// it had been watched: done, with its time, never run again.
+#[test]
+fn an_agent_that_ends_while_no_orchestrator_runs_is_concluded_not_rerun() {
+    let r = Repo::with_agent("commit.sh");
+    tickets(&r, &[("A", "")]);
+    let mut child = r.spawn_epic(&["run", "A"], &[("FAKE_SLEEP", "2")]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while r.row("A")["state"] != "running" {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The agent ends on its own meanwhile.
+    let log = r.path().join(".git/epic/e/logs/A.log.exit");
+    while !log.exists() {
+        assert!(Instant::now() < deadline, "the supervisor recorded no end");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = r.epic_env(&["run", "A"], &[]).ok();
+    assert!(!out.stderr.contains("A: started"), "{}", out.stderr);
+    let row = r.row("A");
+    assert_eq!(
+        (row["state"].as_str(), row["attempts"].as_u64()),
+        (Some("done"), Some(1))
+    );
+    assert!(row["elapsed_s"].as_f64().unwrap() >= 2.0, "{row}");
     assert_eq!(
         r.log("A")
             .matches("=== git-epic e: ticket A attempt")
             .count(),
         1
-    );
-    assert_eq!(
-        r.log("B")
-            .matches("=== git-epic e: ticket B attempt")
-            .count(),
-        2
     );
 }
 
