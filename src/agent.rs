@@ -146,6 +146,8 @@ pub struct Spawn<'a> {
     pub env: &'a [(&'static str, String)],
     pub log: &'a Path,
     pub header: &'a str,
+    /// The orchestrator's id for this run, recorded by the supervisor.
+    pub run: &'a str,
 }
 
 /// A running agent under its supervisor, the leader of its own session and process group.
@@ -198,18 +200,32 @@ pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("could not create {}", dir.display()))?;
     }
-    let record = supervisor::record_path(s.log);
-    match std::fs::remove_file(&record) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("could not remove {}", record.display())),
+    // An earlier run's records must not be taken for this one's.
+    for old in [supervisor::record_path(s.log), supervisor::run_path(s.log)] {
+        match std::fs::remove_file(&old) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("could not remove {}", old.display())),
+        }
     }
     log_line(s.log, s.header)?;
     let file = std::fs::OpenOptions::new().append(true).open(s.log)?;
     let start = file.metadata()?.len();
-    let me = std::env::current_exe().context("could not find the git-epic program")?;
-    let mut args: Vec<std::ffi::OsString> =
-        vec!["__supervise".into(), record.into_os_string(), "--".into()];
+    // This very program, even if a newer git-epic replaced its file meanwhile.
+    let me = match std::path::Path::new("/proc/self/exe") {
+        p if p.exists() => p.to_owned(),
+        _ => std::env::current_exe().context("could not find the git-epic program")?,
+    };
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "__supervise".into(),
+        "--log".into(),
+        s.log.as_os_str().to_owned(),
+        "--run".into(),
+        s.run.into(),
+        "--offset".into(),
+        start.to_string().into(),
+        "--".into(),
+    ];
     args.extend(s.argv.iter().map(Into::into));
     let mut e = duct::cmd(me, args)
         .dir(s.dir)

@@ -242,6 +242,14 @@ pub fn gate(
         .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
     let (ahead, _) = gitx::ahead_behind(&ws.repo, tip, epic_tip)?;
     if ahead == 0 {
+        // A landing cut off after the epic moved but before the note said so.
+        if let Some(commit) = landed(ws, id, epic_tip)? {
+            record_merged(store, id, commit, &branch)?;
+            return Ok(Gate::Ended(Outcome::Merged {
+                commit,
+                cleaned: None,
+            }));
+        }
         return skip(format!("{branch} has no commits beyond the epic"));
     }
     if has_worktree
@@ -326,6 +334,17 @@ pub fn land(ws: &Workspace, store: &Store<'_>, gated: Gated, opts: Options) -> R
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?
         .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
     let message = format!("epic({}): merge {} {}", ws.epic.name, id, title);
+    // A landing cut off after the epic moved but before the note said so: the branch is
+    // in the epic already. Finish that landing instead of merging it a second time.
+    if gitx::contains(&ws.repo, epic_tip, tip)? {
+        if let Some(commit) = landed(ws, id, epic_tip)? {
+            record_merged(store, id, commit, &branch)?;
+            return Ok(Outcome::Merged {
+                commit,
+                cleaned: None,
+            });
+        }
+    }
     match gitx::merge_tree(&ws.root, epic_tip, tip)? {
         TreeMerge::Conflicts(files) => {
             store.update(id, |n| {
@@ -349,21 +368,32 @@ pub fn land(ws: &Workspace, store: &Store<'_>, gated: Gated, opts: Options) -> R
                 &[epic_tip, tip],
                 &message,
             )?;
-            store.update(id, |n| {
-                n.state = State::Merged;
-                n.merged_commit = Some(commit.to_string());
-                n.merged_at = Some(state::now());
-                n.branch = Some(branch.clone());
-                n.conflict_files.clear();
-                n.reason = None;
-                Ok(())
-            })?;
+            record_merged(store, id, commit, &branch)?;
             let cleaned = worktree
                 .filter(|_| opts.cleanup)
                 .map(|wt| cleanup::remove_worktree(ws, &wt).map_err(|e| format!("{e:#}")));
             Ok(Outcome::Merged { commit, cleaned })
         }
     }
+}
+
+/// The merge commit of `id` on the epic's first-parent line, if the ticket has landed.
+fn landed(ws: &Workspace, id: &str, epic_tip: ObjectId) -> Result<Option<ObjectId>> {
+    let prefix = format!("epic({}): merge {} ", ws.epic.name, id);
+    gitx::find_on_first_parents(&ws.repo, epic_tip, &prefix, 10_000)
+}
+
+fn record_merged(store: &Store<'_>, id: &str, commit: ObjectId, branch: &str) -> Result<()> {
+    store.update(id, |n| {
+        n.state = State::Merged;
+        n.merged_commit = Some(commit.to_string());
+        n.merged_at.get_or_insert_with(state::now);
+        n.branch = Some(branch.to_owned());
+        n.conflict_files.clear();
+        n.reason = None;
+        Ok(())
+    })?;
+    Ok(())
 }
 
 fn reject(

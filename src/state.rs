@@ -105,10 +105,13 @@ pub struct TicketNote {
     pub pid: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid_start: Option<u64>,
-    /// Where the running attempt's output starts in the ticket's log, for an orchestrator
-    /// that adopts the run.
+    /// Where the running attempt's output starts in the ticket's log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_offset: Option<u64>,
+    /// The orchestrator's id for the running attempt, which its supervisor records too: a
+    /// later orchestrator finds the run through it and adopts it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     /// The agent session the running attempt continues, if it does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_resumes: Option<String>,
@@ -375,7 +378,9 @@ impl<'r> Store<'r> {
             {
                 Ok(_) => return Ok(note),
                 Err(e) => {
-                    // Lost the race (ref moved, or another process holds its lock): read again.
+                    // Lost the race (ref moved, or another process holds its lock): read
+                    // again. A lock left by a killed process would hold it forever.
+                    crate::gitx::remove_stale_ref_lock(self.repo, NOTES_REF);
                     last_err = Some(e);
                     std::thread::sleep(delay + jitter(delay));
                     delay = (delay * 2).min(Duration::from_millis(20));

@@ -20,11 +20,51 @@ pub struct ExitRecord {
     pub ended_at: f64,
 }
 
+/// A supervised run as it started: written by the supervisor before the agent starts, so
+/// that a run whose orchestrator died before noting it is still found and adopted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The orchestrator's id for this run (in the ticket's note too).
+    pub run: String,
+    pub supervisor: u32,
+    pub supervisor_start: Option<u64>,
+    /// Where the run's output starts in the log.
+    pub offset: u64,
+}
+
+fn beside(log: &Path, suffix: &str) -> PathBuf {
+    let mut name = log.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    log.with_file_name(name)
+}
+
 /// Where the exit record of the run logged in `log` goes.
 pub fn record_path(log: &Path) -> PathBuf {
-    let mut name = log.file_name().unwrap_or_default().to_os_string();
-    name.push(".exit");
-    log.with_file_name(name)
+    beside(log, ".exit")
+}
+
+/// Where the start of the run logged in `log` is recorded.
+pub fn run_path(log: &Path) -> PathBuf {
+    beside(log, ".run")
+}
+
+/// The run `run` logged in `log`, if its supervisor started.
+pub fn read_run(log: &Path, run: &str) -> Option<RunRecord> {
+    let text = std::fs::read_to_string(run_path(log)).ok()?;
+    let r: RunRecord = serde_json::from_str(&text).ok()?;
+    (r.run == run).then_some(r)
+}
+
+/// Write `value` to `path` through a temporary file and a rename: never half a file.
+pub(crate) fn write_atomic(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let text = serde_json::to_string(value).expect("a record serializes");
+    let f = std::fs::File::create(&tmp)?;
+    std::io::Write::write_all(&mut &f, text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 /// The record of the run whose supervisor was `supervisor`, if it has ended.
@@ -36,9 +76,10 @@ pub fn read_record(log: &Path, supervisor: u32) -> Option<ExitRecord> {
 
 extern "C" fn ignore(_: libc::c_int) {}
 
-/// `git-epic __supervise <record> -- <argv>`: run the agent and record its end. Returns the
-/// supervisor's exit code (0 once the record is written).
-pub fn main(record: &Path, argv: &[String]) -> i32 {
+/// `git-epic __supervise --log L --run R --offset N -- <argv>`: record the run's start, run
+/// the agent, record its end. Returns 0 once the end is recorded.
+pub fn main(log: &Path, run: &str, offset: u64, argv: &[String]) -> i32 {
+    let record = &record_path(log);
     // A signal to the group reaches the agent and this process alike: this one stays to
     // write the record. A handler (not SIG_IGN) is reset by exec, so the agent keeps the
     // default actions.
@@ -52,6 +93,21 @@ pub fn main(record: &Path, argv: &[String]) -> i32 {
         eprintln!("git-epic __supervise: no agent command");
         return 2;
     };
+    let me = std::process::id();
+    let started = RunRecord {
+        run: run.to_owned(),
+        supervisor: me,
+        supervisor_start: crate::process::start_time(me),
+        offset,
+    };
+    if let Err(e) = write_atomic(&run_path(log), &started) {
+        // Without it a dead orchestrator's successor could not find this run: do not start.
+        eprintln!(
+            "git-epic: could not record the run in {}: {e}",
+            run_path(log).display()
+        );
+        return write(record, Some(126), None);
+    }
     let status = match std::process::Command::new(program).args(args).status() {
         Ok(s) => s,
         Err(e) => {
@@ -71,15 +127,7 @@ fn write(record: &Path, code: Option<i32>, signal: Option<i32>) -> i32 {
         signal,
         ended_at: crate::state::now(),
     };
-    let tmp = record.with_extension("exit.tmp");
-    let done = (|| -> std::io::Result<()> {
-        let text = serde_json::to_string(&r).expect("a record serializes");
-        let f = std::fs::File::create(&tmp)?;
-        std::io::Write::write_all(&mut &f, text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, record)
-    })();
-    match done {
+    match write_atomic(record, &r) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!(

@@ -172,8 +172,15 @@ session it made.\n\nExamples:\n  git epic monitor\n  git epic monitor --detach  
     /// The supervisor of one agent run (started by `wave start` and `run`)
     #[command(name = "__supervise", hide = true)]
     Supervise {
-        /// Where the agent's end is recorded
-        record: PathBuf,
+        /// The ticket's log (the run's records go beside it)
+        #[arg(long)]
+        log: PathBuf,
+        /// The orchestrator's id for this run
+        #[arg(long)]
+        run: String,
+        /// Where the run's output starts in the log
+        #[arg(long)]
+        offset: u64,
         /// The agent's command
         #[arg(last = true, required = true)]
         argv: Vec<String>,
@@ -235,7 +242,12 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Completions(a) => completions::run(&ctx, a),
         Command::InstallMan(a) => install_man::run(&ctx, a),
         Command::SimulateAgent { .. } => crate::demo::simulate_agent(),
-        Command::Supervise { record, argv } => Ok(crate::supervisor::main(&record, &argv)),
+        Command::Supervise {
+            log,
+            run,
+            offset,
+            argv,
+        } => Ok(crate::supervisor::main(&log, &run, offset, &argv)),
     }
 }
 

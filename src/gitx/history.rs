@@ -78,3 +78,28 @@ fn linear_ahead_behind(
     }
     Ok(None)
 }
+
+/// Whether `ancestor` is reachable from `tip` (or is it).
+pub fn contains(repo: &gix::Repository, tip: ObjectId, ancestor: ObjectId) -> Result<bool> {
+    Ok(ahead_behind(repo, ancestor, tip)?.0 == 0)
+}
+
+/// The newest commit on `tip`'s first-parent line whose subject starts with `prefix`,
+/// looking at most `limit` commits down.
+pub fn find_on_first_parents(
+    repo: &gix::Repository,
+    tip: ObjectId,
+    prefix: &str,
+    limit: usize,
+) -> Result<Option<ObjectId>> {
+    let mut at = Some(tip);
+    for _ in 0..limit {
+        let Some(id) = at else { break };
+        let commit = repo.find_commit(id)?;
+        if commit.message_raw()?.starts_with(prefix.as_bytes()) {
+            return Ok(Some(id));
+        }
+        at = commit.parent_ids().next().map(|p| p.detach());
+    }
+    Ok(None)
+}

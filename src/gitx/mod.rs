@@ -15,7 +15,7 @@ mod history;
 mod snapshot;
 
 pub use dirty::is_dirty;
-pub use history::ahead_behind;
+pub use history::{ahead_behind, contains, find_on_first_parents};
 pub use snapshot::{Snapshot, WorktreeReader};
 
 /// Open the repository that contains `dir`, from any subdirectory or linked worktree.
@@ -366,15 +366,26 @@ pub fn commit_and_move(
         })?;
     let name = format!("refs/heads/{branch}");
     let first_line = message.lines().next().unwrap_or_default();
-    repo.reference(
-        name.as_str(),
-        commit.id,
-        PreviousValue::MustExistAndMatch(gix::refs::Target::Object(expected)),
-        first_line,
-    )
-    .with_context(|| {
-        format!("{branch} moved while merging; nothing was changed, run the command again")
-    })?;
+    let update = || {
+        repo.reference(
+            name.as_str(),
+            commit.id,
+            PreviousValue::MustExistAndMatch(gix::refs::Target::Object(expected)),
+            first_line,
+        )
+    };
+    // A lock left on the branch by a killed process would refuse every landing.
+    update()
+        .or_else(|e| {
+            if remove_stale_ref_lock(repo, &name) {
+                update()
+            } else {
+                Err(e)
+            }
+        })
+        .with_context(|| {
+            format!("{branch} moved while merging; nothing was changed, run the command again")
+        })?;
     Ok(commit.id)
 }
 
@@ -392,4 +403,38 @@ pub fn commit_dirs(repo: &gix::Repository, worktree: &Path) -> Vec<PathBuf> {
                 .join(worktree.file_name().unwrap_or_default())
         });
     vec![common, own]
+}
+
+/// A ref lock held this long was left by a killed process: git and git-epic hold one for
+/// the milliseconds of an update.
+pub const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Remove the lock file of ref `refname` when it is stale (older than [`STALE_LOCK`]); true
+/// if it did. git-epic processes take turns doing this (a file lock in the git dir), and the
+/// age is checked again under that lock, so a fresh lock of someone else's is never removed.
+pub fn remove_stale_ref_lock(repo: &gix::Repository, refname: &str) -> bool {
+    let lock = repo.common_dir().join(format!("{refname}.lock"));
+    let old = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_LOCK)
+    };
+    if !old(&lock) {
+        return false;
+    }
+    let _ = std::fs::create_dir_all(repo.common_dir().join("epic"));
+    let Ok(turn) = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(repo.common_dir().join("epic/stale-locks.lock"))
+    else {
+        return false;
+    };
+    if turn.lock().is_err() {
+        return false;
+    }
+    old(&lock) && std::fs::remove_file(&lock).is_ok()
 }

@@ -265,18 +265,7 @@ fn claim(
                     .rate_limited_until
                     .map_or(0.0, |u| u - state::now())
                     .max(0.0);
-                let adopt = note
-                    .pid
-                    .filter(|&pid| {
-                        note.state == State::Running
-                            && (note.agent_alive()
-                                || crate::supervisor::read_record(&plan.log, pid).is_some())
-                    })
-                    .map(|pid| Adopted {
-                        pid,
-                        pid_start: note.pid_start,
-                        log_offset: note.log_offset.unwrap_or(0),
-                    });
+                let adopt = adoptable(&note, &plan.log);
                 slots.push(Slot {
                     plan,
                     not_before: Instant::now() + Duration::from_secs_f64(wait),
@@ -603,6 +592,21 @@ pub fn run(
     Ok(summary)
 }
 
+/// A run of the ticket that an earlier orchestrator started and whose supervisor lives on
+/// or has recorded its end: found through the supervisor's own record of the run's start.
+fn adoptable(note: &TicketNote, log: &std::path::Path) -> Option<Adopted> {
+    if note.state != State::Running {
+        return None;
+    }
+    let run = crate::supervisor::read_run(log, note.run_id.as_deref()?)?;
+    let live = process::is_alive(run.supervisor, run.supervisor_start);
+    (live || crate::supervisor::read_record(log, run.supervisor).is_some()).then_some(Adopted {
+        pid: run.supervisor,
+        pid_start: run.supervisor_start,
+        log_offset: run.offset,
+    })
+}
+
 /// Why a ticket cannot be claimed by process `me`, if it cannot.
 fn claim_refusal(n: &TicketNote, me: u32, rerun_failed: bool) -> Option<String> {
     match n.state {
@@ -663,8 +667,14 @@ fn start(
 ) -> Result<()> {
     let branch = open_branch(&plan.worktree).unwrap_or_else(|| plan.branch.clone());
     let mut stopped_because = None;
+    // Names this run in the note and in the supervisor's record of its start, so that a
+    // successor finds it even if this process dies before noting the supervisor's pid.
+    let run_id = format!("{}-{}", std::process::id(), state::now());
     let note = store.update(&plan.id, |n| {
         n.state = State::Running;
+        n.run_id = Some(run_id.clone());
+        n.pid = None;
+        n.pid_start = None;
         n.attempts += 1;
         n.branch = Some(branch.clone());
         n.rate_limited_until = None;
@@ -678,6 +688,13 @@ fn start(
         .resume_session
         .clone()
         .filter(|_| settings.resume && plan.agent.adapter.can_resume());
+    // Never start an agent in a worktree a killed propagate left half-done.
+    if let Some(what) = crate::propagate::intent::recover(&plan.worktree)? {
+        let _ = agent::log_line(
+            &plan.log,
+            &format!("=== git-epic: an interrupted propagate was recovered: {what} ==="),
+        );
+    }
     // The worktree exists now: its git dir is known for sure.
     let git_dirs = gitx::commit_dirs(&ws.repo, &plan.worktree);
     let prompt = match &resume {
@@ -718,6 +735,7 @@ fn start(
         env: &env,
         log: &log,
         header: &header,
+        run: &run_id,
     })?;
     let pid = child.pid;
     store.update(&plan.id, |n| {

@@ -2,6 +2,7 @@
 
 mod agent;
 mod bad_input;
+mod chaos;
 mod demo;
 mod doctor;
 mod flow;

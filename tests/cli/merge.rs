@@ -372,3 +372,31 @@ fn finish_into_a_branch_not_checked_out_and_a_conflict_changes_nothing() {
     );
     let _ = agent;
 }
+
+/// A landing cut off after the epic moved but before the note said so (a `kill -9`
+/// there): the next merge finishes it, with no second merge commit.
+#[test]
+fn a_landing_cut_off_after_the_ref_moved_is_finished_not_repeated() {
+    let r = Repo::with_agent("commit.sh");
+    done(&r, &[("A", "")]);
+    r.epic_env(&["run", "A"], &[]).ok();
+    // What the cut-off landing had done: the merge commit, the epic moved, no note.
+    let branch = r.git(&["rev-parse", "feat/A-a"]);
+    let epic = tip(&r, "epic/e");
+    let tree = r.git(&["rev-parse", "feat/A-a^{tree}"]);
+    let commit = r.git(&[
+        "commit-tree",
+        &tree,
+        "-p",
+        &epic,
+        "-p",
+        &branch,
+        "-m",
+        "epic(e): merge A A",
+    ]);
+    r.git(&["update-ref", "refs/heads/epic/e", &commit, &epic]);
+    assert_eq!(r.row("A")["state"], "done");
+    r.epic(&["merge", "A"]).ok();
+    assert_eq!(r.row("A")["state"], "merged");
+    assert_eq!(tip(&r, "epic/e"), commit, "no second merge commit");
+}

@@ -504,3 +504,66 @@ fn an_error_after_the_autostash_keeps_the_stash_and_says_so() {
         "the user's work is in the stash, not dropped"
     );
 }
+
+/// A propagate killed in the middle (its intent in the worktree's git dir, its process
+/// gone): the next command undoes the rebase it had started and gives back its autostash,
+/// where a rebase of the user's own would be left alone.
+#[test]
+fn a_propagate_killed_mid_rebase_is_undone_by_the_next_one() {
+    let r = setup();
+    let c = wt(&r, "C");
+    let before = r.git_in(&c, &["rev-parse", "HEAD"]);
+    // What the killed propagate had done: stashed the user's edit, started the rebase
+    // (which stopped on C's conflict), and said so beforehand.
+    std::fs::write(c.join("notes.txt"), "the user's own\n").unwrap();
+    r.git_in(
+        &c,
+        &[
+            "stash",
+            "push",
+            "--include-untracked",
+            "--quiet",
+            "-m",
+            "git-epic propagate autostash",
+        ],
+    );
+    let stash = r.git_in(&c, &["rev-parse", "refs/stash"]);
+    let git_dir = r.git_in(&c, &["rev-parse", "--absolute-git-dir"]);
+    let out = std::process::Command::new("git")
+        .args(["rebase", "--quiet", "epic/e"])
+        .current_dir(&c)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "C's rebase conflicts");
+    // A pid that no longer runs: a child that has exited.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(
+        std::path::Path::new(&git_dir).join("epic-propagate.json"),
+        format!(
+            r#"{{"pid":{pid},"pid_start":1,"old_head":"{before}","stash":{{"pushed":"{stash}"}}}}"#
+        ),
+    )
+    .unwrap();
+    // C is given back as it was, the user's edit with it: so it is skipped this time.
+    let out = r.epic(&["propagate", "--no-test"]).ok();
+    assert!(
+        row(&out.stdout, "C").contains("uncommitted changes"),
+        "{}",
+        out.stdout
+    );
+    assert!(!std::path::Path::new(&git_dir).join("rebase-merge").exists());
+    assert!(!std::path::Path::new(&git_dir)
+        .join("epic-propagate.json")
+        .exists());
+    assert_eq!(r.git_in(&c, &["rev-parse", "HEAD"]), before);
+    assert_eq!(
+        std::fs::read_to_string(c.join("notes.txt")).unwrap(),
+        "the user's own\n"
+    );
+    assert_eq!(r.git(&["stash", "list"]), "");
+    assert!(r
+        .log("C")
+        .contains("an interrupted propagate was recovered"));
+}

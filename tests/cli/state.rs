@@ -135,3 +135,30 @@ fn a_broken_note_is_reported_and_never_overwritten() {
         "state = [broken"
     );
 }
+
+/// A lock on the notes ref left by a killed git-epic (or git) would refuse every update
+/// forever: once it is stale it is removed; a fresh one is left to its owner.
+#[test]
+fn a_stale_notes_lock_of_a_dead_process_is_removed_and_a_fresh_one_kept() {
+    let r = Repo::with_agent("commit.sh");
+    r.epic(&["ticket", "add", "A"]).ok();
+    r.epic(&["ticket", "add", "B"]).ok();
+    r.epic_env(&["run", "A"], &[]).ok();
+    let lock = r.path().join(".git/refs/notes/epic.lock");
+    std::fs::write(&lock, "").unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&lock)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    r.epic_env(&["run", "B"], &[]).ok();
+    assert!(!lock.exists());
+    assert_eq!(r.row("B")["state"], "done");
+    // A lock taken a moment ago belongs to someone at work: never removed by a reader.
+    std::fs::write(&lock, "").unwrap();
+    r.status();
+    assert!(lock.exists());
+    std::fs::remove_file(&lock).unwrap();
+}

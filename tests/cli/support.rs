@@ -282,6 +282,15 @@ impl Repo {
         self.spawn(Command::new(env!("CARGO_BIN_EXE_git-epic")), args, envs)
     }
 
+    /// The same in a process group of its own, as a shell runs a command: killing the group
+    /// kills git-epic and the git commands it runs at that moment (not its agents, which
+    /// have sessions of their own).
+    pub fn spawn_epic_group(&self, args: &[&str], envs: &[(&str, &str)]) -> std::process::Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-epic"));
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        self.spawn(cmd, args, envs)
+    }
+
     fn spawn(&self, mut cmd: Command, args: &[&str], envs: &[(&str, &str)]) -> std::process::Child {
         cmd.args(args).current_dir(self.path());
         self.env(&mut cmd);

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::anyhow;
 use serde::Serialize;
 
+pub mod intent;
+
 use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::Result;
@@ -263,8 +265,16 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
         autostash,
         ..
     } = *job;
+    // A propagate killed here earlier left its intent: finish or undo what it did first.
+    if let Some(what) = intent::recover(wt)? {
+        let _ = crate::agent::log_line(
+            job.log,
+            &format!("=== git-epic: an interrupted propagate was recovered: {what} ==="),
+        );
+    }
     r.old = head(wt);
     let repo = gix::open(wt)?;
+    let git_dir = repo.git_dir().to_owned();
     // Never step into (or abort) an operation the user has under way in this worktree.
     if let Some(op) = operation_in_progress(repo.git_dir()) {
         r.reason = Some(format!(
@@ -284,10 +294,17 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
             r.reason = Some("uncommitted changes; commit them or pass --autostash".into());
             return Ok(());
         }
-        stash = Some(stash_push(wt)?);
+        intent::write(&git_dir, r.old.clone(), intent::Stash::Pushing)?;
+        let sha = stash_push(wt)?;
+        intent::write(&git_dir, r.old.clone(), intent::Stash::Pushed(sha.clone()))?;
+        stash = Some(sha);
+    } else {
+        intent::write(&git_dir, r.old.clone(), intent::Stash::None)?;
     }
     drop(repo);
     let outcome = rebase_lint_test(r, job, stash.as_deref());
+    // Done, one way or the other: what is left (a kept stash) is said in the result.
+    intent::clear(&git_dir);
     if let (Err(_), Some(sha), None) = (&outcome, &stash, &r.stash) {
         // Stopped by an error before the stash came back: it stays where it is, said so.
         r.stash = Some(format!(
@@ -451,7 +468,7 @@ fn stash_push(wt: &Path) -> Result<String> {
             "--include-untracked",
             "--quiet",
             "-m",
-            "git-epic propagate autostash",
+            intent::STASH_MESSAGE,
         ],
     )?;
     gitx::git(wt, &["rev-parse", "refs/stash"])

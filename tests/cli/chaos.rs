@@ -1,0 +1,205 @@
+//! Chaos: `kill -9` of git-epic at random moments of a flow-mode run (during agents, gates,
+//! landings and propagation), then resume, again and again; after each trial the
+//! invariants hold. `GIT_EPIC_CHAOS_TRIALS=N` runs N trials (benches/chaos.sh runs 100);
+//! the default keeps CI short. `GIT_EPIC_CHAOS_SEED` replays one sequence.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::support::Repo;
+
+/// A small xorshift generator: reproducible from its seed, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// 8 tickets in 3 waves: A B C D; E(A,B) F(C) G(D); H(E,F).
+const TICKETS: &[(&str, &str)] = &[
+    ("A", ""),
+    ("B", ""),
+    ("C", ""),
+    ("D", ""),
+    ("E", "A,B"),
+    ("F", "C"),
+    ("G", "D"),
+    ("H", "E,F"),
+];
+
+fn setup() -> Repo {
+    let r = Repo::with_agent("commit.sh");
+    // The gate takes a moment, so kills land in gates and landings too.
+    r.git(&["config", "epic.test", "sleep 0.2"]);
+    r.git(&["config", "epic.lintFix", "true"]);
+    for (id, deps) in TICKETS {
+        let mut args = vec!["ticket", "add", id];
+        if !deps.is_empty() {
+            args.extend(["--deps", deps]);
+        }
+        r.epic(&args).ok();
+    }
+    r
+}
+
+/// One trial: up to `kills` kills at random moments, then a run to the end.
+fn trial(seed: u64, kills: u32) -> Result<(), String> {
+    let r = setup();
+    let mut rng = Rng(seed | 1);
+    let env = [("FAKE_SLEEP", "0.3")];
+    let flow = ["wave", "start", "--all", "--auto-merge", "-j", "3"];
+    for _ in 0..kills {
+        // git-epic alone (the OOM killer), or with the git commands it runs (a closed
+        // terminal's process group).
+        let group = rng.below(2) == 0;
+        let mut child = r.spawn_epic_group(&flow, &env);
+        std::thread::sleep(Duration::from_millis(100 + rng.below(2500)));
+        if group {
+            // SAFETY: killpg only sends a signal.
+            unsafe { libc::killpg(child.id() as i32, libc::SIGKILL) };
+        } else {
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+    }
+    // Resume until done: a last run, and one more if the last kill left a ticket needing
+    // a second pass (a done ticket whose merge was cut off is merged by the next run).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let out = r.epic_env(&flow, &env);
+        let s = r.status();
+        let merged = s["totals"]["states"]["merged"].as_u64().unwrap_or(0);
+        if merged == TICKETS.len() as u64 {
+            break;
+        }
+        if Instant::now() > deadline {
+            let open: Vec<String> = s["tickets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|t| t["state"] != "merged")
+                .map(|t| format!("{} {} ({})", t["id"], t["state"], t["reason"]))
+                .collect();
+            return Err(format!(
+                "not all merged: {open:?}\nlast run: {}\n{}",
+                out.stdout, out.stderr
+            ));
+        }
+    }
+    check(&r)
+}
+
+/// The invariants.
+fn check(r: &Repo) -> Result<(), String> {
+    let fail = |what: String| Err::<(), String>(what);
+    let log = r.git(&["log", "--format=%s", "epic/e"]);
+    for (id, _) in TICKETS {
+        // Merged exactly once.
+        let merges = log
+            .lines()
+            .filter(|l| l.starts_with(&format!("epic(e): merge {id} ")))
+            .count();
+        if merges != 1 {
+            return fail(format!("{id} merged {merges} times:\n{log}"));
+        }
+        // Its agent ran once: the fake agent appends one line per run to <id>.txt.
+        let text = r.git(&["show", &format!("epic/e:{id}.txt")]);
+        if text.lines().count() != 1 {
+            return fail(format!("{id}'s agent ran {} times", text.lines().count()));
+        }
+        // No work of the ticket lost: what its branch holds is what the epic holds. (Its
+        // branch itself may have been rebased after it was merged: issue 12's queue.)
+        let branch = r.git(&[
+            "for-each-ref",
+            "--format=%(refname)",
+            &format!("refs/heads/feat/{id}-*"),
+        ]);
+        let on_branch = r.git(&["show", &format!("{}:{id}.txt", branch.trim())]);
+        if on_branch != text {
+            return fail(format!("{branch} holds {on_branch:?}, the epic {text:?}"));
+        }
+    }
+    // Notes parse, and status sees nothing odd.
+    let s = r.status();
+    if !s["problems"].as_array().unwrap().is_empty() {
+        return fail(format!("status problems: {s}"));
+    }
+    // No half-done operation in any worktree, none dirty.
+    for (id, _) in TICKETS {
+        let wt = r.path().join(format!("worktrees/feat-{id}"));
+        if !wt.exists() {
+            continue;
+        }
+        let gitdir = r.git_in(&wt, &["rev-parse", "--git-dir"]);
+        for op in [
+            "rebase-merge",
+            "rebase-apply",
+            "MERGE_HEAD",
+            "CHERRY_PICK_HEAD",
+        ] {
+            if Path::new(&gitdir).join(op).exists() {
+                return fail(format!("{id}: {op} left in {gitdir}"));
+            }
+        }
+        let st = r.git_in(&wt, &["status", "--porcelain"]);
+        if !st.is_empty() {
+            return fail(format!("{id}: worktree not clean: {st}"));
+        }
+    }
+    if !r.git(&["stash", "list"]).is_empty() {
+        return fail("a stash was left behind".into());
+    }
+    // No process of git-epic or its agents left in this repository.
+    let root = r.path();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cwd) = std::fs::read_link(entry.path().join("cwd")) {
+            if cwd.starts_with(&root) {
+                let cmd = std::fs::read_to_string(entry.path().join("cmdline")).unwrap_or_default();
+                return fail(format!(
+                    "process left: {} {cmd:?}",
+                    entry.file_name().to_string_lossy()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn kill_9_at_random_moments_loses_nothing_and_does_nothing_twice() {
+    let trials: u64 = std::env::var("GIT_EPIC_CHAOS_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let first: u64 = std::env::var("GIT_EPIC_CHAOS_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    let mut failed = Vec::new();
+    for t in 0..trials {
+        let seed = first.wrapping_add(t);
+        if let Err(e) = trial(seed, 3) {
+            eprintln!("trial {t} (GIT_EPIC_CHAOS_SEED={seed}) failed: {e}");
+            failed.push(seed);
+        }
+    }
+    eprintln!(
+        "chaos: {} clean / {trials} trials",
+        trials - failed.len() as u64
+    );
+    assert!(failed.is_empty(), "seeds that failed: {failed:?}");
+}
