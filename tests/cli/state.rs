@@ -8,17 +8,21 @@ use crate::support::Repo;
 
 const CHILD_ENV: &str = "GIT_EPIC_TEST_HAMMER_REPO";
 
+/// Processes and updates of each in `four_processes_lose_no_update`.
+const PROCESSES: usize = 4;
+const UPDATES: u32 = 500;
+
 /// Not a test of its own: the body of each child process of
-/// `two_processes_lose_no_update`, which runs this test binary filtered to this function.
+/// `four_processes_lose_no_update`, which runs this test binary filtered to this function.
 #[test]
-#[ignore = "the child process of two_processes_lose_no_update"]
+#[ignore = "the child process of four_processes_lose_no_update"]
 fn hammer_child() {
     let Some(dir) = std::env::var_os(CHILD_ENV) else {
         return;
     };
     let repo = gix::open(dir).unwrap();
     let store = Store::new(&repo, "e");
-    for _ in 0..200 {
+    for _ in 0..UPDATES {
         store
             .update("shared", |n| {
                 n.attempts += 1;
@@ -29,7 +33,7 @@ fn hammer_child() {
 }
 
 #[test]
-fn two_processes_lose_no_update() {
+fn four_processes_lose_no_update() {
     let r = Repo::new();
     r.epic(&["init", "e"]).ok();
     let spawn = || {
@@ -45,25 +49,24 @@ fn two_processes_lose_no_update() {
         cmd.env(CHILD_ENV, r.path());
         cmd.spawn().unwrap()
     };
-    let (mut a, mut b) = (spawn(), spawn());
-    assert!(a.wait().unwrap().success());
-    assert!(b.wait().unwrap().success());
+    let children: Vec<_> = (0..PROCESSES).map(|_| spawn()).collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
     let repo = gix::open(r.path()).unwrap();
     let note = Store::new(&repo, "e").get("shared").unwrap().unwrap();
-    assert_eq!(
-        note.attempts, 400,
-        "every one of the 2 x 200 updates landed"
-    );
+    let total = PROCESSES as u32 * UPDATES;
+    assert_eq!(note.attempts, total, "every update of every process landed");
     assert_eq!(
         r.git(&["rev-list", "--count", "refs/notes/epic"]),
-        "401",
+        (total + 1).to_string(),
         "one commit per update, after the root"
     );
     // Plain git can read the note too.
     let key = Store::new(&repo, "e").key("shared").to_string();
     assert!(r
         .git(&["notes", "--ref=epic", "show", &key])
-        .contains("attempts = 400"));
+        .contains(&format!("attempts = {}", PROCESSES as u32 * UPDATES)));
 }
 
 #[test]
