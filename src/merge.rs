@@ -334,16 +334,16 @@ pub fn land(ws: &Workspace, store: &Store<'_>, gated: Gated, opts: Options) -> R
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?
         .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
     let message = format!("epic({}): merge {} {}", ws.epic.name, id, title);
-    // A landing cut off after the epic moved but before the note said so: the branch is
-    // in the epic already. Finish that landing instead of merging it a second time.
-    if gitx::contains(&ws.repo, epic_tip, tip)? {
-        if let Some(commit) = landed(ws, id, epic_tip)? {
-            record_merged(store, id, commit, &branch)?;
-            return Ok(Outcome::Merged {
-                commit,
-                cleaned: None,
-            });
-        }
+    // Landed already: by a landing cut off after the epic moved but before the note said
+    // so, or by another git epic that gated it at the same time (perhaps before a
+    // propagate rebased its branch). The epic ref's compare-and-swap orders the landings;
+    // the merge commit on the epic says which came first. Finish, never merge twice.
+    if let Some(commit) = landed(ws, id, epic_tip)? {
+        record_merged(store, id, commit, &branch)?;
+        return Ok(Outcome::Merged {
+            commit,
+            cleaned: None,
+        });
     }
     match gitx::merge_tree(&ws.root, epic_tip, tip)? {
         TreeMerge::Conflicts(files) => {

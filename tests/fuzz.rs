@@ -247,7 +247,11 @@ fn odd_ticket_files_are_refused_with_exit_2_and_one_sentence() {
             .unwrap()
     };
     let init = run(&["init", "e"]);
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
     std::fs::create_dir_all(repo.join("tasks")).unwrap();
     runner
         .run(&front_matter(), |text| {

@@ -79,11 +79,6 @@ fn linear_ahead_behind(
     Ok(None)
 }
 
-/// Whether `ancestor` is reachable from `tip` (or is it).
-pub fn contains(repo: &gix::Repository, tip: ObjectId, ancestor: ObjectId) -> Result<bool> {
-    Ok(ahead_behind(repo, ancestor, tip)?.0 == 0)
-}
-
 /// The newest commit on `tip`'s first-parent line whose subject starts with `prefix`,
 /// looking at most `limit` commits down.
 pub fn find_on_first_parents(

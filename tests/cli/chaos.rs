@@ -203,3 +203,41 @@ fn kill_9_at_random_moments_loses_nothing_and_does_nothing_twice() {
     );
     assert!(failed.is_empty(), "seeds that failed: {failed:?}");
 }
+
+/// Two orchestrators, a propagate and a merge at once on one epic: no ticket runs twice,
+/// none is merged twice, the epic moves only forward through merges.
+#[test]
+fn two_orchestrators_a_propagate_and_a_merge_at_once() {
+    let r = setup();
+    let env = [("FAKE_SLEEP", "0.3")];
+    let flow = ["wave", "start", "--all", "--auto-merge", "-j", "2"];
+    let a = r.spawn_epic(&flow, &env);
+    let b = r.spawn_epic(&flow, &env);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Meanwhile, a person merges what is done and propagates, again and again.
+    while Instant::now() < deadline {
+        let _ = r.epic(&["merge", "--wave", "0"]);
+        let _ = r.epic(&["propagate", "--no-test"]);
+        let merged = r.status()["totals"]["states"]["merged"]
+            .as_u64()
+            .unwrap_or(0);
+        if merged == TICKETS.len() as u64 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    for mut c in [a, b] {
+        let _ = c.wait();
+    }
+    // Whatever a refused command left (a ticket the other orchestrator held) ends now.
+    let _ = r.epic_env(&flow, &env);
+    if let Err(e) = check(&r) {
+        panic!("{e}");
+    }
+    // The epic's first-parent line is its start, then one merge per ticket.
+    let line = r.git(&["log", "--first-parent", "--format=%s", "main..epic/e"]);
+    assert!(
+        line.lines().all(|l| l.starts_with("epic(e): merge ")),
+        "{line}"
+    );
+}
