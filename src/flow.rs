@@ -315,7 +315,7 @@ fn land_and_propagate(
     if news.result.is_err() {
         return news;
     }
-    let propagated = match propagate::candidates(ws, graph) {
+    let propagated = match propagate::candidates(ws, graph, true) {
         Ok((mut open, _)) => {
             open.retain(|(other, _)| !busy.contains(other));
             (!open.is_empty()).then(|| {

@@ -42,7 +42,7 @@ pub fn run(ctx: &Ctx, a: PropagateArgs) -> anyhow::Result<i32> {
         test: !a.no_test,
         autostash: a.autostash,
     };
-    let (open, mut results) = propagate::candidates(&ws, &graph)?;
+    let (open, mut results) = propagate::candidates(&ws, &graph, false)?;
     let out = ctx.out;
     // Progress goes to stderr, so it stays even with --json (stdout is the JSON alone).
     let quiet = out.quiet;

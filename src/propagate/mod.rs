@@ -85,8 +85,14 @@ impl TicketResult {
 pub type Open = (String, PathBuf);
 
 /// The open ticket worktrees: those that exist, of tickets not merged. Tickets held by a
-/// live agent or orchestrator come back as skipped results.
-pub fn candidates(ws: &Workspace, graph: &Graph) -> Result<(Vec<Open>, Vec<TicketResult>)> {
+/// live agent or orchestrator come back as skipped results. With `keep_done`, done tickets
+/// are left out too: in flow mode they wait to land, and what lands must be their branch
+/// as it was gated, never a rebased copy.
+pub fn candidates(
+    ws: &Workspace,
+    graph: &Graph,
+    keep_done: bool,
+) -> Result<(Vec<Open>, Vec<TicketResult>)> {
     let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
     let notes = Store::new(&ws.repo, &ws.epic.name).get_many(&ids)?;
     let (mut open, mut skipped) = (Vec::new(), Vec::new());
@@ -96,7 +102,7 @@ pub fn candidates(ws: &Workspace, graph: &Graph) -> Result<(Vec<Open>, Vec<Ticke
             continue;
         }
         let note = notes.get(id).and_then(|n| n.as_ref().ok());
-        if note.is_some_and(|n| n.state == State::Merged) {
+        if note.is_some_and(|n| n.state == State::Merged || (keep_done && n.state == State::Done)) {
             continue;
         }
         if let Some(why) = note.and_then(held) {

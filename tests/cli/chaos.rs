@@ -95,7 +95,34 @@ fn trial(seed: u64, kills: u32) -> Result<(), String> {
             ));
         }
     }
-    check(&r)
+    check(&r)?;
+    // Then cleanup, killed at a random moment and run again: every worktree and branch of
+    // the merged tickets goes, nothing else changes.
+    let epic = r.git(&["rev-parse", "epic/e"]);
+    let mut child = r.spawn_epic_group(&["cleanup", "--branches"], &[]);
+    std::thread::sleep(Duration::from_millis(rng.below(400)));
+    // SAFETY: killpg only sends a signal.
+    unsafe { libc::killpg(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    let out = r.epic(&["cleanup", "--branches"]);
+    if out.code != 0 {
+        return Err(format!(
+            "cleanup after a kill: {}\n{}",
+            out.stdout, out.stderr
+        ));
+    }
+    let worktrees = r.git(&["worktree", "list", "--porcelain"]);
+    if worktrees.matches("worktree ").count() != 1 || worktrees.contains("prunable") {
+        return Err(format!("worktrees left: {worktrees}"));
+    }
+    let branches = r.git(&["branch", "--list", "feat/*"]);
+    if !branches.is_empty() {
+        return Err(format!("branches left: {branches}"));
+    }
+    if r.git(&["rev-parse", "epic/e"]) != epic {
+        return Err("cleanup moved the epic".into());
+    }
+    Ok(())
 }
 
 /// The invariants.
