@@ -486,3 +486,34 @@ pub fn bad_key() -> Reply {
         body: json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}),
     }
 }
+
+/// A limit that starts with the first request that asks about it and lasts `secs`: the
+/// test's timing does not depend on how long the CLI takes to start on a busy machine.
+pub struct LimitWindow {
+    secs: u64,
+    first: std::sync::atomic::AtomicU64,
+}
+
+impl LimitWindow {
+    pub fn new(secs: u64) -> Arc<LimitWindow> {
+        Arc::new(LimitWindow {
+            secs,
+            first: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// The reset (Unix seconds) while the limit holds, `None` once it is over.
+    pub fn reset(&self) -> Option<u64> {
+        let now = crate::real_cli::unix_now();
+        let first = match self.first.compare_exchange(
+            0,
+            now,
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+        ) {
+            Ok(_) => now,
+            Err(earlier) => earlier,
+        };
+        (now < first + self.secs).then_some(first + self.secs)
+    }
+}

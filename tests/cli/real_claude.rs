@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::model_server::{self, ModelServer, Reply, Request};
-use crate::real_cli::real_cli;
+use crate::model_server::{self, LimitWindow, ModelServer, Reply, Request};
+use crate::real_cli::{epic_with_agent, real_cli};
 use crate::support::{ticket, Repo};
 
 /// The preset's command line with the installed CLI as its program.
@@ -25,27 +25,7 @@ fn setup(ids: &[&str]) -> Option<Repo> {
 /// The same, with `files` committed before the epic is made (so the tickets have them).
 fn setup_with(ids: &[&str], files: &[(&str, &str)]) -> Option<Repo> {
     let cli = real_cli("claude")?;
-    let r = Repo::new();
-    for (path, text) in files {
-        r.write(path, text);
-        r.git(&["add", path]);
-    }
-    if !files.is_empty() {
-        r.git(&["commit", "-q", "-m", "files"]);
-    }
-    r.epic(&["init", "e"]).ok();
-    r.git(&["config", "epic.agent", &preset_with(&cli)]);
-    r.git(&["config", "epic.stagger", "0"]);
-    r.git(&["config", "epic.retryWait", "0"]);
-    for id in ids {
-        r.write(
-            &format!("tasks/{id}.md"),
-            &ticket(&format!("title = \"{id}\""), &format!("Create {id}.txt.")),
-        );
-    }
-    r.git(&["add", "tasks"]);
-    r.git(&["commit", "-q", "-m", "tickets"]);
-    Some(r)
+    Some(epic_with_agent(&preset_with(&cli), ids, files))
 }
 
 /// What every run of the CLI needs: the server, a credential, and no other traffic.
@@ -150,21 +130,10 @@ fn claude_writes_a_file_and_the_ticket_is_done_with_its_tokens() {
 #[test]
 fn claude_at_its_session_limit_waits_for_the_reset_then_resumes() {
     let Some(r) = setup(&["A"]) else { return };
-    let reset = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 8;
-    let server = ModelServer::start(move |req| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        if now < reset {
-            model_server::session_limit(reset)
-        } else {
-            write_the_file(req)
-        }
+    let limit = LimitWindow::new(8);
+    let server = ModelServer::start(move |req| match limit.reset() {
+        Some(reset) => model_server::session_limit(reset),
+        None => write_the_file(req),
     });
     let env = env(&server, SUBSCRIBER);
     let mut child = r.spawn_epic(&["run", "A"], &env);
@@ -220,7 +189,8 @@ fn claude_not_logged_in_stops_the_run_at_once() {
     let Some(r) = setup(&["A", "B", "C"]) else {
         return;
     };
-    r.git(&["config", "epic.stagger", "1s"]);
+    // The first agent fails long before the second may start, even on a busy machine.
+    r.git(&["config", "epic.stagger", "10s"]);
     let server = ModelServer::start(write_the_file);
     let t0 = Instant::now();
     let out = r
@@ -446,14 +416,14 @@ fn claude_runs_a_six_ticket_epic_in_flow_mode() {
 #[test]
 fn claude_resumed_mid_task_is_not_charged_twice() {
     let Some(r) = setup(&["A"]) else { return };
-    let reset = unix_now() + 4;
-    let server = ModelServer::start(move |req| {
-        if req.tool_calls() == 1 && unix_now() < reset {
-            model_server::session_limit(reset)
-        } else {
-            write_the_file(req)
-        }
-    });
+    let limit = LimitWindow::new(4);
+    let server =
+        ModelServer::start(
+            move |req| match limit.reset().filter(|_| req.tool_calls() == 1) {
+                Some(reset) => model_server::session_limit(reset),
+                None => write_the_file(req),
+            },
+        );
     r.epic_env(&["run", "A"], &env(&server, SUBSCRIBER)).ok();
     let n = note(&r, "A");
     let runs = n["runs"].as_array().unwrap();
@@ -477,13 +447,6 @@ fn claude_resumed_mid_task_is_not_charged_twice() {
     assert!((n["cost_usd"].as_float().unwrap() - last_total).abs() < 1e-9);
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 /// The default `epic.agent`, `claude --print`, prints text only: its limit message is
 /// recognised and waited out, and its login error stops the run.
 #[test]
@@ -497,13 +460,10 @@ fn claude_in_text_mode_at_its_limit_waits_and_without_login_stops() {
         "epic.agent",
         &format!("{} --print --permission-mode acceptEdits", cli.display()),
     ]);
-    let reset = unix_now() + 6;
-    let server = ModelServer::start(move |req| {
-        if unix_now() < reset {
-            model_server::session_limit(reset)
-        } else {
-            write_the_file(req)
-        }
+    let limit = LimitWindow::new(6);
+    let server = ModelServer::start(move |req| match limit.reset() {
+        Some(reset) => model_server::session_limit(reset),
+        None => write_the_file(req),
     });
     let t0 = Instant::now();
     r.epic_env(&["run", "A"], &env(&server, SUBSCRIBER)).ok();
@@ -524,13 +484,10 @@ fn claude_in_text_mode_at_its_limit_waits_and_without_login_stops() {
 fn claude_with_resume_off_starts_afresh_after_a_limit() {
     let Some(r) = setup(&["A"]) else { return };
     r.git(&["config", "epic.resume", "false"]);
-    let reset = unix_now() + 3;
-    let server = ModelServer::start(move |req| {
-        if unix_now() < reset {
-            model_server::session_limit(reset)
-        } else {
-            write_the_file(req)
-        }
+    let limit = LimitWindow::new(3);
+    let server = ModelServer::start(move |req| match limit.reset() {
+        Some(reset) => model_server::session_limit(reset),
+        None => write_the_file(req),
     });
     r.epic_env(&["run", "A"], &env(&server, SUBSCRIBER)).ok();
     let n = note(&r, "A");

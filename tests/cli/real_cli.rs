@@ -103,3 +103,41 @@ pub fn real_cli(name: &str) -> Option<PathBuf> {
         Err(e) => skip(format!("npm could not run: {e}")),
     }
 }
+
+/// Unix time now, in whole seconds.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A repository with `files` committed, an epic `e` whose agent is `command` (no stagger,
+/// no retry wait), and tickets `ids` without dependencies, each asking for `<id>.txt`.
+pub fn epic_with_agent(
+    command: &str,
+    ids: &[&str],
+    files: &[(&str, &str)],
+) -> crate::support::Repo {
+    let r = crate::support::Repo::new();
+    for (path, text) in files {
+        r.write(path, text);
+        r.git(&["add", path]);
+    }
+    if !files.is_empty() {
+        r.git(&["commit", "-q", "-m", "files"]);
+    }
+    r.epic(&["init", "e"]).ok();
+    r.git(&["config", "epic.agent", command]);
+    r.git(&["config", "epic.stagger", "0"]);
+    r.git(&["config", "epic.retryWait", "0"]);
+    for id in ids {
+        r.write(
+            &format!("tasks/{id}.md"),
+            &crate::support::ticket(&format!("title = \"{id}\""), &format!("Create {id}.txt.")),
+        );
+    }
+    r.git(&["add", "tasks"]);
+    r.git(&["commit", "-q", "-m", "tickets"]);
+    r
+}

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::model_server::{self, ModelServer, Reply, Request};
-use crate::real_cli::real_cli;
-use crate::support::{ticket, Repo};
+use crate::model_server::{self, LimitWindow, ModelServer, Reply, Request};
+use crate::real_cli::{epic_with_agent, real_cli};
+use crate::support::Repo;
 
 /// The preset's line with the installed CLI, pointed at `server` (retries off: the tests
 /// look at one try).
@@ -24,20 +24,7 @@ fn command(cli: &std::path::Path, server: &ModelServer) -> String {
 
 fn setup(ids: &[&str], server: &ModelServer) -> Option<Repo> {
     let cli = real_cli("codex")?;
-    let r = Repo::new();
-    r.epic(&["init", "e"]).ok();
-    r.git(&["config", "epic.agent", &command(&cli, server)]);
-    r.git(&["config", "epic.stagger", "0"]);
-    r.git(&["config", "epic.retryWait", "0"]);
-    for id in ids {
-        r.write(
-            &format!("tasks/{id}.md"),
-            &ticket(&format!("title = \"{id}\""), &format!("Create {id}.txt.")),
-        );
-    }
-    r.git(&["add", "tasks"]);
-    r.git(&["commit", "-q", "-m", "tickets"]);
-    Some(r)
+    Some(epic_with_agent(&command(&cli, server), ids, &[]))
 }
 
 const KEY: (&str, &str) = ("FAKE_KEY", "sk-test");
@@ -59,13 +46,6 @@ fn commit_the_file(req: &Request) -> Reply {
         json!({"type": "custom_tool_call", "call_id": "call_1", "name": "exec",
         "input": format!("const r = await tools.exec_command({{cmd: {}}});\ntext(r.output);", json!(cmd))}),
     ])
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 /// (a) Codex runs a command in its sandbox that writes and commits a file: the worktree's
@@ -99,18 +79,15 @@ fn codex_commits_in_its_sandbox_and_the_ticket_is_done_with_its_tokens() {
 /// without using an attempt, then is done.
 #[test]
 fn codex_at_its_usage_limit_waits_then_is_done() {
-    let reset = unix_now() + 6;
-    let server = ModelServer::start(move |req| {
-        if unix_now() < reset {
-            Reply::Error {
-                status: 429,
-                headers: vec![],
-                body: json!({"error": {"type": "usage_limit_reached", "message": "limit",
-                    "plan_type": "plus", "resets_at": reset}}),
-            }
-        } else {
-            commit_the_file(req)
-        }
+    let limit = LimitWindow::new(6);
+    let server = ModelServer::start(move |req| match limit.reset() {
+        Some(reset) => Reply::Error {
+            status: 429,
+            headers: vec![],
+            body: json!({"error": {"type": "usage_limit_reached", "message": "limit",
+                "plan_type": "plus", "resets_at": reset}}),
+        },
+        None => commit_the_file(req),
     });
     let Some(r) = setup(&["A"], &server) else {
         return;
@@ -139,7 +116,7 @@ fn codex_with_a_refused_key_stops_the_run() {
     let Some(r) = setup(&["A", "B"], &server) else {
         return;
     };
-    r.git(&["config", "epic.stagger", "2s"]);
+    r.git(&["config", "epic.stagger", "10s"]);
     let t0 = Instant::now();
     let out = r.epic_env(&["wave", "start", "0"], &[KEY]).code(1);
     assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());

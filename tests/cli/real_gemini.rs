@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::model_server::{self, ModelServer, Reply, Request};
-use crate::real_cli::real_cli;
-use crate::support::{ticket, Repo};
+use crate::model_server::{self, LimitWindow, ModelServer, Reply, Request};
+use crate::real_cli::{epic_with_agent, real_cli};
+use crate::support::Repo;
 
 struct Gemini {
     r: Repo,
@@ -44,28 +44,13 @@ impl Gemini {
 /// with tickets `ids`; the CLI gives up on a failed request at once (`maxAttempts: 1`).
 fn setup(ids: &[&str]) -> Option<Gemini> {
     let cli = real_cli("gemini")?;
-    let r = Repo::new();
-    r.epic(&["init", "e"]).ok();
     let preset = git_epic::presets::find("gemini").unwrap().command;
     let rest = preset
         .strip_prefix("gemini")
         .unwrap()
         .replace("--prompt", "-m gemini-2.5-pro --prompt");
-    r.git(&[
-        "config",
-        "epic.agent",
-        &format!("{}{rest}", shell_words::quote(&cli.to_string_lossy())),
-    ]);
-    r.git(&["config", "epic.stagger", "0"]);
-    r.git(&["config", "epic.retryWait", "0"]);
-    for id in ids {
-        r.write(
-            &format!("tasks/{id}.md"),
-            &ticket(&format!("title = \"{id}\""), &format!("Create {id}.txt.")),
-        );
-    }
-    r.git(&["add", "tasks"]);
-    r.git(&["commit", "-q", "-m", "tickets"]);
+    let command = format!("{}{rest}", shell_words::quote(&cli.to_string_lossy()));
+    let r = epic_with_agent(&command, ids, &[]);
     let home = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(home.path().join(".gemini")).unwrap();
     std::fs::write(
@@ -91,13 +76,6 @@ fn commit_the_file(req: &Request) -> Reply {
         "command": format!("echo made by gemini > {id}.txt && git add {id}.txt && git commit -q -m '{id}: by gemini'"),
         "description": "write and commit"}}}),
     ])
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 /// (a) In a fresh worktree (trusted by the preset) gemini runs its shell tool, which writes
@@ -134,19 +112,16 @@ fn gemini_commits_in_a_fresh_worktree_and_the_ticket_is_done_with_its_tokens() {
 #[test]
 fn gemini_over_its_quota_waits_the_delay_then_is_done() {
     let Some(g) = setup(&["A"]) else { return };
-    let until = unix_now() + 3;
-    let server = ModelServer::start(move |req| {
-        if unix_now() < until {
-            Reply::Error {
-                status: 429,
-                headers: vec![],
-                body: json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
-                    "message": "You exceeded your current quota, please check your plan and billing details.",
-                    "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3s"}]}}),
-            }
-        } else {
-            commit_the_file(req)
-        }
+    let limit = LimitWindow::new(3);
+    let server = ModelServer::start(move |req| match limit.reset() {
+        Some(_) => Reply::Error {
+            status: 429,
+            headers: vec![],
+            body: json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
+                "message": "You exceeded your current quota, please check your plan and billing details.",
+                "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3s"}]}}),
+        },
+        None => commit_the_file(req),
     });
     let t0 = Instant::now();
     g.run(&["run", "A"], &server).ok();
@@ -163,7 +138,7 @@ fn gemini_with_a_refused_key_stops_the_run() {
     let Some(g) = setup(&["A", "B"]) else {
         return;
     };
-    g.r.git(&["config", "epic.stagger", "3s"]);
+    g.r.git(&["config", "epic.stagger", "10s"]);
     let server = ModelServer::start(|_| Reply::Error {
         status: 400,
         headers: vec![],
