@@ -241,7 +241,7 @@ pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
     // The prompt goes through a file, which the agent reads even if the orchestrator dies.
     e = match s.stdin {
         Some(text) => {
-            let path = s.log.with_extension("prompt");
+            let path = supervisor::prompt_path(s.log);
             std::fs::write(&path, text)
                 .with_context(|| format!("could not write {}", path.display()))?;
             e.stdin_path(path)
@@ -375,8 +375,11 @@ impl Running {
             }
             if self.ended() {
                 feed(&mut follow);
-                // Whatever it left running in the background goes too.
-                kill_group(self.pid, libc::SIGTERM);
+                // Whatever it left running in the background goes too; only a group of our
+                // own child, just reaped: an adopted run's pid may belong to anyone by now.
+                if self.handle.is_some() {
+                    kill_group(self.pid, libc::SIGTERM);
+                }
                 return self.recorded();
             }
             if watch.interrupt.load(Ordering::SeqCst) {
@@ -414,6 +417,10 @@ impl Running {
 
     /// SIGTERM to the whole group, SIGKILL after a grace period.
     pub fn stop(&self) {
+        // An adopted run whose supervisor is gone: its pid may be someone else's now.
+        if self.handle.is_none() && self.ended() {
+            return;
+        }
         kill_group(self.pid, libc::SIGTERM);
         let grace = Instant::now() + Duration::from_secs(3);
         while Instant::now() < grace {
@@ -422,7 +429,9 @@ impl Running {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        kill_group(self.pid, libc::SIGKILL);
+        if self.handle.is_some() || !self.ended() {
+            kill_group(self.pid, libc::SIGKILL);
+        }
         if let Some(h) = &self.handle {
             let _ = h.wait();
         }

@@ -149,10 +149,9 @@ impl Settings {
         let resume = flag("resume", true)?;
         let max_cost = match get("maxCost") {
             None => None,
-            Some(v) => match v.trim().trim_start_matches('$').parse::<f64>() {
-                Ok(c) if c.is_finite() && c >= 0.0 => Some(c),
-                _ => return Err(bad("maxCost", &v, "an amount like 5 or 12.50")),
-            },
+            Some(v) => Some(
+                parse_cost(&v).ok_or_else(|| bad("maxCost", &v, "an amount like 5 or 12.50"))?,
+            ),
         };
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         Ok(Settings {
@@ -178,6 +177,15 @@ fn bad(key: &str, value: &str, expected: &str) -> anyhow::Error {
     usage(format!(
         "git config epic.{key} is `{value}`, expected {expected}."
     ))
+}
+
+/// Parse an amount: `5`, `12.50`, `$12.50`; never negative, NaN or infinite.
+pub fn parse_cost(s: &str) -> Option<f64> {
+    s.trim()
+        .trim_start_matches('$')
+        .parse::<f64>()
+        .ok()
+        .filter(|c| c.is_finite() && *c >= 0.0)
 }
 
 /// Parse `90`, `90s`, `5m`, `1h` (also `500ms` and `1d`).

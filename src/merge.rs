@@ -378,9 +378,20 @@ pub fn land(ws: &Workspace, store: &Store<'_>, gated: Gated, opts: Options) -> R
 }
 
 /// The merge commit of `id` on the epic's first-parent line, if the ticket has landed.
+/// Only the epic's own commits are looked at (down to where it meets its base): an older
+/// epic of the same name, merged into the base, has its own ticket merges.
 fn landed(ws: &Workspace, id: &str, epic_tip: ObjectId) -> Result<Option<ObjectId>> {
     let prefix = format!("epic({}): merge {} ", ws.epic.name, id);
-    gitx::find_on_first_parents(&ws.repo, epic_tip, &prefix, 10_000)
+    let stop = match gitx::branch_tip(&ws.repo, &ws.epic.base)? {
+        Some(base) => ws
+            .repo
+            .merge_base(epic_tip, base)
+            .ok()
+            .flatten()
+            .map(|m| m.detach()),
+        None => None,
+    };
+    gitx::find_on_first_parents(&ws.repo, epic_tip, stop, &prefix, 100_000)
 }
 
 fn record_merged(store: &Store<'_>, id: &str, commit: ObjectId, branch: &str) -> Result<()> {

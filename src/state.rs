@@ -336,7 +336,12 @@ impl<'r> Store<'r> {
         let key = self.key(id);
         let mut delay = Duration::from_micros(200);
         let mut last_err = None;
-        for _ in 0..500 {
+        // Enough tries for heavy contention, and enough time for a lock left by a killed
+        // process to turn stale and be removed.
+        let give_up = std::time::Instant::now() + crate::gitx::STALE_LOCK * 2;
+        let mut tries = 0;
+        while tries < 500 || std::time::Instant::now() < give_up {
+            tries += 1;
             let mut snap = self.snapshot()?;
             let Some(parent) = snap.commit else {
                 // Start the ref with an empty root commit first. Creation cannot be a real
@@ -388,7 +393,7 @@ impl<'r> Store<'r> {
             }
         }
         Err(anyhow!(last_err.expect("the loop ran")).context(format!(
-            "could not update {NOTES_REF} for ticket {id} after 500 tries"
+            "could not update {NOTES_REF} for ticket {id} after {tries} tries"
         )))
     }
 

@@ -120,7 +120,16 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
     let mut rows = Vec::new();
     for (t, (info, path)) in graph.tickets.iter().zip(infos.into_iter().zip(paths)) {
         let note = note_of(&t.id);
-        let state = effective_state(note, t.deps.iter().all(|d| merged(d)));
+        let mut state = effective_state(note, t.deps.iter().all(|d| merged(d)));
+        // A supervisor that started before its orchestrator could note its pid.
+        if state == State::Interrupted
+            && note.is_some_and(|n| {
+                n.state == State::Running
+                    && crate::supervisor::run_alive(&ws.log_path(&t.id), n.run_id.as_deref())
+            })
+        {
+            state = State::Running;
+        }
         let mut info = info;
         let branch = info
             .branch
@@ -188,7 +197,7 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
     });
     let mut totals = totals(&rows, |id| note_of(id).map_or(0.0, |n| n.run_s));
     totals.max_cost = crate::config::lookup(&ws.repo.config_snapshot(), &ws.epic.name, "maxCost")
-        .and_then(|v| v.trim().trim_start_matches('$').parse::<f64>().ok());
+        .and_then(|v| crate::config::parse_cost(&v));
     totals.cost_left = totals.max_cost.map(|m| (m - totals.cost_usd).max(0.0));
     Ok(Report {
         epic: ws.epic.name.clone(),

@@ -43,6 +43,17 @@ pub fn record_path(log: &Path) -> PathBuf {
     beside(log, ".exit")
 }
 
+/// Where the prompt of the run logged in `log` waits, when it goes on stdin.
+pub fn prompt_path(log: &Path) -> PathBuf {
+    beside(log, ".prompt")
+}
+
+/// Whether the supervisor of run `run` (logged in `log`) is alive.
+pub fn run_alive(log: &Path, run: Option<&str>) -> bool {
+    run.and_then(|r| read_run(log, r))
+        .is_some_and(|r| crate::process::is_alive(r.supervisor, r.supervisor_start))
+}
+
 /// Where the start of the run logged in `log` is recorded.
 pub fn run_path(log: &Path) -> PathBuf {
     beside(log, ".run")

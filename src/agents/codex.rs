@@ -25,6 +25,19 @@ pub(super) fn add_options(argv: &mut Vec<String>, launch: &Launch<'_>) {
     }
 }
 
+fn fatal_re() -> &'static regex::Regex {
+    static RE: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(FATAL_PATTERN).expect("valid pattern"));
+    &RE
+}
+
+/// Compiled once: these are matched on every line of a stream that may never end.
+fn limit_re() -> &'static regex::Regex {
+    static RE: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(LIMIT_PATTERN).expect("valid pattern"));
+    &RE
+}
+
 pub(super) fn read(v: &Value, seen: &mut Observed, now: f64) -> bool {
     match as_str(v, "type") {
         Some("thread.started") => {
@@ -39,8 +52,7 @@ pub(super) fn read(v: &Value, seen: &mut Observed, now: f64) -> bool {
         Some("error") => {
             let msg = as_str(v, "message").unwrap_or("");
             // It retries a refused key five times, then fails: stop it at the first.
-            let re = regex::Regex::new(FATAL_PATTERN).expect("valid pattern");
-            if msg.starts_with("Reconnecting...") && re.is_match(msg) {
+            if msg.starts_with("Reconnecting...") && fatal_re().is_match(msg) {
                 seen.fatal = Some(msg.to_owned());
                 seen.stop_now = true;
             }
@@ -69,10 +81,7 @@ pub(super) fn read(v: &Value, seen: &mut Observed, now: f64) -> bool {
                 .and_then(|e| as_str(e, "message"))
                 .unwrap_or("")
                 .to_owned();
-            if regex::Regex::new(LIMIT_PATTERN)
-                .expect("valid pattern")
-                .is_match(&msg)
-            {
+            if limit_re().is_match(&msg) {
                 seen.limit = Some(LimitSeen {
                     resets_at: crate::ratelimit::reset_wait(std::slice::from_ref(&msg), now)
                         .map(|w| now + w.as_secs_f64()),

@@ -16,6 +16,13 @@ pub const FATAL_PATTERN: &str = r"(?i)api key not valid|api_key_invalid|unauthen
 /// A result that failed on a quota or the model's capacity.
 const LIMIT_PATTERN: &str = r"(?i)exceeded your current quota|exhausted your daily quota|resource has been exhausted|resource_exhausted|no capacity available";
 
+/// Compiled once: these are matched on every line of a stream that may never end.
+fn limit_re() -> &'static regex::Regex {
+    static RE: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(LIMIT_PATTERN).expect("valid pattern"));
+    &RE
+}
+
 pub(super) fn read(v: &Value, seen: &mut Observed, now: f64) -> bool {
     match as_str(v, "type") {
         Some("init") => seen.session_id = as_str(v, "session_id").map(str::to_owned),
@@ -50,11 +57,7 @@ pub(super) fn read(v: &Value, seen: &mut Observed, now: f64) -> bool {
             } else {
                 seen.last_text.clone().unwrap_or_default()
             };
-            if is_error
-                && regex::Regex::new(LIMIT_PATTERN)
-                    .expect("valid pattern")
-                    .is_match(&message)
-            {
+            if is_error && limit_re().is_match(&message) {
                 seen.limit = Some(LimitSeen {
                     resets_at: crate::ratelimit::reset_wait(
                         &message.lines().map(str::to_owned).collect::<Vec<_>>(),

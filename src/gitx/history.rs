@@ -80,16 +80,19 @@ fn linear_ahead_behind(
 }
 
 /// The newest commit on `tip`'s first-parent line whose subject starts with `prefix`,
-/// looking at most `limit` commits down.
+/// looking down to `stop` (not included) and at most `limit` commits.
 pub fn find_on_first_parents(
     repo: &gix::Repository,
     tip: ObjectId,
+    stop: Option<ObjectId>,
     prefix: &str,
     limit: usize,
 ) -> Result<Option<ObjectId>> {
     let mut at = Some(tip);
     for _ in 0..limit {
-        let Some(id) = at else { break };
+        let Some(id) = at.filter(|id| Some(*id) != stop) else {
+            break;
+        };
         let commit = repo.find_commit(id)?;
         if commit.message_raw()?.starts_with(prefix.as_bytes()) {
             return Ok(Some(id));

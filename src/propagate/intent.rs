@@ -91,6 +91,9 @@ pub fn recover(wt: &Path) -> Result<Option<String>> {
         Stash::Pushing => find_stash(wt, intent.old_head.as_deref())?,
     };
     if let Some(sha) = stash {
+        // The stash stack is shared by every worktree: find our entry and drop it while no
+        // other worker pushes or drops.
+        let _turn = super::STASH.lock().unwrap_or_else(|p| p.into_inner());
         let listed = gitx::git(wt, &["stash", "list", "--format=%H"]).unwrap_or_default();
         if let Some(n) = listed.lines().position(|l| l == sha) {
             match gitx::git(wt, &["stash", "apply", "--index", "--quiet", &sha]) {

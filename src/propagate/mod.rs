@@ -105,7 +105,7 @@ pub fn candidates(
         if note.is_some_and(|n| n.state == State::Merged || (keep_done && n.state == State::Done)) {
             continue;
         }
-        if let Some(why) = note.and_then(held) {
+        if let Some(why) = note.and_then(|n| held(n, &ws.log_path(id))) {
             let mut r = TicketResult::new(id, &path);
             r.reason = Some(why);
             skipped.push(r);
@@ -116,9 +116,12 @@ pub fn candidates(
     Ok((open, skipped))
 }
 
-/// Why a ticket must not be touched: a live agent or `git epic` process holds it.
-fn held(n: &TicketNote) -> Option<String> {
-    (n.agent_alive() || n.owner_alive()).then(|| {
+/// Why a ticket must not be touched: a live agent or `git epic` process holds it (a
+/// supervisor that started before its orchestrator could note its pid counts too).
+fn held(n: &TicketNote, log: &Path) -> Option<String> {
+    let supervised =
+        n.state == State::Running && crate::supervisor::run_alive(log, n.run_id.as_deref());
+    (n.agent_alive() || n.owner_alive() || supervised).then(|| {
         format!(
             "{} by a live git epic or agent; never rebased under it",
             n.state
@@ -184,12 +187,13 @@ fn record(ws: &Workspace, results: &mut [TicketResult]) -> Result<()> {
     let store = Store::new(&ws.repo, &ws.epic.name);
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?;
     for r in results.iter_mut() {
+        let log = ws.log_path(&r.id);
         if r.result == "conflict" {
             let mut set = None;
             store.update(&r.id, |n| {
                 set = None;
                 // An agent started there since: its state is the runner's to write.
-                if held(n).is_some() {
+                if held(n, &log).is_some() {
                     return Ok(());
                 }
                 set = Some(State::Conflict.as_str());
@@ -221,7 +225,7 @@ fn record(ws: &Workspace, results: &mut [TicketResult]) -> Result<()> {
             let mut set = None;
             store.update(&r.id, |n| {
                 set = None;
-                if n.state == State::Conflict && held(n).is_none() {
+                if n.state == State::Conflict && held(n, &log).is_none() {
                     n.state = if ahead > 0 {
                         State::Done
                     } else {
@@ -290,7 +294,7 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
     }
     // Asked again now: an agent may have started here since the run began.
     let note = Store::new(&repo, epic_name).get(&r.id).ok().flatten();
-    if let Some(why) = note.as_ref().and_then(held) {
+    if let Some(why) = note.as_ref().and_then(|n| held(n, job.log)) {
         r.reason = Some(why);
         return Ok(());
     }
@@ -461,7 +465,7 @@ fn operation_in_progress(git_dir: &Path) -> Option<&'static str> {
 /// `refs/stash` is one stack shared by every worktree, and propagate works on several at
 /// once: pushing and finding our entry again happen under one lock, and each worktree gets
 /// back exactly its own stash commit, never "the top of the stack".
-static STASH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub(crate) static STASH: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Stash everything (untracked files too) and return the stash commit.
 fn stash_push(wt: &Path) -> Result<String> {

@@ -56,8 +56,8 @@ pub(super) fn after_clean_exit(
     }
 }
 
-/// The wait on a reset time read from text that is now or just past.
-const MIN_TEXT_WAIT: Duration = Duration::from_secs(5);
+/// The wait on a reset time that is now or just past.
+const MIN_RESET_WAIT: Duration = Duration::from_secs(5);
 
 pub(super) enum Next {
     Done {
@@ -125,12 +125,26 @@ pub(super) fn conclude(
         .can_resume()
         .then(|| seen.session_id.clone())
         .flatten();
-    if matches!(exit, Exit::Interrupted | Exit::Lost) {
-        let why = if *exit == Exit::Lost {
-            "its supervisor was killed before the agent ended"
-        } else {
-            "stopped by a signal to git epic"
-        };
+    if *exit == Exit::Lost {
+        // Killed with its supervisor (an OOM kill, a reboot): not the agent's failure. It
+        // runs again at once, continuing its session where it can.
+        footer("was lost (its supervisor was killed before the agent ended)");
+        store.update(&plan.id, |n| {
+            finish(n, "lost");
+            n.attempts = n.attempts.saturating_sub(1);
+            n.state = State::Pending;
+            n.reason = Some("its agent was killed with its supervisor; running it again".into());
+            n.resume_session.clone_from(&resumable);
+            Ok(())
+        })?;
+        return Ok(Next::Retry {
+            attempt,
+            wait: Duration::ZERO,
+            reason: "its agent was killed with its supervisor".into(),
+        });
+    }
+    if *exit == Exit::Interrupted {
+        let why = "stopped by a signal to git epic";
         footer(&format!("was stopped ({why})"));
         store.update(&plan.id, |n| {
             finish(n, "interrupted");
@@ -224,16 +238,16 @@ pub(super) fn conclude(
             .as_ref()
             .and_then(|l| l.resets_at)
             .map(|at| Duration::from_secs_f64((at - now).max(0.0).ceil()))
-            // A time printed to the minute that is just past means "now", but the limit
-            // may hold a few seconds more: never retry in a tight loop on it.
-            .or_else(|| {
-                crate::ratelimit::reset_wait(&said, now).map(|w| {
-                    if w < Duration::from_secs(1) {
-                        MIN_TEXT_WAIT
-                    } else {
-                        w
-                    }
-                })
+            .or_else(|| crate::ratelimit::reset_wait(&said, now))
+            // A reset that is now or just past (a time printed to the minute, a clock a
+            // little ahead of the server's) may still hold for a few seconds: never retry
+            // in a tight loop on it.
+            .map(|w| {
+                if w < Duration::from_secs(1) {
+                    MIN_RESET_WAIT
+                } else {
+                    w
+                }
             })
             .unwrap_or(settings.rate_limit_wait);
         footer(&format!(

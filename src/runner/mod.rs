@@ -19,10 +19,14 @@ use crate::error::Result;
 use crate::state::{self, State, Store, TicketNote};
 use crate::{gitx, process};
 
+mod budget;
 mod conclude;
+mod launch;
 mod select;
 
+use budget::{halt, Budget};
 use conclude::{after_clean_exit, conclude, AfterExit, Finished, Next};
+use launch::{adopt, adoptable, start, Adopted};
 pub use select::{prepare, select, Planned, Selection};
 
 /// `GIT_EPIC_TRACE=1` prints the scheduler's steps with millisecond times to stderr, like
@@ -163,13 +167,6 @@ struct Slot {
     adopt: Option<Adopted>,
 }
 
-#[derive(Clone, Copy)]
-struct Adopted {
-    pid: u32,
-    pid_start: Option<u64>,
-    log_offset: u64,
-}
-
 /// What the scheduler thread hears about.
 enum Msg {
     /// A worktree was made (or found) ahead of its ticket's start.
@@ -241,7 +238,16 @@ fn claim(
     for plan in planned {
         let mut refusal = None;
         let note = store.update(&plan.id, |n| {
-            refusal = claim_refusal(n, me, rerun_failed);
+            refusal = claim_refusal(n, me, rerun_failed).or_else(|| {
+                // A live agent whose run cannot be adopted (noted by an older git-epic).
+                (n.state == State::Running && n.agent_alive() && adoptable(n, &plan.log).is_none())
+                    .then(|| {
+                        format!(
+                            "its agent from an earlier run is still running (pid {}); stop it or wait",
+                            n.pid.unwrap_or(0)
+                        )
+                    })
+            });
             if refusal.is_none() {
                 if n.state == State::Failed && rerun_failed {
                     n.attempts = 0;
@@ -308,7 +314,19 @@ pub fn run(
     // Flow mode: merges under way in the background, by the merged ticket's priority.
     let mut merging: HashMap<String, usize> = HashMap::new();
 
+    // Profiles stopped by an agent error that retrying cannot fix.
+    let mut halted: std::collections::HashSet<String> = Default::default();
     loop {
+        if !halted.is_empty() {
+            halt(
+                &store,
+                &mut queue,
+                &mut summary,
+                report,
+                |s| s.adopt.is_none() && halted.contains(&s.plan.agent.profile),
+                "not started: its agent profile hit an error that retrying cannot fix",
+            )?;
+        }
         let stopping = interrupt.load(std::sync::atomic::Ordering::SeqCst);
         if stopping {
             // Tickets not started yet are released untouched; running ones stop in their threads.
@@ -559,15 +577,9 @@ pub fn run(
                     reason: sentence.clone(),
                 });
                 summary.halted.push((id, message.clone()));
-                halt(
-                    &store,
-                    &mut queue,
-                    &mut summary,
-                    report,
-                    |s| s.plan.agent.profile == profile,
-                    &format!("not started: profile `{profile}` hit an agent error"),
-                )?;
                 summary.fatal.get_or_insert(sentence);
+                // Queued, retried or newly ready: no ticket of this profile starts again.
+                halted.insert(profile);
             }
             Next::Retry {
                 attempt,
@@ -590,21 +602,6 @@ pub fn run(
     }
     trace(|| "end".into());
     Ok(summary)
-}
-
-/// A run of the ticket that an earlier orchestrator started and whose supervisor lives on
-/// or has recorded its end: found through the supervisor's own record of the run's start.
-fn adoptable(note: &TicketNote, log: &std::path::Path) -> Option<Adopted> {
-    if note.state != State::Running {
-        return None;
-    }
-    let run = crate::supervisor::read_run(log, note.run_id.as_deref()?)?;
-    let live = process::is_alive(run.supervisor, run.supervisor_start);
-    (live || crate::supervisor::read_record(log, run.supervisor).is_some()).then_some(Adopted {
-        pid: run.supervisor,
-        pid_start: run.supervisor_start,
-        log_offset: run.offset,
-    })
 }
 
 /// Why a ticket cannot be claimed by process `me`, if it cannot.
@@ -643,274 +640,6 @@ fn release(store: &Store<'_>, id: &str, to: State, reason: Option<&str>) -> Resu
         Ok(())
     })?;
     Ok(())
-}
-
-/// What the next attempt says to an agent whose session it continues: the ticket is in
-/// the session already, so only the reason it stopped.
-fn continuation(reason: Option<&str>) -> String {
-    format!(
-        "Your previous run on this ticket was cut short ({}). Continue where you left off and \
-         finish the ticket as instructed above.",
-        reason.unwrap_or("interrupted")
-    )
-}
-
-/// Spawn the agent in its (prepared) worktree, record it, and hand it to a waiting thread.
-fn start(
-    ws: &Workspace,
-    store: &Store<'_>,
-    settings: &Settings,
-    plan: &Planned,
-    report: &dyn Fn(Event),
-    interrupt: &'static AtomicBool,
-    tx: &mpsc::Sender<Msg>,
-) -> Result<()> {
-    let branch = open_branch(&plan.worktree).unwrap_or_else(|| plan.branch.clone());
-    let mut stopped_because = None;
-    // Names this run in the note and in the supervisor's record of its start, so that a
-    // successor finds it even if this process dies before noting the supervisor's pid.
-    let run_id = format!("{}-{}", std::process::id(), state::now());
-    let note = store.update(&plan.id, |n| {
-        n.state = State::Running;
-        n.run_id = Some(run_id.clone());
-        n.pid = None;
-        n.pid_start = None;
-        n.attempts += 1;
-        n.branch = Some(branch.clone());
-        n.rate_limited_until = None;
-        stopped_because = n.reason.take();
-        let now = state::now();
-        n.started_at.get_or_insert(now);
-        n.run_started_at = Some(now);
-        Ok(())
-    })?;
-    let resume = note
-        .resume_session
-        .clone()
-        .filter(|_| settings.resume && plan.agent.adapter.can_resume());
-    // Never start an agent in a worktree a killed propagate left half-done.
-    if let Some(what) = crate::propagate::intent::recover(&plan.worktree)? {
-        let _ = agent::log_line(
-            &plan.log,
-            &format!("=== git-epic: an interrupted propagate was recovered: {what} ==="),
-        );
-    }
-    // The worktree exists now: its git dir is known for sure.
-    let git_dirs = gitx::commit_dirs(&ws.repo, &plan.worktree);
-    let prompt = match &resume {
-        Some(_) => continuation(stopped_because.as_deref()),
-        None => plan.prompt.clone(),
-    };
-    let argv = agent::full_argv(
-        &plan.agent,
-        &prompt,
-        plan.prompt_via,
-        settings,
-        resume.as_deref(),
-        &git_dirs,
-    );
-    let log = ws.log_path(&plan.id);
-    let header = format!(
-        "=== git-epic {}: ticket {} attempt {} at {} in {}: {}{} ===",
-        ws.epic.name,
-        plan.id,
-        note.attempts,
-        gix::date::Time::now_local_or_utc().format_or_unix(gix::date::time::format::ISO8601),
-        plan.worktree.display(),
-        plan.agent.argv.join(" "),
-        resume
-            .as_deref()
-            .map_or(String::new(), |s| format!(" (resuming session {s})"))
-    );
-    let env = [
-        ("EPIC_NAME", ws.epic.name.clone()),
-        ("EPIC_TICKET", plan.id.clone()),
-        ("EPIC_BASE", ws.epic.branch.clone()),
-    ];
-    let stdin = (plan.prompt_via == PromptVia::Stdin).then_some(prompt.as_str());
-    let child = agent::spawn(&agent::Spawn {
-        dir: &plan.worktree,
-        argv: &argv,
-        stdin,
-        env: &env,
-        log: &log,
-        header: &header,
-        run: &run_id,
-    })?;
-    let pid = child.pid;
-    store.update(&plan.id, |n| {
-        n.pid = Some(pid);
-        n.pid_start = child.pid_start;
-        n.log_offset = Some(child.start);
-        n.run_resumes.clone_from(&resume);
-        Ok(())
-    })?;
-    report(Event::Started {
-        id: plan.id.clone(),
-        attempt: note.attempts,
-        pid,
-        log,
-    });
-    watch(
-        ws,
-        settings,
-        plan,
-        child,
-        resume,
-        Instant::now(),
-        interrupt,
-        tx,
-    );
-    Ok(())
-}
-
-/// Take over a run that an earlier orchestrator started: follow its log from where the run
-/// began, and conclude it when its supervisor records the end (at once if it has).
-fn adopt(
-    ws: &Workspace,
-    settings: &Settings,
-    slot: &Slot,
-    report: &dyn Fn(Event),
-    interrupt: &'static AtomicBool,
-    tx: &mpsc::Sender<Msg>,
-) -> Result<()> {
-    let a = slot.adopt.expect("an adopted slot");
-    let plan = &slot.plan;
-    let store = Store::new(&ws.repo, &ws.epic.name);
-    let note = store.get(&plan.id)?.unwrap_or_default();
-    let log = ws.log_path(&plan.id);
-    report(Event::Adopted {
-        id: plan.id.clone(),
-        pid: a.pid,
-        log: log.clone(),
-    });
-    let child = agent::adopt(a.pid, a.pid_start, &log, a.log_offset);
-    // Its time counts from its start, not from this adoption.
-    let ran = note
-        .run_started_at
-        .map_or(0.0, |t| (state::now() - t).max(0.0));
-    let since = Instant::now()
-        .checked_sub(Duration::from_secs_f64(ran))
-        .unwrap_or_else(Instant::now);
-    watch(
-        ws,
-        settings,
-        plan,
-        child,
-        note.run_resumes,
-        since,
-        interrupt,
-        tx,
-    );
-    Ok(())
-}
-
-/// A thread that waits for the run (started at `started`) to end and sends what it came to.
-#[allow(clippy::too_many_arguments)]
-fn watch(
-    ws: &Workspace,
-    settings: &Settings,
-    plan: &Planned,
-    child: agent::Running,
-    resume: Option<String>,
-    started: Instant,
-    interrupt: &'static AtomicBool,
-    tx: &mpsc::Sender<Msg>,
-) {
-    let tx = tx.clone();
-    let id = plan.id.clone();
-    let silence = settings.timeout;
-    let mut reader = plan.agent.adapter.reader();
-    let structured = plan.agent.adapter.structured;
-    let worktree = plan.worktree.clone();
-    let epic_branch = ws.epic.branch.clone();
-    let commit_message = settings.auto_commit.then(|| {
-        format!(
-            "epic({}): {} {}\n\nCommitted by git-epic: the agent left these changes uncommitted.",
-            ws.epic.name, plan.id, plan.title
-        )
-    });
-    std::thread::spawn(move || {
-        let exit = child.wait(&agent::Watch { silence, interrupt }, &mut reader);
-        let observed = Box::new(reader.into_observed());
-        let clean = exit == Exit::Code(0)
-            && match &observed.result {
-                Some(r) => !r.is_error,
-                None => !structured,
-            };
-        let after =
-            clean.then(|| after_clean_exit(&worktree, &epic_branch, commit_message.as_deref()));
-        let _ = tx.send(Msg::Finished {
-            id,
-            exit,
-            started,
-            after,
-            observed,
-            resumed: resume,
-        });
-    });
-}
-
-/// Leave the queued tickets that `which` picks as they are (state, attempts), released
-/// from this run with `reason`: the run stops starting them.
-fn halt(
-    store: &Store<'_>,
-    queue: &mut VecDeque<Slot>,
-    summary: &mut Summary,
-    report: &dyn Fn(Event),
-    which: impl Fn(&Slot) -> bool,
-    reason: &str,
-) -> Result<()> {
-    let (gone, kept): (Vec<Slot>, Vec<Slot>) = queue.drain(..).partition(|s| which(s));
-    queue.extend(kept);
-    for slot in gone {
-        store.update(&slot.plan.id, |n| {
-            n.owner_pid = None;
-            n.owner_start = None;
-            n.reason = Some(reason.to_owned());
-            Ok(())
-        })?;
-        report(Event::Halted {
-            id: slot.plan.id.clone(),
-            reason: reason.to_owned(),
-        });
-        summary.halted.push((slot.plan.id, reason.to_owned()));
-    }
-    Ok(())
-}
-
-/// `epic.maxCost`: what the epic's agents have spent, read from the notes before a start
-/// (another git epic process may be spending too).
-struct Budget {
-    max: Option<f64>,
-    ids: Vec<String>,
-}
-
-impl Budget {
-    fn new(ws: &Workspace, settings: &Settings) -> Result<Budget> {
-        let ids = match settings.max_cost {
-            Some(_) => ws.graph()?.tickets.iter().map(|t| t.id.clone()).collect(),
-            None => Vec::new(),
-        };
-        Ok(Budget {
-            max: settings.max_cost,
-            ids,
-        })
-    }
-
-    /// Why no attempt may start, once the budget is spent.
-    fn spent_sentence(&self, store: &Store<'_>) -> Result<Option<String>> {
-        let Some(max) = self.max else {
-            return Ok(None);
-        };
-        let ids: Vec<&str> = self.ids.iter().map(String::as_str).collect();
-        let spent = state::total_cost(&store.get_many(&ids)?);
-        Ok((spent >= max).then(|| {
-            format!(
-                "The epic's agents have spent ${spent:.2} of epic.maxCost ${max:.2}, so no new attempt starts; raise it with `git config epic.maxCost <amount>` to go on."
-            )
-        }))
-    }
 }
 
 fn open_branch(worktree: &std::path::Path) -> Option<String> {
