@@ -697,3 +697,57 @@ fn limit_warnings_on_a_successful_run_change_nothing() {
         "{a}"
     );
 }
+
+/// After an error retrying cannot fix, no ticket of that profile starts again in this run:
+/// not even one that was running then and fails the ordinary way afterwards.
+#[test]
+fn a_profile_stopped_by_a_fatal_error_retries_nothing() {
+    let r = Repo::with_agent("login_or_fail.sh");
+    r.git(&["config", "epic.maxAttempts", "3"]);
+    tickets(&r, &[("A", ""), ("B", "")]);
+    let out = r.epic_env(&["wave", "start", "-j", "2"], &[]).code(1);
+    assert!(out.stderr.contains("Not logged in"), "{}", out.stderr);
+    assert_eq!(
+        r.log("B")
+            .matches("=== git-epic e: ticket B attempt")
+            .count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert_eq!(r.row("A")["attempts"], 0);
+}
+
+/// An agent killed together with its supervisor while no orchestrator ran: the next run
+/// finds the run, concludes it as lost, and runs the ticket again.
+#[test]
+fn a_run_lost_with_its_supervisor_is_concluded_and_run_again() {
+    let r = Repo::with_agent("commit.sh");
+    tickets(&r, &[("A", "")]);
+    let mut child = r.spawn_epic(&["run", "A"], &[("FAKE_SLEEP", "30")]);
+    let run = r.path().join(".git/epic/e/logs/A.log.run");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !run.exists() {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&run).unwrap()).unwrap();
+    let pgid = record["supervisor"].as_u64().unwrap() as i32;
+    // SAFETY: killpg only sends a signal.
+    unsafe { libc::killpg(pgid, libc::SIGKILL) };
+    while alive(pgid as u32) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    r.epic_env(&["run", "A"], &[]).ok();
+    let row = r.row("A");
+    assert_eq!(
+        (row["state"].as_str(), row["attempts"].as_u64()),
+        (Some("done"), Some(1))
+    );
+    let log = r.log("A");
+    assert!(log.contains("was lost"), "{log}");
+    assert_eq!(log.matches("=== git-epic e: ticket A attempt").count(), 2);
+}
