@@ -53,3 +53,24 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         1
     }
 }
+
+/// The disk or the file system under the repository refused a write: said first, in plain
+/// words, with what to do. Everything git-epic writes is written whole or not at all (notes
+/// by compare-and-swap, records by rename), so running again once the cause is gone
+/// continues where the command stopped.
+pub fn storage_problem(err: &anyhow::Error) -> Option<&'static str> {
+    err.chain().find_map(|e| {
+        let io = e.downcast_ref::<std::io::Error>();
+        let kind = io.map(std::io::Error::kind);
+        let text = e.to_string();
+        if kind == Some(std::io::ErrorKind::StorageFull) || text.contains("(os error 28)") {
+            Some("The disk is full (no space left on device): free some space and run the command again; it continues where it stopped.")
+        } else if kind == Some(std::io::ErrorKind::ReadOnlyFilesystem)
+            || text.contains("(os error 30)")
+        {
+            Some("The repository is on a read-only file system: make it writable and run the command again; it continues where it stopped.")
+        } else {
+            None
+        }
+    })
+}

@@ -50,9 +50,21 @@ impl Out {
 
     /// One clear sentence first, then the causes as detail.
     pub fn error(&self, err: &anyhow::Error) {
-        eprintln!("{} {err}", style("error:").for_stderr().red().bold());
-        for cause in err.chain().skip(1) {
-            eprintln!("  {cause}");
+        let label = style("error:").for_stderr().red().bold();
+        match crate::error::storage_problem(err) {
+            // The plain cause first; git's or gix's own words follow as detail.
+            Some(plain) => {
+                eprintln!("{label} {plain}");
+                for cause in err.chain() {
+                    eprintln!("  {cause}");
+                }
+            }
+            None => {
+                eprintln!("{label} {err}");
+                for cause in err.chain().skip(1) {
+                    eprintln!("  {cause}");
+                }
+            }
         }
     }
 

@@ -4,6 +4,7 @@ mod agent;
 mod bad_input;
 mod chaos;
 mod demo;
+mod disk;
 mod doctor;
 mod flow;
 mod merge;

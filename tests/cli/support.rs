@@ -60,9 +60,14 @@ fn path_with_bin() -> std::ffi::OsString {
 impl Repo {
     /// A fresh repository on branch `main` with one commit.
     pub fn new() -> Repo {
+        Repo::new_in(&std::env::temp_dir())
+    }
+
+    /// The same, in a temporary directory under `parent`.
+    pub fn new_in(parent: &Path) -> Repo {
         let dir = tempfile::Builder::new()
             .prefix("git-epic-test")
-            .tempdir()
+            .tempdir_in(parent)
             .unwrap();
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
