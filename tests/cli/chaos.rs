@@ -1,6 +1,6 @@
 //! Chaos: `kill -9` of git-epic at random moments of a flow-mode run (during agents, gates,
-//! landings and propagation), then resume, again and again; after each trial the
-//! invariants hold. `GIT_EPIC_CHAOS_TRIALS=N` runs N trials (benches/chaos.sh runs 100);
+//! landings and propagation) or of a `merge` or `propagate`, then resume, again and again;
+//! a `cleanup` killed in its turn at the end; after each trial the invariants hold. `GIT_EPIC_CHAOS_TRIALS=N` runs N trials (benches/chaos.sh runs 100);
 //! the default keeps CI short. `GIT_EPIC_CHAOS_SEED` replays one sequence.
 
 use std::path::Path;
@@ -57,11 +57,20 @@ fn trial(seed: u64, kills: u32) -> Result<(), String> {
     let mut rng = Rng(seed | 1);
     let env = [("FAKE_SLEEP", "0.3")];
     let flow = ["wave", "start", "--all", "--auto-merge", "-j", "3"];
-    for _ in 0..kills {
+    // Flow mode most of the time; now and then a person's `merge` or `propagate` instead,
+    // killed in its turn.
+    let merge = ["merge", "--wave", "0"];
+    let propagate = ["propagate"];
+    for k in 0..kills {
         // git-epic alone (the OOM killer), or with the git commands it runs (a closed
         // terminal's process group).
         let group = rng.below(2) == 0;
-        let mut child = r.spawn_epic_group(&flow, &env);
+        let args: &[&str] = match (k, rng.below(5)) {
+            (0, _) | (_, 0..=2) => &flow,
+            (_, 3) => &merge,
+            _ => &propagate,
+        };
+        let mut child = r.spawn_epic_group(args, &env);
         std::thread::sleep(Duration::from_millis(100 + rng.below(2500)));
         if group {
             // SAFETY: killpg only sends a signal.
