@@ -27,10 +27,20 @@ pub struct Cleaned {
 pub fn remove_worktree(ws: &Workspace, path: &Path) -> Result<()> {
     let repo = gix::open(path)?;
     if gitx::is_dirty(&repo)? {
-        return Err(anyhow!(
-            "{} has uncommitted changes; commit or stash them, then run cleanup again",
-            path.display()
-        ));
+        // A removal cut off half-way (a killed cleanup) leaves tracked files deleted and
+        // nothing else: their content is in the branch's commits, so finish the removal.
+        let status = gitx::git(path, &["status", "--porcelain", "--untracked-files=all"])?;
+        let only_deletions = status
+            .lines()
+            .all(|l| l.starts_with(" D ") || l.starts_with("D  "));
+        if !only_deletions {
+            return Err(anyhow!(
+                "{} has uncommitted changes; commit or stash them, then run cleanup again",
+                path.display()
+            ));
+        }
+        gitx::remove_worktree_force(&ws.root, path)?;
+        return Ok(());
     }
     gitx::remove_worktree(&ws.root, path)?;
     Ok(())
@@ -42,6 +52,8 @@ pub fn cleanup(ws: &Workspace, graph: &Graph, branches: bool) -> Result<Vec<Clea
     let notes = store.get_many(&ids)?;
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?
         .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
+    // Worktrees whose directory a cut-off removal already deleted.
+    gitx::prune_worktrees(&ws.root)?;
     let mut out = Vec::new();
     for id in ids {
         let Some(Ok(note)) = notes.get(id) else {

@@ -170,6 +170,11 @@ pub fn prune_worktrees(root: &Path) -> Result<()> {
 /// git-epic runs them one at a time: threads of this process and other git-epic processes
 /// alike, by an exclusive lock on a file of the repository's git dir.
 fn worktree_admin(root: &Path, args: &[&str]) -> Result<String> {
+    with_worktree_lock(root, || git(root, args))
+}
+
+/// Run `f` holding git-epic's worktree lock (see [`worktree_admin`]).
+fn with_worktree_lock<T>(root: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let git_dir = root.join(".git");
     let git_dir = if git_dir.is_file() {
         gix::discover::path::from_gitdir_file(&git_dir).unwrap_or(git_dir)
@@ -186,7 +191,7 @@ fn worktree_admin(root: &Path, args: &[&str]) -> Result<String> {
         .open(git_dir.join("epic/worktrees.lock"))
         .ok()
         .filter(|f| f.lock().is_ok());
-    let out = git(root, args);
+    let out = f();
     drop(lock);
     out
 }
@@ -198,54 +203,93 @@ pub fn remove_worktree(root: &Path, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The same, for a worktree whose only changes are deleted tracked files.
+pub fn remove_worktree_force(root: &Path, path: &Path) -> Result<()> {
+    worktree_admin(
+        root,
+        &["worktree", "remove", "--force", &path.to_string_lossy()],
+    )?;
+    Ok(())
+}
+
 /// Make sure the ticket worktree exists at `path` on `branch`, creating the branch from
 /// `start` when it does not exist. Returns whether it was created. An existing directory
 /// that is not a worktree is refused, never overwritten. Call [`prune_worktrees`] first.
 pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> Result<bool> {
-    if path.join(".git").exists() {
+    if path.join(".git").exists() && gix::open(path).is_ok_and(|r| r.head_id().is_ok()) {
         return Ok(false);
     }
-    if path.exists()
-        && std::fs::read_dir(path)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        return Err(anyhow!(
-            "{} exists and is not a git worktree; move it away first",
-            path.display()
-        ));
-    }
-    let p = path.to_string_lossy();
-    let exists = duct::cmd(
-        "git",
-        [
-            "show-ref",
-            "--verify",
-            "--quiet",
-            &format!("refs/heads/{branch}"),
-        ],
-    )
-    .dir(root)
-    .unchecked()
-    .stdout_null()
-    .stderr_null()
-    .run()?
-    .status
-    .success();
-    if exists {
-        worktree_admin(root, &["worktree", "add", "--quiet", &p, branch])?;
+    // Under the worktree lock no other git-epic makes worktrees: whatever a `git worktree
+    // add` left half-done is a killed one's.
+    with_worktree_lock(root, || {
+        if path.join(".git").exists() {
+            if gix::open(path).is_ok_and(|r| r.head_id().is_ok()) {
+                return Ok(false);
+            }
+            set_aside(path)?;
+            git(root, &["worktree", "prune"])?;
+        }
+        if path.exists()
+            && std::fs::read_dir(path)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(true)
+        {
+            return Err(anyhow!(
+                "{} exists and is not a git worktree; move it away first",
+                path.display()
+            ));
+        }
+        let common = gix::open(root).map(|r| r.common_dir().to_owned())?;
+        let _ = std::fs::remove_file(common.join(format!("refs/heads/{branch}.lock")));
+        let p = path.to_string_lossy();
+        let exists = duct::cmd(
+            "git",
+            [
+                "show-ref",
+                "--verify",
+                "--quiet",
+                &format!("refs/heads/{branch}"),
+            ],
+        )
+        .dir(root)
+        .unchecked()
+        .stdout_null()
+        .stderr_null()
+        .run()?
+        .status
+        .success();
+        if exists {
+            git(root, &["worktree", "add", "--quiet", &p, branch])?;
+        } else {
+            git(
+                root,
+                &["worktree", "add", "--quiet", "-b", branch, &p, start],
+            )?;
+        }
+        Ok(true)
+    })
+}
+
+/// A worktree that `git worktree add` left half-made: removed when it holds nothing but its
+/// `.git` file, else moved aside (`<name>.broken-<time>`) so that nothing in it is lost.
+fn set_aside(path: &Path) -> Result<()> {
+    let only_git = std::fs::read_dir(path)?
+        .flatten()
+        .all(|e| e.file_name() == ".git");
+    if only_git {
+        std::fs::remove_dir_all(path)?;
     } else {
-        worktree_admin(
-            root,
-            &["worktree", "add", "--quiet", "-b", branch, &p, start],
-        )?;
+        let mut to = path.as_os_str().to_owned();
+        to.push(format!(".broken-{}", crate::state::now() as u64));
+        std::fs::rename(path, &to)?;
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Commit everything in the worktree at `dir` (tracked, new, deleted) with `message`.
 /// Returns false when there was nothing to commit.
 pub fn commit_all(dir: &Path, message: &str) -> Result<bool> {
+    wait_out_index_lock(dir);
     git(dir, &["add", "--all"])?;
     let staged = duct::cmd("git", ["diff", "--cached", "--quiet"])
         .dir(dir)
@@ -403,6 +447,21 @@ pub fn commit_dirs(repo: &gix::Repository, worktree: &Path) -> Vec<PathBuf> {
                 .join(worktree.file_name().unwrap_or_default())
         });
     vec![common, own]
+}
+
+/// A worktree's `index.lock` left by a killed `git add` or `git commit` would make every
+/// later commit there fail: wait for it to go, and remove it once it is stale.
+fn wait_out_index_lock(dir: &Path) {
+    let Some(lock) = gix::open(dir).ok().map(|r| r.git_dir().join("index.lock")) else {
+        return;
+    };
+    while let Ok(age) = std::fs::metadata(&lock).and_then(|m| m.modified()) {
+        if age.elapsed().is_ok_and(|a| a >= STALE_LOCK) {
+            let _ = std::fs::remove_file(&lock);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// A ref lock held this long was left by a killed process: git and git-epic hold one for
