@@ -751,3 +751,43 @@ fn a_run_lost_with_its_supervisor_is_concluded_and_run_again() {
     assert!(log.contains("was lost"), "{log}");
     assert_eq!(log.matches("=== git-epic e: ticket A attempt").count(), 2);
 }
+
+/// What a killed git left in a ticket's worktree does not fail the ticket: a half-made
+/// worktree (`git worktree add` cut off) is set aside and made again, and a stale
+/// `index.lock` (a `git add` cut off) is removed before the auto-commit.
+#[test]
+fn leftovers_of_a_killed_git_in_a_worktree_are_repaired() {
+    let r = Repo::with_agent("uncommitted.sh");
+    tickets(&r, &[("A", ""), ("B", "")]);
+    // A: its worktree directory holds only a `.git` file pointing nowhere.
+    let wt = r.path().join("worktrees/feat-A");
+    std::fs::create_dir_all(&wt).unwrap();
+    std::fs::write(wt.join(".git"), "gitdir: /nonexistent/worktrees/feat-A\n").unwrap();
+    r.epic_env(&["run", "A"], &[]).ok();
+    assert_eq!(r.row("A")["state"], "done");
+    // B: an index.lock from long ago in its worktree's git dir.
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "worktrees/feat-B",
+        "-b",
+        "feat/B-b",
+        "epic/e",
+    ]);
+    let git_dir = r.git_in(
+        &r.path().join("worktrees/feat-B"),
+        &["rev-parse", "--absolute-git-dir"],
+    );
+    let lock = std::path::Path::new(&git_dir).join("index.lock");
+    std::fs::write(&lock, "").unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&lock)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    r.epic_env(&["run", "B"], &[]).ok();
+    assert_eq!(r.row("B")["state"], "done");
+}
