@@ -12,6 +12,7 @@ pub mod docgen;
 pub mod doctor;
 pub mod epic;
 pub mod error;
+pub mod finish;
 pub mod flow;
 pub mod gitx;
 pub mod graph;

@@ -451,7 +451,7 @@ pub fn commit_dirs(repo: &gix::Repository, worktree: &Path) -> Vec<PathBuf> {
 
 /// A worktree's `index.lock` left by a killed `git add` or `git commit` would make every
 /// later commit there fail: wait for it to go, and remove it once it is stale.
-fn wait_out_index_lock(dir: &Path) {
+pub fn wait_out_index_lock(dir: &Path) {
     let Some(lock) = gix::open(dir).ok().map(|r| r.git_dir().join("index.lock")) else {
         return;
     };

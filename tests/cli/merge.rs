@@ -400,3 +400,45 @@ fn a_landing_cut_off_after_the_ref_moved_is_finished_not_repeated() {
     assert_eq!(r.row("A")["state"], "merged");
     assert_eq!(tip(&r, "epic/e"), commit, "no second merge commit");
 }
+
+/// A finish killed in the middle of its `git merge` in the base's checkout (HEAD not moved
+/// yet, some files already the epic's): the next finish rolls that back and merges.
+#[test]
+fn a_finish_cut_off_mid_merge_is_rolled_back_and_done_by_the_next() {
+    let r = Repo::with_agent("commit.sh");
+    done(&r, &[("A", "")]);
+    r.epic_env(&["run", "A"], &[]).ok();
+    r.epic(&["merge", "A"]).ok();
+    let head = tip(&r, "main");
+    // What the killed merge had done: A.txt checked out as the epic has it, staged.
+    let text = r.git(&["show", "epic/e:A.txt"]);
+    r.write("A.txt", &format!("{text}\n"));
+    r.git(&["add", "A.txt"]);
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(
+        r.path().join(".git/epic-finish.json"),
+        format!(r#"{{"pid":{pid},"pid_start":1,"old_head":"{head}"}}"#),
+    )
+    .unwrap();
+    r.epic(&["finish"]).ok();
+    assert!(!r.path().join(".git/epic-finish.json").exists());
+    assert_eq!(r.git(&["rev-parse", "main^1"]), head);
+    assert_eq!(r.git(&["status", "--porcelain", "--untracked-files=no"]), "");
+    // A change of the user's own, made after the cut-off finish, is never rolled back.
+    let r2 = Repo::with_agent("commit.sh");
+    done(&r2, &[("A", "")]);
+    r2.epic_env(&["run", "A"], &[]).ok();
+    r2.epic(&["merge", "A"]).ok();
+    let head = tip(&r2, "main");
+    r2.write("README.md", "the user's own words\n");
+    std::fs::write(
+        r2.path().join(".git/epic-finish.json"),
+        format!(r#"{{"pid":{pid},"pid_start":1,"old_head":"{head}"}}"#),
+    )
+    .unwrap();
+    let out = r2.epic(&["finish"]).code(2);
+    assert!(out.stderr.contains("git reset --merge"), "{}", out.stderr);
+    assert_eq!(r2.read("README.md"), "the user's own words\n");
+}
