@@ -36,10 +36,14 @@ const TICKETS: &[(&str, &str)] = &[
     ("H", "E,F"),
 ];
 
+/// The gate takes a moment, so kills land in gates and landings too; it is red when a
+/// ticket's work is there twice or half.
+const EPIC_TEST: &str =
+    "sleep 0.2; for f in ?.txt; do [ ! -e \"$f\" ] || [ \"$(wc -l < \"$f\")\" -eq 1 ] || exit 1; done";
+
 fn setup() -> Repo {
     let r = Repo::with_agent("commit.sh");
-    // The gate takes a moment, so kills land in gates and landings too.
-    r.git(&["config", "epic.test", "sleep 0.2"]);
+    r.git(&["config", "epic.test", EPIC_TEST]);
     r.git(&["config", "epic.lintFix", "true"]);
     for (id, deps) in TICKETS {
         let mut args = vec!["ticket", "add", id];
@@ -163,6 +167,41 @@ fn check(r: &Repo) -> Result<(), String> {
         if on_branch != text {
             return fail(format!("{branch} holds {on_branch:?}, the epic {text:?}"));
         }
+    }
+    // Each agent run was concluded once: one run in each note, and it is the one that did
+    // the work.
+    for (id, _) in TICKETS {
+        let key = r.git_stdin(
+            &["hash-object", "--stdin"],
+            &format!("git-epic ticket\nepic e\nticket {id}\n"),
+        );
+        let note: toml::Table =
+            toml::from_str(&r.git(&["notes", "--ref=epic", "show", &key])).unwrap();
+        let runs = note["runs"].as_array().unwrap();
+        let outcomes: Vec<&str> = runs.iter().filter_map(|r| r["outcome"].as_str()).collect();
+        if outcomes != ["done"] {
+            return fail(format!("{id} concluded as {outcomes:?}"));
+        }
+    }
+    // The epic as it ends passes its test, in a checkout of its own.
+    let check_wt = r.dir.path().join("epic-check");
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "--detach",
+        &check_wt.to_string_lossy(),
+        "epic/e",
+    ]);
+    let green = std::process::Command::new("sh")
+        .args(["-c", EPIC_TEST])
+        .current_dir(&check_wt)
+        .status()
+        .unwrap()
+        .success();
+    r.git(&["worktree", "remove", "--force", &check_wt.to_string_lossy()]);
+    if !green {
+        return fail("the epic's tree fails epic.test".into());
     }
     // Notes parse, and status sees nothing odd.
     let s = r.status();

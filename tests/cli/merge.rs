@@ -425,7 +425,10 @@ fn a_finish_cut_off_mid_merge_is_rolled_back_and_done_by_the_next() {
     r.epic(&["finish"]).ok();
     assert!(!r.path().join(".git/epic-finish.json").exists());
     assert_eq!(r.git(&["rev-parse", "main^1"]), head);
-    assert_eq!(r.git(&["status", "--porcelain", "--untracked-files=no"]), "");
+    assert_eq!(
+        r.git(&["status", "--porcelain", "--untracked-files=no"]),
+        ""
+    );
     // A change of the user's own, made after the cut-off finish, is never rolled back.
     let r2 = Repo::with_agent("commit.sh");
     done(&r2, &[("A", "")]);
