@@ -216,18 +216,35 @@ pub fn remove_worktree_force(root: &Path, path: &Path) -> Result<()> {
 /// `start` when it does not exist. Returns whether it was created. An existing directory
 /// that is not a worktree is refused, never overwritten. Call [`prune_worktrees`] first.
 pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> Result<bool> {
-    if path.join(".git").exists() && gix::open(path).is_ok_and(|r| r.head_id().is_ok()) {
+    let common = gix::open(root).map(|r| r.common_dir().to_owned())?;
+    // Said before `git worktree add` and taken back after it: still there, the add was
+    // cut off, and what it left (a partial checkout, a locked entry) is not to be used.
+    let marker = common.join("epic/adding").join(
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
+    let usable =
+        |p: &Path| p.join(".git").exists() && gix::open(p).is_ok_and(|r| r.head_id().is_ok());
+    if !marker.exists() && usable(path) {
         return Ok(false);
     }
     // Under the worktree lock no other git-epic makes worktrees: whatever a `git worktree
     // add` left half-done is a killed one's.
     with_worktree_lock(root, || {
-        if path.join(".git").exists() {
-            if gix::open(path).is_ok_and(|r| r.head_id().is_ok()) {
-                return Ok(false);
+        if marker.exists() || (path.join(".git").exists() && !usable(path)) {
+            if marker.exists() && path.exists() {
+                // Nothing ran there: the add never finished. Only git's files are in it.
+                std::fs::remove_dir_all(path)?;
+            } else if path.exists() {
+                set_aside(path)?;
             }
-            set_aside(path)?;
+            // `git worktree add` locks the entry while it works ("initializing").
+            let _ = git(root, &["worktree", "unlock", &path.to_string_lossy()]);
             git(root, &["worktree", "prune"])?;
+            let _ = std::fs::remove_file(common.join(format!("refs/heads/{branch}.lock")));
+        } else if usable(path) {
+            return Ok(false);
         }
         if path.exists()
             && std::fs::read_dir(path)
@@ -239,8 +256,6 @@ pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> R
                 path.display()
             ));
         }
-        let common = gix::open(root).map(|r| r.common_dir().to_owned())?;
-        let _ = std::fs::remove_file(common.join(format!("refs/heads/{branch}.lock")));
         let p = path.to_string_lossy();
         let exists = duct::cmd(
             "git",
@@ -258,6 +273,10 @@ pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> R
         .run()?
         .status
         .success();
+        if let Some(dir) = marker.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&marker, p.as_bytes())?;
         if exists {
             git(root, &["worktree", "add", "--quiet", &p, branch])?;
         } else {
@@ -266,6 +285,7 @@ pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> R
                 &["worktree", "add", "--quiet", "-b", branch, &p, start],
             )?;
         }
+        std::fs::remove_file(&marker)?;
         Ok(true)
     })
 }

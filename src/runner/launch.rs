@@ -70,7 +70,9 @@ pub(super) fn start(
         .resume_session
         .clone()
         .filter(|_| settings.resume && plan.agent.adapter.can_resume());
-    // Never start an agent in a worktree a killed propagate left half-done.
+    // Never start an agent in a worktree a killed git left locked, or a killed propagate
+    // left half-done.
+    gitx::wait_out_index_lock(&plan.worktree);
     if let Some(what) = crate::propagate::intent::recover(&plan.worktree)? {
         let _ = agent::log_line(
             &plan.log,

@@ -758,7 +758,15 @@ fn a_run_lost_with_its_supervisor_is_concluded_and_run_again() {
 #[test]
 fn leftovers_of_a_killed_git_in_a_worktree_are_repaired() {
     let r = Repo::with_agent("uncommitted.sh");
-    tickets(&r, &[("A", ""), ("B", "")]);
+    tickets(&r, &[("A", ""), ("B", ""), ("C", "")]);
+    // C: a `git worktree add` cut off in its checkout (git-epic's marker says so).
+    std::fs::create_dir_all(r.path().join(".git/epic/adding")).unwrap();
+    std::fs::write(r.path().join(".git/epic/adding/feat-C"), "").unwrap();
+    std::fs::create_dir_all(r.path().join("worktrees/feat-C")).unwrap();
+    std::fs::write(r.path().join("worktrees/feat-C/README.md"), "hel").unwrap();
+    r.epic_env(&["run", "C"], &[]).ok();
+    assert_eq!(r.row("C")["state"], "done");
+    assert!(!r.path().join(".git/epic/adding/feat-C").exists());
     // A: its worktree directory holds only a `.git` file pointing nowhere.
     let wt = r.path().join("worktrees/feat-A");
     std::fs::create_dir_all(&wt).unwrap();
