@@ -16,6 +16,6 @@ trap 'rm -f "$out"' EXIT
 status=0
 GIT_EPIC_CHAOS_TRIALS=$n cargo test --release --locked -q --test cli chaos -- --nocapture \
   >"$out" 2>&1 || status=$?
-grep -E '^trial .* failed' "$out" | cut -c1-400 || true
+grep -E '^trial .* failed' "$out" | cut -c1-1500 || true
 grep -E '^chaos: ' "$out" || { cat "$out"; exit 1; }
 exit $status

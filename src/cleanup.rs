@@ -25,6 +25,8 @@ pub struct Cleaned {
 
 /// Remove a clean ticket worktree (`git worktree remove`, which refuses a dirty one too).
 pub fn remove_worktree(ws: &Workspace, path: &Path) -> Result<()> {
+    // What a killed propagate left (a rebase, a stash) is put right before anything goes.
+    crate::propagate::intent::recover(path)?;
     let repo = gix::open(path)?;
     if gitx::is_dirty(&repo)? {
         // A removal cut off half-way (a killed cleanup) leaves tracked files deleted and

@@ -222,6 +222,15 @@ pub fn gate(
     }
     let worktree = ws.worktree_path(id);
     let has_worktree = worktree.join(".git").exists();
+    // Never gate (nor land, then leave) a worktree a killed propagate left mid-rebase.
+    if has_worktree {
+        if let Some(what) = crate::propagate::intent::recover(&worktree)? {
+            let _ = crate::agent::log_line(
+                &ws.log_path(id),
+                &format!("=== git-epic: an interrupted propagate was recovered: {what} ==="),
+            );
+        }
+    }
     let branch = note
         .branch
         .clone()

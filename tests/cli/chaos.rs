@@ -268,6 +268,8 @@ fn kill_9_at_random_moments_loses_nothing_and_does_nothing_twice() {
     for t in 0..trials {
         let seed = first.wrapping_add(t);
         if let Err(e) = trial(seed, 3) {
+            // One line, so that benches/chaos.sh shows all of it.
+            let e = e.replace('\n', " | ");
             eprintln!("trial {t} (GIT_EPIC_CHAOS_SEED={seed}) failed: {e}");
             failed.push(seed);
         }
