@@ -492,7 +492,13 @@ pub const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(10);
 /// if it did. git-epic processes take turns doing this (a file lock in the git dir), and the
 /// age is checked again under that lock, so a fresh lock of someone else's is never removed.
 pub fn remove_stale_ref_lock(repo: &gix::Repository, refname: &str) -> bool {
-    let lock = repo.common_dir().join(format!("{refname}.lock"));
+    // A ref update may need the packed-refs lock too.
+    let packed = remove_stale_lock_file(repo, &repo.common_dir().join("packed-refs.lock"));
+    remove_stale_lock_file(repo, &repo.common_dir().join(format!("{refname}.lock"))) || packed
+}
+
+fn remove_stale_lock_file(repo: &gix::Repository, lock: &Path) -> bool {
+    let lock = lock.to_owned();
     let old = |p: &Path| {
         std::fs::metadata(p)
             .and_then(|m| m.modified())

@@ -21,6 +21,10 @@ pub struct Intent {
     pub pid_start: Option<u64>,
     /// HEAD before the rebase.
     pub old_head: Option<String>,
+    /// The branch checked out there, to go back to when a rebase cut off at its start
+    /// cannot be aborted.
+    #[serde(default)]
+    pub branch: Option<String>,
     /// The autostash: being pushed (its commit not known yet), or pushed.
     pub stash: Stash,
 }
@@ -40,10 +44,14 @@ fn path(git_dir: &Path) -> PathBuf {
 /// Say what is about to happen in the worktree whose git dir is `git_dir`.
 pub fn write(git_dir: &Path, old_head: Option<String>, stash: Stash) -> Result<()> {
     let me = std::process::id();
+    let branch = std::fs::read_to_string(git_dir.join("HEAD"))
+        .ok()
+        .and_then(|h| h.trim().strip_prefix("ref: refs/heads/").map(str::to_owned));
     let intent = Intent {
         pid: me,
         pid_start: process::start_time(me),
         old_head,
+        branch,
         stash,
     };
     crate::supervisor::write_atomic(&path(git_dir), &intent)
@@ -72,7 +80,14 @@ pub fn recover(wt: &Path) -> Result<Option<String>> {
     }
     let mut done = Vec::new();
     if git_dir.join("rebase-merge").exists() || git_dir.join("rebase-apply").exists() {
-        gitx::git(wt, &["rebase", "--abort"])?;
+        if gitx::git(wt, &["rebase", "--abort"]).is_err() {
+            // Cut off while it was setting itself up: its state is incomplete. The branch
+            // itself moves only when a rebase ends, so going back to it is the abort.
+            gitx::git(wt, &["rebase", "--quit"])?;
+            if let Some(branch) = &intent.branch {
+                gitx::git(wt, &["checkout", "--force", "--quiet", branch])?;
+            }
+        }
         done.push("aborted the rebase it had started".to_owned());
     }
     drop(repo);

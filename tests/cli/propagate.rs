@@ -567,3 +567,29 @@ fn a_propagate_killed_mid_rebase_is_undone_by_the_next_one() {
         .log("C")
         .contains("an interrupted propagate was recovered"));
 }
+
+/// A rebase cut off while it set itself up (its state incomplete, `git rebase --abort`
+/// refuses): the next propagate goes back to the branch, which had not moved.
+#[test]
+fn a_rebase_cut_off_at_its_start_is_undone_too() {
+    let r = setup();
+    let b = wt(&r, "B");
+    let before = r.git_in(&b, &["rev-parse", "HEAD"]);
+    let branch = r.git_in(&b, &["symbolic-ref", "--short", "HEAD"]);
+    let git_dir = std::path::PathBuf::from(r.git_in(&b, &["rev-parse", "--absolute-git-dir"]));
+    // What git had done when it was killed: detached HEAD, a rebase dir with nothing in it.
+    r.git_in(&b, &["checkout", "-q", "--detach", "epic/e"]);
+    std::fs::create_dir_all(git_dir.join("rebase-merge")).unwrap();
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(
+        git_dir.join("epic-propagate.json"),
+        format!(r#"{{"pid":{pid},"pid_start":1,"old_head":"{before}","branch":"{branch}","stash":"none"}}"#),
+    )
+    .unwrap();
+    let out = r.epic(&["propagate", "--no-test"]);
+    assert!(!git_dir.join("rebase-merge").exists(), "{}", out.stderr);
+    assert_eq!(r.git_in(&b, &["symbolic-ref", "--short", "HEAD"]), branch);
+    assert!(row(&out.stdout, "B").contains("ok"), "{}", out.stdout);
+}
