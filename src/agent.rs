@@ -288,7 +288,7 @@ pub fn adopt(pid: u32, pid_start: Option<u64>, log: &Path, start: u64) -> Runnin
 struct Follower {
     file: Option<std::fs::File>,
     at: u64,
-    pending: Vec<u8>,
+    lines: crate::log::Lines,
     /// Bytes of output seen, to tell silence from progress.
     size: u64,
 }
@@ -301,7 +301,7 @@ impl Follower {
         Follower {
             file: std::fs::File::open(log).ok(),
             at,
-            pending: Vec::new(),
+            lines: crate::log::Lines::new(MAX_LINE),
             size: at,
         }
     }
@@ -335,20 +335,12 @@ impl Follower {
             }
             self.at += n as u64;
             self.size = self.at;
-            let mut rest = &buf[..n];
-            while let Some(i) = rest.iter().position(|&b| b == b'\n') {
-                if self.pending.len() <= MAX_LINE {
-                    self.pending.extend_from_slice(&rest[..i]);
-                    let h = each(&String::from_utf8_lossy(&self.pending));
-                    heard.stop |= h.stop;
-                    heard.progress |= h.progress;
-                }
-                self.pending.clear();
-                rest = &rest[i + 1..];
-            }
-            if self.pending.len() <= MAX_LINE {
-                self.pending.extend_from_slice(rest);
-            }
+            let _ = self.lines.push(&buf[..n], |line| {
+                let h = each(line);
+                heard.stop |= h.stop;
+                heard.progress |= h.progress;
+                Ok::<(), ()>(())
+            });
         }
         heard
     }

@@ -80,3 +80,78 @@ mod tests {
         assert_eq!(tail_lines(&p, 5), ["a", "b"]);
     }
 }
+
+/// Cuts bytes that arrive in pieces into whole lines (without their `\n`): the agent's
+/// output as git-epic follows it, and `git epic logs` as it renders it. A line longer than
+/// `max` is skipped whole (the log keeps it); the part after the last `\n` waits for more.
+pub struct Lines {
+    pending: Vec<u8>,
+    max: usize,
+    too_long: bool,
+}
+
+impl Lines {
+    pub fn new(max: usize) -> Lines {
+        Lines {
+            pending: Vec::new(),
+            max,
+            too_long: false,
+        }
+    }
+
+    /// Hand each line completed by `bytes` to `each`.
+    pub fn push<E>(
+        &mut self,
+        mut bytes: &[u8],
+        mut each: impl FnMut(&str) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        while let Some(i) = bytes.iter().position(|&b| b == b'\n') {
+            self.keep(&bytes[..i]);
+            if !self.too_long {
+                each(&String::from_utf8_lossy(&self.pending))?;
+            }
+            self.pending.clear();
+            self.too_long = false;
+            bytes = &bytes[i + 1..];
+        }
+        self.keep(bytes);
+        Ok(())
+    }
+
+    /// The last line, when the bytes did not end with a newline.
+    pub fn rest(&mut self) -> Option<String> {
+        let rest = std::mem::take(&mut self.pending);
+        (!rest.is_empty() && !std::mem::take(&mut self.too_long))
+            .then(|| String::from_utf8_lossy(&rest).into_owned())
+    }
+
+    fn keep(&mut self, bytes: &[u8]) {
+        if self.pending.len().saturating_add(bytes.len()) > self.max {
+            self.too_long = true;
+            self.pending.clear();
+        } else if !self.too_long {
+            self.pending.extend_from_slice(bytes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod lines_tests {
+    use super::Lines;
+
+    #[test]
+    fn pieces_become_whole_lines_and_overlong_ones_are_skipped() {
+        let mut got = Vec::new();
+        let mut l = Lines::new(8);
+        for piece in [&b"ab"[..], b"c\nde", b"f\n0123456789\nxy\nta", b"il"] {
+            l.push(piece, |s| {
+                got.push(s.to_owned());
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+        }
+        assert_eq!(got, ["abc", "def", "xy"]);
+        assert_eq!(l.rest().as_deref(), Some("tail"));
+        assert_eq!(l.rest(), None);
+    }
+}

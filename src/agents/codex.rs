@@ -25,18 +25,9 @@ pub(super) fn add_options(argv: &mut Vec<String>, launch: &Launch<'_>) {
     }
 }
 
-fn fatal_re() -> &'static regex::Regex {
-    static RE: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(FATAL_PATTERN).expect("valid pattern"));
-    &RE
-}
+super::static_regex!(fatal_re, FATAL_PATTERN);
 
-/// Compiled once: these are matched on every line of a stream that may never end.
-fn limit_re() -> &'static regex::Regex {
-    static RE: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(LIMIT_PATTERN).expect("valid pattern"));
-    &RE
-}
+super::static_regex!(limit_re, LIMIT_PATTERN);
 
 pub(super) fn read(v: &Value, seen: &mut Observed, now: f64) -> bool {
     match as_str(v, "type") {

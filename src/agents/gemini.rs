@@ -16,12 +16,7 @@ pub const FATAL_PATTERN: &str = r"(?i)api key not valid|api_key_invalid|unauthen
 /// A result that failed on a quota or the model's capacity.
 const LIMIT_PATTERN: &str = r"(?i)exceeded your current quota|exhausted your daily quota|resource has been exhausted|resource_exhausted|no capacity available";
 
-/// Compiled once: these are matched on every line of a stream that may never end.
-fn limit_re() -> &'static regex::Regex {
-    static RE: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(LIMIT_PATTERN).expect("valid pattern"));
-    &RE
-}
+super::static_regex!(limit_re, LIMIT_PATTERN);
 
 pub(super) fn read(v: &Value, seen: &mut Observed, now: f64) -> bool {
     match as_str(v, "type") {

@@ -311,6 +311,19 @@ impl Reader {
     }
 }
 
+/// A pattern compiled once, on first use: the adapters match theirs on every line of a
+/// stream that may never end.
+macro_rules! static_regex {
+    ($name:ident, $pattern:expr) => {
+        fn $name() -> &'static regex::Regex {
+            static RE: std::sync::LazyLock<regex::Regex> =
+                std::sync::LazyLock::new(|| regex::Regex::new($pattern).expect("valid pattern"));
+            &RE
+        }
+    };
+}
+use static_regex;
+
 fn as_u64(v: &serde_json::Value, key: &str) -> u64 {
     v.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0)
 }

@@ -26,7 +26,7 @@ pub struct LogsArgs {
 /// Writes log bytes out: as they are with `--raw`, else line by line, rendered.
 struct Sink<W: Write> {
     raw: bool,
-    pending: Vec<u8>,
+    lines: crate::log::Lines,
     out: W,
 }
 
@@ -35,29 +35,24 @@ impl<W: Write> Sink<W> {
         if self.raw {
             return self.out.write_all(bytes);
         }
-        self.pending.extend_from_slice(bytes);
-        while let Some(i) = self.pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=i).collect();
-            self.line(&String::from_utf8_lossy(&line[..i]))?;
-        }
-        Ok(())
-    }
-
-    fn line(&mut self, raw: &str) -> std::io::Result<()> {
-        for l in crate::agents::render::line(raw) {
-            writeln!(self.out, "{l}")?;
-        }
-        Ok(())
+        let out = &mut self.out;
+        self.lines.push(bytes, |raw| render(out, raw))
     }
 
     /// The last line, when the log does not end with a newline (yet).
     fn finish(&mut self) -> std::io::Result<()> {
-        if !self.pending.is_empty() {
-            let rest = std::mem::take(&mut self.pending);
-            self.line(&String::from_utf8_lossy(&rest))?;
+        if let Some(rest) = self.lines.rest() {
+            render(&mut self.out, &rest)?;
         }
         self.out.flush()
     }
+}
+
+fn render(out: &mut impl Write, raw: &str) -> std::io::Result<()> {
+    for l in crate::agents::render::line(raw) {
+        writeln!(out, "{l}")?;
+    }
+    Ok(())
 }
 
 pub fn run(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<i32> {
@@ -79,7 +74,8 @@ pub fn run(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<i32> {
     }
     let mut out = Sink {
         raw: a.raw,
-        pending: Vec::new(),
+        // Rendering keeps every line whole, however long.
+        lines: crate::log::Lines::new(usize::MAX),
         out: std::io::stdout().lock(),
     };
     let mut pos = 0u64;

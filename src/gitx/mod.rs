@@ -458,9 +458,9 @@ pub fn commit_and_move(
 pub fn commit_dirs(repo: &gix::Repository, worktree: &Path) -> Vec<PathBuf> {
     let common =
         std::fs::canonicalize(repo.common_dir()).unwrap_or_else(|_| repo.common_dir().to_owned());
-    let own = std::fs::read_to_string(worktree.join(".git"))
+    let own = gix::open(worktree)
         .ok()
-        .and_then(|t| t.strip_prefix("gitdir:").map(|p| PathBuf::from(p.trim())))
+        .and_then(|r| std::fs::canonicalize(r.git_dir()).ok())
         .unwrap_or_else(|| {
             common
                 .join("worktrees")

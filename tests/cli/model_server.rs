@@ -336,6 +336,13 @@ fn serve(conn: TcpStream, requests: &Mutex<Vec<Request>>, script: &Script) -> st
     }
 }
 
+fn sse_headers(out: &mut TcpStream) -> std::io::Result<()> {
+    write!(
+        out,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+    )
+}
+
 /// Codex's side: the Responses API as SSE `data:` lines.
 fn responses(out: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
     let items = match reply {
@@ -350,10 +357,7 @@ fn responses(out: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
             panic!("another API's reply to the Responses API")
         }
     };
-    write!(
-        out,
-        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
-    )?;
+    sse_headers(out)?;
     let data = |out: &mut TcpStream, v: Value| -> std::io::Result<()> {
         write!(out, "data: {v}\n\n")?;
         out.flush()
@@ -396,10 +400,7 @@ fn gemini(out: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
             panic!("another API's reply to streamGenerateContent")
         }
     };
-    write!(
-        out,
-        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
-    )?;
+    sse_headers(out)?;
     let Some(parts) = parts else {
         // Cut in the middle of an event: the connection closes.
         write!(
