@@ -112,7 +112,7 @@ pub fn execute(
         return Ok(0);
     }
     crate::interrupt::install();
-    let summary = runner::run(
+    let mut summary = runner::run(
         &ws,
         &settings,
         planned,
@@ -123,6 +123,18 @@ pub fn execute(
         flow.as_mut().map(|f| f as &mut dyn runner::OnDone),
     )?;
     drop(progress);
+    // In ticket order, not in the order agents happened to finish: the same run reads the
+    // same way every time.
+    let by_id = |a: &String, b: &String| crate::ticket::natural_cmp(a, b);
+    summary.done.sort_by(by_id);
+    summary.interrupted.sort_by(by_id);
+    for list in [
+        &mut summary.failed,
+        &mut summary.skipped,
+        &mut summary.halted,
+    ] {
+        list.sort_by(|a, b| by_id(&a.0, &b.0));
+    }
     if let Some(sentence) = &summary.fatal {
         ctx.out.error(&anyhow::anyhow!("{sentence}"));
     }
