@@ -101,5 +101,14 @@ pub fn cleanup(ws: &Workspace, graph: &Graph, branches: bool) -> Result<Vec<Clea
             out.push(c);
         }
     }
+    // The merge queue's scratch worktrees are only caches: they go once nothing is left
+    // to merge.
+    let all_merged = notes
+        .values()
+        .all(|n| matches!(n, Ok(n) if n.state == State::Merged))
+        && notes.len() == graph.tickets.len();
+    if all_merged {
+        crate::merge::scratch::remove_all(&ws.root, ws.repo.common_dir(), &ws.epic.name)?;
+    }
     Ok(out)
 }

@@ -48,6 +48,10 @@ pub struct Settings {
     pub lint_fix: Option<String>,
     pub test: Option<String>,
     pub auto_commit: bool,
+    /// Test the merged result (epic + ticket) before the epic moves (`epic.queue`).
+    pub queue: bool,
+    /// Merged-result tests run side by side (`epic.gateJobs`).
+    pub gate_jobs: usize,
 }
 
 /// Read a config value as a string; `epic.<epic>.<key>` first, then `epic.<key>`.
@@ -147,6 +151,7 @@ impl Settings {
         };
         let auto_commit = flag("autoCommit", true)?;
         let resume = flag("resume", true)?;
+        let queue = flag("queue", true)?;
         let max_cost = match get("maxCost") {
             None => None,
             Some(v) => Some(
@@ -169,6 +174,8 @@ impl Settings {
             lint_fix: non_empty(get("lintFix")),
             test: non_empty(get("test")),
             auto_commit,
+            queue,
+            gate_jobs: num("gateJobs", 2, 1)? as usize,
         })
     }
 }

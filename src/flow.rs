@@ -15,6 +15,8 @@ use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::{usage, Result};
 use crate::graph::Graph;
+use crate::merge::hold::{self, Hold};
+use crate::merge::queue::{self, Candidate, Msg, Queue};
 use crate::merge::{self, Outcome};
 use crate::propagate;
 use crate::runner::{self, Event, MergeNews, OnDone, Planned, Selection};
@@ -34,15 +36,11 @@ pub struct Flow<'g> {
     in_flight: Arc<Mutex<BTreeSet<String>>>,
 }
 
+type Notify = Box<dyn FnOnce(MergeNews) + Send>;
+
 struct MergeJob {
     id: String,
-    notify: Box<dyn FnOnce(MergeNews) + Send>,
-}
-
-/// A ticket whose gates passed, on its way to the lander.
-struct Landing {
-    gated: merge::Gated,
-    notify: Box<dyn FnOnce(MergeNews) + Send>,
+    notify: Notify,
 }
 
 /// What every worker thread needs to make its own workspace (gix repositories are not
@@ -98,10 +96,16 @@ impl<'g> Flow<'g> {
                 && flow.deps_merged(ws, &t.id)?
             {
                 // A refusal is reported; its dependents simply never become ready.
-                let news = match gate(ws, &flow.settings, graph, &t.id, opts) {
-                    Ok(gated) => land_and_propagate(ws, &flow.settings, graph, gated, opts, &[]),
-                    Err(news) => news,
-                };
+                let outcome = merge::merge(
+                    ws,
+                    &flow.settings,
+                    graph,
+                    std::slice::from_ref(&t.id),
+                    opts,
+                    &|_| {},
+                )
+                .map(|mut r| r.remove(0).1);
+                let news = after_landing(ws, &flow.settings, graph, &t.id, outcome, &[]);
                 match news.result {
                     Ok((commit, propagated)) => {
                         report(Event::Merged {
@@ -158,7 +162,7 @@ impl<'g> Flow<'g> {
         Ok(ready)
     }
 
-    /// Start the gate workers and the lander; returns where to send merge jobs.
+    /// Start the gate workers and the merge queue; returns where to send merge jobs.
     fn start_workers(&self, ws: &Workspace) -> mpsc::Sender<MergeJob> {
         let setup = Setup {
             root: ws.root.clone(),
@@ -166,53 +170,53 @@ impl<'g> Flow<'g> {
             tickets: self.graph.tickets.clone(),
         };
         let (settings, opts) = (self.settings.clone(), self.opts);
-        let (land_tx, land_rx) = mpsc::channel::<Landing>();
+        // Gates mostly wait on git (and on the test, with epic.queue=false).
+        let workers = self.settings.gate_jobs.max(2);
+        let (line_tx, line_rx) = queue::channel::<Notify>();
         {
             let (setup, settings) = (setup.clone(), settings.clone());
             let in_flight = Arc::clone(&self.in_flight);
-            std::thread::spawn(move || {
-                let opened = setup.open();
-                for Landing { gated, notify } in land_rx {
-                    let id = gated.id.clone();
-                    let news = match &opened {
-                        Ok((ws, graph)) => {
-                            in_flight.lock().expect("in-flight set").remove(&id);
-                            let busy: Vec<String> = in_flight
-                                .lock()
-                                .expect("in-flight set")
-                                .iter()
-                                .cloned()
-                                .collect();
-                            land_and_propagate(ws, &settings, graph, gated, opts, &busy)
+            let line_tx = line_tx.clone();
+            std::thread::spawn(move || match setup.open() {
+                Ok((ws, graph)) => {
+                    let line =
+                        Queue::new(&ws, &settings, &graph, opts, (line_tx, line_rx), workers);
+                    let _ = line.run(&|_| {}, &mut |id, outcome, notify| {
+                        in_flight.lock().expect("in-flight set").remove(id);
+                        let busy: Vec<String> = in_flight
+                            .lock()
+                            .expect("in-flight set")
+                            .iter()
+                            .cloned()
+                            .collect();
+                        notify(after_landing(&ws, &settings, &graph, id, outcome, &busy));
+                    });
+                }
+                Err(reason) => {
+                    drop(line_tx);
+                    for msg in line_rx {
+                        if let Msg::Add(c) = msg {
+                            (c.payload)(MergeNews {
+                                id: c.gated.id,
+                                result: Err(reason.clone()),
+                            });
                         }
-                        Err(reason) => MergeNews {
-                            id,
-                            result: Err(reason.clone()),
-                        },
-                    };
-                    notify(news);
+                    }
                 }
             });
         }
         let (tx, rx) = mpsc::channel::<MergeJob>();
         let rx = Arc::new(Mutex::new(rx));
-        // At least two, as gates mostly wait on their test command; GIT_EPIC_GATE_JOBS sets
-        // it (1 gives the old one-at-a-time gates, the baseline of benches/gates.sh).
-        let workers = std::env::var("GIT_EPIC_GATE_JOBS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|n| *n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
         for _ in 0..workers {
             let (setup, settings) = (setup.clone(), settings.clone());
-            let (rx, land_tx) = (Arc::clone(&rx), land_tx.clone());
+            let (rx, line_tx) = (Arc::clone(&rx), line_tx.clone());
             let in_flight = Arc::clone(&self.in_flight);
             std::thread::spawn(move || {
                 let opened = setup.open();
                 loop {
                     let job = match rx.lock().expect("merge job queue").recv() {
                         Ok(job) => job,
-                        Err(_) => return, // the flow is over
+                        Err(_) => break, // the flow is over
                     };
                     let gated = match &opened {
                         Ok((ws, graph)) => gate(ws, &settings, graph, &job.id, opts),
@@ -222,15 +226,16 @@ impl<'g> Flow<'g> {
                         }),
                     };
                     match gated {
-                        Ok(gated) => {
-                            let landing = Landing {
+                        Ok((gated, hold)) => {
+                            let c = Candidate {
                                 gated,
-                                notify: job.notify,
+                                hold,
+                                payload: job.notify,
                             };
-                            if let Err(mpsc::SendError(l)) = land_tx.send(landing) {
-                                (l.notify)(MergeNews {
+                            if let Err(mpsc::SendError(Msg::Add(c))) = line_tx.send(Msg::Add(c)) {
+                                (c.payload)(MergeNews {
                                     id: job.id,
-                                    result: Err("the lander stopped".into()),
+                                    result: Err("the merge queue stopped".into()),
                                 });
                             }
                         }
@@ -240,6 +245,7 @@ impl<'g> Flow<'g> {
                         }
                     }
                 }
+                let _ = line_tx.send(Msg::Closed);
             });
         }
         tx
@@ -283,35 +289,37 @@ impl OnDone for Flow<'_> {
     }
 }
 
-/// Run a done ticket's gates; `Err` is the news of why it will not be merged.
+/// Run a done ticket's gates, holding it (propagation leaves its branch alone from here
+/// on); `Err` is the news of why it will not be merged.
 fn gate(
     ws: &Workspace,
     settings: &Settings,
     graph: &Graph,
     id: &str,
     opts: merge::Options,
-) -> std::result::Result<merge::Gated, MergeNews> {
+) -> std::result::Result<(merge::Gated, Hold), MergeNews> {
     let store = Store::new(&ws.repo, &ws.epic.name);
-    match merge::gate(ws, settings, graph, &store, id, opts, &|_| {}) {
-        Ok(merge::Gate::Passed(gated)) => Ok(gated),
+    let hold =
+        hold::take(ws.repo.common_dir(), &ws.epic.name, id).map_err(|e| news_of(id, Err(e)))?;
+    match merge::gate(ws, settings, graph, &store, id, opts, &[], &|_| {}) {
+        Ok(merge::Gate::Passed(gated)) => Ok((gated, hold)),
         Ok(merge::Gate::Ended(outcome)) => Err(news_of(id, Ok(outcome))),
         Err(e) => Err(news_of(id, Err(e))),
     }
 }
 
-/// Land a gated ticket in the epic, then bring the idle open worktrees (not running, not
-/// merged, not `busy` in a gate) onto the new epic.
-fn land_and_propagate(
+/// The news of a ticket that left the merge queue; after a landing, the idle open
+/// worktrees (not running, not merged, not `busy` in a gate or in line) are brought onto
+/// the new epic first.
+fn after_landing(
     ws: &Workspace,
     settings: &Settings,
     graph: &Graph,
-    gated: merge::Gated,
-    opts: merge::Options,
+    id: &str,
+    outcome: Result<Outcome>,
     busy: &[String],
 ) -> MergeNews {
-    let id = gated.id.clone();
-    let store = Store::new(&ws.repo, &ws.epic.name);
-    let news = news_of(&id, merge::land(ws, &store, gated, opts));
+    let news = news_of(id, outcome);
     if news.result.is_err() {
         return news;
     }
@@ -339,7 +347,7 @@ fn land_and_propagate(
         Err(_) => None,
     };
     MergeNews {
-        id,
+        id: id.to_owned(),
         result: news.result.map(|(commit, _)| (commit, propagated)),
     }
 }
@@ -354,7 +362,7 @@ fn news_of(id: &str, outcome: Result<Outcome>) -> MergeNews {
         Ok(Outcome::Conflict { files }) => {
             Err(format!("conflicts with the epic in {}", files.join(", ")))
         }
-        Ok(Outcome::Skipped { reason }) => Err(reason),
+        Ok(Outcome::Skipped { reason } | Outcome::Error { reason }) => Err(reason),
         Err(e) => Err(format!("{e:#}")),
     };
     MergeNews {

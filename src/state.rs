@@ -126,6 +126,9 @@ pub struct TicketNote {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflict_files: Vec<String>,
+    /// The last lines of the gate that refused it (a red test), for the fix and review.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_lines: Vec<String>,
     /// Merges refused by a gate.
     pub rejected_merges: u32,
     /// Merges into the epic that conflicted.
@@ -195,6 +198,17 @@ pub fn total_cost<E>(notes: &HashMap<String, std::result::Result<TicketNote, E>>
         .filter_map(|n| n.as_ref().ok())
         .map(|n| n.cost_usd)
         .sum()
+}
+
+/// At most this many lines of a failure are kept in a note.
+pub const MAX_FAILED_LINES: usize = 20;
+
+/// The last [`MAX_FAILED_LINES`] of `lines`, each cut to 300 characters.
+pub fn cap_lines(lines: &[String]) -> Vec<String> {
+    lines[lines.len().saturating_sub(MAX_FAILED_LINES)..]
+        .iter()
+        .map(|l| l.chars().take(300).collect())
+        .collect()
 }
 
 /// Unix time now, in seconds.

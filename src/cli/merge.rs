@@ -32,7 +32,7 @@ pub struct MergeArgs {
 #[derive(serde::Serialize)]
 struct Json<'a> {
     id: &'a str,
-    /// `merged`, `rejected`, `conflict` or `skipped`.
+    /// `merged`, `rejected`, `conflict`, `skipped` or `error`.
     result: &'static str,
     commit: Option<String>,
     gate: Option<&'static str>,
@@ -67,6 +67,14 @@ fn json_of<'a>(id: &'a str, o: &'a Outcome) -> Json<'a> {
             reason: None,
             files,
         },
+        Outcome::Error { reason } => Json {
+            id,
+            result: "error",
+            commit: None,
+            gate: None,
+            reason: Some(reason),
+            files: none,
+        },
         Outcome::Skipped { reason } => Json {
             id,
             result: "skipped",
@@ -93,6 +101,13 @@ pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
     let results = merge::merge(&ws, &settings, &graph, &ids, opts, &|e| match e {
         _ if json => {}
         Event::Gate { id, gate } => out.info(format!("{id}: {gate} gate...")),
+        Event::Testing { id, after } => {
+            let on = std::iter::once(ws.epic.branch.as_str())
+                .chain(after.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" + ");
+            out.info(format!("{id}: testing the merged result ({on} + {id})..."));
+        }
         Event::Finished { id, outcome } => match outcome {
             Outcome::Merged { commit, cleaned } => {
                 let short = commit.to_hex_with_len(10).to_string();
@@ -127,6 +142,10 @@ pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
                 files.join(", ")
             )),
             Outcome::Skipped { reason } => out.result(format!("{id}: not merged, {reason}")),
+            Outcome::Error { reason } => out.result(format!(
+                "{id}: {}, {reason}",
+                style("not merged").red().bold()
+            )),
         },
     })?;
     let merged: Vec<&str> = results

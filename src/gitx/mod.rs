@@ -147,15 +147,22 @@ pub fn git(dir: &Path, args: &[&str]) -> Result<String> {
 pub fn delete_branch(repo: &gix::Repository, branch: &str, expected: ObjectId) -> Result<()> {
     use gix::refs::transaction::{Change, RefEdit, RefLog};
     let name = format!("refs/heads/{branch}");
-    repo.edit_reference(RefEdit {
-        change: Change::Delete {
-            expected: PreviousValue::MustExistAndMatch(gix::refs::Target::Object(expected)),
-            log: RefLog::AndReference,
-        },
-        name: name.as_str().try_into()?,
-        deref: false,
-    })?;
-    Ok(())
+    let delete = || -> Result<()> {
+        repo.edit_reference(RefEdit {
+            change: Change::Delete {
+                expected: PreviousValue::MustExistAndMatch(gix::refs::Target::Object(expected)),
+                log: RefLog::AndReference,
+            },
+            name: name.as_str().try_into()?,
+            deref: false,
+        })?;
+        Ok(())
+    };
+    // A lock a killed git left on the branch (a commit or rebase cut off) would refuse it.
+    match delete() {
+        Err(_) if wait_out_ref_lock(repo, &name) => delete(),
+        done => done,
+    }
 }
 
 /// Forget worktrees whose directories were deleted by hand, or git refuses to reuse their
@@ -422,35 +429,64 @@ pub fn commit_and_move(
     parents: &[ObjectId],
     message: &str,
 ) -> Result<ObjectId> {
+    let commit = write_commit(repo, tree, parents, message)?;
+    if !move_branch(repo, branch, expected, commit, message)? {
+        return Err(anyhow!(
+            "{branch} moved while merging; nothing was changed, run the command again"
+        ));
+    }
+    Ok(commit)
+}
+
+/// Write a commit of `tree` with `parents`; no ref moves.
+pub fn write_commit(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    parents: &[ObjectId],
+    message: &str,
+) -> Result<ObjectId> {
     let commit = repo
         .new_commit(message, tree, parents.iter().copied())
         .map_err(|e| {
             anyhow!("{e}")
                 .context("could not make the merge commit (are user.name and user.email set?)")
         })?;
+    Ok(commit.id)
+}
+
+/// Move `refs/heads/<branch>` from `expected` to `to` (compare-and-swap). False when the
+/// branch no longer points at `expected`: nothing was changed.
+pub fn move_branch(
+    repo: &gix::Repository,
+    branch: &str,
+    expected: ObjectId,
+    to: ObjectId,
+    message: &str,
+) -> Result<bool> {
     let name = format!("refs/heads/{branch}");
     let first_line = message.lines().next().unwrap_or_default();
     let update = || {
         repo.reference(
             name.as_str(),
-            commit.id,
+            to,
             PreviousValue::MustExistAndMatch(gix::refs::Target::Object(expected)),
             first_line,
         )
     };
     // A lock left on the branch by a killed process would refuse every landing.
-    update()
-        .or_else(|e| {
-            if remove_stale_ref_lock(repo, &name) {
-                update()
-            } else {
-                Err(e)
-            }
-        })
-        .with_context(|| {
-            format!("{branch} moved while merging; nothing was changed, run the command again")
-        })?;
-    Ok(commit.id)
+    match update().or_else(|e| {
+        if wait_out_ref_lock(repo, &name) {
+            update()
+        } else {
+            Err(e)
+        }
+    }) {
+        Ok(_) => Ok(true),
+        Err(e) => match branch_tip(repo, branch)? {
+            Some(now) if now != expected => Ok(false),
+            _ => Err(anyhow!(e).context(format!("could not move {branch}"))),
+        },
+    }
 }
 
 /// The git dirs a commit in worktree `worktree` writes to: the repository's own, and the
@@ -488,6 +524,27 @@ pub fn wait_out_index_lock(dir: &Path) {
 /// the milliseconds of an update.
 pub const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Wait for the lock of ref `refname` (or packed-refs) to go, removing it once stale; true
+/// if it is gone (so an update refused by it may be tried again). A live git holds one for
+/// milliseconds; one a killed git left is removed after [`STALE_LOCK`].
+pub fn wait_out_ref_lock(repo: &gix::Repository, refname: &str) -> bool {
+    let locks = [
+        repo.common_dir().join(format!("{refname}.lock")),
+        repo.common_dir().join("packed-refs.lock"),
+    ];
+    let start = std::time::Instant::now();
+    while locks.iter().any(|l| l.exists()) {
+        if remove_stale_ref_lock(repo, refname) && !locks.iter().any(|l| l.exists()) {
+            return true;
+        }
+        if start.elapsed() > STALE_LOCK + std::time::Duration::from_secs(2) {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    true
+}
+
 /// Remove the lock file of ref `refname` when it is stale (older than [`STALE_LOCK`]); true
 /// if it did. git-epic processes take turns doing this (a file lock in the git dir), and the
 /// age is checked again under that lock, so a fresh lock of someone else's is never removed.
@@ -522,4 +579,63 @@ fn remove_stale_lock_file(repo: &gix::Repository, lock: &Path) -> bool {
         return false;
     }
     old(&lock) && std::fs::remove_file(&lock).is_ok()
+}
+
+/// A detached worktree at `path` on `commit` (for git-epic's own scratch checkouts), made
+/// anew when what is there is not a usable worktree.
+pub fn ensure_detached_worktree(root: &Path, path: &Path, commit: ObjectId) -> Result<()> {
+    let usable = path.join(".git").exists() && gix::open(path).is_ok_and(|r| r.head_id().is_ok());
+    if usable {
+        return Ok(());
+    }
+    with_worktree_lock(root, || {
+        if path.exists() {
+            // A scratch checkout holds nothing of anyone's: made by git-epic, only read.
+            let _ = git(
+                root,
+                &["worktree", "remove", "--force", &path.to_string_lossy()],
+            );
+            if path.exists() {
+                std::fs::remove_dir_all(path)
+                    .with_context(|| format!("could not remove {}", path.display()))?;
+            }
+        }
+        git(root, &["worktree", "prune"])?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        git(
+            root,
+            &[
+                "worktree",
+                "add",
+                "--detach",
+                "--quiet",
+                &path.to_string_lossy(),
+                &commit.to_string(),
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+/// Put the scratch worktree at `dir` on `commit`, exactly: tracked files as committed,
+/// untracked files gone (ignored ones, such as build caches, are kept). The caller owns the
+/// worktree: an `index.lock` there is a killed user's and is removed.
+pub fn checkout_detached(dir: &Path, commit: ObjectId) -> Result<()> {
+    if let Ok(repo) = gix::open(dir) {
+        let _ = std::fs::remove_file(repo.git_dir().join("index.lock"));
+    }
+    git(
+        dir,
+        &[
+            "checkout",
+            "--quiet",
+            "--force",
+            "--detach",
+            &commit.to_string(),
+        ],
+    )?;
+    git(dir, &["clean", "-ffdq"])?;
+    Ok(())
 }

@@ -292,10 +292,20 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
         ));
         return Ok(());
     }
-    // Asked again now: an agent may have started here since the run began.
+    // A ticket in the merge queue lands as it was tested: never rebased under it. Held from
+    // here to the end, so it cannot enter the queue mid-rebase either.
+    let Some(_hold) = crate::merge::hold::try_take(repo.common_dir(), epic_name, &r.id)? else {
+        r.reason = Some("queued to land in the epic; never rebased under it".into());
+        return Ok(());
+    };
+    // Asked again now: an agent may have started here since the run began, or it landed.
     let note = Store::new(&repo, epic_name).get(&r.id).ok().flatten();
     if let Some(why) = note.as_ref().and_then(|n| held(n, job.log)) {
         r.reason = Some(why);
+        return Ok(());
+    }
+    if note.as_ref().is_some_and(|n| n.state == State::Merged) {
+        r.reason = Some("merged meanwhile".into());
         return Ok(());
     }
     let mut stash: Option<String> = None;

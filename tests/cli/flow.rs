@@ -145,7 +145,7 @@ fn a_red_gate_stops_dependents_and_a_rerun_resumes() {
         .code(1);
     assert!(
         out.stderr
-            .contains("B: not merged: rejected by the test gate"),
+            .contains("B: not merged: rejected by the merged-result gate: merged result red"),
         "{}",
         out.stderr
     );
@@ -196,6 +196,8 @@ fn a_slow_test_gate_does_not_hold_up_other_agents() {
 #[test]
 fn test_gates_of_tickets_done_together_run_side_by_side() {
     let r = Repo::with_agent("commit.sh");
+    // The per-branch gate (without the merge queue) runs in each ticket's worktree.
+    r.git(&["config", "epic.queue", "false"]);
     let log = r.dir.path().join("gates.log");
     // Each run of epic.test notes its worktree, start and end; a gate takes 2 s.
     r.git(&[

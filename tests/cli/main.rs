@@ -13,6 +13,7 @@ mod monitor;
 mod output;
 mod pr;
 mod propagate;
+mod queue;
 mod real_claude;
 mod real_cli;
 mod real_codex;

@@ -126,13 +126,14 @@ fn a_red_test_gate_rejects_and_shows_the_tail() {
     let out = r.epic(&["merge", "A"]).code(1);
     assert!(
         out.stdout
-            .contains("A: rejected by the test gate: epic.test failed (exit code 1)"),
+            .contains("A: rejected by the merged-result gate: merged result red: epic.test failed (exit code 1)"),
         "{}",
         out.stdout
     );
     assert!(out.stderr.contains("expected 3 got 4"), "{}", out.stderr);
     assert!(
-        r.log("A").contains("=== git-epic: test failed"),
+        r.log("A")
+            .contains("=== git-epic: merged-result test failed"),
         "{}",
         r.log("A")
     );
@@ -444,4 +445,33 @@ fn a_finish_cut_off_mid_merge_is_rolled_back_and_done_by_the_next() {
     let out = r2.epic(&["finish"]).code(2);
     assert!(out.stderr.contains("git reset --merge"), "{}", out.stderr);
     assert_eq!(r2.read("README.md"), "the user's own words\n");
+}
+
+/// A ticket branch locked by a git killed a moment ago (a commit or rebase cut off, found by
+/// the chaos suite): cleanup waits until the lock is stale, removes it, and deletes the branch.
+#[test]
+fn cleanup_waits_out_a_branch_lock_a_killed_git_left() {
+    let r = Repo::with_agent("commit.sh");
+    done(&r, &[("A", "")]);
+    r.epic_env(&["run", "A"], &[]).ok();
+    r.epic(&["merge", "A"]).ok();
+    let lock = r.path().join(".git/refs/heads/feat/A-a.lock");
+    std::fs::write(&lock, "").unwrap();
+    // Left 8 s ago: stale 2 s from now.
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(8);
+    std::fs::File::options()
+        .write(true)
+        .open(&lock)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+    let t = std::time::Instant::now();
+    let out = r.epic(&["cleanup", "--branches"]).ok();
+    assert!(
+        t.elapsed() >= std::time::Duration::from_millis(1500),
+        "waited"
+    );
+    assert!(!lock.exists());
+    assert!(out.stdout.contains("feat/A-a"), "{}", out.stdout);
+    assert_eq!(r.git(&["branch", "--list", "feat/A-a"]), "");
 }

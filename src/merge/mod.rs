@@ -12,10 +12,16 @@ use gix::ObjectId;
 use crate::config::Settings;
 use crate::epic::{Epic, Workspace};
 use crate::error::{usage, Result};
-use crate::gitx::{self, TreeMerge};
+use crate::gitx;
 use crate::graph::Graph;
 use crate::state::{self, State, Store, TicketNote};
-use crate::{cleanup, usercmd};
+use crate::usercmd;
+
+pub mod hold;
+pub mod queue;
+pub mod scratch;
+
+use queue::{Candidate, Msg, Queue, Step};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -41,19 +47,35 @@ pub enum Outcome {
     Conflict { files: Vec<String> },
     /// Not merged and nothing recorded (already merged, waits for a dependency, ...).
     Skipped { reason: String },
+    /// Not merged: git or the disk failed on the way.
+    Error { reason: String },
 }
 
 impl Outcome {
     pub fn is_failure(&self) -> bool {
-        matches!(self, Outcome::Rejected { .. } | Outcome::Conflict { .. })
+        matches!(
+            self,
+            Outcome::Rejected { .. } | Outcome::Conflict { .. } | Outcome::Error { .. }
+        )
     }
 }
 
 /// What the merge reports as it goes.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Gate { id: String, gate: &'static str },
-    Finished { id: String, outcome: Outcome },
+    Gate {
+        id: String,
+        gate: &'static str,
+    },
+    /// `id` is tested merged on the epic after the tickets `after` (ahead of it in line).
+    Testing {
+        id: String,
+        after: Vec<String>,
+    },
+    Finished {
+        id: String,
+        outcome: Outcome,
+    },
 }
 
 /// The tickets of `--wave n`, or check the named ones. Named tickets must be `done`.
@@ -118,7 +140,8 @@ fn mergeable(s: State) -> bool {
     )
 }
 
-/// Merge `ids` (in dependency order) into the epic branch.
+/// Merge `ids` (in dependency order) into the epic branch: each through its gates, then in
+/// line through the merge queue. Outcomes come back in the order of `ids`.
 pub fn merge(
     ws: &Workspace,
     settings: &Settings,
@@ -128,19 +151,49 @@ pub fn merge(
     report: &dyn Fn(Event),
 ) -> Result<Vec<(String, Outcome)>> {
     let store = Store::new(&ws.repo, &ws.epic.name);
+    let (tx, rx) = queue::channel();
+    let line = Queue::new(ws, settings, graph, opts, (tx.clone(), rx), 1);
     let mut results: Vec<(String, Outcome)> = Vec::new();
-    for id in ids {
-        let outcome = match gate(ws, settings, graph, &store, id, opts, report)? {
-            Gate::Passed(gated) => land(ws, &store, gated, opts)?,
-            Gate::Ended(outcome) => outcome,
-        };
+    let mut ahead: Vec<String> = Vec::new();
+    let mut finished = |id: &str, outcome: Outcome| {
         report(Event::Finished {
-            id: id.clone(),
+            id: id.to_owned(),
             outcome: outcome.clone(),
         });
-        results.push((id.clone(), outcome));
+        results.push((id.to_owned(), outcome));
+    };
+    for id in ids {
+        let hold = hold::take(ws.repo.common_dir(), &ws.epic.name, id)?;
+        match gate(ws, settings, graph, &store, id, opts, &ahead, report)? {
+            Gate::Passed(gated) => {
+                ahead.push(id.clone());
+                let _ = tx.send(Msg::Add(Candidate {
+                    gated,
+                    hold,
+                    payload: (),
+                }));
+            }
+            Gate::Ended(outcome) => finished(id, outcome),
+        }
     }
+    let _ = tx.send(Msg::Closed);
+    drop(tx);
+    line.run(
+        &|Step::Testing { id, after }| report(Event::Testing { id, after }),
+        &mut |id, outcome, ()| {
+            let outcome = outcome.unwrap_or_else(|e| Outcome::Error {
+                reason: format!("{e:#}"),
+            });
+            finished(id, outcome);
+        },
+    )?;
+    results.sort_by_key(|(id, _)| ids.iter().position(|i| i == id));
     Ok(results)
+}
+
+/// The message of a ticket's merge commit on the epic.
+fn message(epic: &str, gated: &Gated) -> String {
+    format!("epic({epic}): merge {} {}", gated.id, gated.title)
 }
 
 /// A ticket through its gates: what landing it in the epic needs.
@@ -149,7 +202,8 @@ pub struct Gated {
     pub id: String,
     title: String,
     branch: String,
-    /// The commit the gates passed: the one merged, whatever the branch does meanwhile.
+    /// The commit the gates passed: the one merged (the queue checks the branch is still
+    /// there before it lands).
     tip: ObjectId,
     worktree: Option<std::path::PathBuf>,
 }
@@ -160,9 +214,11 @@ pub enum Gate {
     Ended(Outcome),
 }
 
-/// Check that `id` can be merged and run its gates (scope, then `epic.test` in its
-/// worktree). Gates of different tickets are independent of each other and of the epic's
-/// moves, so flow mode runs them side by side and only lands them one at a time.
+/// Check that `id` can be merged and run its gates (scope, then, with `epic.queue=false`,
+/// `epic.test` in its worktree). Gates of different tickets are independent of each other
+/// and of the epic's moves, so flow mode runs them side by side. Dependencies in `ahead`
+/// (in line before it) count as merged. Call it holding the ticket's [`hold`].
+#[allow(clippy::too_many_arguments)]
 pub fn gate(
     ws: &Workspace,
     settings: &Settings,
@@ -170,6 +226,7 @@ pub fn gate(
     store: &Store<'_>,
     id: &str,
     opts: Options,
+    ahead: &[String],
     report: &dyn Fn(Event),
 ) -> Result<Gate> {
     let ticket = graph
@@ -185,7 +242,12 @@ pub fn gate(
                 .reason
                 .as_deref()
                 .unwrap_or_default()
-                .starts_with("merge rejected") =>
+                .starts_with("merge rejected")
+                && !note
+                    .reason
+                    .as_deref()
+                    .unwrap_or_default()
+                    .starts_with("merged result red") =>
         {
             return skip(format!(
                 "it failed ({}); run it again first",
@@ -206,6 +268,7 @@ pub fn gate(
     let waiting: Vec<&str> = ticket
         .deps
         .iter()
+        .filter(|d| !ahead.contains(d))
         .filter(|d| {
             !matches!(
                 notes.get(d.as_str()),
@@ -290,7 +353,8 @@ pub fn gate(
             return reject(store, id, "scope", parts.join("; "), Vec::new()).map(Gate::Ended);
         }
     }
-    if opts.test {
+    // With the queue, the test runs on the merged result instead, in line.
+    if opts.test && !settings.queue {
         if let Some(test) = &settings.test {
             if !has_worktree {
                 return skip(format!(
@@ -328,62 +392,39 @@ pub fn gate(
     }))
 }
 
-/// Merge a gated ticket into the epic as it is now: `git merge-tree` against the current
-/// epic tip, a commit written in process, and the epic ref moved only if it still points
-/// where it was read. Land one ticket at a time.
-pub fn land(ws: &Workspace, store: &Store<'_>, gated: Gated, opts: Options) -> Result<Outcome> {
-    let Gated {
-        id,
-        title,
-        branch,
-        tip,
-        worktree,
-    } = gated;
-    let id = id.as_str();
-    let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?
-        .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
-    let message = format!("epic({}): merge {} {}", ws.epic.name, id, title);
-    // Landed already: by a landing cut off after the epic moved but before the note said
-    // so, or by another git epic that gated it at the same time (perhaps before a
-    // propagate rebased its branch). The epic ref's compare-and-swap orders the landings;
-    // the merge commit on the epic says which came first. Finish, never merge twice.
-    if let Some(commit) = landed(ws, id, epic_tip)? {
-        record_merged(store, id, commit, &branch)?;
-        return Ok(Outcome::Merged {
-            commit,
-            cleaned: None,
-        });
-    }
-    match gitx::merge_tree(&ws.root, epic_tip, tip)? {
-        TreeMerge::Conflicts(files) => {
-            store.update(id, |n| {
-                n.state = State::Conflict;
-                n.conflict_files = files.clone();
-                n.merge_conflicts += 1;
-                n.reason = Some(format!(
-                    "merge conflict with the epic in {}",
-                    files.join(", ")
-                ));
-                Ok(())
-            })?;
-            Ok(Outcome::Conflict { files })
-        }
-        TreeMerge::Clean(tree) => {
-            let commit = gitx::commit_and_move(
-                &ws.repo,
-                &ws.epic.branch,
-                epic_tip,
-                tree,
-                &[epic_tip, tip],
-                &message,
-            )?;
-            record_merged(store, id, commit, &branch)?;
-            let cleaned = worktree
-                .filter(|_| opts.cleanup)
-                .map(|wt| cleanup::remove_worktree(ws, &wt).map_err(|e| format!("{e:#}")));
-            Ok(Outcome::Merged { commit, cleaned })
-        }
-    }
+fn record_conflict(store: &Store<'_>, id: &str, files: Vec<String>) -> Result<Outcome> {
+    store.update(id, |n| {
+        n.state = State::Conflict;
+        n.conflict_files = files.clone();
+        n.merge_conflicts += 1;
+        n.reason = Some(format!(
+            "merge conflict with the epic in {}",
+            files.join(", ")
+        ));
+        Ok(())
+    })?;
+    Ok(Outcome::Conflict { files })
+}
+
+/// A merged result the test found red: the ticket leaves the line, `failed`.
+fn reject_merged_result(
+    store: &Store<'_>,
+    id: &str,
+    reason: &str,
+    lines: Vec<String>,
+) -> Result<Outcome> {
+    store.update(id, |n| {
+        n.state = State::Failed;
+        n.rejected_merges += 1;
+        n.reason = Some(format!("merged result red: {reason}"));
+        n.failed_lines = state::cap_lines(&lines);
+        Ok(())
+    })?;
+    Ok(Outcome::Rejected {
+        gate: "merged-result",
+        reason: format!("merged result red: {reason}"),
+        detail: lines,
+    })
 }
 
 /// The merge commit of `id` on the epic's first-parent line, if the ticket has landed.
@@ -427,6 +468,7 @@ fn reject(
         n.state = State::Failed;
         n.rejected_merges += 1;
         n.reason = Some(format!("merge rejected by the {gate} gate: {reason}"));
+        n.failed_lines = state::cap_lines(&detail);
         Ok(())
     })?;
     Ok(Outcome::Rejected {
