@@ -238,7 +238,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--wave', '--wave', [CompletionResultType]::ParameterName, 'Every done ticket of wave N')
             [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
-            [CompletionResult]::new('--no-test', '--no-test', [CompletionResultType]::ParameterName, 'Skip the test gate (epic.test in the ticket''s worktree)')
+            [CompletionResult]::new('--no-test', '--no-test', [CompletionResultType]::ParameterName, 'Skip the test (epic.test on the merged result; on the branch with epic.queue=false)')
             [CompletionResult]::new('--no-scope-check', '--no-scope-check', [CompletionResultType]::ParameterName, 'Skip the scope gate (changed files inside `scope`, none in `forbid`)')
             [CompletionResult]::new('--cleanup', '--cleanup', [CompletionResultType]::ParameterName, 'Remove the worktree of each merged ticket')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON: one entry per ticket (id, result, commit, gate, reason, files)')

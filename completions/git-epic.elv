@@ -216,7 +216,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand --wave 'Every done ticket of wave N'
             cand --epic 'The epic to act on (default: git config epic.current)'
             cand --color 'When to use colours (NO_COLOR is honoured)'
-            cand --no-test 'Skip the test gate (epic.test in the ticket''s worktree)'
+            cand --no-test 'Skip the test (epic.test on the merged result; on the branch with epic.queue=false)'
             cand --no-scope-check 'Skip the scope gate (changed files inside `scope`, none in `forbid`)'
             cand --cleanup 'Remove the worktree of each merged ticket'
             cand --json 'Print JSON: one entry per ticket (id, result, commit, gate, reason, files)'

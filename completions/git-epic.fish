@@ -173,7 +173,7 @@ complete -c git-epic -n "__fish_git_epic_using_subcommand merge" -l epic -d 'The
 complete -c git-epic -n "__fish_git_epic_using_subcommand merge" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c git-epic -n "__fish_git_epic_using_subcommand merge" -l no-test -d 'Skip the test gate (epic.test in the ticket\'s worktree)'
+complete -c git-epic -n "__fish_git_epic_using_subcommand merge" -l no-test -d 'Skip the test (epic.test on the merged result; on the branch with epic.queue=false)'
 complete -c git-epic -n "__fish_git_epic_using_subcommand merge" -l no-scope-check -d 'Skip the scope gate (changed files inside `scope`, none in `forbid`)'
 complete -c git-epic -n "__fish_git_epic_using_subcommand merge" -l cleanup -d 'Remove the worktree of each merged ticket'
 complete -c git-epic -n "__fish_git_epic_using_subcommand merge" -l json -d 'Print JSON: one entry per ticket (id, result, commit, gate, reason, files)'

@@ -14,7 +14,7 @@ pub struct MergeArgs {
     /// Every done ticket of wave N
     #[arg(long, value_name = "N")]
     pub wave: Option<usize>,
-    /// Skip the test gate (epic.test in the ticket's worktree)
+    /// Skip the test (epic.test on the merged result; on the branch with epic.queue=false)
     #[arg(long)]
     pub no_test: bool,
     /// Skip the scope gate (changed files inside `scope`, none in `forbid`)
