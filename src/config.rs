@@ -52,6 +52,13 @@ pub struct Settings {
     pub queue: bool,
     /// Merged-result tests run side by side (`epic.gateJobs`).
     pub gate_jobs: usize,
+    /// The agent profile that fixes red gates and conflicts (`epic.fixAgent`); None: the
+    /// ticket's own agent.
+    pub fix_agent: Option<String>,
+    /// Automatic fix rounds per ticket (`epic.maxFixRounds`; 0: off).
+    pub max_fix_rounds: u32,
+    /// Nothing lands before `git epic review <id> --approve` (`epic.requireReview`).
+    pub require_review: bool,
 }
 
 /// Read a config value as a string; `epic.<epic>.<key>` first, then `epic.<key>`.
@@ -152,6 +159,15 @@ impl Settings {
         let auto_commit = flag("autoCommit", true)?;
         let resume = flag("resume", true)?;
         let queue = flag("queue", true)?;
+        let require_review = flag("requireReview", false)?;
+        let fix_agent = get("fixAgent").filter(|p| !p.trim().is_empty());
+        if let Some(p) = &fix_agent {
+            if agent_profile(config, p).is_none() {
+                return Err(usage(format!(
+                    "git config epic.fixAgent is `{p}`, but git config epicAgent.{p}.command is not set."
+                )));
+            }
+        }
         let max_cost = match get("maxCost") {
             None => None,
             Some(v) => Some(
@@ -176,6 +192,9 @@ impl Settings {
             auto_commit,
             queue,
             gate_jobs: num("gateJobs", 2, 1)? as usize,
+            fix_agent,
+            max_fix_rounds: num("maxFixRounds", 2, 0)? as u32,
+            require_review,
         })
     }
 }

@@ -199,6 +199,7 @@ impl<'g> Flow<'g> {
                             (c.payload)(MergeNews {
                                 id: c.gated.id,
                                 result: Err(reason.clone()),
+                                fix_round: None,
                             });
                         }
                     }
@@ -223,6 +224,7 @@ impl<'g> Flow<'g> {
                         Err(reason) => Err(MergeNews {
                             id: job.id.clone(),
                             result: Err(reason.clone()),
+                            fix_round: None,
                         }),
                     };
                     match gated {
@@ -236,6 +238,7 @@ impl<'g> Flow<'g> {
                                 (c.payload)(MergeNews {
                                     id: job.id,
                                     result: Err("the merge queue stopped".into()),
+                                    fix_round: None,
                                 });
                             }
                         }
@@ -287,6 +290,10 @@ impl OnDone for Flow<'_> {
         let ready = self.take_ready(ws)?;
         runner::prepare(ws, &self.settings, self.graph, &ready)
     }
+
+    fn again(&mut self, ws: &Workspace, id: &str) -> Result<Vec<Planned>> {
+        runner::prepare(ws, &self.settings, self.graph, &[id.to_owned()])
+    }
 }
 
 /// Run a done ticket's gates, holding it (propagation leaves its branch alone from here
@@ -319,8 +326,16 @@ fn after_landing(
     outcome: Result<Outcome>,
     busy: &[String],
 ) -> MergeNews {
-    let news = news_of(id, outcome);
+    // A refused ticket goes back to an agent while fix rounds are left.
+    let fix_round = match &outcome {
+        Ok(o @ (Outcome::Rejected { .. } | Outcome::Conflict { .. })) => {
+            crate::review::fix::send_back(ws, settings, id, o).unwrap_or(None)
+        }
+        _ => None,
+    };
+    let mut news = news_of(id, outcome);
     if news.result.is_err() {
+        news.fix_round = fix_round;
         return news;
     }
     let propagated = match propagate::candidates(ws, graph, true) {
@@ -349,6 +364,7 @@ fn after_landing(
     MergeNews {
         id: id.to_owned(),
         result: news.result.map(|(commit, _)| (commit, propagated)),
+        fix_round: None,
     }
 }
 
@@ -368,5 +384,6 @@ fn news_of(id: &str, outcome: Result<Outcome>) -> MergeNews {
     MergeNews {
         id: id.to_owned(),
         result,
+        fix_round: None,
     }
 }

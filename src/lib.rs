@@ -28,6 +28,7 @@ pub mod prompt;
 pub mod propagate;
 pub mod ratelimit;
 pub mod report;
+pub mod review;
 pub mod runner;
 pub mod scope;
 pub mod state;

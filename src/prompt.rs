@@ -31,3 +31,21 @@ pub fn build(ticket: &Ticket, root: &Path) -> String {
     }
     p
 }
+
+/// The heading and text of a request (a fix, or a reviewer's changes), as the agent gets it.
+pub fn request_section(req: &crate::state::Request) -> String {
+    let heading = match req.kind.as_str() {
+        "review" => format!("## Changes requested in review (round {})", req.round),
+        _ => format!("## Fix requested by git-epic (round {})", req.round),
+    };
+    format!("{heading}\n\n{}\n", req.text.trim_end_matches('\n'))
+}
+
+/// The prompt of a run that carries a request: the ticket's prompt, then the request. A run
+/// that continues the agent's session gets the request alone (the session has the rest).
+pub fn with_request(prompt: &str, req: &crate::state::Request, resuming: bool) -> String {
+    if resuming {
+        return request_section(req);
+    }
+    format!("{}\n\n{}", prompt.trim_end(), request_section(req))
+}

@@ -155,6 +155,27 @@ pub struct TicketNote {
     /// One record per agent run, rate-limited and failed ones included.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub runs: Vec<RunRecord>,
+    /// What the next run must do besides the ticket: a fix or a reviewer's changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<Request>,
+    /// Automatic fix rounds (red gate, conflict) the ticket was sent back for.
+    pub fix_rounds: u32,
+    /// Reviews that requested changes.
+    pub review_rounds: u32,
+    /// The branch tip a reviewer approved (`git epic review <id> --approve`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved: Option<String>,
+}
+
+/// Why a ticket was sent back to an agent, and what to tell it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Request {
+    /// `fix` (git-epic sent it back) or `review` (a reviewer did).
+    pub kind: String,
+    pub round: u32,
+    /// Given to the agent with the ticket's prompt, verbatim.
+    pub text: String,
 }
 
 /// One agent run: how it ended and what it cost.

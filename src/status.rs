@@ -36,6 +36,12 @@ pub struct Row {
     pub tokens: Tokens,
     /// What the attempts cost, in the agent's currency (USD for claude).
     pub cost_usd: f64,
+    /// Automatic fix rounds it was sent back for.
+    pub fix_rounds: u32,
+    /// Reviews that requested changes.
+    pub review_rounds: u32,
+    /// A reviewer approved it (and it has not changed since).
+    pub approved: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +51,8 @@ pub struct Totals {
     pub states: BTreeMap<&'static str, usize>,
     pub attempts: u32,
     pub rate_limit_waits: u32,
+    pub fix_rounds: u32,
+    pub review_rounds: u32,
     /// Seconds of agent runs, summed over tickets: what running them one by one would take.
     pub agent_s: f64,
     pub dirty: usize,
@@ -188,6 +196,9 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
             pr_url: note.and_then(|n| n.pr_url.clone()),
             tokens: note.map_or_else(Tokens::default, |n| n.tokens),
             cost_usd: note.map_or(0.0, |n| n.cost_usd),
+            fix_rounds: note.map_or(0, |n| n.fix_rounds),
+            review_rounds: note.map_or(0, |n| n.review_rounds),
+            approved: note.is_some_and(|n| n.approved.is_some()),
         });
     }
     rows.sort_by(|a, b| {
@@ -220,6 +231,8 @@ fn totals(rows: &[Row], run_s: impl Fn(&str) -> f64) -> Totals {
         states,
         attempts: rows.iter().map(|r| r.attempts).sum(),
         rate_limit_waits: rows.iter().map(|r| r.rate_limit_waits).sum(),
+        fix_rounds: rows.iter().map(|r| r.fix_rounds).sum(),
+        review_rounds: rows.iter().map(|r| r.review_rounds).sum(),
         agent_s: rows.iter().map(|r| run_s(&r.id)).sum(),
         dirty: rows.iter().filter(|r| r.dirty == Some(true)).count(),
         tokens: rows.iter().fold(Tokens::default(), |mut t, r| {

@@ -98,9 +98,13 @@ pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
     };
     let out = ctx.out;
     let json = a.json;
-    let results = merge::merge(&ws, &settings, &graph, &ids, opts, &|e| match e {
+    let results = merge::merge(&ws, &settings, &graph, &ids, opts, &|e| {
+        match e {
         _ if json => {}
         Event::Gate { id, gate } => out.info(format!("{id}: {gate} gate...")),
+        Event::SentBack { id, round, of } => out.info(format!(
+            "{id}: sent back to its agent for fix round {round} of {of} (`git epic run {id}`, or flow mode, runs it)"
+        )),
         Event::Testing { id, after } => {
             let on = std::iter::once(ws.epic.branch.as_str())
                 .chain(after.iter().map(String::as_str))
@@ -147,6 +151,7 @@ pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
                 style("not merged").red().bold()
             )),
         },
+    }
     })?;
     let merged: Vec<&str> = results
         .iter()

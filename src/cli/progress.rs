@@ -188,6 +188,10 @@ impl Progress {
                 "{now} {id}: {} {reason}; the tickets that depend on it wait",
                 style("not merged:").red().bold()
             )),
+            Event::FixRound { id, round, reason } => self.line(format!(
+                "{now} {id}: {} {reason}; sent back to an agent, fix round {round}",
+                style("not merged:").yellow().bold()
+            )),
             Event::Propagated { summary } => self.line(format!("{now} propagated: {summary}")),
         }
     }

@@ -57,9 +57,14 @@ fn print_table(ctx: &Ctx, r: &Report) {
         .max()
         .unwrap_or(2)
         .max(2);
+    // The FIX column (automatic fix rounds) once any ticket was sent back: width is for
+    // the last log line until then.
+    let fixes = r.tickets.iter().any(|t| t.fix_rounds > 0);
     out.result(format!(
-        "{:<w$}  WAVE  {:<12}  ATT  RL  AHEAD  BEHIND  DIRTY  ELAPSED  TOKENS     COST  LAST",
-        "ID", "STATE"
+        "{:<w$}  WAVE  {:<12}  ATT  RL{}  AHEAD  BEHIND  DIRTY  ELAPSED  TOKENS     COST  LAST",
+        "ID",
+        "STATE",
+        if fixes { "  FIX" } else { "" }
     ));
     let width = console::Term::stdout()
         .size_checked()
@@ -83,12 +88,17 @@ fn print_table(ctx: &Ctx, r: &Report) {
             last = format!("retry in {}; {last}", duration(left));
         }
         let line = format!(
-            "{:<w$}  {:>4}  {:<12}  {:>3}  {:>2}  {:>5}  {:>6}  {:>5}  {:>7}  {:>6}  {:>7}  ",
+            "{:<w$}  {:>4}  {:<12}  {:>3}  {:>2}{}  {:>5}  {:>6}  {:>5}  {:>7}  {:>6}  {:>7}  ",
             t.id,
             t.wave,
             t.state.as_str(),
             t.attempts,
             t.rate_limit_waits,
+            if fixes {
+                format!("  {:>3}", t.fix_rounds)
+            } else {
+                String::new()
+            },
             num(t.ahead),
             num(t.behind),
             dirty,

@@ -72,6 +72,13 @@ pub enum Event {
         id: String,
         after: Vec<String>,
     },
+    /// `id` was refused and is sent back to an agent for fix round `round` of `of` (the
+    /// next run of the ticket does it).
+    SentBack {
+        id: String,
+        round: u32,
+        of: u32,
+    },
     Finished {
         id: String,
         outcome: Outcome,
@@ -156,10 +163,24 @@ pub fn merge(
     let mut results: Vec<(String, Outcome)> = Vec::new();
     let mut ahead: Vec<String> = Vec::new();
     let mut finished = |id: &str, outcome: Outcome| {
+        let (outcome, round) = match crate::review::fix::send_back(ws, settings, id, &outcome) {
+            Ok(round) => (outcome, round),
+            Err(e) => {
+                let reason = format!("not merged, and could not be sent back for a fix: {e:#}");
+                (Outcome::Error { reason }, None)
+            }
+        };
         report(Event::Finished {
             id: id.to_owned(),
             outcome: outcome.clone(),
         });
+        if let Some(round) = round {
+            report(Event::SentBack {
+                id: id.to_owned(),
+                round,
+                of: settings.max_fix_rounds,
+            });
+        }
         results.push((id.to_owned(), outcome));
     };
     for id in ids {
@@ -376,7 +397,7 @@ pub fn gate(
                     id,
                     "test",
                     format!("epic.test failed ({code})"),
-                    out.tail,
+                    out.errors,
                 )
                 .map(Gate::Ended);
             }

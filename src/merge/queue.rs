@@ -428,10 +428,10 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
     }
 }
 
-/// The reason and the failing lines of a red merged result.
+/// The reason and the failing lines (what failed, not the noise) of a red merged result.
 fn red_of(out: &usercmd::Outcome) -> (String, Vec<String>) {
     let code = out
         .code
         .map_or("a signal".to_owned(), |c| format!("exit code {c}"));
-    (format!("epic.test failed ({code})"), out.tail.clone())
+    (format!("epic.test failed ({code})"), out.errors.clone())
 }

@@ -342,6 +342,11 @@ fn done(
             State::Failed
         };
         n.reason = reason.clone();
+        if reason.is_none() {
+            // Served: the request was in this run's prompt.
+            n.request = None;
+            n.approved = None;
+        }
         Ok(())
     })?;
     Ok(match reason {

@@ -81,9 +81,10 @@ pub(super) fn start(
     }
     // The worktree exists now: its git dir is known for sure.
     let git_dirs = gitx::commit_dirs(&ws.repo, &plan.worktree);
-    let prompt = match &resume {
-        Some(_) => continuation(stopped_because.as_deref()),
-        None => plan.prompt.clone(),
+    let prompt = match (&note.request, &resume) {
+        (Some(req), _) => crate::prompt::with_request(&plan.prompt, req, resume.is_some()),
+        (None, Some(_)) => continuation(stopped_because.as_deref()),
+        (None, None) => plan.prompt.clone(),
     };
     let argv = agent::full_argv(
         &plan.agent,

@@ -103,6 +103,12 @@ pub enum Event {
         id: String,
         reason: String,
     },
+    /// Flow mode: a done ticket was not merged and goes back to an agent for a fix round.
+    FixRound {
+        id: String,
+        round: u32,
+        reason: String,
+    },
     /// Flow mode: other open worktrees were brought onto the new epic.
     Propagated {
         summary: String,
@@ -115,6 +121,8 @@ pub struct MergeNews {
     /// The merge commit and a summary of the propagation that followed, or why the ticket
     /// was not merged.
     pub result: std::result::Result<(String, Option<String>), String>,
+    /// Not merged, and sent back to an agent for this fix round: run it again.
+    pub fix_round: Option<u32>,
 }
 
 /// Flow mode (`wave start --all --auto-merge`): done tickets are merged off the scheduler
@@ -129,6 +137,8 @@ pub trait OnDone {
     ) -> Result<()>;
     /// After a merge: the tickets that became ready, to start.
     fn ready(&mut self, ws: &Workspace) -> Result<Vec<Planned>>;
+    /// A ticket sent back for a fix round, to start again.
+    fn again(&mut self, ws: &Workspace, id: &str) -> Result<Vec<Planned>>;
 }
 
 /// The end of a run.
@@ -491,12 +501,30 @@ pub fn run(
                         }
                     }
                     Err(reason) => {
-                        report(Event::NotMerged {
-                            id: id.clone(),
-                            reason: reason.clone(),
-                        });
                         summary.done.retain(|d| d != &id);
-                        summary.failed.push((id, format!("not merged: {reason}")));
+                        let stopping = interrupt.load(std::sync::atomic::Ordering::SeqCst);
+                        match (news.fix_round, on_done.as_deref_mut()) {
+                            (Some(round), Some(hook)) if !stopping => {
+                                report(Event::FixRound {
+                                    id: id.clone(),
+                                    round,
+                                    reason,
+                                });
+                                let again = hook.again(ws, &id)?;
+                                let slots =
+                                    claim(&store, again, rerun_failed, &mut summary, report)?;
+                                let fresh: VecDeque<Slot> = slots.into();
+                                prepare_worktrees(ws, &fresh, &tx, interrupt);
+                                queue.extend(fresh);
+                            }
+                            _ => {
+                                report(Event::NotMerged {
+                                    id: id.clone(),
+                                    reason: reason.clone(),
+                                });
+                                summary.failed.push((id, format!("not merged: {reason}")));
+                            }
+                        }
                     }
                 }
                 continue;

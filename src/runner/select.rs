@@ -131,12 +131,23 @@ pub fn prepare(
 ) -> Result<Vec<Planned>> {
     let config = ws.repo.config_snapshot();
     let chain = graph.chain_lengths();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let notes = Store::new(&ws.repo, &ws.epic.name).get_many(&id_refs)?;
     ids.iter()
         .map(|id| {
             let t = graph
                 .get(id)
                 .ok_or_else(|| anyhow!("unknown ticket {id}"))?;
-            let agent = agent::resolve(&config, settings, t, &ws.root)?;
+            // A fix round runs on epic.fixAgent (the cheap model) when there is one.
+            let fixing = matches!(notes.get(id.as_str()), Some(Ok(n)) if n.request.as_ref().is_some_and(|r| r.kind == "fix"));
+            let agent = match settings.fix_agent.as_ref().filter(|_| fixing) {
+                Some(profile) => {
+                    let mut fixer = t.clone();
+                    fixer.agent = Some(profile.clone());
+                    agent::resolve(&config, settings, &fixer, &ws.root)?
+                }
+                None => agent::resolve(&config, settings, t, &ws.root)?,
+            };
             let prompt = prompt::build(t, &ws.root);
             let worktree = ws.worktree_path(id);
             let git_dirs = crate::gitx::commit_dirs(&ws.repo, &worktree);

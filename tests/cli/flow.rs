@@ -92,6 +92,8 @@ fn the_critical_path_starts_first() {
 #[test]
 fn a_conflict_holds_back_only_its_dependents() {
     let r = Repo::with_agent("commit.sh");
+    // The refusal itself, without the automatic fix rounds.
+    r.git(&["config", "epic.maxFixRounds", "0"]);
     r.git(&[
         "config",
         "epicAgent.readme.command",
@@ -136,6 +138,8 @@ fn a_conflict_holds_back_only_its_dependents() {
 #[test]
 fn a_red_gate_stops_dependents_and_a_rerun_resumes() {
     let r = Repo::with_agent("commit.sh");
+    // The refusal itself, without the automatic fix rounds.
+    r.git(&["config", "epic.maxFixRounds", "0"]);
     r.git(&["config", "epic.test", "test ! -f B.txt"]);
     add(&r, "A", "", &[]);
     add(&r, "B", "A", &[]);

@@ -6,6 +6,7 @@ mod chaos;
 mod demo;
 mod disk;
 mod doctor;
+mod fix;
 mod flow;
 mod merge;
 mod model_server;

@@ -77,6 +77,8 @@ fn a_clean_merge_moves_the_epic_and_unblocks_dependents() {
 #[test]
 fn scope_and_forbid_violations_are_rejected_with_the_files_named() {
     let r = Repo::with_agent("commit.sh");
+    // The refusal itself, without the automatic fix rounds.
+    r.git(&["config", "epic.maxFixRounds", "0"]);
     r.epic(&["ticket", "add", "A", "--scope", "src/**"]).ok();
     r.epic(&["ticket", "add", "B", "--forbid", "*.txt"]).ok();
     r.epic_env(&["wave", "start"], &[]).ok();
@@ -147,6 +149,8 @@ fn a_red_test_gate_rejects_and_shows_the_tail() {
 #[test]
 fn a_conflict_leaves_the_epic_exactly_as_it_was() {
     let r = Repo::with_agent("commit.sh");
+    // The refusal itself, without the automatic fix rounds.
+    r.git(&["config", "epic.maxFixRounds", "0"]);
     readme_writer(&r);
     r.epic(&["ticket", "add", "A", "--agent", "readme"]).ok();
     r.epic(&["ticket", "add", "B", "--agent", "readme"]).ok();

@@ -23,6 +23,8 @@ fn epic_files(r: &Repo) -> Vec<String> {
 /// Each ticket fine alone, red together: X and Y each write their file; the test fails when
 /// both exist, among lines of noise.
 fn semantic_pair(r: &Repo) {
+    // The queue's own refusal, without the automatic fix rounds.
+    r.git(&["config", "epic.maxFixRounds", "0"]);
     r.git(&[
         "config",
         "epic.test",

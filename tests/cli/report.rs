@@ -5,6 +5,8 @@ use crate::support::{agent, Repo};
 #[test]
 fn report_figures_match_a_run_with_known_sleeps() {
     let r = Repo::with_agent("commit.sh");
+    // The refusal itself, without the automatic fix rounds.
+    r.git(&["config", "epic.maxFixRounds", "0"]);
     r.git(&["config", "epicAgent.flaky.command", &agent("fail_once.sh")]);
     r.git(&[
         "config",
