@@ -177,13 +177,13 @@ pub fn propagate(
             .collect()
     });
     results.sort_by(|a, b| crate::ticket::natural_cmp(&a.id, &b.id));
-    record(ws, &mut results)?;
+    record(ws, settings, &mut results)?;
     Ok(results)
 }
 
 /// Conflicts go into the notes; a ticket that rebased cleanly leaves `conflict` (for `done`
 /// when its branch has commits beyond the epic). Each result says what was written.
-fn record(ws: &Workspace, results: &mut [TicketResult]) -> Result<()> {
+fn record(ws: &Workspace, settings: &Settings, results: &mut [TicketResult]) -> Result<()> {
     let store = Store::new(&ws.repo, &ws.epic.name);
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?;
     for r in results.iter_mut() {
@@ -207,6 +207,15 @@ fn record(ws: &Workspace, results: &mut [TicketResult]) -> Result<()> {
                 Ok(())
             })?;
             r.state = set;
+            if set.is_some() {
+                // Back to an agent with the markers, while fix rounds are left.
+                let conflict = crate::merge::Outcome::Conflict {
+                    files: r.conflict_files.clone(),
+                };
+                if crate::review::fix::send_back(ws, settings, &r.id, &conflict)?.is_some() {
+                    r.state = Some(State::Pending.as_str());
+                }
+            }
         } else if matches!(r.rebase, "rebased" | "up_to_date") {
             // Read first: most tickets were not in conflict, and need no note commit.
             let note = store.get(&r.id).ok().flatten();

@@ -67,10 +67,14 @@ fn a_conflict_in_one_worktree_leaves_it_byte_identical_and_the_others_rebased() 
         c_status
     );
     assert!(!wt(&r, "C").join(".git").is_dir());
+    // Sent back to its agent for a fix round, with the conflict as git sees it.
     let row = r.row("C");
-    assert_eq!(row["state"], "conflict");
+    assert_eq!(row["state"], "pending");
     assert!(
-        row["reason"].as_str().unwrap().contains("README.md"),
+        row["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("fix round 1 of 2: conflicts with the epic in README.md"),
         "{row}"
     );
     let repo = gix::open(r.path()).unwrap();
@@ -78,9 +82,9 @@ fn a_conflict_in_one_worktree_leaves_it_byte_identical_and_the_others_rebased() 
         .get("C")
         .unwrap()
         .unwrap();
-    assert_eq!(note.state, git_epic::state::State::Conflict);
-    assert_eq!(note.conflict_files, ["README.md"]);
     assert_eq!(note.propagate_conflicts, 1);
+    assert!(note.request.unwrap().text.contains("<<<<<<<"));
+    assert_eq!(note.conflict_files, ["README.md"]);
     assert!(
         out.stdout
             .lines()
@@ -329,6 +333,8 @@ fn a_worktree_under_a_live_process_is_never_touched() {
 #[test]
 fn a_conflict_cleared_by_a_later_propagate_goes_back_to_done() {
     let r = setup();
+    // The conflict state itself, without the automatic fix rounds.
+    r.git(&["config", "epic.maxFixRounds", "0"]);
     r.epic(&["propagate"]).code(1);
     assert_eq!(r.row("C")["state"], "conflict");
     // The user resolves it in the worktree by rebasing by hand.
