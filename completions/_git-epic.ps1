@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent of the named tickets (ready ones only)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show a ticket''s agent log')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge done tickets into the epic branch, behind the scope and test gates')
+            [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the worktrees (and with --branches the branches) of merged tickets')
             [CompletionResult]::new('finish', 'finish', [CompletionResultType]::ParameterValue, 'Merge the epic into its base branch')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave')
@@ -250,6 +251,27 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'git-epic;review' {
+            [CompletionResult]::new('--wave', '--wave', [CompletionResultType]::ParameterName, 'Every ticket of wave N, with the failures they share grouped once')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The requested changes')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'The requested changes')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'The requested changes, from a file (- for standard input)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The requested changes, from a file (- for standard input)')
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Show the diff too (through git''s pager)')
+            [CompletionResult]::new('--patch', '--patch', [CompletionResultType]::ParameterName, 'Show the diff too (through git''s pager)')
+            [CompletionResult]::new('--approve', '--approve', [CompletionResultType]::ParameterName, 'Approve the ticket as its branch is now (with epic.requireReview, only approved tickets land)')
+            [CompletionResult]::new('--request-changes', '--request-changes', [CompletionResultType]::ParameterName, 'Send the ticket back to its agent with the text of -m or -F, verbatim')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON: the tickets and the failures they share')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'git-epic;cleanup' {
             [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
@@ -442,6 +464,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent of the named tickets (ready ones only)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show a ticket''s agent log')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge done tickets into the epic branch, behind the scope and test gates')
+            [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the worktrees (and with --branches the branches) of merged tickets')
             [CompletionResult]::new('finish', 'finish', [CompletionResultType]::ParameterValue, 'Merge the epic into its base branch')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave')
@@ -493,6 +516,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;help;merge' {
+            break
+        }
+        'git-epic;help;review' {
             break
         }
         'git-epic;help;cleanup' {

@@ -67,6 +67,9 @@ _git__epic() {
             git__epic,report)
                 cmd="git__epic__subcmd__report"
                 ;;
+            git__epic,review)
+                cmd="git__epic__subcmd__review"
+                ;;
             git__epic,run)
                 cmd="git__epic__subcmd__run"
                 ;;
@@ -148,6 +151,9 @@ _git__epic() {
             git__epic__subcmd__help,report)
                 cmd="git__epic__subcmd__help__subcmd__report"
                 ;;
+            git__epic__subcmd__help,review)
+                cmd="git__epic__subcmd__help__subcmd__review"
+                ;;
             git__epic__subcmd__help,run)
                 cmd="git__epic__subcmd__help__subcmd__run"
                 ;;
@@ -212,7 +218,7 @@ _git__epic() {
 
     case "${cmd}" in
         git__epic)
-            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -500,7 +506,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help)
-            opts="init ticket graph plan status wave run logs merge cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="init ticket graph plan status wave run logs merge review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -766,6 +772,20 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__review)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1096,6 +1116,48 @@ _git__epic() {
                 return 0
             fi
             case "${prev}" in
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__review)
+            opts="-p -m -F -q -h -V --wave --patch --approve --request-changes --message --file --json --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --wave)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --epic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

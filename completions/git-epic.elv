@@ -35,6 +35,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand run 'Run the agent of the named tickets (ready ones only)'
             cand logs 'Show a ticket''s agent log'
             cand merge 'Merge done tickets into the epic branch, behind the scope and test gates'
+            cand review 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes'
             cand cleanup 'Remove the worktrees (and with --branches the branches) of merged tickets'
             cand finish 'Merge the epic into its base branch'
             cand report 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave'
@@ -227,6 +228,26 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'git-epic;review'= {
+            cand --wave 'Every ticket of wave N, with the failures they share grouped once'
+            cand -m 'The requested changes'
+            cand --message 'The requested changes'
+            cand -F 'The requested changes, from a file (- for standard input)'
+            cand --file 'The requested changes, from a file (- for standard input)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -p 'Show the diff too (through git''s pager)'
+            cand --patch 'Show the diff too (through git''s pager)'
+            cand --approve 'Approve the ticket as its branch is now (with epic.requireReview, only approved tickets land)'
+            cand --request-changes 'Send the ticket back to its agent with the text of -m or -F, verbatim'
+            cand --json 'Print JSON: the tickets and the failures they share'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'git-epic;cleanup'= {
             cand --epic 'The epic to act on (default: git config epic.current)'
             cand --color 'When to use colours (NO_COLOR is honoured)'
@@ -402,6 +423,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand run 'Run the agent of the named tickets (ready ones only)'
             cand logs 'Show a ticket''s agent log'
             cand merge 'Merge done tickets into the epic branch, behind the scope and test gates'
+            cand review 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes'
             cand cleanup 'Remove the worktrees (and with --branches the branches) of merged tickets'
             cand finish 'Merge the epic into its base branch'
             cand report 'The method''s success metrics: wall time against sequential, conflicts, rate limits, retries, rejected merges, per wave'
@@ -441,6 +463,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;logs'= {
         }
         &'git-epic;help;merge'= {
+        }
+        &'git-epic;help;review'= {
         }
         &'git-epic;help;cleanup'= {
         }

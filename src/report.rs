@@ -37,6 +37,10 @@ pub struct WaveReport {
     pub retries: u32,
     /// Merges refused by a gate.
     pub rejected_merges: u32,
+    /// Automatic fix rounds (red gates, conflicts sent back to an agent).
+    pub fix_rounds: u32,
+    /// Reviews that requested changes: the method's "PRs rejected".
+    pub review_rounds: u32,
     pub run_s: f64,
     /// Tokens and cost the agents reported (cost in their currency: USD for claude).
     pub tokens: Tokens,
@@ -58,6 +62,8 @@ impl WaveReport {
         self.rate_limit_wait_s += n.rate_limit_wait_s;
         self.retries += n.attempts.saturating_sub(1);
         self.rejected_merges += n.rejected_merges;
+        self.fix_rounds += n.fix_rounds;
+        self.review_rounds += n.review_rounds;
         self.run_s += n.run_s;
         self.tokens.add(&n.tokens);
         self.cost_usd += n.cost_usd;

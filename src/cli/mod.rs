@@ -18,6 +18,7 @@ mod pr;
 mod progress;
 mod propagate;
 mod report;
+mod review;
 mod run;
 mod status;
 mod ticket;
@@ -117,6 +118,12 @@ pub enum Command {
 did not change meanwhile: a conflict or a failed gate leaves it exactly as it was.\n\nExamples:\n  git epic merge 177 178\n  git epic merge --wave 0 --cleanup\n  git epic merge 180 --no-test"
     )]
     Merge(merge::MergeArgs),
+    /// Review done tickets: what each changed, its gates, fix rounds and log; approve, or
+    /// send back with requested changes
+    #[command(
+        after_help = "Examples:\n  git epic review 177 -p\n  git epic review --wave 1\n  git epic review 177 --approve\n  git epic review 177 --request-changes -m \"Use the existing Clock port, not Date.now()\"\n  git epic review 177 --request-changes -F notes.md\n\nRequested changes are kept in the ticket's note and given, verbatim, with its prompt on its next run (continuing the agent's session where the CLI can). With epic.requireReview=true nothing lands before --approve."
+    )]
+    Review(review::ReviewArgs),
     /// Remove the worktrees (and with --branches the branches) of merged tickets
     #[command(after_help = "Examples:\n  git epic cleanup\n  git epic cleanup --branches")]
     Cleanup(cleanup::CleanupArgs),
@@ -230,6 +237,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Run(a) => run::run(&ctx, a),
         Command::Logs(a) => logs::run(&ctx, a),
         Command::Merge(a) => merge::run(&ctx, a),
+        Command::Review(a) => review::run(&ctx, a),
         Command::Cleanup(a) => cleanup::run(&ctx, a),
         Command::Finish(a) => finish::run(&ctx, a),
         Command::Report(a) => report::run(&ctx, a),

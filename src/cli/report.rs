@@ -29,7 +29,7 @@ pub fn run(ctx: &Ctx, a: ReportArgs) -> anyhow::Result<i32> {
         None => out.result("time: no agent run recorded yet"),
     }
     out.result(format!(
-        "{:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8} {:>7} {:>8} {:>10}",
+        "{:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8} {:>5} {:>7} {:>7} {:>8} {:>10}",
         "WAVE",
         "TICKETS",
         "CONFLICTS",
@@ -37,6 +37,8 @@ pub fn run(ctx: &Ctx, a: ReportArgs) -> anyhow::Result<i32> {
         "WAITED",
         "RETRIES",
         "REJECTED",
+        "FIXES",
+        "REVIEWS",
         "TOKENS",
         "COST",
         "PER MERGED"
@@ -44,13 +46,15 @@ pub fn run(ctx: &Ctx, a: ReportArgs) -> anyhow::Result<i32> {
     for w in r.waves.iter().chain(std::iter::once(&r.totals)) {
         let name = w.wave.map_or("total".to_owned(), |n| n.to_string());
         out.result(format!(
-            "{name:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8} {:>7} {:>8} {:>10}",
+            "{name:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8} {:>5} {:>7} {:>7} {:>8} {:>10}",
             w.tickets,
             w.merge_conflicts,
             w.rate_limit_waits,
             duration(w.rate_limit_wait_s),
             w.retries,
             w.rejected_merges,
+            w.fix_rounds,
+            w.review_rounds,
             tokens(w.tokens.total()),
             cost(w.cost_usd),
             w.cost_per_merged_usd.map_or("-".into(), cost)
@@ -75,6 +79,12 @@ pub fn run(ctx: &Ctx, a: ReportArgs) -> anyhow::Result<i32> {
     let waves_over = r.waves.iter().filter(|w| w.merge_conflicts >= 1).count();
     if waves_over > 0 {
         out.info(format!("{waves_over} wave(s) had a merge conflict (target: under 1 per wave): split tickets by file."));
+    }
+    if r.totals.review_rounds > 0 {
+        out.info(format!(
+            "Reviews requested changes {} time(s) (the method's \"PRs rejected\"): if they are many, the ticket specs need more precision.",
+            r.totals.review_rounds
+        ));
     }
     if r.totals.rejected_merges > 0 {
         out.info("Rejected merges: if they are many, the ticket specs need more precision.");

@@ -356,6 +356,16 @@ pub fn gate(
         ));
     }
 
+    if settings.require_review && note.approved != Some(tip.to_string()) {
+        let again = if note.approved.is_some() {
+            " again (its branch moved since it was approved)"
+        } else {
+            ""
+        };
+        return skip(format!(
+            "it waits for review: `git epic review {id}` then `git epic review {id} --approve`{again}"
+        ));
+    }
     if opts.scope_check && (!ticket.scope.is_empty() || !ticket.forbid.is_empty()) {
         report(Event::Gate {
             id: id.to_owned(),

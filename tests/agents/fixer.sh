@@ -10,7 +10,7 @@ if [ -n "$FAKE_DIR" ]; then
 fi
 case "$prompt" in
   *"Fix requested by git-epic"*) echo fixed > "$EPIC_TICKET.txt" ;;
-  *) echo broken > "$EPIC_TICKET.txt" ;;
+  *) echo "broken $(date +%s%N)" > "$EPIC_TICKET.txt" ;;
 esac
 git add "$EPIC_TICKET.txt"
 git commit -q -m "$EPIC_TICKET: the work"

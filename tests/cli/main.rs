@@ -20,6 +20,7 @@ mod real_cli;
 mod real_codex;
 mod real_gemini;
 mod report;
+mod review;
 mod runner;
 mod session;
 mod state;
