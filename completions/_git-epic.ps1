@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent of the named tickets (ready ones only)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show a ticket''s agent log')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge done tickets into the epic branch, behind the scope and test gates')
+            [CompletionResult]::new('context', 'context', [CompletionResultType]::ParameterValue, 'Write CONTEXT.md (folders, patterns, files not to touch, naming) and commit it on the epic: every ticket''s prompt carries it')
             [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the worktrees (and with --branches the branches) of merged tickets')
             [CompletionResult]::new('finish', 'finish', [CompletionResultType]::ParameterValue, 'Merge the epic into its base branch')
@@ -243,6 +244,19 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--no-scope-check', '--no-scope-check', [CompletionResultType]::ParameterName, 'Skip the scope gate (changed files inside `scope`, none in `forbid`)')
             [CompletionResult]::new('--cleanup', '--cleanup', [CompletionResultType]::ParameterName, 'Remove the worktree of each merged ticket')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON: one entry per ticket (id, result, commit, gate, reason, files)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-epic;context' {
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'The agent profile that writes it (default: epic.agent)')
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--no-agent', '--no-agent', [CompletionResultType]::ParameterName, 'Write it without an agent: the tree''s folders and each ticket''s scope and forbid')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -464,6 +478,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent of the named tickets (ready ones only)')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show a ticket''s agent log')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge done tickets into the epic branch, behind the scope and test gates')
+            [CompletionResult]::new('context', 'context', [CompletionResultType]::ParameterValue, 'Write CONTEXT.md (folders, patterns, files not to touch, naming) and commit it on the epic: every ticket''s prompt carries it')
             [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the worktrees (and with --branches the branches) of merged tickets')
             [CompletionResult]::new('finish', 'finish', [CompletionResultType]::ParameterValue, 'Merge the epic into its base branch')
@@ -516,6 +531,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;help;merge' {
+            break
+        }
+        'git-epic;help;context' {
             break
         }
         'git-epic;help;review' {

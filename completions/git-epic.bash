@@ -25,6 +25,9 @@ _git__epic() {
             git__epic,completions)
                 cmd="git__epic__subcmd__completions"
                 ;;
+            git__epic,context)
+                cmd="git__epic__subcmd__context"
+                ;;
             git__epic,demo)
                 cmd="git__epic__subcmd__demo"
                 ;;
@@ -108,6 +111,9 @@ _git__epic() {
                 ;;
             git__epic__subcmd__help,completions)
                 cmd="git__epic__subcmd__help__subcmd__completions"
+                ;;
+            git__epic__subcmd__help,context)
+                cmd="git__epic__subcmd__help__subcmd__context"
                 ;;
             git__epic__subcmd__help,demo)
                 cmd="git__epic__subcmd__help__subcmd__demo"
@@ -218,7 +224,7 @@ _git__epic() {
 
     case "${cmd}" in
         git__epic)
-            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge context review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -409,6 +415,32 @@ _git__epic() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__epic__subcmd__context)
+            opts="-q -h -V --agent --no-agent --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__epic__subcmd__demo)
             opts="-q -h -V --keep --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -506,7 +538,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help)
-            opts="init ticket graph plan status wave run logs merge review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="init ticket graph plan status wave run logs merge context review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -576,6 +608,20 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__context)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

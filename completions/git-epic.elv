@@ -35,6 +35,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand run 'Run the agent of the named tickets (ready ones only)'
             cand logs 'Show a ticket''s agent log'
             cand merge 'Merge done tickets into the epic branch, behind the scope and test gates'
+            cand context 'Write CONTEXT.md (folders, patterns, files not to touch, naming) and commit it on the epic: every ticket''s prompt carries it'
             cand review 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes'
             cand cleanup 'Remove the worktrees (and with --branches the branches) of merged tickets'
             cand finish 'Merge the epic into its base branch'
@@ -221,6 +222,18 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand --no-scope-check 'Skip the scope gate (changed files inside `scope`, none in `forbid`)'
             cand --cleanup 'Remove the worktree of each merged ticket'
             cand --json 'Print JSON: one entry per ticket (id, result, commit, gate, reason, files)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;context'= {
+            cand --agent 'The agent profile that writes it (default: epic.agent)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --no-agent 'Write it without an agent: the tree''s folders and each ticket''s scope and forbid'
             cand -q 'Print only errors and results'
             cand --quiet 'Print only errors and results'
             cand -h 'Print help'
@@ -423,6 +436,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand run 'Run the agent of the named tickets (ready ones only)'
             cand logs 'Show a ticket''s agent log'
             cand merge 'Merge done tickets into the epic branch, behind the scope and test gates'
+            cand context 'Write CONTEXT.md (folders, patterns, files not to touch, naming) and commit it on the epic: every ticket''s prompt carries it'
             cand review 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes'
             cand cleanup 'Remove the worktrees (and with --branches the branches) of merged tickets'
             cand finish 'Merge the epic into its base branch'
@@ -463,6 +477,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;logs'= {
         }
         &'git-epic;help;merge'= {
+        }
+        &'git-epic;help;context'= {
         }
         &'git-epic;help;review'= {
         }

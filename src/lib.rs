@@ -7,6 +7,7 @@ pub mod agents;
 pub mod cleanup;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod demo;
 pub mod docgen;
 pub mod doctor;

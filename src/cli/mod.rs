@@ -3,6 +3,7 @@
 mod agent;
 mod cleanup;
 mod completions;
+mod context;
 mod demo;
 mod doctor;
 mod finish;
@@ -118,6 +119,12 @@ pub enum Command {
 did not change meanwhile: a conflict or a failed gate leaves it exactly as it was.\n\nExamples:\n  git epic merge 177 178\n  git epic merge --wave 0 --cleanup\n  git epic merge 180 --no-test"
     )]
     Merge(merge::MergeArgs),
+    /// Write CONTEXT.md (folders, patterns, files not to touch, naming) and commit it on the
+    /// epic: every ticket's prompt carries it
+    #[command(
+        after_help = "Examples:\n  git epic context                  # epic.agent writes it\n  git epic context --agent claude\n  git epic context --no-agent       # folders and each ticket's scope, no agent\n\nIt is written in a scratch worktree of git-epic's at the epic's tip and committed on the epic \nonly when CONTEXT.md is all that changed."
+    )]
+    Context(context::ContextArgs),
     /// Review done tickets: what each changed, its gates, fix rounds and log; approve, or
     /// send back with requested changes
     #[command(
@@ -238,6 +245,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Logs(a) => logs::run(&ctx, a),
         Command::Merge(a) => merge::run(&ctx, a),
         Command::Review(a) => review::run(&ctx, a),
+        Command::Context(a) => context::run(&ctx, a),
         Command::Cleanup(a) => cleanup::run(&ctx, a),
         Command::Finish(a) => finish::run(&ctx, a),
         Command::Report(a) => report::run(&ctx, a),

@@ -133,6 +133,7 @@ pub fn prepare(
     let chain = graph.chain_lengths();
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let notes = Store::new(&ws.repo, &ws.epic.name).get_many(&id_refs)?;
+    let context = crate::context::read(&ws.repo, &ws.epic.branch, &ws.root);
     ids.iter()
         .map(|id| {
             let t = graph
@@ -148,7 +149,7 @@ pub fn prepare(
                 }
                 None => agent::resolve(&config, settings, t, &ws.root)?,
             };
-            let prompt = prompt::build(t, &ws.root);
+            let prompt = prompt::build(t, context.as_deref());
             let worktree = ws.worktree_path(id);
             let git_dirs = crate::gitx::commit_dirs(&ws.repo, &worktree);
             let argv = agent::full_argv(

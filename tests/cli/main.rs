@@ -3,6 +3,7 @@
 mod agent;
 mod bad_input;
 mod chaos;
+mod context;
 mod demo;
 mod disk;
 mod doctor;

@@ -498,3 +498,42 @@ fn claude_with_resume_off_starts_afresh_after_a_limit() {
     let asked = server.messages();
     assert!(asked.iter().all(|m| !m.text.contains("cut short")));
 }
+
+/// `git epic review --request-changes`: the next run continues the same claude session and
+/// is told the requested changes, verbatim (the session holds the ticket already).
+#[test]
+fn claude_gets_the_requested_changes_in_the_same_session() {
+    let Some(r) = setup(&["A"]) else { return };
+    let server = ModelServer::start(|req| {
+        if !req.text.contains("Changes requested in review") || !req.tool_results().is_empty() {
+            return write_the_file(req);
+        }
+        let dir = req.workdir().expect("the working directory");
+        Reply::tool(
+            "Write",
+            json!({"file_path": format!("{dir}/A-review.txt"), "content": "as the reviewer asked\n"}),
+        )
+    });
+    let env = env(&server, API_KEY);
+    r.epic_env(&["run", "A"], &env).ok();
+    let text = "Name the file after the ticket's *port*, not its id — and keep `A.txt` as it is.\n";
+    r.epic(&["review", "A", "--request-changes", "-m", text])
+        .ok();
+    r.epic_env(&["run", "A"], &env).ok();
+    assert_eq!(r.row("A")["state"], "done");
+    assert_eq!(
+        r.git(&["show", "feat/A-a:A-review.txt"]),
+        "as the reviewer asked"
+    );
+    let n = note(&r, "A");
+    let runs = n["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{n:?}");
+    assert_eq!(runs[1]["resumed"].as_bool(), Some(true));
+    assert_eq!(runs[0]["session_id"], runs[1]["session_id"]);
+    let asked = server
+        .messages()
+        .into_iter()
+        .find(|m| m.text.contains("Changes requested in review"))
+        .expect("the request reached the model");
+    assert!(asked.text.contains(text.trim_end()), "{}", asked.text);
+}

@@ -219,7 +219,7 @@ fn the_prompt_reaches_the_agent_byte_for_byte() {
         let t = git_epic::ticket::load_all(&r.path(), std::path::Path::new("tasks"))
             .unwrap()
             .remove(0);
-        let expected = git_epic::prompt::build(&t, &r.path());
+        let expected = git_epic::prompt::build(&t, Some("Use tabs.\n"));
         assert!(expected.starts_with(NASTY.trim_end()));
         assert!(
             expected.contains("- `src/**`")
@@ -707,11 +707,13 @@ fn a_profile_stopped_by_a_fatal_error_retries_nothing() {
     tickets(&r, &[("A", ""), ("B", "")]);
     let out = r.epic_env(&["wave", "start", "-j", "2"], &[]).code(1);
     assert!(out.stderr.contains("Not logged in"), "{}", out.stderr);
-    assert_eq!(
+    // B started (its worktree was ready before A's error, almost always) and was not
+    // retried after its ordinary failure; or it never started at all.
+    assert!(
         r.log("B")
             .matches("=== git-epic e: ticket B attempt")
-            .count(),
-        1,
+            .count()
+            <= 1,
         "{}",
         out.stderr
     );
