@@ -77,6 +77,24 @@ pub fn simulate_agent() -> Result<i32> {
             150 + (ticket.len() as u64 * 37) % 200,
         ));
     };
+    let prompt = std::env::args().next_back().unwrap_or_default();
+    if prompt.contains("Fix requested by git-epic") {
+        // Sent back by the scope gate: put back what was outside the scope.
+        say("reading the fix request: src/cart/cart.txt is outside my scope");
+        let epic = std::env::var("EPIC_BASE").unwrap_or_else(|_| "epic/shop".into());
+        gitx::git(&here, &["checkout", &epic, "--", "src/cart/cart.txt"])?;
+        gitx::git(
+            &here,
+            &[
+                "commit",
+                "--quiet",
+                "-m",
+                &format!("{ticket}: keep to my scope"),
+            ],
+        )?;
+        println!("committed the fix for {ticket}");
+        return Ok(0);
+    }
     say(&format!("reading the ticket and CONTEXT.md for {ticket}"));
     let dir = here.join("src").join(&ticket);
     std::fs::create_dir_all(&dir)?;

@@ -310,8 +310,23 @@ fn gate(
         hold::take(ws.repo.common_dir(), &ws.epic.name, id).map_err(|e| news_of(id, Err(e)))?;
     match merge::gate(ws, settings, graph, &store, id, opts, &[], &|_| {}) {
         Ok(merge::Gate::Passed(gated)) => Ok((gated, hold)),
-        Ok(merge::Gate::Ended(outcome)) => Err(news_of(id, Ok(outcome))),
+        Ok(merge::Gate::Ended(outcome)) => {
+            let fix_round = sent_back(ws, settings, id, &outcome);
+            let mut news = news_of(id, Ok(outcome));
+            news.fix_round = fix_round;
+            Err(news)
+        }
         Err(e) => Err(news_of(id, Err(e))),
+    }
+}
+
+/// A refused ticket goes back to an agent while fix rounds are left: the round, if it does.
+fn sent_back(ws: &Workspace, settings: &Settings, id: &str, outcome: &Outcome) -> Option<u32> {
+    match outcome {
+        Outcome::Rejected { .. } | Outcome::Conflict { .. } => {
+            crate::review::fix::send_back(ws, settings, id, outcome).unwrap_or(None)
+        }
+        _ => None,
     }
 }
 
@@ -326,13 +341,10 @@ fn after_landing(
     outcome: Result<Outcome>,
     busy: &[String],
 ) -> MergeNews {
-    // A refused ticket goes back to an agent while fix rounds are left.
-    let fix_round = match &outcome {
-        Ok(o @ (Outcome::Rejected { .. } | Outcome::Conflict { .. })) => {
-            crate::review::fix::send_back(ws, settings, id, o).unwrap_or(None)
-        }
-        _ => None,
-    };
+    let fix_round = outcome
+        .as_ref()
+        .ok()
+        .and_then(|o| sent_back(ws, settings, id, o));
     let mut news = news_of(id, outcome);
     if news.result.is_err() {
         news.fix_round = fix_round;

@@ -80,15 +80,32 @@ pub fn run(ctx: &Ctx, a: DemoArgs) -> anyhow::Result<i32> {
 
     say("4. Run the whole graph with no wave barrier: each ticket gets a worktree and an agent, is merged");
     say("   through the scope and test gates as soon as it is done, and unblocks its dependents at once.");
-    say(&format!("   The `{}` agent hits a usage limit once; `checkout` strays outside its scope and is refused.", demo::RATE_LIMITED));
+    say(&format!("   The `{}` agent hits a usage limit once; `checkout` strays outside its scope, is refused,", demo::RATE_LIMITED));
+    say("   and goes back to its agent with the files named (a fix round): it puts them back and lands.");
     step(
         &dir,
         &["wave", "start", "--all", "--auto-merge", "-j", "3"],
-        1,
+        0,
     )?;
 
-    say("5. The tech lead tightens a rule on the epic; propagate rebases the open worktree onto it,");
-    say("   runs the lint-fix and the tests there.");
+    say("5. A late ticket runs on its own. Meanwhile the tech lead tightens a rule on the epic;");
+    say("   propagate rebases the open worktree onto it, runs the lint-fix and the tests there.");
+    step(
+        &dir,
+        &[
+            "ticket",
+            "add",
+            "search",
+            "--title",
+            "Search the products",
+            "--scope",
+            "src/search/**",
+            "--deps",
+            "db",
+        ],
+        0,
+    )?;
+    step(&dir, &["run", "search"], 0)?;
     let lead = tmp.path().join("lead");
     crate::gitx::git(
         &dir,
@@ -108,7 +125,12 @@ pub fn run(ctx: &Ctx, a: DemoArgs) -> anyhow::Result<i32> {
     crate::gitx::git(&dir, &["worktree", "remove", &lead.to_string_lossy()])?;
     step(&dir, &["propagate"], 0)?;
 
-    say("6. Where everything stands, and the method's metrics.");
+    say("6. Review what it changed, then merge it: the test runs on the merged result (the epic");
+    say("   with the ticket) before the epic moves.");
+    step(&dir, &["review", "search"], 0)?;
+    step(&dir, &["merge", "search"], 0)?;
+
+    say("7. Where everything stands, and the method's metrics.");
     step(&dir, &["status"], 0)?;
     step(&dir, &["report"], 0)?;
 

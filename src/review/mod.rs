@@ -152,10 +152,12 @@ pub fn gather(
     Ok((out, repeated))
 }
 
-/// The last lines of a ticket's log, rendered (an agent's JSON as its text).
+/// The agent's last words in a ticket's log, rendered (its JSON as its text); git-epic's own
+/// lines (gates, propagation) are shown as the gates' results instead.
 fn log_tail(path: &std::path::Path) -> Vec<String> {
-    log::tail_lines(path, 40)
+    log::tail_lines(path, 60)
         .iter()
+        .filter(|l| !l.starts_with("=== git-epic"))
         .flat_map(|l| agents::render::line(l))
         .filter(|l| !l.trim().is_empty())
         .collect::<Vec<_>>()
