@@ -39,6 +39,8 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show a ticket''s agent log')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge done tickets into the epic branch, behind the scope and test gates')
             [CompletionResult]::new('context', 'context', [CompletionResultType]::ParameterValue, 'Write CONTEXT.md (folders, patterns, files not to touch, naming) and commit it on the epic: every ticket''s prompt carries it')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Fetch the epic''s shared state from epic.remote, merge it, and push this machine''s')
+            [CompletionResult]::new('join', 'join', [CompletionResultType]::ParameterValue, 'Adopt an epic published on a remote by another machine')
             [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the worktrees (and with --branches the branches) of merged tickets')
             [CompletionResult]::new('finish', 'finish', [CompletionResultType]::ParameterValue, 'Merge the epic into its base branch')
@@ -265,6 +267,30 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'git-epic;sync' {
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON: what came in and what went out')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-epic;join' {
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'The remote it is published on (default: git config epic.remote, else origin)')
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'git-epic;review' {
             [CompletionResult]::new('--wave', '--wave', [CompletionResultType]::ParameterName, 'Every ticket of wave N, with the failures they share grouped once')
             [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The requested changes')
@@ -479,6 +505,8 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show a ticket''s agent log')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge done tickets into the epic branch, behind the scope and test gates')
             [CompletionResult]::new('context', 'context', [CompletionResultType]::ParameterValue, 'Write CONTEXT.md (folders, patterns, files not to touch, naming) and commit it on the epic: every ticket''s prompt carries it')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Fetch the epic''s shared state from epic.remote, merge it, and push this machine''s')
+            [CompletionResult]::new('join', 'join', [CompletionResultType]::ParameterValue, 'Adopt an epic published on a remote by another machine')
             [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Remove the worktrees (and with --branches the branches) of merged tickets')
             [CompletionResult]::new('finish', 'finish', [CompletionResultType]::ParameterValue, 'Merge the epic into its base branch')
@@ -534,6 +562,12 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;help;context' {
+            break
+        }
+        'git-epic;help;sync' {
+            break
+        }
+        'git-epic;help;join' {
             break
         }
         'git-epic;help;review' {

@@ -49,6 +49,9 @@ _git__epic() {
             git__epic,install-man)
                 cmd="git__epic__subcmd__install__subcmd__man"
                 ;;
+            git__epic,join)
+                cmd="git__epic__subcmd__join"
+                ;;
             git__epic,logs)
                 cmd="git__epic__subcmd__logs"
                 ;;
@@ -78,6 +81,9 @@ _git__epic() {
                 ;;
             git__epic,status)
                 cmd="git__epic__subcmd__status"
+                ;;
+            git__epic,sync)
+                cmd="git__epic__subcmd__sync"
                 ;;
             git__epic,ticket)
                 cmd="git__epic__subcmd__ticket"
@@ -136,6 +142,9 @@ _git__epic() {
             git__epic__subcmd__help,install-man)
                 cmd="git__epic__subcmd__help__subcmd__install__subcmd__man"
                 ;;
+            git__epic__subcmd__help,join)
+                cmd="git__epic__subcmd__help__subcmd__join"
+                ;;
             git__epic__subcmd__help,logs)
                 cmd="git__epic__subcmd__help__subcmd__logs"
                 ;;
@@ -165,6 +174,9 @@ _git__epic() {
                 ;;
             git__epic__subcmd__help,status)
                 cmd="git__epic__subcmd__help__subcmd__status"
+                ;;
+            git__epic__subcmd__help,sync)
+                cmd="git__epic__subcmd__help__subcmd__sync"
                 ;;
             git__epic__subcmd__help,ticket)
                 cmd="git__epic__subcmd__help__subcmd__ticket"
@@ -224,7 +236,7 @@ _git__epic() {
 
     case "${cmd}" in
         git__epic)
-            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge context review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -538,7 +550,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help)
-            opts="init ticket graph plan status wave run logs merge context review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="init ticket graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -733,6 +745,20 @@ _git__epic() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__epic__subcmd__help__subcmd__join)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__epic__subcmd__help__subcmd__logs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -873,6 +899,20 @@ _git__epic() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__epic__subcmd__help__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__epic__subcmd__help__subcmd__ticket)
             opts="add list"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -985,6 +1025,32 @@ _git__epic() {
             fi
             case "${prev}" in
                 --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__join)
+            opts="-q -h -V --remote --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --remote)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1251,6 +1317,28 @@ _git__epic() {
             ;;
         git__epic__subcmd__status)
             opts="-q -h -V --json --watch --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__sync)
+            opts="-q -h -V --json --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -36,6 +36,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand logs 'Show a ticket''s agent log'
             cand merge 'Merge done tickets into the epic branch, behind the scope and test gates'
             cand context 'Write CONTEXT.md (folders, patterns, files not to touch, naming) and commit it on the epic: every ticket''s prompt carries it'
+            cand sync 'Fetch the epic''s shared state from epic.remote, merge it, and push this machine''s'
+            cand join 'Adopt an epic published on a remote by another machine'
             cand review 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes'
             cand cleanup 'Remove the worktrees (and with --branches the branches) of merged tickets'
             cand finish 'Merge the epic into its base branch'
@@ -241,6 +243,28 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'git-epic;sync'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --json 'Print JSON: what came in and what went out'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;join'= {
+            cand --remote 'The remote it is published on (default: git config epic.remote, else origin)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'git-epic;review'= {
             cand --wave 'Every ticket of wave N, with the failures they share grouped once'
             cand -m 'The requested changes'
@@ -437,6 +461,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand logs 'Show a ticket''s agent log'
             cand merge 'Merge done tickets into the epic branch, behind the scope and test gates'
             cand context 'Write CONTEXT.md (folders, patterns, files not to touch, naming) and commit it on the epic: every ticket''s prompt carries it'
+            cand sync 'Fetch the epic''s shared state from epic.remote, merge it, and push this machine''s'
+            cand join 'Adopt an epic published on a remote by another machine'
             cand review 'Review done tickets: what each changed, its gates, fix rounds and log; approve, or send back with requested changes'
             cand cleanup 'Remove the worktrees (and with --branches the branches) of merged tickets'
             cand finish 'Merge the epic into its base branch'
@@ -479,6 +505,10 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;merge'= {
         }
         &'git-epic;help;context'= {
+        }
+        &'git-epic;help;sync'= {
+        }
+        &'git-epic;help;join'= {
         }
         &'git-epic;help;review'= {
         }

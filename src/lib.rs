@@ -28,6 +28,7 @@ pub mod process;
 pub mod prompt;
 pub mod propagate;
 pub mod ratelimit;
+pub mod remote;
 pub mod report;
 pub mod review;
 pub mod runner;

@@ -165,6 +165,12 @@ pub struct TicketNote {
     /// The branch tip a reviewer approved (`git epic review <id> --approve`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approved: Option<String>,
+    /// The machine that ran (or runs) the ticket (`epic.hostName`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Updates of this note so far: of two notes changed on two machines, the one with
+    /// more updates wins when they are merged (`git epic sync`).
+    pub rev: u64,
 }
 
 /// Why a ticket was sent back to an agent, and what to tell it.
@@ -219,6 +225,15 @@ pub fn total_cost<E>(notes: &HashMap<String, std::result::Result<TicketNote, E>>
         .filter_map(|n| n.as_ref().ok())
         .map(|n| n.cost_usd)
         .sum()
+}
+
+/// A note's text as a [`TicketNote`], or why it is not one.
+pub fn parse_note(data: &[u8]) -> std::result::Result<TicketNote, String> {
+    std::str::from_utf8(data)
+        .map_err(|_| "it is not UTF-8".to_owned())
+        .and_then(|text| {
+            toml::from_str::<TicketNote>(text).map_err(|e| e.message().trim().to_owned())
+        })
 }
 
 /// At most this many lines of a failure are kept in a note.
@@ -279,6 +294,11 @@ impl<'r> Store<'r> {
         }
     }
 
+    /// This machine's name, as notes record it (`epic.hostName`, else the host name).
+    pub fn host(&self) -> String {
+        crate::remote::host_name(self.repo, &self.epic)
+    }
+
     fn key_blob(&self, id: &str) -> String {
         format!("git-epic ticket\nepic {}\nticket {id}\n", self.epic)
     }
@@ -322,11 +342,7 @@ impl<'r> Store<'r> {
             return Ok(None);
         };
         let data = self.repo.find_blob(blob)?.detach().data;
-        let parsed = std::str::from_utf8(&data)
-            .map_err(|_| "it is not UTF-8".to_owned())
-            .and_then(|text| {
-                toml::from_str::<TicketNote>(text).map_err(|e| e.message().trim().to_owned())
-            });
+        let parsed = parse_note(&data);
         Ok(Some(parsed.map_err(|problem| BadNote {
             ticket: id.to_owned(),
             key,
@@ -403,6 +419,7 @@ impl<'r> Store<'r> {
             if note == before {
                 return Ok(note);
             }
+            note.rev = before.rev + 1;
             let text = toml::to_string(&note).context("could not serialize a ticket note")?;
             let blob = self.repo.write_blob(text.as_bytes())?.detach();
             let edit = snap

@@ -42,6 +42,8 @@ pub struct Row {
     pub review_rounds: u32,
     /// A reviewer approved it (and it has not changed since).
     pub approved: bool,
+    /// The machine that ran it (`epic.hostName`, else its host name).
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,6 +70,10 @@ pub struct Report {
     pub epic: String,
     pub branch: String,
     pub base: String,
+    /// `epic.remote`, when the epic is shared through one.
+    pub remote: Option<String>,
+    /// This machine's name.
+    pub host: String,
     pub tickets: Vec<Row>,
     pub totals: Totals,
     /// Notes that could not be read (never overwritten); the rows fall back to derivation.
@@ -199,6 +205,7 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
             fix_rounds: note.map_or(0, |n| n.fix_rounds),
             review_rounds: note.map_or(0, |n| n.review_rounds),
             approved: note.is_some_and(|n| n.approved.is_some()),
+            host: note.and_then(|n| n.host.clone()),
         });
     }
     rows.sort_by(|a, b| {
@@ -214,6 +221,8 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
         epic: ws.epic.name.clone(),
         branch: ws.epic.branch.clone(),
         base: ws.epic.base.clone(),
+        remote: crate::remote::remote_of(&ws.repo, &ws.epic.name),
+        host: crate::remote::host_name(&ws.repo, &ws.epic.name),
         tickets: rows,
         totals,
         problems,

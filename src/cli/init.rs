@@ -37,5 +37,17 @@ pub fn run(ctx: &Ctx, a: InitArgs) -> anyhow::Result<i32> {
         epic.tasks_dir.display(),
         epic.worktrees_dir.display()
     ));
+    // With epic.remote, the epic is published for the other machines at once.
+    let ws = crate::epic::Workspace::open(&ctx.cwd, Some(&epic.name))?;
+    if crate::remote::remote_of(&ws.repo, &epic.name).is_some() {
+        let r = crate::remote::sync(&ws)?;
+        super::sync::render(ctx, &r, &epic.branch);
+        if r.offline.is_none() {
+            ctx.out.info(format!(
+                "Published on {}: other machines join it with `git epic join {}`.",
+                r.remote, epic.name
+            ));
+        }
+    }
     Ok(0)
 }

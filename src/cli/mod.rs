@@ -10,6 +10,7 @@ mod finish;
 mod graph;
 mod init;
 mod install_man;
+mod join;
 mod logs;
 mod merge;
 mod monitor;
@@ -22,6 +23,7 @@ mod report;
 mod review;
 mod run;
 mod status;
+mod sync;
 mod ticket;
 mod wave;
 
@@ -125,6 +127,16 @@ did not change meanwhile: a conflict or a failed gate leaves it exactly as it wa
         after_help = "Examples:\n  git epic context                  # epic.agent writes it\n  git epic context --agent claude\n  git epic context --no-agent       # folders and each ticket's scope, no agent\n\nIt is written in a scratch worktree of git-epic's at the epic's tip and committed on the epic \nonly when CONTEXT.md is all that changed."
     )]
     Context(context::ContextArgs),
+    /// Fetch the epic's shared state from epic.remote, merge it, and push this machine's
+    #[command(
+        after_help = "The epic branch, the ticket branches this machine ran, the state notes and the \nticket files go through the remote; every push has a lease and is atomic, so a machine that \nwas second fetches and merges again. Without the remote, everything works locally and sync \ncatches up later.\n\nExamples:\n  git config epic.remote origin && git epic sync\n  git epic sync --json"
+    )]
+    Sync(sync::SyncArgs),
+    /// Adopt an epic published on a remote by another machine
+    #[command(
+        after_help = "Examples:\n  git epic join blocking\n  git epic join blocking --remote upstream"
+    )]
+    Join(join::JoinArgs),
     /// Review done tickets: what each changed, its gates, fix rounds and log; approve, or
     /// send back with requested changes
     #[command(
@@ -246,6 +258,8 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Merge(a) => merge::run(&ctx, a),
         Command::Review(a) => review::run(&ctx, a),
         Command::Context(a) => context::run(&ctx, a),
+        Command::Sync(a) => sync::run(&ctx, a),
+        Command::Join(a) => join::run(&ctx, a),
         Command::Cleanup(a) => cleanup::run(&ctx, a),
         Command::Finish(a) => finish::run(&ctx, a),
         Command::Report(a) => report::run(&ctx, a),

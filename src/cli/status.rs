@@ -60,10 +60,27 @@ fn print_table(ctx: &Ctx, r: &Report) {
     // The FIX column (automatic fix rounds) once any ticket was sent back: width is for
     // the last log line until then.
     let fixes = r.tickets.iter().any(|t| t.fix_rounds > 0);
+    // The HOST column when several machines share the epic.
+    let hosts = r.remote.is_some()
+        || r.tickets
+            .iter()
+            .any(|t| t.host.as_ref().is_some_and(|h| *h != r.host));
+    let hw = r
+        .tickets
+        .iter()
+        .filter_map(|t| t.host.as_ref().map(|h| h.chars().count()))
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 20);
     out.result(format!(
-        "{:<w$}  WAVE  {:<12}  ATT  RL{}  AHEAD  BEHIND  DIRTY  ELAPSED  TOKENS     COST  LAST",
+        "{:<w$}  WAVE  {:<12}{}  ATT  RL{}  AHEAD  BEHIND  DIRTY  ELAPSED  TOKENS     COST  LAST",
         "ID",
         "STATE",
+        if hosts {
+            format!("  {:<hw$}", "HOST")
+        } else {
+            String::new()
+        },
         if fixes { "  FIX" } else { "" }
     ));
     let width = console::Term::stdout()
@@ -88,10 +105,16 @@ fn print_table(ctx: &Ctx, r: &Report) {
             last = format!("retry in {}; {last}", duration(left));
         }
         let line = format!(
-            "{:<w$}  {:>4}  {:<12}  {:>3}  {:>2}{}  {:>5}  {:>6}  {:>5}  {:>7}  {:>6}  {:>7}  ",
+            "{:<w$}  {:>4}  {:<12}{}  {:>3}  {:>2}{}  {:>5}  {:>6}  {:>5}  {:>7}  {:>6}  {:>7}  ",
             t.id,
             t.wave,
             t.state.as_str(),
+            if hosts {
+                let h: String = t.host.as_deref().unwrap_or("-").chars().take(hw).collect();
+                format!("  {h:<hw$}")
+            } else {
+                String::new()
+            },
             t.attempts,
             t.rate_limit_waits,
             if fixes {

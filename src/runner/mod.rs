@@ -244,6 +244,7 @@ fn claim(
 ) -> Result<Vec<Slot>> {
     let me = std::process::id();
     let me_start = process::start_time(me);
+    let host = store.host();
     let mut slots = Vec::new();
     for plan in planned {
         let mut refusal = None;
@@ -264,6 +265,7 @@ fn claim(
                 }
                 n.owner_pid = Some(me);
                 n.owner_start = me_start;
+                n.host = Some(host.clone());
             }
             Ok(())
         })?;

@@ -20,6 +20,7 @@ mod real_claude;
 mod real_cli;
 mod real_codex;
 mod real_gemini;
+mod remote;
 mod report;
 mod review;
 mod runner;

@@ -156,6 +156,18 @@ impl Repo {
         String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
     }
 
+    /// `git <args>` in `dir` with `stdin` as its input; panics on failure.
+    #[track_caller]
+    pub fn git_stdin_in(&self, dir: &Path, args: &[&str], stdin: &str) -> String {
+        let out = self.raw(dir, "git", args, Some(stdin));
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+    }
+
     fn raw(&self, dir: &Path, program: &str, args: &[&str], stdin: Option<&str>) -> Output {
         let mut cmd = Command::new(program);
         cmd.args(args).current_dir(dir);

@@ -1,0 +1,34 @@
+use clap::Args;
+
+use super::Ctx;
+use crate::epic::Workspace;
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The epic's name on the remote
+    pub name: String,
+    /// The remote it is published on (default: git config epic.remote, else origin)
+    #[arg(long, value_name = "REMOTE")]
+    pub remote: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, a: JoinArgs) -> anyhow::Result<i32> {
+    let cwd = std::env::current_dir()?;
+    let repo = crate::gitx::discover(&cwd)?;
+    let root = crate::gitx::main_workdir(&repo)?;
+    let remote = a
+        .remote
+        .or_else(|| crate::remote::remote_of(&repo, &a.name))
+        .unwrap_or_else(|| "origin".into());
+    let epic = crate::remote::join(&root, &repo, &remote, &a.name)?;
+    ctx.out.result(format!(
+        "Joined epic `{}` from {remote}: branch {}, tickets in {}/.",
+        epic.name,
+        epic.branch,
+        epic.tasks_dir.display()
+    ));
+    let ws = Workspace::open(&cwd, Some(&epic.name))?;
+    let r = crate::remote::sync(&ws)?;
+    super::sync::render(ctx, &r, &ws.epic.branch);
+    Ok(0)
+}

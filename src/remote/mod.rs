@@ -1,0 +1,516 @@
+//! One epic, many machines, through a git remote (`epic.remote`): the epic branch, the
+//! ticket branches, the notes and the epic's definition live there too. `sync` fetches,
+//! merges what others did into the local state, and pushes what this machine did, every
+//! ref with a lease (the value fetched) and in one atomic push: a rejected push means
+//! someone else was first, and the whole round is done again on what they pushed.
+//!
+//! Without the remote (unreachable, or never set) everything works locally; `sync`
+//! catches up later.
+
+pub mod meta;
+pub mod notes;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::anyhow;
+use gix::ObjectId;
+
+use crate::config;
+use crate::epic::{Epic, Workspace};
+use crate::error::{usage, Result};
+use crate::gitx;
+use crate::state::NOTES_REF;
+
+use meta::Meta;
+
+/// `epic.<name>.remote`, else `epic.remote`.
+pub fn remote_of(repo: &gix::Repository, epic: &str) -> Option<String> {
+    config::lookup(&repo.config_snapshot(), epic, "remote").filter(|r| !r.trim().is_empty())
+}
+
+/// This machine's name in the notes: `epic.hostName`, else the host name.
+pub fn host_name(repo: &gix::Repository, epic: &str) -> String {
+    if let Some(h) = config::lookup(&repo.config_snapshot(), epic, "hostName") {
+        return h.trim().to_owned();
+    }
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let name = if ok {
+        let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        String::new()
+    };
+    if name.is_empty() {
+        "localhost".into()
+    } else {
+        name
+    }
+}
+
+/// Where fetched refs of `epic` from `remote` are kept here.
+fn track(remote: &str, epic: &str, what: &str) -> String {
+    format!("refs/epic-sync/{remote}/{epic}/{what}")
+}
+
+/// The remote could not be reached: the state is local-only for now.
+#[derive(Debug)]
+pub struct Offline(pub String);
+
+/// The refs of `epic` the remote has, by full name; `Err(Offline)` when it cannot be reached.
+fn remote_refs(
+    root: &Path,
+    remote: &str,
+    epic: &Epic,
+    name: &str,
+) -> Result<std::result::Result<HashMap<String, ObjectId>, Offline>> {
+    let branch = format!("refs/heads/{}", epic.branch);
+    let meta = meta::remote_ref(name);
+    let out = duct::cmd(
+        "git",
+        [
+            "ls-remote",
+            "--refs",
+            remote,
+            branch.as_str(),
+            NOTES_REF,
+            meta.as_str(),
+            "refs/heads/feat/*",
+        ],
+    )
+    .dir(root)
+    .env("GIT_TERMINAL_PROMPT", "0")
+    .stdout_capture()
+    .stderr_capture()
+    .unchecked()
+    .run()?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        return Ok(Err(Offline(
+            why.lines()
+                .next()
+                .unwrap_or("git ls-remote failed")
+                .to_owned(),
+        )));
+    }
+    let mut refs = HashMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if let Some((id, name)) = line.split_once('\t') {
+            if let Ok(id) = ObjectId::from_hex(id.as_bytes()) {
+                refs.insert(name.to_owned(), id);
+            }
+        }
+    }
+    Ok(Ok(refs))
+}
+
+fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
+    if specs.is_empty() {
+        return Ok(());
+    }
+    let mut args = vec![
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--no-write-fetch-head",
+        remote,
+    ];
+    args.extend(specs.iter().map(String::as_str));
+    let out = duct::cmd("git", &args)
+        .dir(root)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdout_null()
+        .stderr_capture()
+        .unchecked()
+        .run()?;
+    if !out.status.success() {
+        return Err(anyhow!(
+            "git fetch {remote} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(())
+}
+
+/// How a push ended.
+enum Pushed {
+    Done,
+    /// A ref moved on the remote since it was fetched.
+    Stale,
+}
+
+/// One atomic push of `(local value, remote ref, expected remote value)`.
+fn push(
+    root: &Path,
+    remote: &str,
+    updates: &[(ObjectId, String, Option<ObjectId>)],
+) -> Result<Pushed> {
+    if updates.is_empty() {
+        return Ok(Pushed::Done);
+    }
+    let mut args: Vec<String> = vec![
+        "push".into(),
+        "--atomic".into(),
+        "--porcelain".into(),
+        "--quiet".into(),
+    ];
+    for (_, dst, expected) in updates {
+        let zero = ObjectId::null(gix::hash::Kind::Sha1);
+        args.push(format!(
+            "--force-with-lease={dst}:{}",
+            expected.unwrap_or(zero)
+        ));
+    }
+    args.push(remote.into());
+    for (id, dst, _) in updates {
+        args.push(format!("+{id}:{dst}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = duct::cmd("git", &args)
+        .dir(root)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()?;
+    if out.status.success() {
+        return Ok(Pushed::Done);
+    }
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if text.contains("stale info")
+        || text.contains("fetch first")
+        || text.contains("atomic push failed")
+    {
+        return Ok(Pushed::Stale);
+    }
+    Err(anyhow!("git push {remote} failed: {}", text.trim()))
+}
+
+/// What `sync` did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct SyncReport {
+    pub remote: String,
+    /// Why the remote could not be reached (nothing was exchanged), if it could not.
+    pub offline: Option<String>,
+    /// `pushed`, `fast-forwarded`, `up to date`, `diverged` or `absent`.
+    pub epic: &'static str,
+    /// Tickets whose note came from the remote.
+    pub notes_in: Vec<String>,
+    /// Remote notes refused (bad or unsafe), with why.
+    pub notes_refused: Vec<String>,
+    /// Ticket files written here from the remote, and ones published from here.
+    pub tickets_in: Vec<String>,
+    pub tickets_out: Vec<String>,
+    /// Ticket files changed both here and there: kept as they are here, not published.
+    pub tickets_conflict: Vec<String>,
+    /// Ticket branches pushed.
+    pub branches_out: Vec<String>,
+    /// Refs pushed.
+    pub pushed: usize,
+}
+
+/// Fetch the epic's shared state from its remote, merge it into the local one, and push
+/// what this machine has that the remote does not.
+pub fn sync(ws: &Workspace) -> Result<SyncReport> {
+    let remote = remote_of(&ws.repo, &ws.epic.name).ok_or_else(|| {
+        usage("No remote for this epic: set one with `git config epic.remote <remote>`.")
+    })?;
+    let name = ws.epic.name.clone();
+    let mut report = SyncReport {
+        remote: remote.clone(),
+        ..Default::default()
+    };
+    for _ in 0..8 {
+        let refs = match remote_refs(&ws.root, &remote, &ws.epic, &name)? {
+            Ok(refs) => refs,
+            Err(Offline(why)) => {
+                report.offline = Some(why);
+                return Ok(report);
+            }
+        };
+        let branch_ref = format!("refs/heads/{}", ws.epic.branch);
+        let meta_ref = meta::remote_ref(&name);
+        let mut specs = Vec::new();
+        for (src, what) in [
+            (&branch_ref, "epic"),
+            (&NOTES_REF.to_owned(), "notes"),
+            (&meta_ref, "meta"),
+        ] {
+            if refs.contains_key(src.as_str()) {
+                specs.push(format!("+{src}:{}", track(&remote, &name, what)));
+            }
+        }
+        if refs.keys().any(|r| r.starts_with("refs/heads/feat/")) {
+            specs.push(format!(
+                "+refs/heads/feat/*:{}",
+                track(&remote, &name, "feat/*")
+            ));
+        }
+        fetch(&ws.root, &remote, &specs)?;
+        let repo = gix::open(&ws.root)?;
+        let mut updates: Vec<(ObjectId, String, Option<ObjectId>)> = Vec::new();
+
+        // The epic's definition: ticket files both ways.
+        let local_meta = Meta::local(&ws.root, &ws.epic)?;
+        let remote_meta = match refs.get(&meta_ref) {
+            Some(id) => Some((
+                *id,
+                Meta::read(&repo, *id)
+                    .map_err(|e| anyhow!("the epic's definition on {remote} is refused: {e:#}"))?,
+            )),
+            None => None,
+        };
+        let synced_ref = track(&remote, &name, "meta-synced");
+        let last = gitx::resolve_commit(&repo, &synced_ref).and_then(|c| Meta::read(&repo, c).ok());
+        let mut publish = local_meta.clone();
+        report.tickets_in.clear();
+        report.tickets_conflict.clear();
+        if let Some((_, theirs)) = &remote_meta {
+            let dir = ws.root.join(&ws.epic.tasks_dir);
+            for (file, text) in &theirs.tickets {
+                let mine = local_meta.tickets.get(file);
+                let before = last.as_ref().and_then(|m| m.tickets.get(file));
+                if mine == Some(text) {
+                    continue;
+                }
+                if mine.is_none() || mine == before {
+                    std::fs::create_dir_all(&dir)?;
+                    std::fs::write(dir.join(file), text)?;
+                    publish.tickets.insert(file.clone(), text.clone());
+                    report
+                        .tickets_in
+                        .push(file.trim_end_matches(".md").to_owned());
+                } else if before != Some(text) && before.is_some() {
+                    report
+                        .tickets_conflict
+                        .push(file.trim_end_matches(".md").to_owned());
+                    publish.tickets.insert(file.clone(), text.clone());
+                }
+            }
+        }
+        let remote_meta_id = remote_meta.as_ref().map(|(id, _)| *id);
+        let changed = remote_meta.as_ref().is_none_or(|(_, m)| *m != publish);
+        report.tickets_out = publish
+            .tickets
+            .iter()
+            .filter(|(f, t)| {
+                remote_meta
+                    .as_ref()
+                    .is_none_or(|(_, m)| m.tickets.get(*f) != Some(t))
+            })
+            .map(|(f, _)| f.trim_end_matches(".md").to_owned())
+            .collect();
+        let meta_commit = if changed {
+            let c = publish.write(&repo, &name, remote_meta_id)?;
+            updates.push((c, meta_ref.clone(), remote_meta_id));
+            c
+        } else {
+            remote_meta_id.expect("unchanged means it exists")
+        };
+
+        // Notes: theirs merged into ours, then ours pushed.
+        let graph =
+            crate::graph::Graph::new(crate::ticket::load_all(&ws.root, &ws.epic.tasks_dir)?)?;
+        let ids: Vec<String> = graph.tickets.iter().map(|t| t.id.clone()).collect();
+        let remote_notes = refs.get(NOTES_REF).copied();
+        if let Some(theirs) = remote_notes {
+            let merged = notes::merge(&repo, &name, &ids, theirs)?;
+            report.notes_in = merged.updated;
+            report.notes_refused = merged
+                .refused
+                .into_iter()
+                .map(|(id, why)| format!("{id}: {why}"))
+                .collect();
+        }
+        if let Some(ours) = gitx::resolve_commit(&repo, NOTES_REF) {
+            if Some(ours) != remote_notes {
+                updates.push((ours, NOTES_REF.to_owned(), remote_notes));
+            }
+        }
+
+        // The epic branch: fast-forward either way; diverged waits for a landing.
+        let local_epic = gitx::branch_tip(&repo, &ws.epic.branch)?;
+        let remote_epic = refs.get(&branch_ref).copied();
+        report.epic = match (local_epic, remote_epic) {
+            (None, None) => "absent",
+            (Some(l), None) => {
+                updates.push((l, branch_ref.clone(), None));
+                "pushed"
+            }
+            (None, Some(r)) => {
+                gitx::create_branch(&repo, &ws.epic.branch, r, "git-epic: sync from the remote")?;
+                "fast-forwarded"
+            }
+            (Some(l), Some(r)) if l == r => "up to date",
+            (Some(l), Some(r)) => match repo.merge_base(l, r).ok().flatten().map(|b| b.detach()) {
+                Some(b) if b == l => {
+                    if let Some(at) = gitx::checked_out_at(&repo, &ws.epic.branch)? {
+                        return Err(usage(format!(
+                            "The epic branch {} is checked out in {}; switch that worktree to another branch so sync can bring it up to date.",
+                            ws.epic.branch,
+                            at.display()
+                        )));
+                    }
+                    if !gitx::move_branch(
+                        &repo,
+                        &ws.epic.branch,
+                        l,
+                        r,
+                        "git-epic: sync from the remote",
+                    )? {
+                        continue;
+                    }
+                    "fast-forwarded"
+                }
+                Some(b) if b == r => {
+                    updates.push((l, branch_ref.clone(), Some(r)));
+                    "pushed"
+                }
+                _ => "diverged",
+            },
+        };
+
+        // Ticket branches this machine ran, where the remote does not have them yet.
+        let me = host_name(&repo, &name);
+        let store = crate::state::Store::new(&repo, &name);
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        report.branches_out.clear();
+        for (id, note) in store.get_many(&id_refs)? {
+            let Ok(note) = note else { continue };
+            let (Some(branch), true) = (
+                note.branch.as_ref(),
+                note.host.as_deref() == Some(me.as_str()),
+            ) else {
+                continue;
+            };
+            let Some(tip) = gitx::branch_tip(&repo, branch)? else {
+                continue;
+            };
+            let dst = format!("refs/heads/{branch}");
+            if !branch.starts_with("feat/") || updates.iter().any(|(_, d, _)| *d == dst) {
+                continue;
+            }
+            let there = refs.get(&dst).copied();
+            if there != Some(tip) {
+                updates.push((tip, dst, there));
+                report.branches_out.push(id);
+            }
+        }
+        report.branches_out.sort();
+
+        match push(&ws.root, &remote, &updates)? {
+            Pushed::Done => {
+                report.pushed = updates.len();
+                let _ = repo.reference(
+                    synced_ref.as_str(),
+                    meta_commit,
+                    gix::refs::transaction::PreviousValue::Any,
+                    "git-epic: synced",
+                );
+                return Ok(report);
+            }
+            // Someone pushed meanwhile: fetch what they did and go again.
+            Pushed::Stale => continue,
+        }
+    }
+    Err(anyhow!(
+        "{remote} kept changing while syncing; run `git epic sync` again"
+    ))
+}
+
+/// Adopt epic `name` published on `remote`: its config, ticket files, branch and notes.
+pub fn join(root: &Path, repo: &gix::Repository, remote: &str, name: &str) -> Result<Epic> {
+    if !crate::epic::is_valid_id(name) {
+        return Err(usage(format!(
+            "The epic name `{name}` {}.",
+            crate::epic::id_problem(name)
+        )));
+    }
+    if Epic::load(repo, name).is_some() {
+        return Err(usage(format!("An epic named `{name}` is configured here already; `git epic sync --epic {name}` brings it up to date.")));
+    }
+    let meta_ref = meta::remote_ref(name);
+    let tracked = track(remote, name, "meta");
+    let out = duct::cmd(
+        "git",
+        [
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            remote,
+            &format!("+{meta_ref}:{tracked}"),
+        ],
+    )
+    .dir(root)
+    .env("GIT_TERMINAL_PROMPT", "0")
+    .stderr_capture()
+    .stdout_null()
+    .unchecked()
+    .run()?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr);
+        if why.contains("couldn't find remote ref") {
+            return Err(usage(format!("{remote} has no epic `{name}` (no {meta_ref}); publish it with `git epic sync` from the machine that made it.")));
+        }
+        return Err(anyhow!("could not fetch from {remote}: {}", why.trim()));
+    }
+    let repo = gix::open(root)?;
+    let commit =
+        gitx::resolve_commit(&repo, &tracked).ok_or_else(|| anyhow!("{tracked} is missing"))?;
+    let m = Meta::read(&repo, commit)
+        .map_err(|e| anyhow!("the epic's definition on {remote} is refused: {e:#}"))?;
+    if gitx::branch_tip(&repo, &m.epic.branch)?.is_some() {
+        return Err(usage(format!(
+            "A branch {} exists here already; remove or rename it to join the epic.",
+            m.epic.branch
+        )));
+    }
+    let dir = root.join(&m.epic.tasks_dir);
+    for (file, text) in &m.tickets {
+        if let Ok(mine) = std::fs::read_to_string(dir.join(file)) {
+            if &mine != text {
+                return Err(usage(format!(
+                    "{} exists here with other content; move it away to join the epic.",
+                    dir.join(file).display()
+                )));
+            }
+        }
+    }
+    let sub = Some(name);
+    gitx::set_local_config(
+        &repo,
+        &[
+            ("epic", sub, "base", m.epic.base.clone()),
+            ("epic", sub, "branch", m.epic.branch.clone()),
+            ("epic", sub, "tasksDir", m.epic.tasks_dir.clone()),
+            ("epic", sub, "worktreesDir", m.epic.worktrees_dir.clone()),
+            ("epic", sub, "remote", remote.to_owned()),
+            ("epic", None, "current", name.to_owned()),
+        ],
+    )?;
+    std::fs::create_dir_all(&dir)?;
+    for (file, text) in &m.tickets {
+        std::fs::write(dir.join(file), text)?;
+    }
+    let wt = m
+        .epic
+        .worktrees_dir
+        .trim_start_matches("./")
+        .trim_end_matches('/');
+    gitx::ensure_excluded(&repo, &format!("/{wt}/"))?;
+    let _ = repo.reference(
+        track(remote, name, "meta-synced").as_str(),
+        commit,
+        gix::refs::transaction::PreviousValue::Any,
+        "git-epic: joined",
+    );
+    // Read again: the config just written is not in the first handle's snapshot.
+    Epic::load(&gix::open(root)?, name).ok_or_else(|| anyhow!("the epic's config was not written"))
+}

@@ -1,0 +1,202 @@
+//! Merging the notes another machine pushed into ours. Each side's notes ref is a commit
+//! chain; the merge is three-way per note, against their merge base: a note changed on one
+//! side only takes that side; changed on both, the one with more updates (`rev`) wins, the
+//! remote's on a tie. Notes of this epic's tickets from the remote are untrusted input: one
+//! that does not parse, or names an unsafe branch or session, is reported and left out.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use anyhow::anyhow;
+use gix::note::plumbing as notes;
+use gix::refs::transaction::PreviousValue;
+use gix::ObjectId;
+
+use crate::error::Result;
+use crate::state::{parse_note, Store, TicketNote, NOTES_REF};
+
+/// What a merge took from the remote.
+#[derive(Debug, Default)]
+pub struct Merged {
+    /// Tickets of this epic whose note now is the remote's.
+    pub updated: Vec<String>,
+    /// Tickets whose remote note was refused, with why.
+    pub refused: Vec<(String, String)>,
+}
+
+/// Every note in a notes tree: annotated object -> note blob (fan-out directories walked).
+fn entries(
+    repo: &gix::Repository,
+    commit: Option<ObjectId>,
+) -> Result<BTreeMap<ObjectId, ObjectId>> {
+    let mut out = BTreeMap::new();
+    let Some(commit) = commit else {
+        return Ok(out);
+    };
+    let tree = repo.find_commit(commit)?.tree_id()?.detach();
+    walk(repo, tree, String::new(), &mut out)?;
+    Ok(out)
+}
+
+fn walk(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    prefix: String,
+    out: &mut BTreeMap<ObjectId, ObjectId>,
+) -> Result<()> {
+    let tree = repo.find_tree(tree)?;
+    for entry in tree.iter() {
+        let entry = entry?;
+        let name = format!("{prefix}{}", entry.filename());
+        if entry.mode().is_tree() {
+            walk(repo, entry.oid().to_owned(), name, out)?;
+        } else if let Ok(key) = ObjectId::from_hex(name.as_bytes()) {
+            out.insert(key, entry.oid().to_owned());
+        }
+    }
+    Ok(())
+}
+
+/// Why a note from another machine must not be taken, if it must not.
+fn unsafe_note(n: &TicketNote) -> Option<String> {
+    if let Some(b) = &n.branch {
+        if !crate::gitx::is_valid_branch_name(b) || b.starts_with('-') {
+            return Some(format!("its branch `{b}` is not a valid branch name"));
+        }
+    }
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 200
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+            && !s.starts_with('-')
+    };
+    for (what, v) in [
+        ("session", &n.session_id),
+        ("session", &n.resume_session),
+        ("host", &n.host),
+    ] {
+        if let Some(v) = v {
+            if !token(v) {
+                return Some(format!(
+                    "its {what} `{v}` has characters a {what} never has"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Merge the notes commit `theirs` (fetched) into the local notes ref. Only this epic's
+/// tickets (`ids`) are checked as notes; other notes merge as opaque blobs.
+pub fn merge(
+    repo: &gix::Repository,
+    epic: &str,
+    ids: &[String],
+    theirs: ObjectId,
+) -> Result<Merged> {
+    let store = Store::new(repo, epic);
+    let keys: HashMap<ObjectId, &String> = ids.iter().map(|id| (store.key(id), id)).collect();
+    let mut report = Merged::default();
+    for _ in 0..20 {
+        let ours = match repo.try_find_reference(NOTES_REF)? {
+            Some(mut r) => Some(r.peel_to_id()?.detach()),
+            None => None,
+        };
+        if ours == Some(theirs) {
+            return Ok(report);
+        }
+        let base = match ours {
+            Some(o) => repo
+                .merge_base(o, theirs)
+                .ok()
+                .flatten()
+                .map(|b| b.detach()),
+            None => None,
+        };
+        if base == Some(theirs) {
+            return Ok(report); // theirs is in ours already
+        }
+        let (o, b, t) = (
+            entries(repo, ours)?,
+            entries(repo, base)?,
+            entries(repo, Some(theirs))?,
+        );
+        let mut take: BTreeMap<ObjectId, Option<ObjectId>> = BTreeMap::new();
+        report = Merged::default();
+        let all: BTreeSet<&ObjectId> = o.keys().chain(t.keys()).chain(b.keys()).collect();
+        for key in all {
+            let (ov, bv, tv) = (o.get(key), b.get(key), t.get(key));
+            if tv == ov || tv == bv {
+                continue; // nothing new from them
+            }
+            let id = keys.get(key);
+            if ov != bv {
+                // Changed on both sides: the note with more updates wins, theirs on a tie.
+                let rev = |v: Option<&ObjectId>| {
+                    v.and_then(|blob| repo.find_blob(*blob).ok())
+                        .and_then(|blob| parse_note(&blob.data).ok())
+                        .map_or(0, |n| n.rev)
+                };
+                if id.is_some() && rev(ov) > rev(tv) {
+                    continue;
+                }
+            }
+            if let (Some(id), Some(blob)) = (id, tv) {
+                let data = repo.find_blob(*blob)?.detach().data;
+                let why = match parse_note(&data) {
+                    Err(problem) => Some(format!("it does not parse ({problem})")),
+                    Ok(n) => unsafe_note(&n),
+                };
+                if let Some(why) = why {
+                    report.refused.push(((*id).clone(), why));
+                    continue;
+                }
+                report.updated.push((*id).clone());
+            }
+            take.insert(*key, tv.copied());
+        }
+        // Even with nothing of theirs to take, their commit becomes a parent of ours, so
+        // that the next push is a fast-forward.
+        let tree = match ours {
+            Some(c) => repo.find_commit(c)?.tree_id()?.detach(),
+            None => ObjectId::empty_tree(repo.object_hash()),
+        };
+        let mut state = notes::State::new(tree, &repo.objects).map_err(|e| anyhow!("{e}"))?;
+        let mut tree_id = tree;
+        for (key, blob) in &take {
+            let edit = match blob {
+                Some(blob) => state.replace(*key, *blob, &repo.objects),
+                None => state.remove(*key, &repo.objects),
+            }
+            .map_err(|e| anyhow!("{e}"))?;
+            tree_id = edit.tree;
+        }
+        let parents: Vec<ObjectId> = ours.into_iter().chain(std::iter::once(theirs)).collect();
+        let sig = gix::actor::Signature {
+            name: "git-epic".into(),
+            email: "git-epic@localhost".into(),
+            time: gix::date::Time::now_local_or_utc(),
+        };
+        let mut buf = gix::date::parse::TimeBuf::default();
+        let sig = sig.to_ref(&mut buf);
+        let message = format!("git-epic: merge the notes of {epic} from the remote");
+        let commit = repo
+            .new_commit_as(sig, sig, message.as_str(), tree_id, parents)?
+            .id;
+        let expected = match ours {
+            Some(o) => PreviousValue::MustExistAndMatch(gix::refs::Target::Object(o)),
+            None => PreviousValue::MustNotExist,
+        };
+        if repo
+            .reference(NOTES_REF, commit, expected, message.as_str())
+            .is_ok()
+        {
+            report.updated.sort();
+            return Ok(report);
+        }
+        // A local update raced the merge: merge again on top of it.
+    }
+    Err(anyhow!(
+        "could not merge the remote notes: {NOTES_REF} kept moving"
+    ))
+}
