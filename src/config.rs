@@ -59,6 +59,8 @@ pub struct Settings {
     pub max_fix_rounds: u32,
     /// Nothing lands before `git epic review <id> --approve` (`epic.requireReview`).
     pub require_review: bool,
+    /// How long a machine's claim on a ticket holds unless renewed (`epic.claimLease`).
+    pub claim_lease: Duration,
 }
 
 /// Read a config value as a string; `epic.<epic>.<key>` first, then `epic.<key>`.
@@ -195,6 +197,7 @@ impl Settings {
             fix_agent,
             max_fix_rounds: num("maxFixRounds", 2, 0)? as u32,
             require_review,
+            claim_lease: dur("claimLease", "10m")?,
         })
     }
 }

@@ -138,6 +138,8 @@ impl Workspace {
                 ))
             }
         })?;
+        // Notes name the machine that wrote their pids: this one, from now on.
+        crate::remote::host_name(&repo, &epic.name);
         Ok(Workspace { repo, root, epic })
     }
 

@@ -294,6 +294,36 @@ impl OnDone for Flow<'_> {
     fn again(&mut self, ws: &Workspace, id: &str) -> Result<Vec<Planned>> {
         runner::prepare(ws, &self.settings, self.graph, &[id.to_owned()])
     }
+
+    fn waits_on_others(&mut self, ws: &Workspace) -> Result<bool> {
+        let store = Store::new(&ws.repo, &ws.epic.name);
+        let ids: Vec<&str> = self.graph.tickets.iter().map(|t| t.id.as_str()).collect();
+        let notes = store.get_many(&ids)?;
+        // Waiting tickets another machine finished or merged need no more waiting here.
+        self.waiting.retain(|id| {
+            !matches!(notes.get(id.as_str()), Some(Ok(n)) if !n.is_local() && matches!(n.state, State::Done | State::Merged | State::Running))
+        });
+        let elsewhere = |id: &str| match notes.get(id) {
+            Some(Ok(n)) => {
+                n.state != State::Merged
+                    && !n.is_local()
+                    && n.claim_until.is_some_and(|u| u > crate::state::now())
+                    && !matches!(
+                        n.state,
+                        State::Failed | State::Conflict | State::Interrupted
+                    )
+            }
+            _ => false,
+        };
+        // Through any chain of waiting tickets: one of them depends on held work.
+        Ok(self.waiting.iter().any(|id| {
+            self.graph.get(id).is_some_and(|t| {
+                t.deps
+                    .iter()
+                    .any(|d| elsewhere(d) || self.waiting.contains(d))
+            })
+        }) && self.graph.tickets.iter().any(|t| elsewhere(&t.id)))
+    }
 }
 
 /// Run a done ticket's gates, holding it (propagation leaves its branch alone from here

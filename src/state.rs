@@ -168,6 +168,10 @@ pub struct TicketNote {
     /// The machine that ran (or runs) the ticket (`epic.hostName`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// Unix time until which the machine in `host` holds the ticket, unless it renews the
+    /// claim (`epic.claimLease`); a machine that died loses it then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_until: Option<f64>,
     /// Updates of this note so far: of two notes changed on two machines, the one with
     /// more updates wins when they are merged (`git epic sync`).
     pub rev: u64,
@@ -449,6 +453,43 @@ impl<'r> Store<'r> {
         )))
     }
 
+    /// The note of `id` in the notes commit `commit` (another machine's, fetched).
+    pub fn note_at(
+        &self,
+        commit: ObjectId,
+        id: &str,
+    ) -> Result<Option<std::result::Result<TicketNote, BadNote>>> {
+        let tree = self.repo.find_commit(commit)?.tree_id()?.detach();
+        let mut snap = Snapshot {
+            commit: Some(commit),
+            tree: notes::State::new(tree, &self.repo.objects).map_err(|e| anyhow!("{e}"))?,
+        };
+        self.read(&mut snap, id)
+    }
+
+    /// A notes commit on top of `parent` (or a first one) in which `id`'s note is `note`;
+    /// no ref moves: it is pushed as is, a compare-and-swap on the remote's notes.
+    pub fn commit_on(
+        &self,
+        parent: Option<ObjectId>,
+        id: &str,
+        note: &TicketNote,
+    ) -> Result<ObjectId> {
+        self.repo.write_blob(self.key_blob(id).as_bytes())?;
+        let tree = match parent {
+            Some(c) => self.repo.find_commit(c)?.tree_id()?.detach(),
+            None => ObjectId::empty_tree(self.repo.object_hash()),
+        };
+        let mut tree = notes::State::new(tree, &self.repo.objects).map_err(|e| anyhow!("{e}"))?;
+        let text = toml::to_string(note).context("could not serialize a ticket note")?;
+        let blob = self.repo.write_blob(text.as_bytes())?.detach();
+        let edit = tree
+            .replace(self.key(id), blob, &self.repo.objects)
+            .map_err(|e| anyhow!("{e}"))?;
+        let message = format!("git-epic: {} {} claimed", self.epic, id);
+        self.write_commit(&message, edit.tree, parent)
+    }
+
     fn write_commit(
         &self,
         message: &str,
@@ -479,13 +520,31 @@ fn jitter(max: Duration) -> Duration {
 impl TicketNote {
     /// Whether the orchestrator that holds this ticket is still running.
     pub fn owner_alive(&self) -> bool {
-        self.owner_pid
-            .is_some_and(|p| crate::process::is_alive(p, self.owner_start))
+        self.is_local()
+            && self
+                .owner_pid
+                .is_some_and(|p| crate::process::is_alive(p, self.owner_start))
     }
 
     /// Whether the recorded agent process is still running.
     pub fn agent_alive(&self) -> bool {
-        self.pid
-            .is_some_and(|p| crate::process::is_alive(p, self.pid_start))
+        self.is_local()
+            && self
+                .pid
+                .is_some_and(|p| crate::process::is_alive(p, self.pid_start))
+    }
+
+    /// Whether this machine wrote the note's pids (no host recorded counts as this one).
+    pub fn is_local(&self) -> bool {
+        self.host
+            .as_deref()
+            .is_none_or(|h| h == crate::remote::this_host())
+    }
+
+    /// The other machine that holds the ticket now (its claim not run out), if one does.
+    pub fn claimed_elsewhere(&self) -> Option<&str> {
+        let held = self.owner_pid.is_some() || matches!(self.state, State::Running);
+        (!self.is_local() && held && self.claim_until.is_some_and(|u| u > now()))
+            .then(|| self.host.as_deref().unwrap_or("another machine"))
     }
 }

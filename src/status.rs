@@ -101,7 +101,7 @@ pub fn effective_state(note: Option<&TicketNote>, deps_merged: bool) -> State {
         }
         Some(State::Running) => {
             let n = note.expect("matched Some");
-            if n.agent_alive() || n.owner_alive() {
+            if n.agent_alive() || n.owner_alive() || n.claimed_elsewhere().is_some() {
                 State::Running
             } else {
                 State::Interrupted

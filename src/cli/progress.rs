@@ -193,6 +193,13 @@ impl Progress {
                 style("not merged:").yellow().bold()
             )),
             Event::Propagated { summary } => self.line(format!("{now} propagated: {summary}")),
+            Event::TakenOver { id } => self.line(format!(
+                "{now} {id}: the machine that held it let its claim run out; running it here"
+            )),
+            Event::LocalOnly { remote, why } => self.line(format!(
+                "{now} {} {remote} cannot be reached ({why}); claims and states stay on this machine until `git epic sync`",
+                style("local-only:").yellow().bold()
+            )),
         }
     }
 

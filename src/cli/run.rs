@@ -131,6 +131,7 @@ pub fn execute(
     for list in [
         &mut summary.failed,
         &mut summary.skipped,
+        &mut summary.elsewhere,
         &mut summary.halted,
     ] {
         list.sort_by(|a, b| by_id(&a.0, &b.0));
@@ -146,6 +147,8 @@ pub fn execute(
             failed: Vec<Reasoned<'a>>,
             interrupted: &'a [String],
             skipped: Vec<Reasoned<'a>>,
+            /// Held or run by another machine (through the epic's remote), with its name.
+            elsewhere: Vec<Reasoned<'a>>,
             held_back: &'a [String],
             /// Left as they were: the run stopped (agent error, budget spent).
             halted: Vec<Reasoned<'a>>,
@@ -156,6 +159,7 @@ pub fn execute(
             failed: pairs(&summary.failed),
             interrupted: &summary.interrupted,
             skipped: pairs(&summary.skipped),
+            elsewhere: pairs(&summary.elsewhere),
             held_back: &held_back,
             halted: pairs(&summary.halted),
             stopped: summary.fatal.as_deref(),
@@ -175,6 +179,9 @@ pub fn execute(
     }
     if !summary.skipped.is_empty() {
         parts.push(format!("{} skipped", summary.skipped.len()));
+    }
+    if !summary.elsewhere.is_empty() {
+        parts.push(format!("{} on other machines", summary.elsewhere.len()));
     }
     if !summary.halted.is_empty() {
         parts.push(format!("{} left as they were", summary.halted.len()));

@@ -285,6 +285,14 @@ pub fn gate(
     if matches!(note.state, State::Interrupted | State::Blocked) {
         return skip(format!("it is {}, not done", note.state));
     }
+    // Through a remote, a ticket lands on the machine that ran it, while that machine's
+    // claim holds (after it, a machine that died is taken over).
+    if !note.is_local() && note.claim_until.is_some_and(|u| u > state::now()) {
+        return skip(format!(
+            "it ran on {}, which lands it",
+            note.host.as_deref().unwrap_or("another machine")
+        ));
+    }
     let notes = store.get_many(&ticket.deps.iter().map(String::as_str).collect::<Vec<_>>())?;
     let waiting: Vec<&str> = ticket
         .deps

@@ -142,7 +142,14 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
         done: &mut dyn FnMut(&str, Result<Outcome>, N),
     ) -> Result<()> {
         loop {
-            self.settle(step, done)?;
+            if let Err(e) = self.settle(step, done) {
+                // Never a silent stop: what is in line hears why, and the queue goes on
+                // with what comes next.
+                let reason = format!("{e:#}");
+                for e in std::mem::take(&mut self.line) {
+                    done(&e.c.gated.id, Err(anyhow!("{reason}")), e.c.payload);
+                }
+            }
             if self.producers == 0 && self.line.is_empty() && self.running == 0 {
                 return Ok(());
             }
@@ -332,7 +339,16 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                     self.line[0].spec = None;
                     return Ok(true);
                 }
+                // Shared through a remote: the remote epic moves the same way, or another
+                // machine landed first and the line is merged again on theirs.
+                if let crate::remote::Landing::EpicMoved =
+                    crate::remote::publish_landing(self.ws, parent, commit)?
+                {
+                    self.line[0].spec = None;
+                    return Ok(true);
+                }
                 record_merged(&store, &id, commit, &gated.branch)?;
+                let _ = crate::remote::exchange_notes(self.ws);
                 let e = self.line.remove(0);
                 let cleaned = e
                     .c

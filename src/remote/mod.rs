@@ -9,6 +9,9 @@
 
 pub mod meta;
 pub mod notes;
+mod share;
+
+pub use share::{claim, exchange_notes, publish_landing, Claim, Landing};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -29,11 +32,25 @@ pub fn remote_of(repo: &gix::Repository, epic: &str) -> Option<String> {
     config::lookup(&repo.config_snapshot(), epic, "remote").filter(|r| !r.trim().is_empty())
 }
 
+static THIS_HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// This machine's name, as [`host_name`] found it for the epic this process works on (the
+/// system's host name until a workspace is opened).
+pub fn this_host() -> &'static str {
+    THIS_HOST.get_or_init(system_host_name)
+}
+
 /// This machine's name in the notes: `epic.hostName`, else the host name.
 pub fn host_name(repo: &gix::Repository, epic: &str) -> String {
-    if let Some(h) = config::lookup(&repo.config_snapshot(), epic, "hostName") {
-        return h.trim().to_owned();
-    }
+    let name = config::lookup(&repo.config_snapshot(), epic, "hostName")
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(system_host_name);
+    let _ = THIS_HOST.set(name.clone());
+    name
+}
+
+fn system_host_name() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it.
     let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
@@ -51,7 +68,7 @@ pub fn host_name(repo: &gix::Repository, epic: &str) -> String {
 }
 
 /// Where fetched refs of `epic` from `remote` are kept here.
-fn track(remote: &str, epic: &str, what: &str) -> String {
+pub(super) fn track(remote: &str, epic: &str, what: &str) -> String {
     format!("refs/epic-sync/{remote}/{epic}/{what}")
 }
 
@@ -106,7 +123,7 @@ fn remote_refs(
     Ok(Ok(refs))
 }
 
-fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
+pub(super) fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
     if specs.is_empty() {
         return Ok(());
     }
@@ -135,14 +152,14 @@ fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
 }
 
 /// How a push ended.
-enum Pushed {
+pub(super) enum Pushed {
     Done,
     /// A ref moved on the remote since it was fetched.
     Stale,
 }
 
 /// One atomic push of `(local value, remote ref, expected remote value)`.
-fn push(
+pub(super) fn push(
     root: &Path,
     remote: &str,
     updates: &[(ObjectId, String, Option<ObjectId>)],
@@ -164,8 +181,10 @@ fn push(
         ));
     }
     args.push(remote.into());
+    // No `+` on the refspecs: a forced refspec ignores the lease (git 2.47 pushes it over
+    // any value and says nothing), and the lease alone allows a rewrite.
     for (id, dst, _) in updates {
-        args.push(format!("+{id}:{dst}"));
+        args.push(format!("{id}:{dst}"));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = duct::cmd("git", &args)
@@ -183,10 +202,20 @@ fn push(
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    if text.contains("stale info")
-        || text.contains("fetch first")
-        || text.contains("atomic push failed")
-    {
+    // Another machine's push came first (its new value, or its lock on the ref while it
+    // pushed): fetch and try again, a little later than the others.
+    let lost = [
+        "stale info",
+        "fetch first",
+        "non-fast-forward",
+        "atomic push failed",
+        "atomic transaction failed",
+        "cannot lock ref",
+        "reference already exists",
+    ];
+    if lost.iter().any(|l| text.contains(l)) {
+        let jitter = u64::from(std::process::id() % 7) * 15 + 20;
+        std::thread::sleep(std::time::Duration::from_millis(jitter));
         return Ok(Pushed::Stale);
     }
     Err(anyhow!("git push {remote} failed: {}", text.trim()))

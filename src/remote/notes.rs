@@ -131,13 +131,19 @@ pub fn merge(
             }
             let id = keys.get(key);
             if ov != bv {
-                // Changed on both sides: the note with more updates wins, theirs on a tie.
-                let rev = |v: Option<&ObjectId>| {
+                // Changed on both sides: a claim pushed first wins (theirs holds the ticket);
+                // otherwise the note with more updates, theirs on a tie.
+                let note = |v: Option<&ObjectId>| {
                     v.and_then(|blob| repo.find_blob(*blob).ok())
                         .and_then(|blob| parse_note(&blob.data).ok())
-                        .map_or(0, |n| n.rev)
                 };
-                if id.is_some() && rev(ov) > rev(tv) {
+                let (mine, other) = (note(ov), note(tv));
+                let their_claim = other.as_ref().is_some_and(|n| {
+                    n.claim_until.is_some_and(|u| u > crate::state::now())
+                        && n.host != mine.as_ref().and_then(|m| m.host.clone())
+                });
+                let rev = |n: &Option<TicketNote>| n.as_ref().map_or(0, |n| n.rev);
+                if id.is_some() && !their_claim && rev(&mine) > rev(&other) {
                     continue;
                 }
             }

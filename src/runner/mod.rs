@@ -23,6 +23,7 @@ mod budget;
 mod conclude;
 mod launch;
 mod select;
+mod shared;
 
 use budget::{halt, Budget};
 use conclude::{after_clean_exit, conclude, AfterExit, Finished, Next};
@@ -113,6 +114,17 @@ pub enum Event {
     Propagated {
         summary: String,
     },
+    /// Another machine's claim on a ticket ran out (it died, or gave the ticket up): this
+    /// one runs it.
+    TakenOver {
+        id: String,
+    },
+    /// The epic's remote cannot be reached: claims and states stay on this machine until
+    /// `git epic sync`.
+    LocalOnly {
+        remote: String,
+        why: String,
+    },
 }
 
 /// What a merge started by [`OnDone::begin`] came to.
@@ -139,6 +151,8 @@ pub trait OnDone {
     fn ready(&mut self, ws: &Workspace) -> Result<Vec<Planned>>;
     /// A ticket sent back for a fix round, to start again.
     fn again(&mut self, ws: &Workspace, id: &str) -> Result<Vec<Planned>>;
+    /// Whether a ticket still waiting depends on work another machine holds now.
+    fn waits_on_others(&mut self, ws: &Workspace) -> Result<bool>;
 }
 
 /// The end of a run.
@@ -148,6 +162,8 @@ pub struct Summary {
     pub failed: Vec<(String, String)>,
     pub interrupted: Vec<String>,
     pub skipped: Vec<(String, String)>,
+    /// Tickets another machine holds or ran, with its name (through the epic's remote).
+    pub elsewhere: Vec<(String, String)>,
     /// Tickets left as they were because the run stopped (agent error, budget spent).
     pub halted: Vec<(String, String)>,
     /// Why the run stopped before its end, in one sentence that says what to do.
@@ -236,19 +252,28 @@ fn prepare_worktrees(
 /// Claim `planned` for this process (compare-and-swap on each note), so a second
 /// orchestrator never starts one of ours; refusals are reported and summed up.
 fn claim(
-    store: &Store<'_>,
+    ws: &Workspace,
     planned: Vec<Planned>,
     rerun_failed: bool,
     summary: &mut Summary,
     report: &dyn Fn(Event),
 ) -> Result<Vec<Slot>> {
+    let store = &Store::new(&ws.repo, &ws.epic.name);
+    if planned.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Through a remote, other machines' claims come in first (ours go out as each ticket
+    // starts: see `shared::claim_remote`).
+    shared::exchange(ws, report);
     let me = std::process::id();
     let me_start = process::start_time(me);
     let host = store.host();
     let mut slots = Vec::new();
     for plan in planned {
         let mut refusal = None;
+        let mut holder = None;
         let note = store.update(&plan.id, |n| {
+            holder = n.claimed_elsewhere().map(str::to_owned);
             refusal = claim_refusal(n, me, rerun_failed).or_else(|| {
                 // A live agent whose run cannot be adopted (noted by an older git-epic).
                 (n.state == State::Running && n.agent_alive() && adoptable(n, &plan.log).is_none())
@@ -270,6 +295,9 @@ fn claim(
             Ok(())
         })?;
         match refusal {
+            Some(_) if holder.is_some() => {
+                shared::elsewhere(summary, report, &plan.id, holder.as_deref().unwrap_or(""));
+            }
             Some(reason) => {
                 report(Event::Skipped {
                     id: plan.id.clone(),
@@ -311,8 +339,7 @@ pub fn run(
 ) -> Result<Summary> {
     let store = Store::new(&ws.repo, &ws.epic.name);
     let mut summary = Summary::default();
-    let mut queue: VecDeque<Slot> =
-        claim(&store, planned, rerun_failed, &mut summary, report)?.into();
+    let mut queue: VecDeque<Slot> = claim(ws, planned, rerun_failed, &mut summary, report)?.into();
     let budget = Budget::new(ws, settings)?;
 
     trace(|| "claimed".into());
@@ -328,7 +355,24 @@ pub fn run(
 
     // Profiles stopped by an agent error that retrying cannot fix.
     let mut halted: std::collections::HashSet<String> = Default::default();
+    // Through a remote, claims are renewed while their tickets are held here.
+    let shared = crate::remote::remote_of(&ws.repo, &ws.epic.name).is_some();
+    let renew_every = settings.claim_lease / 3;
+    let mut renewed = Instant::now();
     loop {
+        if shared && renewed.elapsed() >= renew_every {
+            renewed = Instant::now();
+            let until = state::now() + settings.claim_lease.as_secs_f64();
+            for id in running.keys().chain(queue.iter().map(|s| &s.plan.id)) {
+                store.update(id, |n| {
+                    if n.is_local() && n.owner_pid == Some(std::process::id()) {
+                        n.claim_until = Some(until);
+                    }
+                    Ok(())
+                })?;
+            }
+            shared::exchange(ws, report);
+        }
         if !halted.is_empty() {
             halt(
                 &store,
@@ -412,6 +456,13 @@ pub fn run(
                 });
             }
             trace(|| format!("start {}", slot.plan.id));
+            if shared && slot.adopt.is_none() {
+                if let Some(other) = shared::claim_remote(ws, settings, &slot.plan.id, report)? {
+                    release(&store, &slot.plan.id, State::Pending, None).ok();
+                    shared::elsewhere(&mut summary, report, &slot.plan.id, &other);
+                    continue;
+                }
+            }
             match start(ws, &store, settings, &slot.plan, report, interrupt, &tx) {
                 Ok(()) => {
                     last_start = Some(Instant::now());
@@ -429,7 +480,31 @@ pub fn run(
             }
         }
         if running.is_empty() && queue.is_empty() && merging.is_empty() {
-            break;
+            // Through a remote, work another machine holds may land there (and make more
+            // ready here) or be given up (a claim run out: taken over here). Look again
+            // until nothing can change.
+            let stopping = interrupt.load(std::sync::atomic::Ordering::SeqCst);
+            let Some(hook) = on_done.as_deref_mut().filter(|_| shared && !stopping) else {
+                break;
+            };
+            shared::exchange(ws, report);
+            let (live, retake) = shared::held_elsewhere(&store, &mut summary)?;
+            let mut planned = hook.ready(ws)?;
+            for id in &retake {
+                report(Event::TakenOver { id: id.clone() });
+                planned.extend(hook.again(ws, id)?);
+            }
+            let fresh: VecDeque<Slot> =
+                claim(ws, planned, rerun_failed, &mut summary, report)?.into();
+            if fresh.is_empty() {
+                if !live && !hook.waits_on_others(ws)? {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            prepare_worktrees(ws, &fresh, &tx, interrupt);
+            queue.extend(fresh);
+            continue;
         }
         // Sleep until an agent ends or the next start may be due.
         let next_due = queue
@@ -494,8 +569,7 @@ pub fn run(
                         if let Some(hook) = on_done.as_deref_mut() {
                             if !interrupt.load(std::sync::atomic::Ordering::SeqCst) {
                                 let ready = hook.ready(ws)?;
-                                let slots =
-                                    claim(&store, ready, rerun_failed, &mut summary, report)?;
+                                let slots = claim(ws, ready, rerun_failed, &mut summary, report)?;
                                 let fresh: VecDeque<Slot> = slots.into();
                                 prepare_worktrees(ws, &fresh, &tx, interrupt);
                                 queue.extend(fresh);
@@ -513,8 +587,7 @@ pub fn run(
                                     reason,
                                 });
                                 let again = hook.again(ws, &id)?;
-                                let slots =
-                                    claim(&store, again, rerun_failed, &mut summary, report)?;
+                                let slots = claim(ws, again, rerun_failed, &mut summary, report)?;
                                 let fresh: VecDeque<Slot> = slots.into();
                                 prepare_worktrees(ws, &fresh, &tx, interrupt);
                                 queue.extend(fresh);
@@ -543,7 +616,12 @@ pub fn run(
         };
         let slot = running.remove(&id).expect("a running ticket finished");
         let ran = started.elapsed().as_secs_f64();
-        match conclude(ws, &store, settings, &slot.plan, fin, ran)? {
+        let next = conclude(ws, &store, settings, &slot.plan, fin, ran)?;
+        if shared {
+            // The other machines learn how it ended (and may take what it unblocks).
+            shared::exchange(ws, report);
+        }
+        match next {
             Next::Done {
                 commits,
                 autocommitted,
@@ -631,6 +709,9 @@ pub fn run(
         }
     }
     trace(|| "end".into());
+    if shared {
+        shared::exchange(ws, report);
+    }
     Ok(summary)
 }
 
@@ -648,6 +729,9 @@ fn claim_refusal(n: &TicketNote, me: u32, rerun_failed: bool) -> Option<String> 
         }
         _ => {}
     }
+    if let Some(host) = n.claimed_elsewhere() {
+        return Some(format!("claimed by git epic on {host}"));
+    }
     if n.owner_pid != Some(me) && n.owner_alive() {
         return Some(format!(
             "already being run by git epic (pid {})",
@@ -661,6 +745,13 @@ fn claim_refusal(n: &TicketNote, me: u32, rerun_failed: bool) -> Option<String> 
 /// Record the end of our hold on a ticket.
 fn release(store: &Store<'_>, id: &str, to: State, reason: Option<&str>) -> Result<()> {
     store.update(id, |n| {
+        if n.claimed_elsewhere().is_some() {
+            // Another machine's claim came in: the note is theirs now, not ours to clear.
+            return Ok(());
+        }
+        if n.is_local() {
+            n.claim_until = None;
+        }
         n.state = to;
         n.owner_pid = None;
         n.owner_start = None;

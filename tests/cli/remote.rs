@@ -65,12 +65,16 @@ fn a_published_epic_is_joined_worked_and_seen_from_both_machines() {
         r.git_in(&beta, &["rev-parse", "epic/e"]),
         r.git(&["rev-parse", "epic/e"])
     );
-    // beta runs and merges A, then shares it.
+    // beta runs and merges A: the landing moves the remote's epic too; sync shares the rest.
     assert_eq!(r.epic_in(&beta, &["run", "A"], None).code, 0);
     assert_eq!(r.epic_in(&beta, &["merge", "A"], None).code, 0);
+    assert_eq!(
+        r.git_in(&remote, &["rev-parse", "epic/e"]),
+        r.git_in(&beta, &["rev-parse", "epic/e"])
+    );
     let out = r.epic_in(&beta, &["sync", "--json"], None);
     let sync: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(sync["epic"], "pushed");
+    assert_eq!(sync["epic"], "up to date");
     assert_eq!(sync["branches_out"], serde_json::json!(["A"]));
     // alpha sees it: the epic moved, A merged by beta, B ready.
     let out = r.epic(&["sync"]).ok();
@@ -235,4 +239,217 @@ fn join_refuses_a_definition_that_points_outside_the_repository() {
     // Nothing was configured: there is no epic here.
     assert_eq!(r.epic_in(&dir, &["status"], None).code, 2);
     assert!(!r.dir.path().join("outside").exists());
+}
+
+/// `git-epic <args>` started in `dir` (a machine), not waited for.
+fn spawn_in(r: &Repo, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> std::process::Child {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_git-epic"));
+    r.env(&mut cmd);
+    cmd.args(args)
+        .current_dir(dir)
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
+#[test]
+fn three_machines_run_the_epic_at_once_and_each_ticket_runs_and_lands_once() {
+    let r = Repo::new();
+    let remote = published(&r);
+    for (id, deps) in [("C", ""), ("D", ""), ("E", "C"), ("F", "D,E")] {
+        let mut args = vec!["ticket", "add", id, "--title", id];
+        if !deps.is_empty() {
+            args.extend(["--deps", deps]);
+        }
+        r.epic(&args).ok();
+    }
+    r.epic(&["sync"]).ok();
+    let machines = [
+        r.path(),
+        machine(&r, &remote, "beta"),
+        machine(&r, &remote, "gamma"),
+    ];
+    let runs: Vec<_> = machines
+        .iter()
+        .map(|m| {
+            spawn_in(
+                &r,
+                m,
+                &["wave", "start", "--all", "--auto-merge", "-j", "2"],
+                &[("FAKE_SLEEP", "0.4")],
+            )
+        })
+        .collect();
+    for mut child in runs {
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert!(status.code().is_some_and(|c| c <= 1), "{err}");
+    }
+    for m in &machines {
+        r.epic_in(m, &["sync"], None);
+    }
+    let ids = ["A", "B", "C", "D", "E", "F"];
+    // Each ticket ran once, on one machine.
+    for id in ids {
+        let runs: usize = machines
+            .iter()
+            .map(|m| {
+                std::fs::read_to_string(m.join(format!(".git/epic/e/logs/{id}.log")))
+                    .unwrap_or_default()
+                    .matches(&format!("ticket {id} attempt"))
+                    .count()
+            })
+            .sum();
+        let logs: Vec<String> = machines
+            .iter()
+            .map(|m| {
+                std::fs::read_to_string(m.join(format!(".git/epic/e/logs/{id}.log")))
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(runs, 1, "{id} ran {runs} times: {logs:#?}");
+    }
+    // Each landed once on the remote's epic, and every machine agrees.
+    let merges = r.git_in(&remote, &["log", "--first-parent", "--format=%s", "epic/e"]);
+    for id in ids {
+        let n = merges
+            .lines()
+            .filter(|l| l.starts_with(&format!("epic(e): merge {id} ")))
+            .count();
+        assert_eq!(n, 1, "{id} landed {n} times:\n{merges}");
+    }
+    let hosts: std::collections::BTreeSet<String> = ids
+        .iter()
+        .map(|id| row(&r.status(), id)["host"].as_str().unwrap().to_owned())
+        .collect();
+    for m in &machines {
+        let s = status_in(&r, m);
+        for id in ids {
+            assert_eq!(row(&s, id)["state"], "merged", "{id} on {}", m.display());
+        }
+    }
+    assert!(hosts.len() >= 2, "the work was shared: {hosts:?}");
+}
+
+/// Kill -9 every process whose working directory is under `dir` (agents a killed
+/// orchestrator left running there).
+fn kill_under(dir: &Path) {
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if std::fs::read_link(entry.path().join("cwd")).is_ok_and(|c| c.starts_with(dir)) {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
+#[test]
+fn a_machine_killed_mid_run_holds_its_claim_until_the_lease_runs_out_then_another_takes_over() {
+    let r = Repo::new();
+    let remote = published(&r);
+    let beta = machine(&r, &remote, "beta");
+    for dir in [r.path(), beta.clone()] {
+        r.git_in(&dir, &["config", "epic.claimLease", "3s"]);
+    }
+    let mut run = spawn_in(
+        &r,
+        &beta,
+        &["wave", "start", "--all", "--auto-merge"],
+        &[("FAKE_SLEEP", "60")],
+    );
+    // beta's agent runs A: its claim is on the remote.
+    let claimed = std::time::Instant::now();
+    loop {
+        assert!(claimed.elapsed().as_secs() < 30, "beta never claimed A");
+        r.epic(&["sync"]);
+        if row(&r.status(), "A")["host"] == "beta" && row(&r.status(), "A")["state"] == "running" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    run.kill().unwrap(); // SIGKILL: no clean-up, the claim stays on the remote
+    run.wait().unwrap();
+    kill_under(&beta);
+    let killed = std::time::Instant::now();
+    let mut run = spawn_in(
+        &r,
+        &r.path(),
+        &["wave", "start", "--all", "--auto-merge"],
+        &[("FAKE_SLEEP", "0.2")],
+    );
+    let code = run.wait().unwrap().code();
+    let mut err = String::new();
+    std::io::Read::read_to_string(run.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(code, Some(0), "{err}");
+    // alpha waited for the lease (3 s, renewed by beta until it died), then ran A itself.
+    assert!(
+        killed.elapsed().as_secs_f64() >= 2.0,
+        "alpha did not wait for beta's claim: {:?}",
+        killed.elapsed()
+    );
+    assert!(
+        err.contains("A: skipped, claimed by git epic on beta"),
+        "{err}"
+    );
+    assert!(
+        err.contains("A: the machine that held it let its claim run out; running it here"),
+        "{err}"
+    );
+    let s = r.status();
+    for id in ["A", "B"] {
+        assert_eq!(row(&s, id)["state"], "merged", "{id}");
+        assert_eq!(row(&s, id)["host"], "alpha", "{id}");
+    }
+    assert_eq!(
+        r.git_in(&remote, &["rev-parse", "epic/e"]),
+        r.git(&["rev-parse", "epic/e"])
+    );
+}
+
+#[test]
+fn a_run_goes_on_while_the_remote_is_away_and_shares_everything_when_it_is_back() {
+    let r = Repo::new();
+    let remote = published(&r);
+    let beta = machine(&r, &remote, "beta");
+    let away = r.dir.path().join("remote-away.git");
+    let mut run = spawn_in(
+        &r,
+        &r.path(),
+        &["wave", "start", "--all", "--auto-merge"],
+        &[("FAKE_SLEEP", "1")],
+    );
+    // The remote goes away while A runs, and comes back while B runs.
+    let log = |id: &str| r.path().join(format!(".git/epic/e/logs/{id}.log"));
+    let started = std::time::Instant::now();
+    while !log("A").exists() {
+        assert!(started.elapsed().as_secs() < 30, "A never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::fs::rename(&remote, &away).unwrap();
+    while !log("B").exists() {
+        assert!(started.elapsed().as_secs() < 30, "B never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::fs::rename(&away, &remote).unwrap();
+    let status = run.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(run.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(err.contains("local-only:"), "{err}");
+    // Nothing was lost: what landed while it was away reached the remote, and beta.
+    assert_eq!(
+        r.git_in(&remote, &["rev-parse", "epic/e"]),
+        r.git(&["rev-parse", "epic/e"])
+    );
+    let out = r.epic_in(&beta, &["sync"], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let s = status_in(&r, &beta);
+    for id in ["A", "B"] {
+        assert_eq!(row(&s, id)["state"], "merged", "{id}");
+    }
 }

@@ -1,0 +1,267 @@
+//! What a run shares while it runs through the epic's remote: claims (one machine per
+//! ticket, decided by an atomic push of the notes), states, and landings on the epic.
+
+use anyhow::{anyhow, Result};
+use gix::ObjectId;
+
+use super::{fetch, notes, push, remote_of, track, Offline, Pushed, NOTES_REF};
+use crate::epic::Workspace;
+use crate::gitx;
+
+/// Exchange notes with the epic's remote: fetch theirs, merge them into ours, push ours with
+/// a lease (again on a lost race). `Ok(None)` without a remote, `Err(Offline)` inside when
+/// it cannot be reached.
+pub fn exchange_notes(
+    ws: &Workspace,
+) -> Result<Option<std::result::Result<notes::Merged, Offline>>> {
+    let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
+        return Ok(None);
+    };
+    let repo = gix::open(&ws.root)?;
+    let graph_ids: Vec<String> = crate::ticket::load_all(&ws.root, &ws.epic.tasks_dir)?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    for _ in 0..20 {
+        let theirs = match remote_tip(ws, &remote, NOTES_REF)? {
+            Ok(t) => t,
+            Err(offline) => return Ok(Some(Err(offline))),
+        };
+        let mut merged = notes::Merged::default();
+        let epic_ref = format!("refs/heads/{}", ws.epic.branch);
+        let epic_track = track(&remote, &ws.epic.name, "epic");
+        let mut specs = vec![format!("+{epic_ref}:{epic_track}")];
+        if theirs.is_some() {
+            specs.push(format!(
+                "+{NOTES_REF}:{}",
+                track(&remote, &ws.epic.name, "notes")
+            ));
+        }
+        // The epic as well: tickets start from, and land on, what every machine has.
+        if fetch(&ws.root, &remote, &specs).is_err() {
+            specs.remove(0);
+            fetch(&ws.root, &remote, &specs)?;
+        }
+        if let (Some(local), Some(remote_epic)) = (
+            gitx::branch_tip(&repo, &ws.epic.branch)?,
+            gitx::resolve_commit(&repo, &epic_track),
+        ) {
+            let base = repo
+                .merge_base(local, remote_epic)
+                .ok()
+                .flatten()
+                .map(|b| b.detach());
+            let behind = local != remote_epic && base == Some(local);
+            if local != remote_epic && base == Some(remote_epic) {
+                // Landed here while the remote could not be reached: share it now. Lost to
+                // another machine's landing, the queue merges again on theirs next time.
+                push(
+                    &ws.root,
+                    &remote,
+                    &[(local, epic_ref.clone(), Some(remote_epic))],
+                )?;
+            }
+            if behind && gitx::checked_out_at(&repo, &ws.epic.branch)?.is_none() {
+                let _ = gitx::move_branch(
+                    &repo,
+                    &ws.epic.branch,
+                    local,
+                    remote_epic,
+                    "git-epic: sync from the remote",
+                );
+            }
+        }
+        if let Some(theirs) = theirs {
+            merged = notes::merge(&repo, &ws.epic.name, &graph_ids, theirs)?;
+        }
+        let Some(ours) = gitx::resolve_commit(&repo, NOTES_REF) else {
+            return Ok(Some(Ok(merged)));
+        };
+        if Some(ours) == theirs {
+            return Ok(Some(Ok(merged)));
+        }
+        match push(&ws.root, &remote, &[(ours, NOTES_REF.to_owned(), theirs)])? {
+            Pushed::Done => return Ok(Some(Ok(merged))),
+            Pushed::Stale => continue,
+        }
+    }
+    Err(anyhow!(
+        "{remote}'s notes kept changing; run `git epic sync` again"
+    ))
+}
+
+/// How a landing went through the remote.
+pub enum Landing {
+    /// The remote epic moved to the landed commit too (or there is no remote).
+    Shared,
+    /// The remote cannot be reached: landed here only, `sync` shares it later.
+    LocalOnly,
+    /// Another machine landed first: the local epic was put back and brought up to the
+    /// remote's; merge again on it.
+    EpicMoved,
+}
+
+/// After the local epic moved from `from` to `to` (a landing), move the remote's the same
+/// way, with a lease on `from`. When another machine was first, the local move is undone
+/// and the local epic fast-forwarded to the remote's.
+pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<Landing> {
+    let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
+        return Ok(Landing::Shared);
+    };
+    let dst = format!("refs/heads/{}", ws.epic.branch);
+    let Ok(there) = remote_tip(ws, &remote, &dst)? else {
+        return Ok(Landing::LocalOnly);
+    };
+    if there.is_none_or(|t| t == from) {
+        match push(&ws.root, &remote, &[(to, dst.clone(), there)])? {
+            Pushed::Done => return Ok(Landing::Shared),
+            Pushed::Stale => {}
+        }
+    }
+    // Another machine landed first: put ours back, and catch up with theirs.
+    if !gitx::move_branch(
+        &ws.repo,
+        &ws.epic.branch,
+        to,
+        from,
+        "git-epic: another machine landed first",
+    )? {
+        return Err(anyhow!(
+            "{} moved while its landing was undone",
+            ws.epic.branch
+        ));
+    }
+    let tracked = track(&remote, &ws.epic.name, "epic");
+    fetch(&ws.root, &remote, &[format!("+{dst}:{tracked}")])?;
+    let repo = gix::open(&ws.root)?;
+    if let Some(theirs) = gitx::resolve_commit(&repo, &tracked) {
+        let base = repo
+            .merge_base(from, theirs)
+            .ok()
+            .flatten()
+            .map(|b| b.detach());
+        if base == Some(from) {
+            gitx::move_branch(
+                &repo,
+                &ws.epic.branch,
+                from,
+                theirs,
+                "git-epic: sync from the remote",
+            )?;
+        } else {
+            return Err(anyhow!(
+                "{} here and on {remote} have diverged; run `git epic sync` and land again",
+                ws.epic.branch
+            ));
+        }
+    }
+    Ok(Landing::EpicMoved)
+}
+
+/// How claiming a ticket through the remote went.
+pub enum Claim {
+    /// The remote's notes say this machine holds the ticket now (or there is no remote).
+    Won,
+    /// Another machine was first: it holds the ticket, or it ran it already.
+    Lost(String),
+    /// The remote cannot be reached: the claim holds on this machine only.
+    Offline(String),
+}
+
+/// Claim `id` for this process until `until` (unix time): the remote's notes as fetched,
+/// with only this ticket's note changed, pushed with a lease on what was fetched. The
+/// decision is the remote's alone: a lost race is fetched again and looked at anew.
+pub fn claim(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
+    let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
+        return Ok(Claim::Won);
+    };
+    let store = crate::state::Store::new(&ws.repo, &ws.epic.name);
+    let host = store.host();
+    let tracked = track(&remote, &ws.epic.name, "notes");
+    for _ in 0..100 {
+        let theirs = match remote_tip(ws, &remote, NOTES_REF)? {
+            Ok(t) => t,
+            Err(Offline(why)) => return Ok(Claim::Offline(why)),
+        };
+        if theirs.is_some() {
+            fetch(&ws.root, &remote, &[format!("+{NOTES_REF}:{tracked}")])?;
+        }
+        let there = match theirs {
+            Some(t) => store.note_at(t, id)?,
+            None => None,
+        };
+        let there = match there {
+            None => None,
+            Some(Ok(n)) => Some(n),
+            Some(Err(bad)) => {
+                return Ok(Claim::Lost(format!(
+                    "{remote} (its note cannot be read: {})",
+                    bad.problem
+                )))
+            }
+        };
+        if let Some(n) = &there {
+            if let Some(other) = n.claimed_elsewhere() {
+                return Ok(Claim::Lost(other.to_owned()));
+            }
+            if !n.is_local()
+                && matches!(
+                    n.state,
+                    crate::state::State::Done | crate::state::State::Merged
+                )
+            {
+                return Ok(Claim::Lost(n.host.clone().unwrap_or_default()));
+            }
+        }
+        let mine = store.get(id)?;
+        let rev = there
+            .as_ref()
+            .map_or(0, |n| n.rev)
+            .max(mine.as_ref().map_or(0, |n| n.rev));
+        let mut note = mine.or(there).unwrap_or_default();
+        note.host = Some(host.clone());
+        note.claim_until = Some(until);
+        note.owner_pid = Some(std::process::id());
+        note.owner_start = crate::process::start_time(std::process::id());
+        note.rev = rev + 1;
+        let commit = store.commit_on(theirs, id, &note)?;
+        match push(&ws.root, &remote, &[(commit, NOTES_REF.to_owned(), theirs)])? {
+            Pushed::Stale => continue,
+            Pushed::Done => {
+                let repo = gix::open(&ws.root)?;
+                notes::merge(&repo, &ws.epic.name, &[id.to_owned()], commit)?;
+                return Ok(Claim::Won);
+            }
+        }
+    }
+    Err(anyhow!(
+        "{remote}'s notes kept changing while ticket {id} was claimed"
+    ))
+}
+
+/// Where `refname` points on `remote` (`None`: it has no such ref).
+fn remote_tip(
+    ws: &Workspace,
+    remote: &str,
+    refname: &str,
+) -> Result<std::result::Result<Option<ObjectId>, Offline>> {
+    let out = duct::cmd("git", ["ls-remote", remote, refname])
+        .dir(&ws.root)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        return Ok(Err(Offline(
+            why.lines().next().unwrap_or("unreachable").to_owned(),
+        )));
+    }
+    Ok(Ok(String::from_utf8_lossy(&out.stdout)
+        .split('\t')
+        .next()
+        .and_then(|h| {
+            ObjectId::from_hex(h.trim().as_bytes()).ok()
+        })))
+}
