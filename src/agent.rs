@@ -32,6 +32,10 @@ pub struct AgentCommand {
     pub fatal_pattern: regex::Regex,
     /// What git-epic knows of the command's family and output.
     pub adapter: Adapter,
+    /// `epicAgent.<profile>.sharedAccount`: the profile's account is the same on every
+    /// machine of the epic, so a rate limit hit on one holds them all back (through the
+    /// notes). Otherwise a cooldown is this machine's alone.
+    pub shared_account: bool,
 }
 
 /// Find the agent command of `ticket` and check its program exists, before anything is made.
@@ -96,12 +100,25 @@ pub fn resolve(
         None => regex::Regex::new(adapter.default_fatal_pattern())
             .expect("the built-in fatal patterns are valid"),
     };
+    let shared_account = match config::agent_profile_key(config, &profile, "sharedAccount")
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        None => false,
+        Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => true,
+        Some(v) if ["false", "no", "off", "0"].contains(&v.as_str()) => false,
+        Some(v) => {
+            return Err(usage(format!(
+                "git config epicAgent.{profile}.sharedAccount is `{v}`; expected true or false."
+            )))
+        }
+    };
     Ok(AgentCommand {
         profile,
         argv,
         rate_limit_pattern,
         fatal_pattern,
         adapter,
+        shared_account,
     })
 }
 

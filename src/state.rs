@@ -251,6 +251,12 @@ pub fn cap_lines(lines: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The note that holds a shared account's rate-limit reset (`epicAgent.<p>.sharedAccount`):
+/// kept beside the tickets' notes, under a name no ticket id can have.
+pub fn account_note(profile: &str) -> String {
+    format!("@account/{profile}")
+}
+
 /// Unix time now, in seconds.
 pub fn now() -> f64 {
     SystemTime::now()

@@ -193,6 +193,11 @@ impl Progress {
                 style("not merged:").yellow().bold()
             )),
             Event::Propagated { summary } => self.line(format!("{now} propagated: {summary}")),
+            Event::AccountLimited { id, profile, wait } => self.line(format!(
+                "{now} {id}: {} the account of agent profile `{profile}` (shared by the epic's machines) is limited; starting in {}",
+                style("rate limited,").magenta(),
+                duration(wait.as_secs_f64())
+            )),
             Event::TakenOver { id } => self.line(format!(
                 "{now} {id}: the machine that held it let its claim run out; running it here"
             )),

@@ -135,20 +135,28 @@ pub(super) fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
         remote,
     ];
     args.extend(specs.iter().map(String::as_str));
-    let out = duct::cmd("git", &args)
-        .dir(root)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdout_null()
-        .stderr_capture()
-        .unchecked()
-        .run()?;
-    if !out.status.success() {
-        return Err(anyhow!(
-            "git fetch {remote} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+    let mut tries = 0;
+    loop {
+        let out = duct::cmd("git", &args)
+            .dir(root)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdout_null()
+            .stderr_capture()
+            .unchecked()
+            .run()?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&out.stderr);
+        tries += 1;
+        // Two threads of one run (a claim and a landing) fetched into the same tracking
+        // ref at once: the later one fetches again.
+        if tries < 20 && text.contains("cannot lock ref") {
+            std::thread::sleep(std::time::Duration::from_millis(10 + 7 * tries));
+            continue;
+        }
+        return Err(anyhow!("git fetch {remote} failed: {}", text.trim()));
     }
-    Ok(())
 }
 
 /// How a push ended.

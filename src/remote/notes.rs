@@ -131,19 +131,24 @@ pub fn merge(
             }
             let id = keys.get(key);
             if ov != bv {
-                // Changed on both sides: a claim pushed first wins (theirs holds the ticket);
-                // otherwise the note with more updates, theirs on a tie.
+                // Changed on both sides. A ticket's note has one writer at a time: the
+                // machine in its `host` (set by a claim, which the remote decides). Theirs
+                // wins when another machine wrote it; ours when it is this machine's own
+                // note come back; without a host, the note with more updates (theirs on a
+                // tie).
                 let note = |v: Option<&ObjectId>| {
                     v.and_then(|blob| repo.find_blob(*blob).ok())
                         .and_then(|blob| parse_note(&blob.data).ok())
                 };
                 let (mine, other) = (note(ov), note(tv));
-                let their_claim = other.as_ref().is_some_and(|n| {
-                    n.claim_until.is_some_and(|u| u > crate::state::now())
-                        && n.host != mine.as_ref().and_then(|m| m.host.clone())
-                });
-                let rev = |n: &Option<TicketNote>| n.as_ref().map_or(0, |n| n.rev);
-                if id.is_some() && !their_claim && rev(&mine) > rev(&other) {
+                let keep_ours = match other.as_ref().and_then(|n| n.host.as_deref()) {
+                    Some(h) => h == crate::remote::this_host(),
+                    None => {
+                        let rev = |n: &Option<TicketNote>| n.as_ref().map_or(0, |n| n.rev);
+                        rev(&mine) > rev(&other)
+                    }
+                };
+                if id.is_some() && keep_ours {
                     continue;
                 }
             }

@@ -112,7 +112,18 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
     let Ok(there) = remote_tip(ws, &remote, &dst)? else {
         return Ok(Landing::LocalOnly);
     };
-    if there.is_none_or(|t| t == from) {
+    // The remote's epic is where this landing started, or behind it (landings made here
+    // while it could not be reached): a fast-forward shares them all.
+    let behind = |t: ObjectId| {
+        t == from
+            || ws
+                .repo
+                .merge_base(t, from)
+                .ok()
+                .flatten()
+                .is_some_and(|b| b.detach() == t)
+    };
+    if there.is_none_or(|t| ws.repo.has_object(t) && behind(t)) {
         match push(&ws.root, &remote, &[(to, dst.clone(), there)])? {
             Pushed::Done => return Ok(Landing::Shared),
             Pushed::Stale => {}
@@ -228,6 +239,15 @@ pub fn claim(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
         match push(&ws.root, &remote, &[(commit, NOTES_REF.to_owned(), theirs)])? {
             Pushed::Stale => continue,
             Pushed::Done => {
+                // The claim as pushed holds here too (this machine's note, which the
+                // notes merge keeps over its own older copy from the remote).
+                store.update(id, |n| {
+                    n.host = note.host.clone();
+                    n.claim_until = note.claim_until;
+                    n.owner_pid = note.owner_pid;
+                    n.owner_start = note.owner_start;
+                    Ok(())
+                })?;
                 let repo = gix::open(&ws.root)?;
                 notes::merge(&repo, &ws.epic.name, &[id.to_owned()], commit)?;
                 return Ok(Claim::Won);

@@ -114,6 +114,13 @@ pub enum Event {
     Propagated {
         summary: String,
     },
+    /// The agent profile's account, shared by every machine of the epic, is rate limited
+    /// (hit on another machine): the ticket waits for the reset.
+    AccountLimited {
+        id: String,
+        profile: String,
+        wait: Duration,
+    },
     /// Another machine's claim on a ticket ran out (it died, or gave the ticket up): this
     /// one runs it.
     TakenOver {
@@ -272,8 +279,10 @@ fn claim(
     for plan in planned {
         let mut refusal = None;
         let mut holder = None;
+        let mut was_local = true;
         let note = store.update(&plan.id, |n| {
             holder = n.claimed_elsewhere().map(str::to_owned);
+            was_local = n.is_local();
             refusal = claim_refusal(n, me, rerun_failed).or_else(|| {
                 // A live agent whose run cannot be adopted (noted by an older git-epic).
                 (n.state == State::Running && n.agent_alive() && adoptable(n, &plan.log).is_none())
@@ -306,9 +315,11 @@ fn claim(
                 summary.skipped.push((plan.id, reason));
             }
             None => {
-                // A rate-limit wait recorded by a killed run still holds.
+                // A rate-limit wait recorded by a killed run still holds (on this machine,
+                // or on every machine when the account is shared).
                 let wait = note
                     .rate_limited_until
+                    .filter(|_| was_local || plan.agent.shared_account)
                     .map_or(0.0, |u| u - state::now())
                     .max(0.0);
                 let adopt = adoptable(&note, &plan.log);
@@ -359,6 +370,8 @@ pub fn run(
     let shared = crate::remote::remote_of(&ws.repo, &ws.epic.name).is_some();
     let renew_every = settings.claim_lease / 3;
     let mut renewed = Instant::now();
+    // Ends of tickets not yet told to the remote.
+    let mut unshared = false;
     loop {
         if shared && renewed.elapsed() >= renew_every {
             renewed = Instant::now();
@@ -426,7 +439,16 @@ pub fn run(
                             .get(&s.plan.agent.profile)
                             .is_none_or(|c| *c <= now)
                 })
-                .max_by(|(i, a), (j, b)| a.plan.priority.cmp(&b.plan.priority).then(j.cmp(i)))
+                .max_by(|(i, a), (j, b)| {
+                    let tie = if shared {
+                        // Machines of one epic go through equal tickets in different orders,
+                        // rather than all claim the same one first.
+                        shared::spread(&a.plan.id).cmp(&shared::spread(&b.plan.id))
+                    } else {
+                        j.cmp(i)
+                    };
+                    a.plan.priority.cmp(&b.plan.priority).then(tie)
+                })
                 .map(|(i, _)| i)
                 .filter(|&i| {
                     prepared.contains_key(&queue[i].plan.id) && queue[i].plan.priority >= held_for
@@ -460,6 +482,29 @@ pub fn run(
                 if let Some(other) = shared::claim_remote(ws, settings, &slot.plan.id, report)? {
                     release(&store, &slot.plan.id, State::Pending, None).ok();
                     shared::elsewhere(&mut summary, report, &slot.plan.id, &other);
+                    continue;
+                }
+                let profile = &slot.plan.agent.profile;
+                if let Some(wait) = slot
+                    .plan
+                    .agent
+                    .shared_account
+                    .then(|| shared::account_cooldown(&store, profile))
+                    .flatten()
+                {
+                    // Another machine hit the account's limit: no start here before it resets.
+                    let until = Instant::now() + wait;
+                    let c = cooldown.entry(profile.clone()).or_insert(until);
+                    *c = (*c).max(until);
+                    report(Event::AccountLimited {
+                        id: slot.plan.id.clone(),
+                        profile: profile.clone(),
+                        wait,
+                    });
+                    queue.push_front(Slot {
+                        not_before: until,
+                        ..slot
+                    });
                     continue;
                 }
             }
@@ -522,6 +567,9 @@ pub fn run(
             d.saturating_duration_since(Instant::now())
         });
         let wait = wait.clamp(Duration::from_millis(5), Duration::from_millis(200));
+        if std::mem::take(&mut unshared) {
+            shared::exchange(ws, report);
+        }
         let fin = match rx.recv_timeout(wait) {
             Ok(Msg::Finished {
                 id,
@@ -617,10 +665,10 @@ pub fn run(
         let slot = running.remove(&id).expect("a running ticket finished");
         let ran = started.elapsed().as_secs_f64();
         let next = conclude(ws, &store, settings, &slot.plan, fin, ran)?;
-        if shared {
-            // The other machines learn how it ended (and may take what it unblocks).
-            shared::exchange(ws, report);
-        }
+        // The other machines learn how it ended (and may take what it unblocks) once what
+        // can start here has started: an exchange can take a while when every machine ends
+        // a ticket at once.
+        unshared |= shared;
         match next {
             Next::Done {
                 commits,
@@ -658,6 +706,9 @@ pub fn run(
                 summary.interrupted.push(id);
             }
             Next::RateLimited(wait) => {
+                if shared && slot.plan.agent.shared_account {
+                    shared::share_cooldown(ws, &store, &slot.plan.agent.profile, wait, report)?;
+                }
                 let until = Instant::now() + wait;
                 // Every ticket of this profile shares the quota: none starts before `until`.
                 let c = cooldown
@@ -745,13 +796,12 @@ fn claim_refusal(n: &TicketNote, me: u32, rerun_failed: bool) -> Option<String> 
 /// Record the end of our hold on a ticket.
 fn release(store: &Store<'_>, id: &str, to: State, reason: Option<&str>) -> Result<()> {
     store.update(id, |n| {
-        if n.claimed_elsewhere().is_some() {
-            // Another machine's claim came in: the note is theirs now, not ours to clear.
+        if !n.is_local() {
+            // Another machine's claim came in (or its run ended there): the note is
+            // theirs now, not ours to write.
             return Ok(());
         }
-        if n.is_local() {
-            n.claim_until = None;
-        }
+        n.claim_until = None;
         n.state = to;
         n.owner_pid = None;
         n.owner_start = None;

@@ -15,6 +15,16 @@ pub(super) fn claim_remote(
     id: &str,
     report: &dyn Fn(Event),
 ) -> Result<Option<String>> {
+    // Known taken since the last exchange: no need to ask the remote.
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    if let Some(other) = store
+        .get(id)
+        .ok()
+        .flatten()
+        .and_then(|n| n.claimed_elsewhere().map(str::to_owned))
+    {
+        return Ok(Some(other));
+    }
     let until = state::now() + settings.claim_lease.as_secs_f64();
     let got = crate::remote::claim(ws, id, until)?;
     match got {
@@ -89,9 +99,47 @@ pub(super) fn held_elsewhere(
             State::Done | State::Merged | State::Failed | State::Conflict
         );
         if !settled {
+            super::trace(|| format!("retake {id}: {n:?}"));
             retake.push(id.clone());
         }
         settled
     });
     Ok((live, retake))
+}
+
+/// Longest wait a shared account's note may impose: a note is another machine's data.
+const MAX_ACCOUNT_WAIT: f64 = 7.0 * 24.0 * 3600.0;
+
+/// Tell the other machines that `profile`'s shared account is limited for `wait`.
+pub(super) fn share_cooldown(
+    ws: &Workspace,
+    store: &Store<'_>,
+    profile: &str,
+    wait: std::time::Duration,
+    report: &dyn Fn(Event),
+) -> Result<()> {
+    let until = state::now() + wait.as_secs_f64();
+    store.update(&state::account_note(profile), |n| {
+        n.rate_limited_until = Some(n.rate_limited_until.map_or(until, |u| u.max(until)));
+        Ok(())
+    })?;
+    exchange(ws, report);
+    Ok(())
+}
+
+/// How long `profile`'s shared account is still limited, as the notes say (a limit hit on
+/// any machine of the epic); a note that does not parse is no limit.
+pub(super) fn account_cooldown(store: &Store<'_>, profile: &str) -> Option<std::time::Duration> {
+    let note = store.get(&state::account_note(profile)).ok().flatten()?;
+    let left = note.rate_limited_until? - state::now();
+    (left > 0.0).then(|| std::time::Duration::from_secs_f64(left.min(MAX_ACCOUNT_WAIT)))
+}
+
+/// A ticket's place among equal ones on this machine: the same on every run here, and
+/// different from machine to machine.
+pub(super) fn spread(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    (crate::remote::this_host(), id).hash(&mut h);
+    h.finish()
 }

@@ -453,3 +453,74 @@ fn a_run_goes_on_while_the_remote_is_away_and_shares_everything_when_it_is_back(
         assert_eq!(row(&s, id)["state"], "merged", "{id}");
     }
 }
+
+#[test]
+fn a_limit_on_a_shared_account_holds_back_every_machine_and_an_unshared_one_only_its_own() {
+    let r = Repo::new();
+    let remote = published(&r);
+    for id in ["C", "D"] {
+        r.epic(&["ticket", "add", id, "--title", id]).ok();
+    }
+    r.epic(&["sync"]).ok();
+    let beta = machine(&r, &remote, "beta");
+    r.git(&["config", "epic.agent", &agent("ratelimit_once.sh")]);
+    for dir in [r.path(), beta.clone()] {
+        r.git_in(&dir, &["config", "epicAgent.default.sharedAccount", "true"]);
+    }
+    let fake = tempfile::tempdir().unwrap();
+    let fake_dir = fake.path().to_str().unwrap();
+    // alpha's agent hits the account's limit, which resets in 5 s.
+    let mut alpha = spawn_in(
+        &r,
+        &r.path(),
+        &["run", "A"],
+        &[("FAKE_DIR", fake_dir), ("FAKE_RESET", "5")],
+    );
+    let key = r.git_stdin_in(
+        &r.path(),
+        &["hash-object", "--stdin"],
+        "git-epic ticket\nepic e\nticket @account/default\n",
+    );
+    let t0 = std::time::Instant::now();
+    while r
+        .git_out_in(&remote, &["notes", "--ref=epic", "show", &key])
+        .is_none()
+    {
+        assert!(
+            t0.elapsed().as_secs() < 20,
+            "the limit never reached the remote"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // beta shares the account: its ticket waits for the reset.
+    let started = std::time::Instant::now();
+    let out = r.epic_in(&beta, &["run", "C"], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "C: rate limited, the account of agent profile `default` (shared by the epic's machines) is limited"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        started.elapsed().as_secs_f64() >= 2.0,
+        "C did not wait: {:?}",
+        started.elapsed()
+    );
+    // With its own account, beta does not wait for alpha's limit.
+    r.git_in(
+        &beta,
+        &["config", "epicAgent.default.sharedAccount", "false"],
+    );
+    let started = std::time::Instant::now();
+    let out = r.epic_in(&beta, &["run", "D"], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("is limited"), "{}", out.stderr);
+    assert!(
+        started.elapsed().as_secs_f64() < 2.0,
+        "D waited: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(alpha.wait().unwrap().code(), Some(0));
+}

@@ -144,6 +144,14 @@ impl Repo {
         String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
     }
 
+    /// `git <args>` in `dir`: its trimmed stdout when it succeeds, `None` when it fails.
+    pub fn git_out_in(&self, dir: &Path, args: &[&str]) -> Option<String> {
+        let out = self.raw(dir, "git", args, None);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
+    }
+
     /// `git <args>` in the repo with `stdin` as its input; panics on failure.
     #[track_caller]
     pub fn git_stdin(&self, args: &[&str], stdin: &str) -> String {
