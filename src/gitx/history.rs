@@ -1,6 +1,7 @@
 //! Counting commits between two tips.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use gix::ObjectId;
 
@@ -100,4 +101,34 @@ pub fn find_on_first_parents(
         at = commit.parent_ids().next().map(|p| p.detach());
     }
     Ok(None)
+}
+
+/// Whether commit `a` is `b` or an ancestor of it, asked of git itself: right after a
+/// fetch by another process, its objects are certain to be seen.
+pub fn is_ancestor(root: &Path, a: ObjectId, b: ObjectId) -> Result<bool> {
+    if a == b {
+        return Ok(true);
+    }
+    let out = duct::cmd(
+        "git",
+        [
+            "merge-base",
+            "--is-ancestor",
+            &a.to_string(),
+            &b.to_string(),
+        ],
+    )
+    .dir(root)
+    .stdout_null()
+    .stderr_capture()
+    .unchecked()
+    .run()?;
+    match out.status.code() {
+        Some(0) => Ok(true),
+        Some(1) => Ok(false),
+        _ => Err(anyhow::anyhow!(
+            "git merge-base --is-ancestor {a} {b} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+    }
 }

@@ -15,7 +15,7 @@ mod history;
 mod snapshot;
 
 pub use dirty::is_dirty;
-pub use history::{ahead_behind, find_on_first_parents};
+pub use history::{ahead_behind, find_on_first_parents, is_ancestor};
 pub use snapshot::{Snapshot, WorktreeReader};
 
 /// Open the repository that contains `dir`, from any subdirectory or linked worktree.

@@ -222,7 +222,7 @@ pub(super) fn push(
         "reference already exists",
     ];
     if lost.iter().any(|l| text.contains(l)) {
-        let jitter = u64::from(std::process::id() % 7) * 15 + 20;
+        let jitter = u64::from(std::process::id() % 7) * 5 + 5;
         std::thread::sleep(std::time::Duration::from_millis(jitter));
         return Ok(Pushed::Stale);
     }

@@ -52,15 +52,6 @@ pub fn exchange_notes(
                 .flatten()
                 .map(|b| b.detach());
             let behind = local != remote_epic && base == Some(local);
-            if local != remote_epic && base == Some(remote_epic) {
-                // Landed here while the remote could not be reached: share it now. Lost to
-                // another machine's landing, the queue merges again on theirs next time.
-                push(
-                    &ws.root,
-                    &remote,
-                    &[(local, epic_ref.clone(), Some(remote_epic))],
-                )?;
-            }
             if behind && gitx::checked_out_at(&repo, &ws.epic.branch)?.is_none() {
                 let _ = gitx::move_branch(
                     &repo,
@@ -102,71 +93,79 @@ pub enum Landing {
 }
 
 /// After the local epic moved from `from` to `to` (a landing), move the remote's the same
-/// way, with a lease on `from`. When another machine was first, the local move is undone
-/// and the local epic fast-forwarded to the remote's.
+/// way, with a lease on what it has. When another machine was first, the local move is
+/// undone and the local epic fast-forwarded to the remote's.
 pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<Landing> {
     let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
         return Ok(Landing::Shared);
     };
     let dst = format!("refs/heads/{}", ws.epic.branch);
-    let Ok(there) = remote_tip(ws, &remote, &dst)? else {
-        return Ok(Landing::LocalOnly);
-    };
-    // The remote's epic is where this landing started, or behind it (landings made here
-    // while it could not be reached): a fast-forward shares them all.
-    let behind = |t: ObjectId| {
-        t == from
-            || ws
-                .repo
-                .merge_base(t, from)
-                .ok()
-                .flatten()
-                .is_some_and(|b| b.detach() == t)
-    };
-    if there.is_none_or(|t| ws.repo.has_object(t) && behind(t)) {
-        match push(&ws.root, &remote, &[(to, dst.clone(), there)])? {
-            Pushed::Done => return Ok(Landing::Shared),
-            Pushed::Stale => {}
-        }
-    }
-    // Another machine landed first: put ours back, and catch up with theirs.
-    if !gitx::move_branch(
-        &ws.repo,
-        &ws.epic.branch,
-        to,
-        from,
-        "git-epic: another machine landed first",
-    )? {
-        return Err(anyhow!(
-            "{} moved while its landing was undone",
-            ws.epic.branch
-        ));
+    // Most landings are on what the remote has: one push says so.
+    if let Ok(Pushed::Done) = push(&ws.root, &remote, &[(to, dst.clone(), Some(from))]) {
+        return Ok(Landing::Shared);
     }
     let tracked = track(&remote, &ws.epic.name, "epic");
-    fetch(&ws.root, &remote, &[format!("+{dst}:{tracked}")])?;
-    let repo = gix::open(&ws.root)?;
-    if let Some(theirs) = gitx::resolve_commit(&repo, &tracked) {
-        let base = repo
-            .merge_base(from, theirs)
-            .ok()
-            .flatten()
-            .map(|b| b.detach());
-        if base == Some(from) {
-            gitx::move_branch(
-                &repo,
-                &ws.epic.branch,
-                from,
-                theirs,
-                "git-epic: sync from the remote",
-            )?;
-        } else {
+    for _ in 0..20 {
+        // What the remote has now, asked directly: the tracking ref may lag behind it
+        // (another thread of this run fetches too).
+        let Ok(there) = remote_tip(ws, &remote, &dst)? else {
+            return Ok(Landing::LocalOnly);
+        };
+        if there == Some(to) {
+            return Ok(Landing::Shared);
+        }
+        // Fetched by this thread even when the commit is here already: another thread's
+        // fetch may be writing its objects still (commits come before their trees).
+        if there.is_some() {
+            fetch(&ws.root, &remote, &[format!("+{dst}:{tracked}")])?;
+        }
+        let repo = gix::open(&ws.root)?;
+        let ancestor = |a: ObjectId, b: ObjectId| gitx::is_ancestor(&ws.root, a, b);
+        // Where this landing started, or behind it (landings made here while the remote
+        // could not be reached): a fast-forward shares them all.
+        let behind = match there {
+            None => true,
+            Some(t) => ancestor(t, from)?,
+        };
+        if behind {
+            match push(&ws.root, &remote, &[(to, dst.clone(), there)])? {
+                Pushed::Done => return Ok(Landing::Shared),
+                Pushed::Stale => continue,
+            }
+        }
+        let there = there.expect("none was handled above");
+        // Another machine landed first: put ours back, and catch up with theirs.
+        if !gitx::move_branch(
+            &repo,
+            &ws.epic.branch,
+            to,
+            from,
+            "git-epic: another machine landed first",
+        )? {
+            return Err(anyhow!(
+                "{} moved while its landing was undone",
+                ws.epic.branch
+            ));
+        }
+        if !ancestor(from, there)? {
             return Err(anyhow!(
                 "{} here and on {remote} have diverged; run `git epic sync` and land again",
                 ws.epic.branch
             ));
         }
+        gitx::move_branch(
+            &repo,
+            &ws.epic.branch,
+            from,
+            there,
+            "git-epic: sync from the remote",
+        )?;
+        return Ok(Landing::EpicMoved);
     }
-    Ok(Landing::EpicMoved)
+    Err(anyhow!(
+        "{remote}'s {} kept moving while this landing was shared; run `git epic sync`",
+        ws.epic.branch
+    ))
 }
 
 /// How claiming a ticket through the remote went.

@@ -39,7 +39,12 @@ fn trace(what: impl FnOnce() -> String) {
             .filter(|v| v != "0")
             .map(|_| Instant::now())
     }) {
-        eprintln!("trace {:>8.3}s {}", t0.elapsed().as_secs_f64(), what());
+        eprintln!(
+            "trace {:>8.3}s @{:.3} {}",
+            t0.elapsed().as_secs_f64(),
+            state::now() % 1000.0,
+            what()
+        );
     }
 }
 
@@ -220,23 +225,17 @@ enum Msg {
 
 /// Make the worktrees of queued tickets in the background, in queue order, while earlier
 /// agents run: worktree creation then costs nothing on the critical path.
-fn prepare_worktrees(
+fn prepare_worktrees<'a>(
     ws: &Workspace,
-    queue: &VecDeque<Slot>,
+    plans: impl IntoIterator<Item = &'a Planned>,
     tx: &mpsc::Sender<Msg>,
     interrupt: &'static AtomicBool,
 ) {
     let root = ws.root.clone();
     let start = ws.epic.branch.clone();
-    let jobs: Vec<(String, PathBuf, String)> = queue
-        .iter()
-        .map(|s| {
-            (
-                s.plan.id.clone(),
-                s.plan.worktree.clone(),
-                s.plan.branch.clone(),
-            )
-        })
+    let jobs: Vec<(String, PathBuf, String)> = plans
+        .into_iter()
+        .map(|p| (p.id.clone(), p.worktree.clone(), p.branch.clone()))
         .collect();
     let tx = tx.clone();
     std::thread::spawn(move || {
@@ -355,7 +354,12 @@ pub fn run(
 
     trace(|| "claimed".into());
     let (tx, rx) = mpsc::channel::<Msg>();
-    prepare_worktrees(ws, &queue, &tx, interrupt);
+    // Through a remote, a worktree is made once its ticket is claimed: most tickets in the
+    // queue go to other machines, and every worktree here is rebased at each landing.
+    let shared = crate::remote::remote_of(&ws.repo, &ws.epic.name).is_some();
+    if !shared {
+        prepare_worktrees(ws, queue.iter().map(|s| &s.plan), &tx, interrupt);
+    }
     // Ticket -> whether its worktree was just created (reported when it starts).
     let mut prepared: HashMap<String, bool> = HashMap::new();
     let mut running: HashMap<String, Slot> = HashMap::new();
@@ -367,11 +371,17 @@ pub fn run(
     // Profiles stopped by an agent error that retrying cannot fix.
     let mut halted: std::collections::HashSet<String> = Default::default();
     // Through a remote, claims are renewed while their tickets are held here.
-    let shared = crate::remote::remote_of(&ws.repo, &ws.epic.name).is_some();
     let renew_every = settings.claim_lease / 3;
     let mut renewed = Instant::now();
     // Ends of tickets not yet told to the remote.
     let mut unshared = false;
+    // Through a remote: queued tickets claimed ahead of their start (up to `jobs`), their
+    // worktrees made meanwhile, so that a free slot starts one at once.
+    let mut reserved: std::collections::HashSet<String> = Default::default();
+    // When each running ticket started, and how long finished ones took: a ticket is claimed
+    // ahead only when a slot is about to free up, not hoarded from the other machines.
+    let mut spawned: HashMap<String, Instant> = HashMap::new();
+    let mut took = shared::Durations::default();
     loop {
         if shared && renewed.elapsed() >= renew_every {
             renewed = Instant::now();
@@ -451,7 +461,9 @@ pub fn run(
                 })
                 .map(|(i, _)| i)
                 .filter(|&i| {
-                    prepared.contains_key(&queue[i].plan.id) && queue[i].plan.priority >= held_for
+                    let id = &queue[i].plan.id;
+                    (prepared.contains_key(id) || (shared && !reserved.contains(id)))
+                        && queue[i].plan.priority >= held_for
                 })
             else {
                 break;
@@ -469,7 +481,8 @@ pub fn run(
                 break;
             }
             let slot = queue.remove(pos).expect("position is in range");
-            if prepared.insert(slot.plan.id.clone(), false) == Some(true) {
+            let made = prepared.insert(slot.plan.id.clone(), false);
+            if made == Some(true) {
                 report(Event::WorktreeCreated {
                     id: slot.plan.id.clone(),
                     path: slot.plan.worktree.clone(),
@@ -478,11 +491,42 @@ pub fn run(
                 });
             }
             trace(|| format!("start {}", slot.plan.id));
+            let claimed_ahead = reserved.remove(&slot.plan.id);
             if shared && slot.adopt.is_none() {
-                if let Some(other) = shared::claim_remote(ws, settings, &slot.plan.id, report)? {
+                let lost = if claimed_ahead {
+                    None
+                } else {
+                    shared::claim_remote(ws, settings, &slot.plan.id, report)?
+                };
+                if let Some(other) = lost {
                     release(&store, &slot.plan.id, State::Pending, None).ok();
                     shared::elsewhere(&mut summary, report, &slot.plan.id, &other);
                     continue;
+                }
+                if made.is_none() {
+                    let p = &slot.plan;
+                    match gitx::ensure_worktree(&ws.root, &p.worktree, &p.branch, &ws.epic.branch) {
+                        Ok(created) => {
+                            if created {
+                                report(Event::WorktreeCreated {
+                                    id: p.id.clone(),
+                                    path: p.worktree.clone(),
+                                    branch: open_branch(&p.worktree)
+                                        .unwrap_or_else(|| p.branch.clone()),
+                                });
+                            }
+                        }
+                        Err(e) => {
+                            let reason = format!("{e:#}");
+                            release(&store, &p.id, State::Failed, Some(&reason))?;
+                            report(Event::Failed {
+                                id: p.id.clone(),
+                                reason: reason.clone(),
+                            });
+                            summary.failed.push((slot.plan.id, reason));
+                            continue;
+                        }
+                    }
                 }
                 let profile = &slot.plan.agent.profile;
                 if let Some(wait) = slot
@@ -510,6 +554,8 @@ pub fn run(
             }
             match start(ws, &store, settings, &slot.plan, report, interrupt, &tx) {
                 Ok(()) => {
+                    trace(|| format!("spawned {}", slot.plan.id));
+                    spawned.insert(slot.plan.id.clone(), Instant::now());
                     last_start = Some(Instant::now());
                     running.insert(slot.plan.id.clone(), slot);
                 }
@@ -547,7 +593,9 @@ pub fn run(
                 }
                 std::thread::sleep(Duration::from_millis(500));
             }
-            prepare_worktrees(ws, &fresh, &tx, interrupt);
+            if !shared {
+                prepare_worktrees(ws, fresh.iter().map(|s| &s.plan), &tx, interrupt);
+            }
             queue.extend(fresh);
             continue;
         }
@@ -569,6 +617,44 @@ pub fn run(
         let wait = wait.clamp(Duration::from_millis(5), Duration::from_millis(200));
         if std::mem::take(&mut unshared) {
             shared::exchange(ws, report);
+        }
+        reserved.retain(|id| queue.iter().any(|s| &s.plan.id == id));
+        if shared
+            && !interrupt.load(std::sync::atomic::Ordering::SeqCst)
+            && reserved.len() < jobs
+            && took.soon_free(spawned.values(), running.len() < jobs)
+        {
+            // The ticket this machine would start next, claimed now (one per turn).
+            let now = Instant::now();
+            let next = queue
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| {
+                    s.adopt.is_none() && !reserved.contains(&s.plan.id) && s.not_before <= now
+                })
+                .max_by(|(_, a), (_, b)| {
+                    a.plan
+                        .priority
+                        .cmp(&b.plan.priority)
+                        .then(shared::spread(&a.plan.id).cmp(&shared::spread(&b.plan.id)))
+                })
+                .map(|(i, _)| i);
+            if let Some(i) = next {
+                let id = queue[i].plan.id.clone();
+                match shared::claim_remote(ws, settings, &id, report)? {
+                    None => {
+                        trace(|| format!("reserved {id}"));
+                        reserved.insert(id);
+                        prepare_worktrees(ws, [&queue[i].plan], &tx, interrupt);
+                    }
+                    Some(other) => {
+                        let slot = queue.remove(i).expect("position is in range");
+                        release(&store, &id, State::Pending, None).ok();
+                        shared::elsewhere(&mut summary, report, &slot.plan.id, &other);
+                    }
+                }
+                continue;
+            }
         }
         let fin = match rx.recv_timeout(wait) {
             Ok(Msg::Finished {
@@ -619,7 +705,14 @@ pub fn run(
                                 let ready = hook.ready(ws)?;
                                 let slots = claim(ws, ready, rerun_failed, &mut summary, report)?;
                                 let fresh: VecDeque<Slot> = slots.into();
-                                prepare_worktrees(ws, &fresh, &tx, interrupt);
+                                if !shared {
+                                    prepare_worktrees(
+                                        ws,
+                                        fresh.iter().map(|s| &s.plan),
+                                        &tx,
+                                        interrupt,
+                                    );
+                                }
                                 queue.extend(fresh);
                             }
                         }
@@ -637,7 +730,14 @@ pub fn run(
                                 let again = hook.again(ws, &id)?;
                                 let slots = claim(ws, again, rerun_failed, &mut summary, report)?;
                                 let fresh: VecDeque<Slot> = slots.into();
-                                prepare_worktrees(ws, &fresh, &tx, interrupt);
+                                if !shared {
+                                    prepare_worktrees(
+                                        ws,
+                                        fresh.iter().map(|s| &s.plan),
+                                        &tx,
+                                        interrupt,
+                                    );
+                                }
                                 queue.extend(fresh);
                             }
                             _ => {
@@ -664,6 +764,9 @@ pub fn run(
         };
         let slot = running.remove(&id).expect("a running ticket finished");
         let ran = started.elapsed().as_secs_f64();
+        if let Some(t) = spawned.remove(&id) {
+            took.add(t.elapsed());
+        }
         let next = conclude(ws, &store, settings, &slot.plan, fin, ran)?;
         // The other machines learn how it ended (and may take what it unblocks) once what
         // can start here has started: an exchange can take a while when every machine ends

@@ -143,3 +143,36 @@ pub(super) fn spread(id: &str) -> u64 {
     (crate::remote::this_host(), id).hash(&mut h);
     h.finish()
 }
+
+/// How long this machine's tickets took so far, to tell when a slot is about to free up.
+#[derive(Default)]
+pub(super) struct Durations {
+    sum: f64,
+    n: u32,
+}
+
+impl Durations {
+    pub(super) fn add(&mut self, d: std::time::Duration) {
+        self.sum += d.as_secs_f64();
+        self.n += 1;
+    }
+
+    /// Whether a slot is free, or a running ticket has run three quarters of the usual
+    /// time (unknown before the first ticket ends: then not).
+    pub(super) fn soon_free<'a>(
+        &self,
+        started: impl IntoIterator<Item = &'a std::time::Instant>,
+        free: bool,
+    ) -> bool {
+        if free {
+            return true;
+        }
+        if self.n == 0 {
+            return false;
+        }
+        let usual = self.sum / f64::from(self.n);
+        started
+            .into_iter()
+            .any(|t| t.elapsed().as_secs_f64() >= 0.75 * usual)
+    }
+}

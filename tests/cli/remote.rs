@@ -277,7 +277,7 @@ fn three_machines_run_the_epic_at_once_and_each_ticket_runs_and_lands_once() {
                 &r,
                 m,
                 &["wave", "start", "--all", "--auto-merge", "-j", "2"],
-                &[("FAKE_SLEEP", "0.4")],
+                &[("FAKE_SLEEP", "1")],
             )
         })
         .collect();
