@@ -299,9 +299,10 @@ impl OnDone for Flow<'_> {
         let store = Store::new(&ws.repo, &ws.epic.name);
         let ids: Vec<&str> = self.graph.tickets.iter().map(|t| t.id.as_str()).collect();
         let notes = store.get_many(&ids)?;
-        // Waiting tickets another machine finished or merged need no more waiting here.
+        // Waiting tickets another machine finished or merged need no more waiting here (one
+        // it runs stays: if that machine dies, this one takes it over once it is ready).
         self.waiting.retain(|id| {
-            !matches!(notes.get(id.as_str()), Some(Ok(n)) if !n.is_local() && matches!(n.state, State::Done | State::Merged | State::Running))
+            !matches!(notes.get(id.as_str()), Some(Ok(n)) if !n.is_local() && matches!(n.state, State::Done | State::Merged))
         });
         let elsewhere = |id: &str| match notes.get(id) {
             Some(Ok(n)) => {
