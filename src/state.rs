@@ -328,6 +328,11 @@ impl<'r> Store<'r> {
             Some(mut r) => Some(r.peel_to_id()?.detach()),
             None => None,
         };
+        self.snapshot_at(commit)
+    }
+
+    /// The notes as of `commit` (none: no notes yet).
+    fn snapshot_at(&self, commit: Option<ObjectId>) -> Result<Snapshot> {
         let tree_id = match commit {
             Some(c) => self.repo.find_commit(c)?.tree_id()?.detach(),
             None => ObjectId::empty_tree(self.repo.object_hash()),
@@ -394,7 +399,6 @@ impl<'r> Store<'r> {
     {
         // Make sure `git notes --ref=epic show <key>` and `git notes prune` see the key.
         self.repo.write_blob(self.key_blob(id).as_bytes())?;
-        let key = self.key(id);
         let mut delay = Duration::from_micros(200);
         let mut last_err = None;
         // Enough tries for heavy contention, and enough time for a lock left by a killed
@@ -430,14 +434,8 @@ impl<'r> Store<'r> {
                 return Ok(note);
             }
             note.rev = before.rev + 1;
-            let text = toml::to_string(&note).context("could not serialize a ticket note")?;
-            let blob = self.repo.write_blob(text.as_bytes())?.detach();
-            let edit = snap
-                .tree
-                .replace(key, blob, &self.repo.objects)
-                .map_err(|e| anyhow!("{e}"))?;
             let message = format!("git-epic: {} {} {}", self.epic, id, note.state);
-            let commit = self.write_commit(&message, edit.tree, Some(parent))?;
+            let commit = self.note_commit(&mut snap, id, &note, &message)?;
             let expected = PreviousValue::MustExistAndMatch(gix::refs::Target::Object(parent));
             match self
                 .repo
@@ -465,12 +463,7 @@ impl<'r> Store<'r> {
         commit: ObjectId,
         id: &str,
     ) -> Result<Option<std::result::Result<TicketNote, BadNote>>> {
-        let tree = self.repo.find_commit(commit)?.tree_id()?.detach();
-        let mut snap = Snapshot {
-            commit: Some(commit),
-            tree: notes::State::new(tree, &self.repo.objects).map_err(|e| anyhow!("{e}"))?,
-        };
-        self.read(&mut snap, id)
+        self.read(&mut self.snapshot_at(Some(commit))?, id)
     }
 
     /// A notes commit on top of `parent` (or a first one) in which `id`'s note is `note`;
@@ -482,18 +475,26 @@ impl<'r> Store<'r> {
         note: &TicketNote,
     ) -> Result<ObjectId> {
         self.repo.write_blob(self.key_blob(id).as_bytes())?;
-        let tree = match parent {
-            Some(c) => self.repo.find_commit(c)?.tree_id()?.detach(),
-            None => ObjectId::empty_tree(self.repo.object_hash()),
-        };
-        let mut tree = notes::State::new(tree, &self.repo.objects).map_err(|e| anyhow!("{e}"))?;
+        let mut snap = self.snapshot_at(parent)?;
+        let message = format!("git-epic: {} {} claimed", self.epic, id);
+        self.note_commit(&mut snap, id, note, &message)
+    }
+
+    /// A commit on `snap` (its parent) with `id`'s note replaced by `note`.
+    fn note_commit(
+        &self,
+        snap: &mut Snapshot,
+        id: &str,
+        note: &TicketNote,
+        message: &str,
+    ) -> Result<ObjectId> {
         let text = toml::to_string(note).context("could not serialize a ticket note")?;
         let blob = self.repo.write_blob(text.as_bytes())?.detach();
-        let edit = tree
+        let edit = snap
+            .tree
             .replace(self.key(id), blob, &self.repo.objects)
             .map_err(|e| anyhow!("{e}"))?;
-        let message = format!("git-epic: {} {} claimed", self.epic, id);
-        self.write_commit(&message, edit.tree, parent)
+        self.write_commit(message, edit.tree, snap.commit)
     }
 
     fn write_commit(

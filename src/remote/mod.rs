@@ -85,24 +85,29 @@ fn remote_refs(
 ) -> Result<std::result::Result<HashMap<String, ObjectId>, Offline>> {
     let branch = format!("refs/heads/{}", epic.branch);
     let meta = meta::remote_ref(name);
-    let out = duct::cmd(
-        "git",
-        [
-            "ls-remote",
-            "--refs",
-            remote,
-            branch.as_str(),
-            NOTES_REF,
-            meta.as_str(),
-            "refs/heads/feat/*",
-        ],
+    ls_remote(
+        root,
+        remote,
+        &[&branch, NOTES_REF, &meta, "refs/heads/feat/*"],
     )
-    .dir(root)
-    .env("GIT_TERMINAL_PROMPT", "0")
-    .stdout_capture()
-    .stderr_capture()
-    .unchecked()
-    .run()?;
+}
+
+/// `git ls-remote --refs <remote> <patterns>`: the refs it has, by full name;
+/// `Err(Offline)` when it cannot be reached.
+pub(super) fn ls_remote(
+    root: &Path,
+    remote: &str,
+    patterns: &[&str],
+) -> Result<std::result::Result<HashMap<String, ObjectId>, Offline>> {
+    let mut args = vec!["ls-remote", "--refs", remote];
+    args.extend_from_slice(patterns);
+    let out = duct::cmd("git", &args)
+        .dir(root)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()?;
     if !out.status.success() {
         let why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
         return Ok(Err(Offline(

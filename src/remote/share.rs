@@ -4,7 +4,7 @@
 use anyhow::{anyhow, Result};
 use gix::ObjectId;
 
-use super::{fetch, notes, push, remote_of, track, Offline, Pushed, NOTES_REF};
+use super::{fetch, ls_remote, notes, push, remote_of, track, Offline, Pushed, NOTES_REF};
 use crate::epic::Workspace;
 use crate::gitx;
 
@@ -264,23 +264,5 @@ fn remote_tip(
     remote: &str,
     refname: &str,
 ) -> Result<std::result::Result<Option<ObjectId>, Offline>> {
-    let out = duct::cmd("git", ["ls-remote", remote, refname])
-        .dir(&ws.root)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()?;
-    if !out.status.success() {
-        let why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-        return Ok(Err(Offline(
-            why.lines().next().unwrap_or("unreachable").to_owned(),
-        )));
-    }
-    Ok(Ok(String::from_utf8_lossy(&out.stdout)
-        .split('\t')
-        .next()
-        .and_then(|h| {
-            ObjectId::from_hex(h.trim().as_bytes()).ok()
-        })))
+    Ok(ls_remote(&ws.root, remote, &[refname])?.map(|mut refs| refs.remove(refname)))
 }

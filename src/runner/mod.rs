@@ -360,6 +360,13 @@ pub fn run(
     if !shared {
         prepare_worktrees(ws, queue.iter().map(|s| &s.plan), &tx, interrupt);
     }
+    let admission = Admission {
+        rerun_failed,
+        shared,
+        tx: &tx,
+        interrupt,
+        report,
+    };
     // Ticket -> whether its worktree was just created (reported when it starts).
     let mut prepared: HashMap<String, bool> = HashMap::new();
     let mut running: HashMap<String, Slot> = HashMap::new();
@@ -449,16 +456,7 @@ pub fn run(
                             .get(&s.plan.agent.profile)
                             .is_none_or(|c| *c <= now)
                 })
-                .max_by(|(i, a), (j, b)| {
-                    let tie = if shared {
-                        // Machines of one epic go through equal tickets in different orders,
-                        // rather than all claim the same one first.
-                        shared::spread(&a.plan.id).cmp(&shared::spread(&b.plan.id))
-                    } else {
-                        j.cmp(i)
-                    };
-                    a.plan.priority.cmp(&b.plan.priority).then(tie)
-                })
+                .max_by(|a, b| precedence(*a, *b, shared))
                 .map(|(i, _)| i)
                 .filter(|&i| {
                     let id = &queue[i].plan.id;
@@ -483,12 +481,7 @@ pub fn run(
             let slot = queue.remove(pos).expect("position is in range");
             let made = prepared.insert(slot.plan.id.clone(), false);
             if made == Some(true) {
-                report(Event::WorktreeCreated {
-                    id: slot.plan.id.clone(),
-                    path: slot.plan.worktree.clone(),
-                    branch: open_branch(&slot.plan.worktree)
-                        .unwrap_or_else(|| slot.plan.branch.clone()),
-                });
+                report(worktree_created(&slot.plan));
             }
             trace(|| format!("start {}", slot.plan.id));
             let claimed_ahead = reserved.remove(&slot.plan.id);
@@ -499,31 +492,16 @@ pub fn run(
                     shared::claim_remote(ws, settings, &slot.plan.id, report)?
                 };
                 if let Some(other) = lost {
-                    release(&store, &slot.plan.id, State::Pending, None).ok();
-                    shared::elsewhere(&mut summary, report, &slot.plan.id, &other);
+                    shared::lost(&store, &mut summary, report, &slot.plan.id, &other);
                     continue;
                 }
                 if made.is_none() {
                     let p = &slot.plan;
                     match gitx::ensure_worktree(&ws.root, &p.worktree, &p.branch, &ws.epic.branch) {
-                        Ok(created) => {
-                            if created {
-                                report(Event::WorktreeCreated {
-                                    id: p.id.clone(),
-                                    path: p.worktree.clone(),
-                                    branch: open_branch(&p.worktree)
-                                        .unwrap_or_else(|| p.branch.clone()),
-                                });
-                            }
-                        }
+                        Ok(true) => report(worktree_created(p)),
+                        Ok(false) => {}
                         Err(e) => {
-                            let reason = format!("{e:#}");
-                            release(&store, &p.id, State::Failed, Some(&reason))?;
-                            report(Event::Failed {
-                                id: p.id.clone(),
-                                reason: reason.clone(),
-                            });
-                            summary.failed.push((slot.plan.id, reason));
+                            fail(&store, &mut summary, report, slot.plan.id, format!("{e:#}"))?;
                             continue;
                         }
                     }
@@ -559,15 +537,7 @@ pub fn run(
                     last_start = Some(Instant::now());
                     running.insert(slot.plan.id.clone(), slot);
                 }
-                Err(e) => {
-                    let reason = format!("{e:#}");
-                    release(&store, &slot.plan.id, State::Failed, Some(&reason))?;
-                    report(Event::Failed {
-                        id: slot.plan.id.clone(),
-                        reason: reason.clone(),
-                    });
-                    summary.failed.push((slot.plan.id, reason));
-                }
+                Err(e) => fail(&store, &mut summary, report, slot.plan.id, format!("{e:#}"))?,
             }
         }
         if running.is_empty() && queue.is_empty() && merging.is_empty() {
@@ -585,18 +555,12 @@ pub fn run(
                 report(Event::TakenOver { id: id.clone() });
                 planned.extend(hook.again(ws, id)?);
             }
-            let fresh: VecDeque<Slot> =
-                claim(ws, planned, rerun_failed, &mut summary, report)?.into();
-            if fresh.is_empty() {
+            if admit(ws, planned, &mut queue, &mut summary, &admission)? == 0 {
                 if !live && !hook.waits_on_others(ws)? {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(500));
             }
-            if !shared {
-                prepare_worktrees(ws, fresh.iter().map(|s| &s.plan), &tx, interrupt);
-            }
-            queue.extend(fresh);
             continue;
         }
         // Sleep until an agent ends or the next start may be due.
@@ -632,12 +596,7 @@ pub fn run(
                 .filter(|(_, s)| {
                     s.adopt.is_none() && !reserved.contains(&s.plan.id) && s.not_before <= now
                 })
-                .max_by(|(_, a), (_, b)| {
-                    a.plan
-                        .priority
-                        .cmp(&b.plan.priority)
-                        .then(shared::spread(&a.plan.id).cmp(&shared::spread(&b.plan.id)))
-                })
+                .max_by(|a, b| precedence(*a, *b, shared))
                 .map(|(i, _)| i);
             if let Some(i) = next {
                 let id = queue[i].plan.id.clone();
@@ -648,9 +607,8 @@ pub fn run(
                         prepare_worktrees(ws, [&queue[i].plan], &tx, interrupt);
                     }
                     Some(other) => {
-                        let slot = queue.remove(i).expect("position is in range");
-                        release(&store, &id, State::Pending, None).ok();
-                        shared::elsewhere(&mut summary, report, &slot.plan.id, &other);
+                        queue.remove(i);
+                        shared::lost(&store, &mut summary, report, &id, &other);
                     }
                 }
                 continue;
@@ -679,12 +637,7 @@ pub fn run(
             }) => {
                 if let Some(pos) = queue.iter().position(|s| s.plan.id == id) {
                     queue.remove(pos);
-                    release(&store, &id, State::Failed, Some(&reason))?;
-                    report(Event::Failed {
-                        id: id.clone(),
-                        reason: reason.clone(),
-                    });
-                    summary.failed.push((id, reason));
+                    fail(&store, &mut summary, report, id, reason)?;
                 }
                 continue;
             }
@@ -703,17 +656,7 @@ pub fn run(
                         if let Some(hook) = on_done.as_deref_mut() {
                             if !interrupt.load(std::sync::atomic::Ordering::SeqCst) {
                                 let ready = hook.ready(ws)?;
-                                let slots = claim(ws, ready, rerun_failed, &mut summary, report)?;
-                                let fresh: VecDeque<Slot> = slots.into();
-                                if !shared {
-                                    prepare_worktrees(
-                                        ws,
-                                        fresh.iter().map(|s| &s.plan),
-                                        &tx,
-                                        interrupt,
-                                    );
-                                }
-                                queue.extend(fresh);
+                                admit(ws, ready, &mut queue, &mut summary, &admission)?;
                             }
                         }
                     }
@@ -728,17 +671,7 @@ pub fn run(
                                     reason,
                                 });
                                 let again = hook.again(ws, &id)?;
-                                let slots = claim(ws, again, rerun_failed, &mut summary, report)?;
-                                let fresh: VecDeque<Slot> = slots.into();
-                                if !shared {
-                                    prepare_worktrees(
-                                        ws,
-                                        fresh.iter().map(|s| &s.plan),
-                                        &tx,
-                                        interrupt,
-                                    );
-                                }
-                                queue.extend(fresh);
+                                admit(ws, again, &mut queue, &mut summary, &admission)?;
                             }
                             _ => {
                                 report(Event::NotMerged {
@@ -870,6 +803,71 @@ pub fn run(
 }
 
 /// Why a ticket cannot be claimed by process `me`, if it cannot.
+/// Which of two queued tickets (with their queue positions) starts first: the one on the
+/// longer remaining chain; on a tie the earlier in the queue, or through a remote an order
+/// of this machine's own, so that machines do not all claim the same ticket first.
+fn precedence(a: (usize, &Slot), b: (usize, &Slot), shared: bool) -> std::cmp::Ordering {
+    let ((i, a), (j, b)) = (a, b);
+    let tie = if shared {
+        shared::spread(&a.plan.id).cmp(&shared::spread(&b.plan.id))
+    } else {
+        j.cmp(&i)
+    };
+    a.plan.priority.cmp(&b.plan.priority).then(tie)
+}
+
+/// What [`admit`] needs of the run.
+struct Admission<'a> {
+    rerun_failed: bool,
+    shared: bool,
+    tx: &'a mpsc::Sender<Msg>,
+    interrupt: &'static AtomicBool,
+    report: &'a dyn Fn(Event),
+}
+
+/// Claim `planned` and queue what this process got; their worktrees are made in the
+/// background (through a remote, once each is claimed there). How many were queued.
+fn admit(
+    ws: &Workspace,
+    planned: Vec<Planned>,
+    queue: &mut VecDeque<Slot>,
+    summary: &mut Summary,
+    a: &Admission<'_>,
+) -> Result<usize> {
+    let fresh = claim(ws, planned, a.rerun_failed, summary, a.report)?;
+    if !a.shared {
+        prepare_worktrees(ws, fresh.iter().map(|s| &s.plan), a.tx, a.interrupt);
+    }
+    let n = fresh.len();
+    queue.extend(fresh);
+    Ok(n)
+}
+
+/// A ticket that could not start: failed, with why.
+fn fail(
+    store: &Store<'_>,
+    summary: &mut Summary,
+    report: &dyn Fn(Event),
+    id: String,
+    reason: String,
+) -> Result<()> {
+    release(store, &id, State::Failed, Some(&reason))?;
+    report(Event::Failed {
+        id: id.clone(),
+        reason: reason.clone(),
+    });
+    summary.failed.push((id, reason));
+    Ok(())
+}
+
+fn worktree_created(p: &Planned) -> Event {
+    Event::WorktreeCreated {
+        id: p.id.clone(),
+        path: p.worktree.clone(),
+        branch: open_branch(&p.worktree).unwrap_or_else(|| p.branch.clone()),
+    }
+}
+
 fn claim_refusal(n: &TicketNote, me: u32, rerun_failed: bool) -> Option<String> {
     match n.state {
         State::Done => return Some("already done".into()),

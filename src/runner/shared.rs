@@ -37,20 +37,13 @@ pub(super) fn claim_remote(
     }
 }
 
-/// Exchange notes with the epic's remote, if it has one; false when it has none or cannot
-/// be reached (said once per process).
-pub(super) fn exchange(ws: &Workspace, report: &dyn Fn(Event)) -> bool {
+/// Exchange notes with the epic's remote, if it has one; when it cannot be reached, say so
+/// (once per process).
+pub(super) fn exchange(ws: &Workspace, report: &dyn Fn(Event)) {
     match crate::remote::exchange_notes(ws) {
-        Ok(None) => false,
-        Ok(Some(Ok(_))) => true,
-        Ok(Some(Err(crate::remote::Offline(why)))) => {
-            local_only(ws, why, report);
-            false
-        }
-        Err(e) => {
-            local_only(ws, format!("{e:#}"), report);
-            false
-        }
+        Ok(None) | Ok(Some(Ok(_))) => {}
+        Ok(Some(Err(crate::remote::Offline(why)))) => local_only(ws, why, report),
+        Err(e) => local_only(ws, format!("{e:#}"), report),
     }
 }
 
@@ -63,6 +56,18 @@ fn local_only(ws: &Workspace, why: String, report: &dyn Fn(Event)) {
             why,
         });
     }
+}
+
+/// A claim lost to `host`: the ticket is left to it (and watched, see [`held_elsewhere`]).
+pub(super) fn lost(
+    store: &Store<'_>,
+    summary: &mut Summary,
+    report: &dyn Fn(Event),
+    id: &str,
+    host: &str,
+) {
+    super::release(store, id, State::Pending, None).ok();
+    elsewhere(summary, report, id, host);
 }
 
 /// Note that `id` is another machine's (`host`), once per ticket.

@@ -61,17 +61,11 @@ fn a_published_epic_is_joined_worked_and_seen_from_both_machines() {
     // The definition came along: config, ticket files, the epic branch.
     assert_eq!(r.git_in(&beta, &["config", "epic.e.branch"]), "epic/e");
     assert!(beta.join("tasks/A.md").exists() && beta.join("tasks/B.md").exists());
-    assert_eq!(
-        r.git_in(&beta, &["rev-parse", "epic/e"]),
-        r.git(&["rev-parse", "epic/e"])
-    );
+    assert_eq!(epic_tip(&r, &beta), epic_tip(&r, &r.path()));
     // beta runs and merges A: the landing moves the remote's epic too; sync shares the rest.
     assert_eq!(r.epic_in(&beta, &["run", "A"], None).code, 0);
     assert_eq!(r.epic_in(&beta, &["merge", "A"], None).code, 0);
-    assert_eq!(
-        r.git_in(&remote, &["rev-parse", "epic/e"]),
-        r.git_in(&beta, &["rev-parse", "epic/e"])
-    );
+    assert_eq!(epic_tip(&r, &remote), epic_tip(&r, &beta));
     let out = r.epic_in(&beta, &["sync", "--json"], None);
     let sync: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(sync["epic"], "up to date");
@@ -88,10 +82,7 @@ fn a_published_epic_is_joined_worked_and_seen_from_both_machines() {
         "{}",
         out.stdout
     );
-    assert_eq!(
-        r.git(&["rev-parse", "epic/e"]),
-        r.git_in(&beta, &["rev-parse", "epic/e"])
-    );
+    assert_eq!(epic_tip(&r, &r.path()), epic_tip(&r, &beta));
     let s = r.status();
     assert_eq!(row(&s, "A")["state"], "merged");
     assert_eq!(row(&s, "A")["host"], "beta");
@@ -196,10 +187,7 @@ fn without_the_remote_everything_works_locally_and_sync_catches_up() {
     let out = r.epic_in(&beta, &["sync"], None);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(row(&status_in(&r, &beta), "A")["state"], "merged");
-    assert_eq!(
-        r.git_in(&beta, &["rev-parse", "epic/e"]),
-        r.git(&["rev-parse", "epic/e"])
-    );
+    assert_eq!(epic_tip(&r, &beta), epic_tip(&r, &r.path()));
 }
 
 #[test]
@@ -253,6 +241,19 @@ fn spawn_in(r: &Repo, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> std::
     cmd.spawn().unwrap()
 }
 
+/// Wait for a run started with [`spawn_in`]: its exit code and what it said on stderr.
+fn finish(mut child: std::process::Child) -> (Option<i32>, String) {
+    let code = child.wait().unwrap().code();
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    (code, err)
+}
+
+/// Where the epic branch points in `dir` (a clone, or the bare remote).
+fn epic_tip(r: &Repo, dir: &Path) -> String {
+    r.git_in(dir, &["rev-parse", "epic/e"])
+}
+
 #[test]
 fn three_machines_run_the_epic_at_once_and_each_ticket_runs_and_lands_once() {
     let r = Repo::new();
@@ -281,11 +282,9 @@ fn three_machines_run_the_epic_at_once_and_each_ticket_runs_and_lands_once() {
             )
         })
         .collect();
-    for mut child in runs {
-        let status = child.wait().unwrap();
-        let mut err = String::new();
-        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-        assert!(status.code().is_some_and(|c| c <= 1), "{err}");
+    for child in runs {
+        let (code, err) = finish(child);
+        assert!(code.is_some_and(|c| c <= 1), "{err}");
     }
     for m in &machines {
         r.epic_in(m, &["sync"], None);
@@ -376,15 +375,13 @@ fn a_machine_killed_mid_run_holds_its_claim_until_the_lease_runs_out_then_anothe
     run.wait().unwrap();
     kill_under(&beta);
     let killed = std::time::Instant::now();
-    let mut run = spawn_in(
+    let run = spawn_in(
         &r,
         &r.path(),
         &["wave", "start", "--all", "--auto-merge"],
         &[("FAKE_SLEEP", "0.2")],
     );
-    let code = run.wait().unwrap().code();
-    let mut err = String::new();
-    std::io::Read::read_to_string(run.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let (code, err) = finish(run);
     assert_eq!(code, Some(0), "{err}");
     // alpha waited for the lease (3 s, renewed by beta until it died), then ran A itself.
     assert!(
@@ -405,10 +402,7 @@ fn a_machine_killed_mid_run_holds_its_claim_until_the_lease_runs_out_then_anothe
         assert_eq!(row(&s, id)["state"], "merged", "{id}");
         assert_eq!(row(&s, id)["host"], "alpha", "{id}");
     }
-    assert_eq!(
-        r.git_in(&remote, &["rev-parse", "epic/e"]),
-        r.git(&["rev-parse", "epic/e"])
-    );
+    assert_eq!(epic_tip(&r, &remote), epic_tip(&r, &r.path()));
 }
 
 #[test]
@@ -417,7 +411,7 @@ fn a_run_goes_on_while_the_remote_is_away_and_shares_everything_when_it_is_back(
     let remote = published(&r);
     let beta = machine(&r, &remote, "beta");
     let away = r.dir.path().join("remote-away.git");
-    let mut run = spawn_in(
+    let run = spawn_in(
         &r,
         &r.path(),
         &["wave", "start", "--all", "--auto-merge"],
@@ -436,16 +430,11 @@ fn a_run_goes_on_while_the_remote_is_away_and_shares_everything_when_it_is_back(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     std::fs::rename(&away, &remote).unwrap();
-    let status = run.wait().unwrap();
-    let mut err = String::new();
-    std::io::Read::read_to_string(run.stderr.as_mut().unwrap(), &mut err).unwrap();
-    assert_eq!(status.code(), Some(0), "{err}");
+    let (code, err) = finish(run);
+    assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("local-only:"), "{err}");
     // Nothing was lost: what landed while it was away reached the remote, and beta.
-    assert_eq!(
-        r.git_in(&remote, &["rev-parse", "epic/e"]),
-        r.git(&["rev-parse", "epic/e"])
-    );
+    assert_eq!(epic_tip(&r, &remote), epic_tip(&r, &r.path()));
     let out = r.epic_in(&beta, &["sync"], None);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let s = status_in(&r, &beta);
