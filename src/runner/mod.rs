@@ -395,7 +395,12 @@ pub fn run(
             let until = state::now() + settings.claim_lease.as_secs_f64();
             for id in running.keys().chain(queue.iter().map(|s| &s.plan.id)) {
                 store.update(id, |n| {
-                    if n.is_local() && n.owner_pid == Some(std::process::id()) {
+                    // Only claims made through the remote: a ticket merely queued here is
+                    // not held from the other machines.
+                    if n.is_local()
+                        && n.owner_pid == Some(std::process::id())
+                        && n.claim_until.is_some()
+                    {
                         n.claim_until = Some(until);
                     }
                     Ok(())
