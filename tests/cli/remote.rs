@@ -513,3 +513,44 @@ fn a_limit_on_a_shared_account_holds_back_every_machine_and_an_unshared_one_only
     );
     assert_eq!(alpha.wait().unwrap().code(), Some(0));
 }
+
+#[test]
+fn tickets_merely_queued_on_one_machine_stay_free_for_another() {
+    let r = Repo::new();
+    let remote = published(&r);
+    for id in ["C", "D", "E"] {
+        r.epic(&["ticket", "add", id, "--title", id]).ok();
+    }
+    r.epic(&["sync"]).ok();
+    let beta = machine(&r, &remote, "beta");
+    for dir in [r.path(), beta.clone()] {
+        r.git_in(&dir, &["config", "epic.claimLease", "3s"]);
+    }
+    // alpha runs one ticket at a time; its claims are renewed every second meanwhile.
+    let alpha = spawn_in(
+        &r,
+        &r.path(),
+        &["wave", "start", "--all", "--auto-merge", "-j", "1"],
+        &[("FAKE_SLEEP", "2")],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let beta_run = spawn_in(
+        &r,
+        &beta,
+        &["wave", "start", "--all", "--auto-merge", "-j", "1"],
+        &[("FAKE_SLEEP", "2")],
+    );
+    let (code, err) = finish(beta_run);
+    assert!(code.is_some_and(|c| c <= 1), "{err}");
+    let (code, alpha_err) = finish(alpha);
+    assert!(code.is_some_and(|c| c <= 1), "{alpha_err}");
+    // beta found tickets alpha had only queued (C, D, E: ready from the start), and ran some.
+    let ran_on_beta = ["C", "D", "E"]
+        .iter()
+        .filter(|id| beta.join(format!(".git/epic/e/logs/{id}.log")).exists())
+        .count();
+    assert!(
+        ran_on_beta >= 1,
+        "beta ran none of them:\n{err}\n{alpha_err}"
+    );
+}
