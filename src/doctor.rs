@@ -58,7 +58,8 @@ pub fn diagnose(cwd: &std::path::Path, epic_flag: Option<&str>) -> Vec<Check> {
         Err(e) => check(&mut out, "git", false, true, format!("{e:#}")),
     }
     for (tool, why) in [
-        ("gh", "needed by git epic pr"),
+        ("gh", "needed by git epic pr on GitHub"),
+        ("glab", "needed by git epic pr on GitLab"),
         ("tmux", "needed by git epic monitor"),
     ] {
         match which::which(tool) {

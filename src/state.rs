@@ -142,6 +142,16 @@ pub struct TicketNote {
     pub merged_commit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pr_url: Option<String>,
+    /// What the forge said of the pull request at the last `git epic sync`: `open`,
+    /// `merged` or `closed`, and its CI: `passing`, `failing` or `pending`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pr_state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pr_ci: Option<String>,
+    /// The last review on the forge that was turned into requested changes (so that the
+    /// next sync does not send it again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pr_review: Option<String>,
     /// The agent's session of the last attempt (for agents that report one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,

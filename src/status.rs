@@ -32,6 +32,10 @@ pub struct Row {
     pub worktree: Option<PathBuf>,
     pub reason: Option<String>,
     pub pr_url: Option<String>,
+    /// The pull request as the forge last said (`git epic sync`): `open`, `merged` or
+    /// `closed`, and its CI: `passing`, `failing` or `pending`.
+    pub pr_state: Option<String>,
+    pub pr_ci: Option<String>,
     /// Tokens the agent reported, summed over attempts.
     pub tokens: Tokens,
     /// What the attempts cost, in the agent's currency (USD for claude).
@@ -200,6 +204,8 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
             worktree: info.dirty.is_some().then_some(path),
             reason: note.and_then(|n| n.reason.clone()),
             pr_url: note.and_then(|n| n.pr_url.clone()),
+            pr_state: note.and_then(|n| n.pr_state.clone()),
+            pr_ci: note.and_then(|n| n.pr_ci.clone()),
             tokens: note.map_or_else(Tokens::default, |n| n.tokens),
             cost_usd: note.map_or(0.0, |n| n.cost_usd),
             fix_rounds: note.map_or(0, |n| n.fix_rounds),

@@ -129,7 +129,7 @@ did not change meanwhile: a conflict or a failed gate leaves it exactly as it wa
     Context(context::ContextArgs),
     /// Fetch the epic's shared state from epic.remote, merge it, and push this machine's
     #[command(
-        after_help = "The epic branch, the ticket branches this machine ran, the state notes and the \nticket files go through the remote; every push has a lease and is atomic, so a machine that \nwas second fetches and merges again. Without the remote, everything works locally and sync \ncatches up later.\n\nExamples:\n  git config epic.remote origin && git epic sync\n  git epic sync --json"
+        after_help = "The epic branch, the ticket branches this machine ran, the state notes and the \nticket files go through the remote; every push has a lease and is atomic, so a machine that \nwas second fetches and merges again. Without the remote, everything works locally and sync \ncatches up later.\n\nPull requests opened with git epic pr are followed on the forge (gh, glab): merged there \nmarks the ticket merged, a review requesting changes sends it back to its agent, and the \nCI status shows in git epic status.\n\nExamples:\n  git config epic.remote origin && git epic sync\n  git epic sync --json"
     )]
     Sync(sync::SyncArgs),
     /// Adopt an epic published on a remote by another machine
@@ -160,9 +160,9 @@ stashed and restored with --autostash). A conflicting rebase is aborted, so the 
 are exactly what they were, and the ticket is marked conflict with the files named.\n\nExamples:\n  git epic propagate\n  git epic propagate -j 8 --autostash\n  git epic propagate --no-test --json"
     )]
     Propagate(propagate::PropagateArgs),
-    /// Push ticket branches and open pull requests against the epic branch (needs gh)
+    /// Push ticket branches and open pull requests against the epic branch (gh or glab)
     #[command(
-        after_help = "Examples:\n  git epic pr 177\n  git epic pr 177 178 --draft\n\nThe URL is recorded in the ticket's note and shown by git epic status."
+        after_help = "Examples:\n  git epic pr 177\n  git epic pr 177 178 --draft\n\nThe URL is recorded in the ticket's note and shown by git epic status; git epic sync \nfollows it. The forge is epic.forge (github or gitlab), else what the remote's URL names."
     )]
     Pr(pr::PrArgs),
     /// Check git, the agents, gh, tmux, the epic's config and stale worktrees

@@ -1,6 +1,7 @@
 use clap::Args;
 
 use super::Ctx;
+use crate::forge::open;
 
 #[derive(Debug, Args)]
 pub struct PrArgs {
@@ -16,22 +17,21 @@ pub struct PrArgs {
 }
 
 pub fn run(ctx: &Ctx, a: PrArgs) -> anyhow::Result<i32> {
-    crate::pr::require_gh()?;
     let ws = ctx.workspace()?;
+    let (remote, forge) = open::forge(&ws)?;
     let graph = ws.graph()?;
     for id in &a.ids {
         ws.ticket(&graph, id)?;
     }
     let mut opened = Vec::new();
     for id in &a.ids {
-        let o = crate::pr::open(&ws, &graph, id, a.draft)?;
+        let o = open::open(&ws, &graph, (&remote, forge), id, a.draft)?;
         if !a.json {
-            let how = if o.existing {
-                "already open"
-            } else if o.pushed {
-                "pushed and opened"
-            } else {
-                "opened"
+            let how = match (o.existing, o.pushed) {
+                (true, true) => "already open; new commits pushed",
+                (true, false) => "already open",
+                (false, true) => "pushed and opened",
+                (false, false) => "opened",
             };
             ctx.out.result(format!("{}: {} ({how})", o.id, o.url));
         }

@@ -99,7 +99,13 @@ fn print_table(ctx: &Ctx, r: &Report) {
             .or_else(|| t.reason.clone())
             .unwrap_or_default();
         if let Some(url) = &t.pr_url {
-            last = format!("{url}  {last}");
+            // CI first: a long URL is what gets cut on a narrow terminal.
+            let ci = t
+                .pr_ci
+                .as_ref()
+                .map(|c| format!("CI {c}  "))
+                .unwrap_or_default();
+            last = format!("{ci}{url}  {last}");
         }
         if let Some(left) = t.rate_limit_left_s {
             last = format!("retry in {}; {last}", duration(left));

@@ -2,6 +2,8 @@ use clap::Args;
 use console::style;
 
 use super::Ctx;
+use crate::error::usage;
+use crate::forge::follow::{self, Followed};
 use crate::remote::{self, SyncReport};
 
 #[derive(Debug, Args)]
@@ -13,22 +15,55 @@ pub struct SyncArgs {
 
 pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
-    let r = remote::sync(&ws)?;
+    let graph = ws.graph()?;
+    let shared = remote::remote_of(&ws.repo, &ws.epic.name);
+    let prs = follow::tickets_with_prs(&ws, &graph)?;
+    if shared.is_none() && prs.is_empty() {
+        return Err(usage(
+            "No remote for this epic: set one with `git config epic.remote <remote>`, or open pull requests with `git epic pr`.",
+        ));
+    }
+    // The forge first: what it merged comes in with the epic branch just after.
+    let followed = follow::follow(&ws, &graph)?;
+    let mut r = if shared.is_some() {
+        remote::sync(&ws)?
+    } else {
+        let remote = crate::forge::open::forge(&ws)
+            .map(|(r, _)| r)
+            .unwrap_or_else(|_| "origin".into());
+        let mut r = SyncReport {
+            remote: remote.clone(),
+            epic: "up to date",
+            ..Default::default()
+        };
+        match follow::catch_up(&ws, &remote) {
+            Ok(epic) => r.epic = epic,
+            Err(e) => r.offline = Some(format!("{e:#}")),
+        }
+        r
+    };
+    let forge_failed = followed.iter().any(|f| f.event == Some("error"));
+    r.forge = followed;
     if a.json {
         ctx.out.json(&r)?;
     } else {
         render(ctx, &r, &ws.epic.branch);
     }
-    Ok(if r.offline.is_some() || !r.notes_refused.is_empty() {
-        1
-    } else {
-        0
-    })
+    Ok(
+        if r.offline.is_some() || !r.notes_refused.is_empty() || forge_failed {
+            1
+        } else {
+            0
+        },
+    )
 }
 
 /// What a sync did, a line per kind of change.
 pub fn render(ctx: &Ctx, r: &SyncReport, branch: &str) {
     let out = ctx.out;
+    for f in &r.forge {
+        render_followed(ctx, f);
+    }
     if let Some(why) = &r.offline {
         out.warn(format!(
             "{} cannot be reached ({why}); the state is local-only for now, and `git epic sync` catches up later.",
@@ -67,7 +102,52 @@ pub fn render(ctx: &Ctx, r: &SyncReport, branch: &str) {
     if !r.branches_out.is_empty() {
         out.result(format!("branches pushed for: {}", list(&r.branches_out)));
     }
-    if r.pushed == 0 && r.tickets_in.is_empty() && r.notes_in.is_empty() && r.epic == "up to date" {
+    let acted = r.forge.iter().any(|f| f.event.is_some());
+    if r.pushed == 0
+        && r.tickets_in.is_empty()
+        && r.notes_in.is_empty()
+        && r.epic == "up to date"
+        && !acted
+    {
         out.result("Everything was in sync already.");
+    }
+}
+
+fn render_followed(ctx: &Ctx, f: &Followed) {
+    let out = ctx.out;
+    let forge = f.forge.map_or("the forge", |f| f.name());
+    let ci =
+        f.ci.map(|c| format!(", CI {}", c.as_str()))
+            .unwrap_or_default();
+    match f.event {
+        Some("merged") => out.result(format!("{}: merged on {forge} ({})", f.id, f.url)),
+        Some("changes_requested") => out.result(format!(
+            "{}: changes requested on {forge}, sent back to its agent (review round {}){ci}",
+            f.id,
+            f.round.unwrap_or_default()
+        )),
+        Some("closed") => out.warn(format!(
+            "{}: the pull request was closed on {forge} without being merged ({})",
+            f.id, f.url
+        )),
+        Some("running") => out.result(format!(
+            "{}: its agent is running; what {forge} says is taken at the next sync",
+            f.id
+        )),
+        Some("elsewhere") => out.result(format!(
+            "{}: followed by {}, which ran it",
+            f.id,
+            f.host.as_deref().unwrap_or("another machine")
+        )),
+        Some(_) => out.warn(format!(
+            "{}: {}",
+            f.id,
+            f.error.as_deref().unwrap_or("the forge could not be asked")
+        )),
+        None => out.result(format!(
+            "{}: {} on {forge}{ci}",
+            f.id,
+            f.state.map_or("unknown", |s| s.as_str())
+        )),
     }
 }

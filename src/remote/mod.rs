@@ -128,7 +128,7 @@ pub(super) fn ls_remote(
     Ok(Ok(refs))
 }
 
-pub(super) fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
+pub(crate) fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
     if specs.is_empty() {
         return Ok(());
     }
@@ -255,6 +255,8 @@ pub struct SyncReport {
     pub branches_out: Vec<String>,
     /// Refs pushed.
     pub pushed: usize,
+    /// Pull requests looked at on the forge, and what was done about them.
+    pub forge: Vec<crate::forge::follow::Followed>,
 }
 
 /// Fetch the epic's shared state from its remote, merge it into the local one, and push

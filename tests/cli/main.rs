@@ -9,6 +9,7 @@ mod disk;
 mod doctor;
 mod fix;
 mod flow;
+mod forge;
 mod merge;
 mod model_server;
 mod monitor;

@@ -1,8 +1,9 @@
-//! `git epic pr`: push a ticket branch and open a pull request against the epic branch with
-//! GitHub's `gh`, recording its URL in the ticket's note.
+//! `git epic pr`: push a ticket branch and open a pull (merge) request against the epic
+//! branch with `gh` or `glab`, recording its URL in the ticket's note.
 
 use anyhow::anyhow;
 
+use super::Forge;
 use crate::epic::{Epic, Workspace};
 use crate::error::{usage, Result};
 use crate::gitx;
@@ -21,14 +22,30 @@ pub struct Opened {
     pub existing: bool,
 }
 
-/// Refuse early, before anything is pushed, when `gh` is missing.
-pub fn require_gh() -> Result<std::path::PathBuf> {
-    which::which("gh").map_err(|_| {
-        usage("The GitHub CLI `gh` is not installed: install it from https://cli.github.com, run `gh auth login`, then try again.")
-    })
+/// The remote pull requests are opened on, and its forge; refused early, before anything is
+/// pushed, when the remote or the forge's CLI is missing.
+pub fn forge(ws: &Workspace) -> Result<(String, Forge)> {
+    let remote =
+        crate::remote::remote_of(&ws.repo, &ws.epic.name).unwrap_or_else(|| "origin".into());
+    let url = gitx::git(&ws.root, &["remote", "get-url", &remote]).ok();
+    let setting = crate::config::lookup(&ws.repo.config_snapshot(), &ws.epic.name, "forge");
+    let forge = Forge::detect(setting.as_deref(), url.as_deref().unwrap_or_default())?;
+    forge.require()?;
+    if url.is_none() {
+        return Err(usage(format!(
+            "There is no remote `{remote}` to push to: add one with `git remote add {remote} <url>`."
+        )));
+    }
+    Ok((remote, forge))
 }
 
-pub fn open(ws: &Workspace, graph: &Graph, id: &str, draft: bool) -> Result<Opened> {
+pub fn open(
+    ws: &Workspace,
+    graph: &Graph,
+    (remote, forge): (&str, Forge),
+    id: &str,
+    draft: bool,
+) -> Result<Opened> {
     let ticket = ws.ticket(graph, id)?;
     let store = Store::new(&ws.repo, &ws.epic.name);
     let note = store.get(id)?.unwrap_or_default();
@@ -55,36 +72,22 @@ pub fn open(ws: &Workspace, graph: &Graph, id: &str, draft: bool) -> Result<Open
             ws.epic.branch
         )));
     }
-    if let Some(url) = note.pr_url.clone() {
-        return Ok(Opened {
-            id: id.to_owned(),
-            branch,
-            url,
-            pushed: false,
-            existing: true,
-        });
-    }
-    let remote = gitx::git(
-        &ws.root,
-        &["config", "--get", &format!("branch.{branch}.remote")],
-    )
-    .unwrap_or_else(|_| "origin".into());
-    if gitx::git(&ws.root, &["remote", "get-url", &remote]).is_err() {
-        return Err(usage(format!("There is no remote `{remote}` to push {branch} to: add one with `git remote add {remote} <url>`.")));
-    }
     // The base of the pull request must exist on the remote.
     let epic_ref = format!("refs/heads/{}", ws.epic.branch);
-    if gitx::git(&ws.root, &["ls-remote", "--heads", &remote, &epic_ref])?.is_empty() {
+    if note.pr_url.is_none()
+        && gitx::git(&ws.root, &["ls-remote", "--heads", remote, &epic_ref])?.is_empty()
+    {
         gitx::git(
             &ws.root,
             &[
                 "push",
                 "--quiet",
-                &remote,
+                remote,
                 &format!("{}:{epic_ref}", ws.epic.branch),
             ],
         )?;
     }
+    // An open pull request follows its branch: new commits (after requested changes) go up.
     let upstream = gitx::git(
         &ws.root,
         &[
@@ -99,45 +102,34 @@ pub fn open(ws: &Workspace, graph: &Graph, id: &str, draft: bool) -> Result<Open
     if pushed {
         gitx::git(
             &ws.root,
-            &["push", "--quiet", "--set-upstream", &remote, &branch],
+            &["push", "--quiet", "--set-upstream", remote, &branch],
         )?;
     }
-    let mut args = vec![
-        "pr",
-        "create",
-        "--base",
-        ws.epic.branch.as_str(),
-        "--head",
-        branch.as_str(),
-        "--title",
-        ticket.title.as_str(),
-        "--body",
-        ticket.body.as_str(),
-    ];
-    if draft {
-        args.push("--draft");
+    if let Some(url) = note.pr_url.clone() {
+        return Ok(Opened {
+            id: id.to_owned(),
+            branch,
+            url,
+            pushed,
+            existing: true,
+        });
     }
-    let out = duct::cmd("gh", &args)
-        .dir(&ws.root)
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()?;
-    if !out.status.success() {
-        return Err(anyhow!(
-            "gh pr create failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let args = forge.create_args(&ws.epic.branch, &branch, &ticket.title, &ticket.body, draft);
+    let stdout = super::run_cli(
+        forge,
+        &ws.root,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    )?;
     let url = stdout
         .lines()
         .rev()
-        .find(|l| l.trim_start().starts_with("http"))
-        .map(|l| l.trim().to_owned())
-        .ok_or_else(|| anyhow!("gh pr create printed no URL: {}", stdout.trim()))?;
+        .map(str::trim)
+        .find(|l| l.starts_with("http"))
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("{} printed no URL: {}", forge.cli(), stdout.trim()))?;
     store.update(id, |n| {
         n.pr_url = Some(url.clone());
+        n.pr_state = Some("open".into());
         n.branch.get_or_insert_with(|| branch.clone());
         Ok(())
     })?;

@@ -1,0 +1,187 @@
+//! What happened on the forge, brought back by `git epic sync`: a pull request merged there
+//! marks its ticket `merged`; a review that requests changes sends the ticket back to its
+//! agent the way `git epic review --request-changes` does; the CI status is kept for
+//! `status`.
+
+use serde::Serialize;
+
+use super::{Ci, Forge, PrState, PrUrl};
+use crate::epic::Workspace;
+use crate::error::Result;
+use crate::graph::Graph;
+use crate::state::{self, State, Store};
+use crate::{gitx, review};
+
+/// One pull request looked at.
+#[derive(Debug, Clone, Serialize)]
+pub struct Followed {
+    pub id: String,
+    pub url: String,
+    pub forge: Option<Forge>,
+    pub state: Option<PrState>,
+    pub ci: Option<Ci>,
+    /// What sync did: `merged`, `changes_requested` (review round `round`), `closed`;
+    /// `running` (changes or a merge wait until the agent is done); `elsewhere` (the machine
+    /// in `host` ran the ticket and follows its pull request); `error` (see `error`).
+    pub event: Option<&'static str>,
+    pub round: Option<u32>,
+    pub host: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The tickets that have a pull request, in graph order.
+pub fn tickets_with_prs(ws: &Workspace, graph: &Graph) -> Result<Vec<String>> {
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
+    let notes = store.get_many(&ids)?;
+    Ok(ids
+        .iter()
+        .filter(|id| {
+            notes
+                .get(**id)
+                .and_then(|n| n.as_ref().ok())
+                .is_some_and(|n| n.pr_url.is_some())
+        })
+        .map(|id| id.to_string())
+        .collect())
+}
+
+/// Ask the forge about every open pull request of the epic, and act on the answers.
+pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    let mut all = Vec::new();
+    for id in tickets_with_prs(ws, graph)? {
+        let Some(note) = store.get(&id)? else {
+            continue;
+        };
+        if note.state == State::Merged {
+            continue;
+        }
+        let url = note.pr_url.clone().unwrap_or_default();
+        let mut f = Followed {
+            id: id.clone(),
+            url: url.clone(),
+            forge: None,
+            state: None,
+            ci: None,
+            event: None,
+            round: None,
+            host: None,
+            error: None,
+        };
+        let pr = match PrUrl::parse(&url) {
+            Ok(pr) => pr,
+            Err(why) => {
+                f.event = Some("error");
+                f.error = Some(why);
+                all.push(f);
+                continue;
+            }
+        };
+        f.forge = Some(pr.forge);
+        // One writer per note: the machine that ran the ticket follows its pull request.
+        if !note.is_local() {
+            f.event = Some("elsewhere");
+            f.host = note.host.clone();
+            all.push(f);
+            continue;
+        }
+        let view = match pr.view(&ws.root, note.pr_review.as_deref()) {
+            Ok(v) => v,
+            Err(e) => {
+                f.event = Some("error");
+                f.error = Some(format!("{e:#}"));
+                all.push(f);
+                continue;
+            }
+        };
+        f.state = Some(view.state);
+        f.ci = view.ci;
+        let running = note.state == State::Running && note.owner_alive();
+        let acts = view.state == PrState::Merged || view.changes.is_some();
+        if running && acts {
+            f.event = Some("running");
+        } else if view.state == PrState::Merged {
+            // Only a commit id is kept from the forge's answer.
+            let commit = view.merge_commit.filter(|c| {
+                (7..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_hexdigit())
+            });
+            store.update(&id, |n| {
+                n.state = State::Merged;
+                n.merged_at.get_or_insert_with(state::now);
+                n.merged_commit = commit.clone().or(n.merged_commit.take());
+                n.reason = Some(format!("merged on {}", pr.forge.name()));
+                n.request = None;
+                n.pr_state = Some(PrState::Merged.as_str().into());
+                n.pr_ci = view.ci.map(|c| c.as_str().into());
+                Ok(())
+            })?;
+            f.event = Some("merged");
+        } else if let Some(changes) = view.changes {
+            match review::request_changes(ws, graph, &id, &changes.text) {
+                Ok(round) => {
+                    store.update(&id, |n| {
+                        n.pr_review = Some(changes.mark.clone());
+                        Ok(())
+                    })?;
+                    f.event = Some("changes_requested");
+                    f.round = Some(round);
+                }
+                Err(e) => {
+                    f.event = Some("error");
+                    f.error = Some(format!("{e:#}"));
+                }
+            }
+        }
+        let was_closed = note.pr_state.as_deref() == Some("closed");
+        if view.state == PrState::Closed && !was_closed {
+            f.event = Some("closed");
+        }
+        if view.state != PrState::Merged {
+            store.update(&id, |n| {
+                n.pr_state = Some(view.state.as_str().into());
+                n.pr_ci = view.ci.map(|c| c.as_str().into());
+                Ok(())
+            })?;
+        }
+        all.push(f);
+    }
+    Ok(all)
+}
+
+/// Bring the local epic branch up to what the forge merged into it on `remote` (for an
+/// epic not shared through `epic.remote`, whose sync does this itself): `fast-forwarded`,
+/// `up to date`, `diverged` (landings here the forge has not seen: left as they are), or
+/// `checked out` (the branch is checked out in a worktree: left as it is).
+pub fn catch_up(ws: &Workspace, remote: &str) -> Result<&'static str> {
+    let branch = &ws.epic.branch;
+    let tracking = format!("refs/remotes/{remote}/{branch}");
+    crate::remote::fetch(
+        &ws.root,
+        remote,
+        &[format!("+refs/heads/{branch}:{tracking}")],
+    )?;
+    let repo = gix::open(&ws.root)?;
+    let (Some(theirs), Some(ours)) = (
+        gitx::resolve_commit(&repo, &tracking),
+        gitx::branch_tip(&repo, branch)?,
+    ) else {
+        return Ok("up to date");
+    };
+    if theirs == ours || gitx::is_ancestor(&ws.root, theirs, ours)? {
+        return Ok("up to date");
+    }
+    if !gitx::is_ancestor(&ws.root, ours, theirs)? {
+        return Ok("diverged");
+    }
+    if gitx::checked_out_at(&repo, branch)?.is_some() {
+        return Ok("checked out");
+    }
+    Ok(
+        if gitx::move_branch(&repo, branch, ours, theirs, "git-epic: sync from the forge")? {
+            "fast-forwarded"
+        } else {
+            "diverged"
+        },
+    )
+}
