@@ -44,6 +44,11 @@ check() { # $1: base, $2: the clones; every ticket ran once and landed once
   landed=$(git -C "$base/remote.git" log --first-parent --format=%s epic/many | grep -c "^epic(many): merge T")
   [ "$runs" = 24 ] || { echo "FAIL: $runs runs in $base, expected 24" >&2; exit 1; }
   [ "$landed" = 24 ] || { echo "FAIL: $landed landed in $base, expected 24" >&2; exit 1; }
+  local m
+  for m in $(git -C "$base/remote.git" rev-list --first-parent --merges epic/many); do
+    [ "$(git -C "$base/remote.git" rev-list --count "$m^1..$m^2")" = 1 ] ||
+      { echo "FAIL: the landing $m brought more than its ticket's commit" >&2; exit 1; }
+  done
 }
 
 elapsed() { python3 -c "print(f'{($2 - $1) / 1e9:.2f}')"; }

@@ -407,8 +407,20 @@ impl<'r> Store<'r> {
     where
         F: FnMut(&mut TicketNote) -> Result<()>,
     {
-        // Make sure `git notes --ref=epic show <key>` and `git notes prune` see the key.
-        self.repo.write_blob(self.key_blob(id).as_bytes())?;
+        let mut notes = self.update_many(&[id], |_, n| change(n))?;
+        Ok(notes.pop().expect("one note per id"))
+    }
+
+    /// [`Store::update`] for several tickets at once: one notes commit, one compare-and-swap
+    /// (a run claims all of its tickets so). The notes come back in the order of `ids`.
+    pub fn update_many<F>(&self, ids: &[&str], mut change: F) -> Result<Vec<TicketNote>>
+    where
+        F: FnMut(&str, &mut TicketNote) -> Result<()>,
+    {
+        // Make sure `git notes --ref=epic show <key>` and `git notes prune` see the keys.
+        for id in ids {
+            self.repo.write_blob(self.key_blob(id).as_bytes())?;
+        }
         let mut delay = Duration::from_micros(200);
         let mut last_err = None;
         // Enough tries for heavy contention, and enough time for a lock left by a killed
@@ -433,25 +445,46 @@ impl<'r> Store<'r> {
                 );
                 continue;
             };
-            let mut note = match self.read(&mut snap, id)? {
-                None => TicketNote::default(),
-                Some(Ok(n)) => n,
-                Some(Err(bad)) => return Err(bad.into()),
-            };
-            let before = note.clone();
-            change(&mut note)?;
-            if note == before {
-                return Ok(note);
+            let mut notes = Vec::with_capacity(ids.len());
+            let mut changed = Vec::new();
+            for id in ids {
+                let mut note = match self.read(&mut snap, id)? {
+                    None => TicketNote::default(),
+                    Some(Ok(n)) => n,
+                    Some(Err(bad)) => return Err(bad.into()),
+                };
+                let before = note.clone();
+                change(id, &mut note)?;
+                if note != before {
+                    note.rev = before.rev + 1;
+                    changed.push((*id, notes.len()));
+                }
+                notes.push(note);
             }
-            note.rev = before.rev + 1;
-            let message = format!("git-epic: {} {} {}", self.epic, id, note.state);
-            let commit = self.note_commit(&mut snap, id, &note, &message)?;
+            let message = match changed.as_slice() {
+                [] => return Ok(notes),
+                [(id, i)] => format!("git-epic: {} {} {}", self.epic, id, notes[*i].state),
+                many => format!("git-epic: {} {} tickets", self.epic, many.len()),
+            };
+            for (id, i) in &changed {
+                let text =
+                    toml::to_string(&notes[*i]).context("could not serialize a ticket note")?;
+                let blob = self.repo.write_blob(text.as_bytes())?.detach();
+                snap.tree
+                    .edit(self.key(id), Some(blob), &self.repo.objects)
+                    .map_err(|e| anyhow!("{e}"))?;
+            }
+            let tree = snap
+                .tree
+                .write(&self.repo.objects)
+                .map_err(|e| anyhow!("{e}"))?;
+            let commit = self.write_commit(&message, tree, Some(parent))?;
             let expected = PreviousValue::MustExistAndMatch(gix::refs::Target::Object(parent));
             match self
                 .repo
                 .reference(NOTES_REF, commit, expected, message.as_str())
             {
-                Ok(_) => return Ok(note),
+                Ok(_) => return Ok(notes),
                 Err(e) => {
                     // Lost the race (ref moved, or another process holds its lock): read
                     // again. A lock left by a killed process would hold it forever.
@@ -463,7 +496,8 @@ impl<'r> Store<'r> {
             }
         }
         Err(anyhow!(last_err.expect("the loop ran")).context(format!(
-            "could not update {NOTES_REF} for ticket {id} after {tries} tries"
+            "could not update {NOTES_REF} for {} after {tries} tries",
+            ids.join(", ")
         )))
     }
 

@@ -328,6 +328,19 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                 if gitx::branch_tip(&self.ws.repo, &gated.branch)? != Some(gated.tip) {
                     return self.regate(done);
                 }
+                // The epic moved under the line: merged again on the new tip by plan().
+                if gitx::branch_tip(&self.ws.repo, &self.ws.epic.branch)? != Some(parent) {
+                    self.line[0].spec = None;
+                    return Ok(true);
+                }
+                // Shared through a remote, the remote's epic moves first; another machine
+                // landed first: the line is merged again on theirs.
+                if let crate::remote::Landing::EpicMoved =
+                    crate::remote::publish_landing(self.ws, parent, commit)?
+                {
+                    self.line[0].spec = None;
+                    return Ok(true);
+                }
                 if !gitx::move_branch(
                     &self.ws.repo,
                     &self.ws.epic.branch,
@@ -335,17 +348,15 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                     commit,
                     &super::message(&self.ws.epic.name, gated),
                 )? {
-                    // The epic moved under the line: merged again on the new tip by plan().
-                    self.line[0].spec = None;
-                    return Ok(true);
-                }
-                // Shared through a remote: the remote epic moves the same way, or another
-                // machine landed first and the line is merged again on theirs.
-                if let crate::remote::Landing::EpicMoved =
-                    crate::remote::publish_landing(self.ws, parent, commit)?
-                {
-                    self.line[0].spec = None;
-                    return Ok(true);
+                    // Only an exchange moves the epic meanwhile, to the remote's, which
+                    // holds this landing now.
+                    let tip = gitx::branch_tip(&self.ws.repo, &self.ws.epic.branch)?;
+                    if !tip.is_some_and(|t| {
+                        gitx::is_ancestor(&self.ws.root, commit, t).unwrap_or(false)
+                    }) {
+                        self.line[0].spec = None;
+                        return Ok(true);
+                    }
                 }
                 record_merged(&store, &id, commit, &gated.branch)?;
                 let _ = crate::remote::exchange_notes(self.ws);

@@ -101,6 +101,7 @@ pub(super) fn ls_remote(
 ) -> Result<std::result::Result<HashMap<String, ObjectId>, Offline>> {
     let mut args = vec!["ls-remote", "--refs", remote];
     args.extend_from_slice(patterns);
+    crate::runner::trace(|| format!("git {}", args.join(" ")));
     let out = duct::cmd("git", &args)
         .dir(root)
         .env("GIT_TERMINAL_PROMPT", "0")
@@ -140,6 +141,7 @@ pub(crate) fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
         remote,
     ];
     args.extend(specs.iter().map(String::as_str));
+    crate::runner::trace(|| format!("git {}", args.join(" ")));
     let mut tries = 0;
     loop {
         let out = duct::cmd("git", &args)
@@ -162,6 +164,68 @@ pub(crate) fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
         }
         return Err(anyhow!("git fetch {remote} failed: {}", text.trim()));
     }
+}
+
+/// Fetch each `(remote ref, tracking ref)` of `wants` (in one `git fetch`) and say what
+/// each tracking ref holds after it: what the remote had, or `None` where it has no such
+/// ref. One round trip where `ls-remote` then `fetch` took two. `Err(Offline)` when the
+/// remote cannot be reached.
+pub(super) fn fetch_tips(
+    root: &Path,
+    remote: &str,
+    wants: &[(&str, String)],
+) -> Result<std::result::Result<Vec<Option<ObjectId>>, Offline>> {
+    let mut missing = vec![false; wants.len()];
+    loop {
+        let specs: Vec<String> = wants
+            .iter()
+            .zip(&missing)
+            .filter(|(_, m)| !**m)
+            .map(|((src, dst), _)| format!("+{src}:{dst}"))
+            .collect();
+        match fetch(root, remote, &specs) {
+            Ok(()) => break,
+            Err(e) => {
+                let text = format!("{e:#}");
+                // `fatal: couldn't find remote ref refs/notes/epic`
+                let gone = wants
+                    .iter()
+                    .position(|(src, _)| text.contains(&format!("couldn't find remote ref {src}")));
+                match gone {
+                    Some(i) if !missing[i] => missing[i] = true,
+                    _ => {
+                        let why = text
+                            .lines()
+                            .find(|l| l.contains("fatal:") || l.contains("error:"))
+                            .unwrap_or(text.lines().next().unwrap_or("git fetch failed"))
+                            .trim()
+                            .to_owned();
+                        return Ok(Err(Offline(why)));
+                    }
+                }
+            }
+        }
+    }
+    let repo = gix::open(root)?;
+    Ok(Ok(wants
+        .iter()
+        .zip(missing)
+        .map(|((_, dst), m)| {
+            if m {
+                None
+            } else {
+                gitx::resolve_commit(&repo, dst)
+            }
+        })
+        .collect()))
+}
+
+/// Network steps on the epic's shared refs (notes, epic), one at a time in a process: the
+/// threads of one run (claims ahead, landings, exchanges) would otherwise race each other
+/// for the same remote ref and the same tracking refs, and lose to one another.
+pub(super) fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// How a push ended.
@@ -200,6 +264,7 @@ pub(super) fn push(
         args.push(format!("{id}:{dst}"));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    crate::runner::trace(|| format!("git {}", args.join(" ")));
     let out = duct::cmd("git", &args)
         .dir(root)
         .env("GIT_TERMINAL_PROMPT", "0")

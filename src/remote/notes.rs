@@ -130,16 +130,25 @@ pub fn merge(
                 continue; // nothing new from them
             }
             let id = keys.get(key);
+            let note = |v: Option<&ObjectId>| {
+                v.and_then(|blob| repo.find_blob(*blob).ok())
+                    .and_then(|blob| parse_note(&blob.data).ok())
+            };
+            // This machine's own note come back from the remote: this machine is its one
+            // writer, so its copy here is the newest, whatever the merge base says (one
+            // taken wrongly would undo a start or a landing here).
+            if let (Some(mine), Some(other)) = (note(ov), note(tv)) {
+                let own = |n: &TicketNote| n.host.as_deref() == Some(crate::remote::this_host());
+                if id.is_some() && own(&mine) && own(&other) && mine.rev >= other.rev {
+                    continue;
+                }
+            }
             if ov != bv {
                 // Changed on both sides. A ticket's note has one writer at a time: the
                 // machine in its `host` (set by a claim, which the remote decides). Theirs
                 // wins when another machine wrote it; ours when it is this machine's own
                 // note come back; without a host, the note with more updates (theirs on a
                 // tie).
-                let note = |v: Option<&ObjectId>| {
-                    v.and_then(|blob| repo.find_blob(*blob).ok())
-                        .and_then(|blob| parse_note(&blob.data).ok())
-                };
                 let (mine, other) = (note(ov), note(tv));
                 let keep_ours = match other.as_ref().and_then(|n| n.host.as_deref()) {
                     Some(h) => h == crate::remote::this_host(),
@@ -210,4 +219,45 @@ pub fn merge(
     Err(anyhow!(
         "could not merge the remote notes: {NOTES_REF} kept moving"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::State;
+
+    #[test]
+    fn this_machines_own_note_is_never_undone_by_an_older_copy_from_the_remote() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .arg(dir.path())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let repo = gix::open(dir.path()).unwrap();
+        let store = Store::new(&repo, "e");
+        let me = crate::remote::this_host().to_owned();
+        let at = |repo: &gix::Repository| crate::gitx::resolve_commit(repo, NOTES_REF).unwrap();
+        store
+            .update("T", |n| {
+                n.host = Some(me.clone());
+                n.state = State::Running;
+                Ok(())
+            })
+            .unwrap();
+        let running = store.note_at(at(&repo), "T").unwrap().unwrap().unwrap();
+        store
+            .update("T", |n| {
+                n.state = State::Done;
+                Ok(())
+            })
+            .unwrap();
+        // The remote's notes: ours, then a commit that puts the running note back (a stale
+        // copy some machine pushed). Only the remote changed it since the merge base.
+        let theirs = store.commit_on(Some(at(&repo)), "T", &running).unwrap();
+        merge(&repo, "e", &["T".into()], theirs).unwrap();
+        assert_eq!(store.get("T").unwrap().unwrap().state, State::Done);
+    }
 }

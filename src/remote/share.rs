@@ -4,7 +4,7 @@
 use anyhow::{anyhow, Result};
 use gix::ObjectId;
 
-use super::{fetch, ls_remote, notes, push, remote_of, track, Offline, Pushed, NOTES_REF};
+use super::{fetch_tips, notes, push, remote_of, track, Offline, Pushed, NOTES_REF};
 use crate::epic::Workspace;
 use crate::gitx;
 
@@ -22,30 +22,23 @@ pub fn exchange_notes(
         .into_iter()
         .map(|t| t.id)
         .collect();
+    let _one = super::one_at_a_time();
+    let epic_ref = format!("refs/heads/{}", ws.epic.branch);
+    let epic_track = track(&remote, &ws.epic.name, "epic");
+    // The epic as well: tickets start from, and land on, what every machine has.
+    let wants = [
+        (NOTES_REF, track(&remote, &ws.epic.name, "notes")),
+        (epic_ref.as_str(), epic_track.clone()),
+    ];
     for _ in 0..20 {
-        let theirs = match remote_tip(ws, &remote, NOTES_REF)? {
-            Ok(t) => t,
+        let (theirs, remote_epic) = match fetch_tips(&ws.root, &remote, &wants)? {
+            Ok(tips) => (tips[0], tips[1]),
             Err(offline) => return Ok(Some(Err(offline))),
         };
         let mut merged = notes::Merged::default();
-        let epic_ref = format!("refs/heads/{}", ws.epic.branch);
-        let epic_track = track(&remote, &ws.epic.name, "epic");
-        let mut specs = vec![format!("+{epic_ref}:{epic_track}")];
-        if theirs.is_some() {
-            specs.push(format!(
-                "+{NOTES_REF}:{}",
-                track(&remote, &ws.epic.name, "notes")
-            ));
-        }
-        // The epic as well: tickets start from, and land on, what every machine has.
-        if fetch(&ws.root, &remote, &specs).is_err() {
-            specs.remove(0);
-            fetch(&ws.root, &remote, &specs)?;
-        }
-        if let (Some(local), Some(remote_epic)) = (
-            gitx::branch_tip(&repo, &ws.epic.branch)?,
-            gitx::resolve_commit(&repo, &epic_track),
-        ) {
+        if let (Some(local), Some(remote_epic)) =
+            (gitx::branch_tip(&repo, &ws.epic.branch)?, remote_epic)
+        {
             let base = repo
                 .merge_base(local, remote_epic)
                 .ok()
@@ -92,9 +85,11 @@ pub enum Landing {
     EpicMoved,
 }
 
-/// After the local epic moved from `from` to `to` (a landing), move the remote's the same
-/// way, with a lease on what it has. When another machine was first, the local move is
-/// undone and the local epic fast-forwarded to the remote's.
+/// Before the local epic moves from `from` to `to` (a landing), move the remote's the same
+/// way, with a lease on what it has: the remote decides which machine lands first, and the
+/// local epic never shows a landing the other machines refused (a worktree made from it
+/// would carry it). When another machine was first, the local epic is brought up to the
+/// remote's instead, to merge again on it.
 pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<Landing> {
     let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
         return Ok(Landing::Shared);
@@ -105,21 +100,15 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
         return Ok(Landing::Shared);
     }
     let tracked = track(&remote, &ws.epic.name, "epic");
+    let _one = super::one_at_a_time();
     for _ in 0..20 {
-        // What the remote has now, asked directly: the tracking ref may lag behind it
-        // (another thread of this run fetches too).
-        let Ok(there) = remote_tip(ws, &remote, &dst)? else {
+        let Ok(tips) = fetch_tips(&ws.root, &remote, &[(dst.as_str(), tracked.clone())])? else {
             return Ok(Landing::LocalOnly);
         };
+        let there = tips[0];
         if there == Some(to) {
             return Ok(Landing::Shared);
         }
-        // Fetched by this thread even when the commit is here already: another thread's
-        // fetch may be writing its objects still (commits come before their trees).
-        if there.is_some() {
-            fetch(&ws.root, &remote, &[format!("+{dst}:{tracked}")])?;
-        }
-        let repo = gix::open(&ws.root)?;
         let ancestor = |a: ObjectId, b: ObjectId| gitx::is_ancestor(&ws.root, a, b);
         // Where this landing started, or behind it (landings made here while the remote
         // could not be reached): a fast-forward shares them all.
@@ -134,26 +123,16 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
             }
         }
         let there = there.expect("none was handled above");
-        // Another machine landed first: put ours back, and catch up with theirs.
-        if !gitx::move_branch(
-            &repo,
-            &ws.epic.branch,
-            to,
-            from,
-            "git-epic: another machine landed first",
-        )? {
-            return Err(anyhow!(
-                "{} moved while its landing was undone",
-                ws.epic.branch
-            ));
-        }
+        // Another machine landed first: catch up with theirs.
         if !ancestor(from, there)? {
             return Err(anyhow!(
                 "{} here and on {remote} have diverged; run `git epic sync` and land again",
                 ws.epic.branch
             ));
         }
-        gitx::move_branch(
+        let repo = gix::open(&ws.root)?;
+        // An exchange may have brought it in already.
+        let _ = gitx::move_branch(
             &repo,
             &ws.epic.branch,
             from,
@@ -188,14 +167,12 @@ pub fn claim(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
     let store = crate::state::Store::new(&ws.repo, &ws.epic.name);
     let host = store.host();
     let tracked = track(&remote, &ws.epic.name, "notes");
+    let _one = super::one_at_a_time();
     for _ in 0..100 {
-        let theirs = match remote_tip(ws, &remote, NOTES_REF)? {
-            Ok(t) => t,
+        let theirs = match fetch_tips(&ws.root, &remote, &[(NOTES_REF, tracked.clone())])? {
+            Ok(tips) => tips[0],
             Err(Offline(why)) => return Ok(Claim::Offline(why)),
         };
-        if theirs.is_some() {
-            fetch(&ws.root, &remote, &[format!("+{NOTES_REF}:{tracked}")])?;
-        }
         let there = match theirs {
             Some(t) => store.note_at(t, id)?,
             None => None,
@@ -256,13 +233,4 @@ pub fn claim(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
     Err(anyhow!(
         "{remote}'s notes kept changing while ticket {id} was claimed"
     ))
-}
-
-/// Where `refname` points on `remote` (`None`: it has no such ref).
-fn remote_tip(
-    ws: &Workspace,
-    remote: &str,
-    refname: &str,
-) -> Result<std::result::Result<Option<ObjectId>, Offline>> {
-    Ok(ls_remote(&ws.root, remote, &[refname])?.map(|mut refs| refs.remove(refname)))
 }

@@ -25,6 +25,7 @@ mod launch;
 mod select;
 mod shared;
 
+use crate::remote::Claim;
 use budget::{halt, Budget};
 use conclude::{after_clean_exit, conclude, AfterExit, Finished, Next};
 use launch::{adopt, adoptable, start, Adopted};
@@ -32,7 +33,7 @@ pub use select::{prepare, select, Planned, Selection};
 
 /// `GIT_EPIC_TRACE=1` prints the scheduler's steps with millisecond times to stderr, like
 /// `GIT_TRACE` does for git.
-fn trace(what: impl FnOnce() -> String) {
+pub(crate) fn trace(what: impl FnOnce() -> String) {
     static ON: std::sync::OnceLock<Option<Instant>> = std::sync::OnceLock::new();
     if let Some(t0) = ON.get_or_init(|| {
         std::env::var_os("GIT_EPIC_TRACE")
@@ -221,6 +222,11 @@ enum Msg {
         resumed: Option<String>,
     },
     Merged(MergeNews),
+    /// A claim made ahead, in the background, came back.
+    Reserved {
+        id: String,
+        result: std::result::Result<crate::remote::Claim, String>,
+    },
 }
 
 /// Make the worktrees of queued tickets in the background, in queue order, while earlier
@@ -274,34 +280,37 @@ fn claim(
     let me = std::process::id();
     let me_start = process::start_time(me);
     let host = store.host();
-    let mut slots = Vec::new();
-    for plan in planned {
-        let mut refusal = None;
-        let mut holder = None;
-        let mut was_local = true;
-        let note = store.update(&plan.id, |n| {
-            holder = n.claimed_elsewhere().map(str::to_owned);
-            was_local = n.is_local();
-            refusal = claim_refusal(n, me, rerun_failed).or_else(|| {
-                // A live agent whose run cannot be adopted (noted by an older git-epic).
-                (n.state == State::Running && n.agent_alive() && adoptable(n, &plan.log).is_none())
-                    .then(|| {
-                        format!(
-                            "its agent from an earlier run is still running (pid {}); stop it or wait",
-                            n.pid.unwrap_or(0)
-                        )
-                    })
-            });
-            if refusal.is_none() {
-                if n.state == State::Failed && rerun_failed {
-                    n.attempts = 0;
-                }
-                n.owner_pid = Some(me);
-                n.owner_start = me_start;
-                n.host = Some(host.clone());
+    // One notes commit for all of them: a run of many tickets starts at once.
+    let ids: Vec<&str> = planned.iter().map(|p| p.id.as_str()).collect();
+    let logs: HashMap<&str, &PathBuf> = planned.iter().map(|p| (p.id.as_str(), &p.log)).collect();
+    let mut seen: HashMap<String, (Option<String>, Option<String>, bool)> = HashMap::new();
+    let notes = store.update_many(&ids, |id, n| {
+        let holder = n.claimed_elsewhere().map(str::to_owned);
+        let refusal = claim_refusal(n, me, rerun_failed).or_else(|| {
+            // A live agent whose run cannot be adopted (noted by an older git-epic).
+            (n.state == State::Running && n.agent_alive() && adoptable(n, logs[id]).is_none()).then(
+                || {
+                    format!(
+                        "its agent from an earlier run is still running (pid {}); stop it or wait",
+                        n.pid.unwrap_or(0)
+                    )
+                },
+            )
+        });
+        seen.insert(id.to_owned(), (refusal.clone(), holder, n.is_local()));
+        if refusal.is_none() {
+            if n.state == State::Failed && rerun_failed {
+                n.attempts = 0;
             }
-            Ok(())
-        })?;
+            n.owner_pid = Some(me);
+            n.owner_start = me_start;
+            n.host = Some(host.clone());
+        }
+        Ok(())
+    })?;
+    let mut slots = Vec::new();
+    for (plan, note) in planned.into_iter().zip(notes) {
+        let (refusal, holder, was_local) = seen.remove(&plan.id).expect("every note was seen");
         match refusal {
             Some(_) if holder.is_some() => {
                 shared::elsewhere(summary, report, &plan.id, holder.as_deref().unwrap_or(""));
@@ -385,6 +394,8 @@ pub fn run(
     // Through a remote: queued tickets claimed ahead of their start (up to `jobs`), their
     // worktrees made meanwhile, so that a free slot starts one at once.
     let mut reserved: std::collections::HashSet<String> = Default::default();
+    // The claim ahead under way in the background, if one is.
+    let mut reserving: Option<String> = None;
     // When each running ticket started, and how long finished ones took: a ticket is claimed
     // ahead only when a slot is about to free up, not hoarded from the other machines.
     let mut spawned: HashMap<String, Instant> = HashMap::new();
@@ -466,6 +477,7 @@ pub fn run(
                 .filter(|&i| {
                     let id = &queue[i].plan.id;
                     (prepared.contains_key(id) || (shared && !reserved.contains(id)))
+                        && reserving.as_ref() != Some(id)
                         && queue[i].plan.priority >= held_for
                 })
             else {
@@ -564,7 +576,7 @@ pub fn run(
                 if !live && !hook.waits_on_others(ws)? {
                     break;
                 }
-                std::thread::sleep(Duration::from_millis(500));
+                std::thread::sleep(Duration::from_millis(200));
             }
             continue;
         }
@@ -589,11 +601,13 @@ pub fn run(
         }
         reserved.retain(|id| queue.iter().any(|s| &s.plan.id == id));
         if shared
+            && reserving.is_none()
             && !interrupt.load(std::sync::atomic::Ordering::SeqCst)
             && reserved.len() < jobs
             && took.soon_free(spawned.values(), running.len() < jobs)
         {
-            // The ticket this machine would start next, claimed now (one per turn).
+            // The ticket this machine would start next, claimed now, in the background: the
+            // loop goes on watching its agents meanwhile (one claim ahead at a time).
             let now = Instant::now();
             let next = queue
                 .iter()
@@ -605,18 +619,13 @@ pub fn run(
                 .map(|(i, _)| i);
             if let Some(i) = next {
                 let id = queue[i].plan.id.clone();
-                match shared::claim_remote(ws, settings, &id, report)? {
-                    None => {
-                        trace(|| format!("reserved {id}"));
-                        reserved.insert(id);
-                        prepare_worktrees(ws, [&queue[i].plan], &tx, interrupt);
-                    }
-                    Some(other) => {
-                        queue.remove(i);
-                        shared::lost(&store, &mut summary, report, &id, &other);
-                    }
+                if let Some(other) = shared::known_elsewhere(&store, &id) {
+                    queue.remove(i);
+                    shared::lost(&store, &mut summary, report, &id, &other);
+                    continue;
                 }
-                continue;
+                shared::claim_ahead(ws, settings, id.clone(), &tx);
+                reserving = Some(id);
             }
         }
         let fin = match rx.recv_timeout(wait) {
@@ -688,6 +697,30 @@ pub fn run(
                         }
                     }
                 }
+                continue;
+            }
+            Ok(Msg::Reserved { id, result }) => {
+                reserving = None;
+                let Some(i) = queue.iter().position(|s| s.plan.id == id) else {
+                    continue;
+                };
+                match result {
+                    Ok(Claim::Won) => {}
+                    Ok(Claim::Offline(why)) => shared::local_only(ws, why, report),
+                    Ok(Claim::Lost(other)) => {
+                        queue.remove(i);
+                        shared::lost(&store, &mut summary, report, &id, &other);
+                        continue;
+                    }
+                    // Left to the claim made as it starts, which says what went wrong.
+                    Err(why) => {
+                        trace(|| format!("claim ahead of {id} failed: {why}"));
+                        continue;
+                    }
+                }
+                trace(|| format!("reserved {id}"));
+                prepare_worktrees(ws, [&queue[i].plan], &tx, interrupt);
+                reserved.insert(id);
                 continue;
             }
             Err(_) => continue,

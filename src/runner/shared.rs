@@ -2,9 +2,12 @@
 //! as they change, and tickets other machines hold are watched until they land there or
 //! their claim runs out.
 
-use super::{Event, Settings, Summary};
+use std::sync::mpsc::Sender;
+
+use super::{Event, Msg, Settings, Summary};
 use crate::epic::Workspace;
 use crate::error::Result;
+use crate::remote::Claim;
 use crate::state::{self, State, Store};
 
 /// Claim ticket `id` through the remote just before it starts; the machine that was first
@@ -15,26 +18,42 @@ pub(super) fn claim_remote(
     id: &str,
     report: &dyn Fn(Event),
 ) -> Result<Option<String>> {
-    // Known taken since the last exchange: no need to ask the remote.
-    let store = Store::new(&ws.repo, &ws.epic.name);
-    if let Some(other) = store
-        .get(id)
-        .ok()
-        .flatten()
-        .and_then(|n| n.claimed_elsewhere().map(str::to_owned))
-    {
+    if let Some(other) = known_elsewhere(&Store::new(&ws.repo, &ws.epic.name), id) {
         return Ok(Some(other));
     }
     let until = state::now() + settings.claim_lease.as_secs_f64();
     let got = crate::remote::claim(ws, id, until)?;
     match got {
-        crate::remote::Claim::Won => Ok(None),
-        crate::remote::Claim::Lost(other) => Ok(Some(other)),
-        crate::remote::Claim::Offline(why) => {
+        Claim::Won => Ok(None),
+        Claim::Lost(other) => Ok(Some(other)),
+        Claim::Offline(why) => {
             local_only(ws, why, report);
             Ok(None)
         }
     }
+}
+
+/// The machine that holds `id`, as known since the last exchange: no need to ask the remote.
+pub(super) fn known_elsewhere(store: &Store<'_>, id: &str) -> Option<String> {
+    store
+        .get(id)
+        .ok()
+        .flatten()
+        .and_then(|n| n.claimed_elsewhere().map(str::to_owned))
+}
+
+/// Claim `id` through the remote in a thread of its own; the outcome comes back to the run
+/// loop as [`Msg::Reserved`].
+pub(super) fn claim_ahead(ws: &Workspace, settings: &Settings, id: String, tx: &Sender<Msg>) {
+    let (root, epic, tx) = (ws.root.clone(), ws.epic.clone(), tx.clone());
+    let until = state::now() + settings.claim_lease.as_secs_f64();
+    std::thread::spawn(move || {
+        let result = gix::open(&root)
+            .map_err(anyhow::Error::from)
+            .and_then(|repo| crate::remote::claim(&Workspace { repo, root, epic }, &id, until))
+            .map_err(|e| format!("{e:#}"));
+        let _ = tx.send(Msg::Reserved { id, result });
+    });
 }
 
 /// Exchange notes with the epic's remote, if it has one; when it cannot be reached, say so
@@ -48,7 +67,7 @@ pub(super) fn exchange(ws: &Workspace, report: &dyn Fn(Event)) {
 }
 
 /// Say once per process that the remote cannot be reached.
-fn local_only(ws: &Workspace, why: String, report: &dyn Fn(Event)) {
+pub(super) fn local_only(ws: &Workspace, why: String, report: &dyn Fn(Event)) {
     static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !SAID.swap(true, std::sync::atomic::Ordering::SeqCst) {
         report(Event::LocalOnly {
@@ -95,7 +114,8 @@ pub(super) fn held_elsewhere(
         let Some(Ok(n)) = notes.get(id) else {
             return true;
         };
-        if n.claimed_elsewhere().is_some() {
+        // Landed there: nothing to wait for, whatever its claim still says.
+        if n.claimed_elsewhere().is_some() && n.state != State::Merged {
             live = true;
             return true;
         }

@@ -319,6 +319,16 @@ fn three_machines_run_the_epic_at_once_and_each_ticket_runs_and_lands_once() {
             .count();
         assert_eq!(n, 1, "{id} landed {n} times:\n{merges}");
     }
+    // And each landing brought its ticket's own commit only: no branch was started from a
+    // landing that the remote then refused.
+    let landings = r.git_in(
+        &remote,
+        &["rev-list", "--first-parent", "--merges", "epic/e"],
+    );
+    for m in landings.lines() {
+        let brought = r.git_in(&remote, &["rev-list", "--count", &format!("{m}^1..{m}^2")]);
+        assert_eq!(brought, "1", "{m} brought {brought} commits");
+    }
     let hosts: std::collections::BTreeSet<String> = ids
         .iter()
         .map(|id| row(&r.status(), id)["host"].as_str().unwrap().to_owned())
