@@ -510,35 +510,30 @@ impl<'r> Store<'r> {
         self.read(&mut self.snapshot_at(Some(commit))?, id)
     }
 
-    /// A notes commit on top of `parent` (or a first one) in which `id`'s note is `note`;
-    /// no ref moves: it is pushed as is, a compare-and-swap on the remote's notes.
+    /// A notes commit on top of `parent` (or a first one) in which each `(id, note)` of
+    /// `notes` is that ticket's note; no ref moves: it is pushed as is, a compare-and-swap
+    /// on the remote's notes.
     pub fn commit_on(
         &self,
         parent: Option<ObjectId>,
-        id: &str,
-        note: &TicketNote,
+        notes: &[(&str, TicketNote)],
     ) -> Result<ObjectId> {
-        self.repo.write_blob(self.key_blob(id).as_bytes())?;
         let mut snap = self.snapshot_at(parent)?;
-        let message = format!("git-epic: {} {} claimed", self.epic, id);
-        self.note_commit(&mut snap, id, note, &message)
-    }
-
-    /// A commit on `snap` (its parent) with `id`'s note replaced by `note`.
-    fn note_commit(
-        &self,
-        snap: &mut Snapshot,
-        id: &str,
-        note: &TicketNote,
-        message: &str,
-    ) -> Result<ObjectId> {
-        let text = toml::to_string(note).context("could not serialize a ticket note")?;
-        let blob = self.repo.write_blob(text.as_bytes())?.detach();
-        let edit = snap
+        for (id, note) in notes {
+            self.repo.write_blob(self.key_blob(id).as_bytes())?;
+            let text = toml::to_string(note).context("could not serialize a ticket note")?;
+            let blob = self.repo.write_blob(text.as_bytes())?.detach();
+            snap.tree
+                .edit(self.key(id), Some(blob), &self.repo.objects)
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        let tree = snap
             .tree
-            .replace(self.key(id), blob, &self.repo.objects)
+            .write(&self.repo.objects)
             .map_err(|e| anyhow!("{e}"))?;
-        self.write_commit(message, edit.tree, snap.commit)
+        let ids: Vec<&str> = notes.iter().map(|(id, _)| *id).collect();
+        let message = format!("git-epic: {} {} claimed", self.epic, ids.join(" "));
+        self.write_commit(&message, tree, parent)
     }
 
     fn write_commit(

@@ -445,12 +445,36 @@ pub fn write_commit(
     parents: &[ObjectId],
     message: &str,
 ) -> Result<ObjectId> {
+    let no_identity =
+        || anyhow!("could not make the merge commit (are user.name and user.email set?)");
+    // gix keeps the time of a repository handle's first signature: a run's landings would
+    // all carry the time of its first one. Each commit gets the time it is made.
+    let now = gix::date::Time::now_local_or_utc();
+    let persona = |who: Option<std::result::Result<gix::actor::SignatureRef<'_>, _>>| {
+        let who = who
+            .ok_or_else(no_identity)?
+            .map_err(|e| no_identity().context(e))?;
+        Ok::<_, anyhow::Error>(gix::actor::Signature {
+            name: who.name.to_owned(),
+            email: who.email.to_owned(),
+            time: now,
+        })
+    };
+    let committer = persona(repo.committer())?;
+    let author = persona(repo.author())?;
+    let (mut b1, mut b2) = (
+        gix::date::parse::TimeBuf::default(),
+        gix::date::parse::TimeBuf::default(),
+    );
     let commit = repo
-        .new_commit(message, tree, parents.iter().copied())
-        .map_err(|e| {
-            anyhow!("{e}")
-                .context("could not make the merge commit (are user.name and user.email set?)")
-        })?;
+        .new_commit_as(
+            committer.to_ref(&mut b1),
+            author.to_ref(&mut b2),
+            message,
+            tree,
+            parents.iter().copied(),
+        )
+        .map_err(|e| anyhow!("{e}").context("could not make the merge commit"))?;
     Ok(commit.id)
 }
 

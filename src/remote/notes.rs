@@ -256,7 +256,7 @@ mod tests {
             .unwrap();
         // The remote's notes: ours, then a commit that puts the running note back (a stale
         // copy some machine pushed). Only the remote changed it since the merge base.
-        let theirs = store.commit_on(Some(at(&repo)), "T", &running).unwrap();
+        let theirs = store.commit_on(Some(at(&repo)), &[("T", running)]).unwrap();
         merge(&repo, "e", &["T".into()], theirs).unwrap();
         assert_eq!(store.get("T").unwrap().unwrap().state, State::Done);
     }

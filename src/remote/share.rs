@@ -1,6 +1,8 @@
 //! What a run shares while it runs through the epic's remote: claims (one machine per
 //! ticket, decided by an atomic push of the notes), states, and landings on the epic.
 
+use std::collections::HashMap;
+
 use anyhow::{anyhow, Result};
 use gix::ObjectId;
 
@@ -157,67 +159,103 @@ pub enum Claim {
     Offline(String),
 }
 
-/// Claim `id` for this process until `until` (unix time): the remote's notes as fetched,
-/// with only this ticket's note changed, pushed with a lease on what was fetched. The
-/// decision is the remote's alone: a lost race is fetched again and looked at anew.
+/// Claim ticket `id` through the remote (see [`claim_many`]).
 pub fn claim(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
+    let mut claims = claim_many(ws, &[id], until)?;
+    Ok(claims.pop().expect("one claim per id").1)
+}
+
+/// Claim tickets `ids` through the remote, in one push of its notes: the remote's notes as
+/// fetched, with these tickets' notes saying this machine holds them until `until`, pushed
+/// with a lease on what was fetched. The remote decides: a push that lost the race is made
+/// again on what won, without the tickets another machine took meanwhile. How it went for
+/// each, in the order of `ids`.
+pub fn claim_many(ws: &Workspace, ids: &[&str], until: f64) -> Result<Vec<(String, Claim)>> {
     let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
-        return Ok(Claim::Won);
+        return Ok(ids.iter().map(|id| (id.to_string(), Claim::Won)).collect());
     };
     let store = crate::state::Store::new(&ws.repo, &ws.epic.name);
     let host = store.host();
     let tracked = track(&remote, &ws.epic.name, "notes");
     let _one = super::one_at_a_time();
+    let mut lost: HashMap<String, String> = HashMap::new();
     for _ in 0..100 {
         let theirs = match fetch_tips(&ws.root, &remote, &[(NOTES_REF, tracked.clone())])? {
             Ok(tips) => tips[0],
-            Err(Offline(why)) => return Ok(Claim::Offline(why)),
-        };
-        let there = match theirs {
-            Some(t) => store.note_at(t, id)?,
-            None => None,
-        };
-        let there = match there {
-            None => None,
-            Some(Ok(n)) => Some(n),
-            Some(Err(bad)) => {
-                return Ok(Claim::Lost(format!(
-                    "{remote} (its note cannot be read: {})",
-                    bad.problem
-                )))
+            Err(Offline(why)) => {
+                return Ok(ids
+                    .iter()
+                    .map(|id| (id.to_string(), Claim::Offline(why.clone())))
+                    .collect())
             }
         };
-        if let Some(n) = &there {
-            if let Some(other) = n.claimed_elsewhere() {
-                return Ok(Claim::Lost(other.to_owned()));
+        let mut notes = Vec::new();
+        for id in ids {
+            if lost.contains_key(*id) {
+                continue;
             }
-            if !n.is_local()
-                && matches!(
-                    n.state,
-                    crate::state::State::Done | crate::state::State::Merged
-                )
-            {
-                return Ok(Claim::Lost(n.host.clone().unwrap_or_default()));
+            let there = match theirs {
+                Some(t) => store.note_at(t, id)?,
+                None => None,
+            };
+            let there = match there {
+                None => None,
+                Some(Ok(n)) => Some(n),
+                Some(Err(bad)) => {
+                    let why = format!("{remote} (its note cannot be read: {})", bad.problem);
+                    lost.insert(id.to_string(), why);
+                    continue;
+                }
+            };
+            if let Some(n) = &there {
+                let taken = n.claimed_elsewhere().map(str::to_owned).or_else(|| {
+                    (!n.is_local()
+                        && matches!(
+                            n.state,
+                            crate::state::State::Done | crate::state::State::Merged
+                        ))
+                    .then(|| n.host.clone().unwrap_or_default())
+                });
+                if let Some(other) = taken {
+                    lost.insert(id.to_string(), other);
+                    continue;
+                }
             }
+            let mine = store.get(id)?;
+            let rev = there
+                .as_ref()
+                .map_or(0, |n| n.rev)
+                .max(mine.as_ref().map_or(0, |n| n.rev));
+            let mut note = mine.or(there).unwrap_or_default();
+            note.host = Some(host.clone());
+            note.claim_until = Some(until);
+            note.owner_pid = Some(std::process::id());
+            note.owner_start = crate::process::start_time(std::process::id());
+            note.rev = rev + 1;
+            notes.push((*id, note));
         }
-        let mine = store.get(id)?;
-        let rev = there
-            .as_ref()
-            .map_or(0, |n| n.rev)
-            .max(mine.as_ref().map_or(0, |n| n.rev));
-        let mut note = mine.or(there).unwrap_or_default();
-        note.host = Some(host.clone());
-        note.claim_until = Some(until);
-        note.owner_pid = Some(std::process::id());
-        note.owner_start = crate::process::start_time(std::process::id());
-        note.rev = rev + 1;
-        let commit = store.commit_on(theirs, id, &note)?;
+        let outcome = |lost: &HashMap<String, String>| {
+            ids.iter()
+                .map(|id| {
+                    let c = lost.get(*id).map_or(Claim::Won, |h| Claim::Lost(h.clone()));
+                    (id.to_string(), c)
+                })
+                .collect()
+        };
+        if notes.is_empty() {
+            return Ok(outcome(&lost));
+        }
+        let commit = store.commit_on(theirs, &notes)?;
         match push(&ws.root, &remote, &[(commit, NOTES_REF.to_owned(), theirs)])? {
             Pushed::Stale => continue,
             Pushed::Done => {
-                // The claim as pushed holds here too (this machine's note, which the
-                // notes merge keeps over its own older copy from the remote).
-                store.update(id, |n| {
+                // The claims as pushed hold here too (this machine's notes, which the
+                // notes merge keeps over its own older copies from the remote).
+                let won: Vec<&str> = notes.iter().map(|(id, _)| *id).collect();
+                let by_id: HashMap<&str, &crate::state::TicketNote> =
+                    notes.iter().map(|(id, n)| (*id, n)).collect();
+                store.update_many(&won, |id, n| {
+                    let note = by_id[id];
                     n.host = note.host.clone();
                     n.claim_until = note.claim_until;
                     n.owner_pid = note.owner_pid;
@@ -225,12 +263,14 @@ pub fn claim(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
                     Ok(())
                 })?;
                 let repo = gix::open(&ws.root)?;
-                notes::merge(&repo, &ws.epic.name, &[id.to_owned()], commit)?;
-                return Ok(Claim::Won);
+                let won: Vec<String> = won.iter().map(|id| id.to_string()).collect();
+                notes::merge(&repo, &ws.epic.name, &won, commit)?;
+                return Ok(outcome(&lost));
             }
         }
     }
     Err(anyhow!(
-        "{remote}'s notes kept changing while ticket {id} was claimed"
+        "{remote}'s notes kept changing while tickets {} were claimed",
+        ids.join(", ")
     ))
 }

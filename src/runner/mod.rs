@@ -452,6 +452,24 @@ pub fn run(
             adopt(ws, settings, &slot, report, interrupt, &tx)?;
             running.insert(slot.plan.id.clone(), slot);
         }
+        // Through a remote, slots free at once (a run's start) are claimed in one push.
+        if shared && reserving.is_none() && !stopping {
+            let free = jobs.saturating_sub(running.len() + reserved.len());
+            if free > 1 {
+                shared::claim_together(
+                    ws,
+                    settings,
+                    free,
+                    &mut queue,
+                    &mut reserved,
+                    &cooldown,
+                    &mut summary,
+                    report,
+                    &tx,
+                    interrupt,
+                )?;
+            }
+        }
         // Start what may start now.
         while !stopping && running.len() < jobs {
             let now = Instant::now();

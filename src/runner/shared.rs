@@ -2,9 +2,12 @@
 //! as they change, and tickets other machines hold are watched until they land there or
 //! their claim runs out.
 
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
+use std::time::Instant;
 
-use super::{Event, Msg, Settings, Summary};
+use super::{Event, Msg, Settings, Slot, Summary};
 use crate::epic::Workspace;
 use crate::error::Result;
 use crate::remote::Claim;
@@ -54,6 +57,70 @@ pub(super) fn claim_ahead(ws: &Workspace, settings: &Settings, id: String, tx: &
             .map_err(|e| format!("{e:#}"));
         let _ = tx.send(Msg::Reserved { id, result });
     });
+}
+
+/// Claim the next `free` tickets of the queue together, in one push (see
+/// [`crate::remote::claim_many`]); the ones won are reserved here and their worktrees made.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn claim_together(
+    ws: &Workspace,
+    settings: &Settings,
+    free: usize,
+    queue: &mut VecDeque<Slot>,
+    reserved: &mut HashSet<String>,
+    cooldown: &HashMap<String, Instant>,
+    summary: &mut Summary,
+    report: &dyn Fn(Event),
+    tx: &Sender<Msg>,
+    interrupt: &'static AtomicBool,
+) -> Result<()> {
+    let now = Instant::now();
+    let mut next: Vec<(usize, &Slot)> = queue
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            s.adopt.is_none()
+                && !reserved.contains(&s.plan.id)
+                && s.not_before <= now
+                && cooldown
+                    .get(&s.plan.agent.profile)
+                    .is_none_or(|c| *c <= now)
+        })
+        .collect();
+    if next.len() < 2 {
+        return Ok(());
+    }
+    next.sort_by(|a, b| super::precedence(*b, *a, true));
+    let ids: Vec<String> = next
+        .iter()
+        .take(free)
+        .map(|(_, s)| s.plan.id.clone())
+        .collect();
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    let until = state::now() + settings.claim_lease.as_secs_f64();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut won = Vec::new();
+    for (id, claim) in crate::remote::claim_many(ws, &refs, until)? {
+        match claim {
+            Claim::Won => won.push(id),
+            Claim::Offline(why) => {
+                local_only(ws, why, report);
+                won.push(id);
+            }
+            Claim::Lost(other) => {
+                queue.retain(|s| s.plan.id != id);
+                lost(&store, summary, report, &id, &other);
+            }
+        }
+    }
+    super::trace(|| format!("reserved together {}", won.join(" ")));
+    let plans = queue
+        .iter()
+        .filter(|s| won.contains(&s.plan.id))
+        .map(|s| &s.plan);
+    super::prepare_worktrees(ws, plans, tx, interrupt);
+    reserved.extend(won);
+    Ok(())
 }
 
 /// Exchange notes with the epic's remote, if it has one; when it cannot be reached, say so

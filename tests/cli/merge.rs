@@ -479,3 +479,31 @@ fn cleanup_waits_out_a_branch_lock_a_killed_git_left() {
     assert!(out.stdout.contains("feat/A-a"), "{}", out.stdout);
     assert_eq!(r.git(&["branch", "--list", "feat/A-a"]), "");
 }
+
+#[test]
+fn each_landing_of_a_run_carries_the_time_it_was_made() {
+    // gix keeps a repository handle's first signature time; a long run must not stamp
+    // every landing with it.
+    let r = Repo::with_agent("commit.sh");
+    for id in ["A", "B"] {
+        r.epic(&["ticket", "add", id]).ok();
+    }
+    r.epic_env(
+        &["wave", "start", "--all", "--auto-merge", "-j", "1"],
+        &[("FAKE_SLEEP", "1.5")],
+    )
+    .ok();
+    let times = r.git(&[
+        "log",
+        "--first-parent",
+        "--merges",
+        "--format=%ct",
+        "epic/e",
+    ]);
+    let times: Vec<u64> = times.lines().map(|t| t.parse().unwrap()).collect();
+    assert_eq!(times.len(), 2, "{times:?}");
+    assert!(
+        times[0] > times[1],
+        "landings a run apart share a time: {times:?}"
+    );
+}
