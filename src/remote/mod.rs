@@ -176,6 +176,7 @@ pub(super) fn fetch_tips(
     wants: &[(&str, String)],
 ) -> Result<std::result::Result<Vec<Option<ObjectId>>, Offline>> {
     let mut missing = vec![false; wants.len()];
+    let mut failures = 0;
     loop {
         let specs: Vec<String> = wants
             .iter()
@@ -191,16 +192,21 @@ pub(super) fn fetch_tips(
                 let gone = wants
                     .iter()
                     .position(|(src, _)| text.contains(&format!("couldn't find remote ref {src}")));
+                crate::runner::trace(|| format!("fetch failed: {text}"));
                 match gone {
                     Some(i) if !missing[i] => missing[i] = true,
                     _ => {
-                        let why = text
-                            .lines()
-                            .find(|l| l.contains("fatal:") || l.contains("error:"))
-                            .unwrap_or(text.lines().next().unwrap_or("git fetch failed"))
-                            .trim()
-                            .to_owned();
-                        return Ok(Err(Offline(why)));
+                        // Offline only when the remote cannot be listed either: a fetch can
+                        // fail for a moment while another machine pushes, and a landing
+                        // taken for local-only then would leave the epics diverged.
+                        if let Err(offline) = ls_remote(root, remote, &[NOTES_REF])? {
+                            return Ok(Err(offline));
+                        }
+                        failures += 1;
+                        if failures >= 5 {
+                            return Err(e);
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(20 * failures));
                     }
                 }
             }

@@ -5,7 +5,7 @@
 //! One thread (the caller's) owns the repository and every state change; each running
 //! agent has a small thread that only waits for its process.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
@@ -227,6 +227,11 @@ enum Msg {
         id: String,
         result: std::result::Result<crate::remote::Claim, String>,
     },
+    /// An exchange of notes made in the background ended; why the remote could not be
+    /// reached, if it could not.
+    Exchanged {
+        offline: Option<String>,
+    },
 }
 
 /// Make the worktrees of queued tickets in the background, in queue order, while earlier
@@ -275,7 +280,7 @@ fn claim(
         return Ok(Vec::new());
     }
     // Through a remote, other machines' claims come in first (ours go out as each ticket
-    // starts: see `shared::claim_remote`).
+    // starts: see `shared::claim_ahead`).
     shared::exchange(ws, report);
     let me = std::process::id();
     let me_start = process::start_time(me);
@@ -395,7 +400,9 @@ pub fn run(
     // worktrees made meanwhile, so that a free slot starts one at once.
     let mut reserved: std::collections::HashSet<String> = Default::default();
     // The claim ahead under way in the background, if one is.
-    let mut reserving: Option<String> = None;
+    // Claims under way in the background, and whether an exchange is.
+    let mut reserving: HashSet<String> = HashSet::new();
+    let exchanging: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
     // When each running ticket started, and how long finished ones took: a ticket is claimed
     // ahead only when a slot is about to free up, not hoarded from the other machines.
     let mut spawned: HashMap<String, Instant> = HashMap::new();
@@ -453,7 +460,7 @@ pub fn run(
             running.insert(slot.plan.id.clone(), slot);
         }
         // Through a remote, slots free at once (a run's start) are claimed in one push.
-        if shared && reserving.is_none() && !stopping {
+        if shared && reserving.is_empty() && !stopping {
             let free = jobs.saturating_sub(running.len() + reserved.len());
             if free > 1 {
                 shared::claim_together(
@@ -461,12 +468,12 @@ pub fn run(
                     settings,
                     free,
                     &mut queue,
-                    &mut reserved,
+                    &reserved,
+                    &mut reserving,
                     &cooldown,
                     &mut summary,
                     report,
                     &tx,
-                    interrupt,
                 )?;
             }
         }
@@ -492,15 +499,47 @@ pub fn run(
                 })
                 .max_by(|a, b| precedence(*a, *b, shared))
                 .map(|(i, _)| i)
-                .filter(|&i| {
-                    let id = &queue[i].plan.id;
-                    (prepared.contains_key(id) || (shared && !reserved.contains(id)))
-                        && reserving.as_ref() != Some(id)
-                        && queue[i].plan.priority >= held_for
-                })
+                .filter(|&i| queue[i].plan.priority >= held_for)
             else {
                 break;
             };
+            // Through a remote, a ticket is claimed before it starts, in the background:
+            // the loop goes on watching its agents meanwhile.
+            let id = &queue[pos].plan.id;
+            if shared && queue[pos].adopt.is_none() && !reserved.contains(id) {
+                // As many claims under way as there are slots to fill, best first.
+                let busy = running.len() + reserved.len() + reserving.len();
+                let pick = queue
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| {
+                        s.adopt.is_none()
+                            && s.not_before <= now
+                            && !reserved.contains(&s.plan.id)
+                            && !reserving.contains(&s.plan.id)
+                            && cooldown
+                                .get(&s.plan.agent.profile)
+                                .is_none_or(|c| *c <= now)
+                    })
+                    .max_by(|a, b| precedence(*a, *b, shared))
+                    .map(|(i, _)| i)
+                    .filter(|_| busy < jobs);
+                let Some(i) = pick else {
+                    break;
+                };
+                let id = queue[i].plan.id.clone();
+                if let Some(other) = shared::known_elsewhere(&store, &id) {
+                    queue.remove(i);
+                    shared::lost(&store, &mut summary, report, &id, &other);
+                    continue;
+                }
+                shared::claim_ahead(ws, settings, id.clone(), &tx);
+                reserving.insert(id);
+                continue;
+            }
+            if !prepared.contains_key(id) {
+                break;
+            }
             if let Some(sentence) = budget.spent_sentence(&store)? {
                 halt(
                     &store,
@@ -519,28 +558,8 @@ pub fn run(
                 report(worktree_created(&slot.plan));
             }
             trace(|| format!("start {}", slot.plan.id));
-            let claimed_ahead = reserved.remove(&slot.plan.id);
+            reserved.remove(&slot.plan.id);
             if shared && slot.adopt.is_none() {
-                let lost = if claimed_ahead {
-                    None
-                } else {
-                    shared::claim_remote(ws, settings, &slot.plan.id, report)?
-                };
-                if let Some(other) = lost {
-                    shared::lost(&store, &mut summary, report, &slot.plan.id, &other);
-                    continue;
-                }
-                if made.is_none() {
-                    let p = &slot.plan;
-                    match gitx::ensure_worktree(&ws.root, &p.worktree, &p.branch, &ws.epic.branch) {
-                        Ok(true) => report(worktree_created(p)),
-                        Ok(false) => {}
-                        Err(e) => {
-                            fail(&store, &mut summary, report, slot.plan.id, format!("{e:#}"))?;
-                            continue;
-                        }
-                    }
-                }
                 let profile = &slot.plan.agent.profile;
                 if let Some(wait) = slot
                     .plan
@@ -614,15 +633,14 @@ pub fn run(
             d.saturating_duration_since(Instant::now())
         });
         let wait = wait.clamp(Duration::from_millis(5), Duration::from_millis(200));
-        if std::mem::take(&mut unshared) {
-            shared::exchange(ws, report);
+        if unshared {
+            unshared = !shared::exchange_in_background(ws, &tx, exchanging);
         }
         reserved.retain(|id| queue.iter().any(|s| &s.plan.id == id));
         if shared
-            && reserving.is_none()
             && !interrupt.load(std::sync::atomic::Ordering::SeqCst)
-            && reserved.len() < jobs
-            && took.soon_free(spawned.values(), running.len() < jobs)
+            && reserved.len() + reserving.len()
+                < took.soon_free(spawned.values(), jobs.saturating_sub(running.len()))
         {
             // The ticket this machine would start next, claimed now, in the background: the
             // loop goes on watching its agents meanwhile (one claim ahead at a time).
@@ -631,7 +649,10 @@ pub fn run(
                 .iter()
                 .enumerate()
                 .filter(|(_, s)| {
-                    s.adopt.is_none() && !reserved.contains(&s.plan.id) && s.not_before <= now
+                    s.adopt.is_none()
+                        && !reserved.contains(&s.plan.id)
+                        && !reserving.contains(&s.plan.id)
+                        && s.not_before <= now
                 })
                 .max_by(|a, b| precedence(*a, *b, shared))
                 .map(|(i, _)| i);
@@ -643,7 +664,7 @@ pub fn run(
                     continue;
                 }
                 shared::claim_ahead(ws, settings, id.clone(), &tx);
-                reserving = Some(id);
+                reserving.insert(id);
             }
         }
         let fin = match rx.recv_timeout(wait) {
@@ -718,8 +739,21 @@ pub fn run(
                 continue;
             }
             Ok(Msg::Reserved { id, result }) => {
-                reserving = None;
+                reserving.remove(&id);
                 let Some(i) = queue.iter().position(|s| s.plan.id == id) else {
+                    // No longer to run here (the run is stopping): a claim won meanwhile
+                    // is given back, not left for the other machines to wait out.
+                    if let Ok(Claim::Won) = result {
+                        store.update(&id, |n| {
+                            if n.is_local() && n.owner_pid == Some(std::process::id()) {
+                                n.claim_until = None;
+                                n.owner_pid = None;
+                                n.owner_start = None;
+                            }
+                            Ok(())
+                        })?;
+                        unshared = true;
+                    }
                     continue;
                 };
                 match result {
@@ -730,15 +764,21 @@ pub fn run(
                         shared::lost(&store, &mut summary, report, &id, &other);
                         continue;
                     }
-                    // Left to the claim made as it starts, which says what went wrong.
                     Err(why) => {
-                        trace(|| format!("claim ahead of {id} failed: {why}"));
+                        queue.remove(i);
+                        fail(&store, &mut summary, report, id, why)?;
                         continue;
                     }
                 }
                 trace(|| format!("reserved {id}"));
                 prepare_worktrees(ws, [&queue[i].plan], &tx, interrupt);
                 reserved.insert(id);
+                continue;
+            }
+            Ok(Msg::Exchanged { offline }) => {
+                if let Some(why) = offline {
+                    shared::local_only(ws, why, report);
+                }
                 continue;
             }
             Err(_) => continue,
@@ -759,8 +799,8 @@ pub fn run(
         let next = conclude(ws, &store, settings, &slot.plan, fin, ran)?;
         // The other machines learn how it ended (and may take what it unblocks) once what
         // can start here has started: an exchange can take a while when every machine ends
-        // a ticket at once.
-        unshared |= shared;
+        // a ticket at once. A done ticket that flow mode lands is shared by its landing.
+        unshared |= shared && !(matches!(next, Next::Done { .. }) && on_done.is_some());
         match next {
             Next::Done {
                 commits,

@@ -10,31 +10,7 @@ use std::time::Instant;
 use super::{Event, Msg, Settings, Slot, Summary};
 use crate::epic::Workspace;
 use crate::error::Result;
-use crate::remote::Claim;
 use crate::state::{self, State, Store};
-
-/// Claim ticket `id` through the remote just before it starts; the machine that was first
-/// instead, if another one was. Unreachable, the claim holds here (said once).
-pub(super) fn claim_remote(
-    ws: &Workspace,
-    settings: &Settings,
-    id: &str,
-    report: &dyn Fn(Event),
-) -> Result<Option<String>> {
-    if let Some(other) = known_elsewhere(&Store::new(&ws.repo, &ws.epic.name), id) {
-        return Ok(Some(other));
-    }
-    let until = state::now() + settings.claim_lease.as_secs_f64();
-    let got = crate::remote::claim(ws, id, until)?;
-    match got {
-        Claim::Won => Ok(None),
-        Claim::Lost(other) => Ok(Some(other)),
-        Claim::Offline(why) => {
-            local_only(ws, why, report);
-            Ok(None)
-        }
-    }
-}
 
 /// The machine that holds `id`, as known since the last exchange: no need to ask the remote.
 pub(super) fn known_elsewhere(store: &Store<'_>, id: &str) -> Option<String> {
@@ -60,19 +36,19 @@ pub(super) fn claim_ahead(ws: &Workspace, settings: &Settings, id: String, tx: &
 }
 
 /// Claim the next `free` tickets of the queue together, in one push (see
-/// [`crate::remote::claim_many`]); the ones won are reserved here and their worktrees made.
+/// [`crate::remote::claim_many`]), in the background; each comes back as [`Msg::Reserved`].
 #[allow(clippy::too_many_arguments)]
 pub(super) fn claim_together(
     ws: &Workspace,
     settings: &Settings,
     free: usize,
     queue: &mut VecDeque<Slot>,
-    reserved: &mut HashSet<String>,
+    reserved: &HashSet<String>,
+    reserving: &mut HashSet<String>,
     cooldown: &HashMap<String, Instant>,
     summary: &mut Summary,
     report: &dyn Fn(Event),
     tx: &Sender<Msg>,
-    interrupt: &'static AtomicBool,
 ) -> Result<()> {
     let now = Instant::now();
     let mut next: Vec<(usize, &Slot)> = queue
@@ -97,30 +73,70 @@ pub(super) fn claim_together(
         .map(|(_, s)| s.plan.id.clone())
         .collect();
     let store = Store::new(&ws.repo, &ws.epic.name);
-    let until = state::now() + settings.claim_lease.as_secs_f64();
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let mut won = Vec::new();
-    for (id, claim) in crate::remote::claim_many(ws, &refs, until)? {
-        match claim {
-            Claim::Won => won.push(id),
-            Claim::Offline(why) => {
-                local_only(ws, why, report);
-                won.push(id);
-            }
-            Claim::Lost(other) => {
+    let mut claim = Vec::new();
+    for id in ids {
+        match known_elsewhere(&store, &id) {
+            Some(other) => {
                 queue.retain(|s| s.plan.id != id);
                 lost(&store, summary, report, &id, &other);
             }
+            None => claim.push(id),
         }
     }
-    super::trace(|| format!("reserved together {}", won.join(" ")));
-    let plans = queue
-        .iter()
-        .filter(|s| won.contains(&s.plan.id))
-        .map(|s| &s.plan);
-    super::prepare_worktrees(ws, plans, tx, interrupt);
-    reserved.extend(won);
+    reserving.extend(claim.iter().cloned());
+    let (root, epic, tx) = (ws.root.clone(), ws.epic.clone(), tx.clone());
+    let until = state::now() + settings.claim_lease.as_secs_f64();
+    std::thread::spawn(move || {
+        let refs: Vec<&str> = claim.iter().map(String::as_str).collect();
+        let results = gix::open(&root)
+            .map_err(anyhow::Error::from)
+            .and_then(|repo| {
+                crate::remote::claim_many(&Workspace { repo, root, epic }, &refs, until)
+            });
+        match results {
+            Ok(results) => {
+                for (id, result) in results {
+                    let _ = tx.send(Msg::Reserved {
+                        id,
+                        result: Ok(result),
+                    });
+                }
+            }
+            Err(e) => {
+                for id in claim {
+                    let result = Err(format!("{e:#}"));
+                    let _ = tx.send(Msg::Reserved { id, result });
+                }
+            }
+        }
+    });
     Ok(())
+}
+
+/// Exchange notes with the remote in a thread of its own, unless one is under way already
+/// (then false: ask again later). How it went comes back as [`Msg::Exchanged`].
+pub(super) fn exchange_in_background(
+    ws: &Workspace,
+    tx: &Sender<Msg>,
+    busy: &'static AtomicBool,
+) -> bool {
+    if busy.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return false;
+    }
+    let (root, epic, tx) = (ws.root.clone(), ws.epic.clone(), tx.clone());
+    std::thread::spawn(move || {
+        let offline = match gix::open(&root)
+            .map_err(anyhow::Error::from)
+            .and_then(|repo| crate::remote::exchange_notes(&Workspace { repo, root, epic }))
+        {
+            Ok(None) | Ok(Some(Ok(_))) => None,
+            Ok(Some(Err(crate::remote::Offline(why)))) => Some(why),
+            Err(e) => Some(format!("{e:#}")),
+        };
+        busy.store(false, std::sync::atomic::Ordering::SeqCst);
+        let _ = tx.send(Msg::Exchanged { offline });
+    });
+    true
 }
 
 /// Exchange notes with the epic's remote, if it has one; when it cannot be reached, say so
@@ -249,22 +265,22 @@ impl Durations {
         self.n += 1;
     }
 
-    /// Whether a slot is free, or a running ticket has run three quarters of the usual
-    /// time (unknown before the first ticket ends: then not).
+    /// How many slots are free (`free`) or about to be: running tickets that have run
+    /// three quarters of the usual time (unknown before the first ticket ends: none). No
+    /// more are claimed ahead: a ticket held here waiting for a slot is one another machine
+    /// with a slot free now cannot take.
     pub(super) fn soon_free<'a>(
         &self,
         started: impl IntoIterator<Item = &'a std::time::Instant>,
-        free: bool,
-    ) -> bool {
-        if free {
-            return true;
-        }
+        free: usize,
+    ) -> usize {
         if self.n == 0 {
-            return false;
+            return free;
         }
         let usual = self.sum / f64::from(self.n);
-        started
+        free + started
             .into_iter()
-            .any(|t| t.elapsed().as_secs_f64() >= 0.75 * usual)
+            .filter(|t| t.elapsed().as_secs_f64() >= 0.75 * usual)
+            .count()
     }
 }
