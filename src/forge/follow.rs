@@ -49,6 +49,13 @@ pub fn tickets_with_prs(ws: &Workspace, graph: &Graph) -> Result<Vec<String>> {
 /// Ask the forge about every open pull request of the epic, and act on the answers.
 pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
     let store = Store::new(&ws.repo, &ws.epic.name);
+    // A request URL comes from a note, which another machine may have written: the forge it
+    // names must be the remote's (its token goes there).
+    let remote =
+        crate::remote::remote_of(&ws.repo, &ws.epic.name).unwrap_or_else(|| "origin".into());
+    let remote_host = gitx::git(&ws.root, &["remote", "get-url", &remote])
+        .ok()
+        .and_then(|u| super::remote_host(&u));
     let mut all = Vec::new();
     for id in tickets_with_prs(ws, graph)? {
         let Some(note) = store.get(&id)? else {
@@ -69,7 +76,13 @@ pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
             host: None,
             error: None,
         };
-        let pr = match PrUrl::parse(&url) {
+        let pr = match PrUrl::parse(&url).and_then(|pr| match &remote_host {
+            Some(h) if *h != pr.host => Err(format!(
+                "the pull request URL `{url}` is refused: it is on {}, and {remote} on {h}",
+                pr.host
+            )),
+            _ => Ok(pr),
+        }) {
             Ok(pr) => pr,
             Err(why) => {
                 f.event = Some("error");

@@ -101,6 +101,8 @@ impl Forge {
 pub struct PrUrl {
     pub forge: Forge,
     pub url: String,
+    /// The forge's host name, lowercase.
+    pub host: String,
     /// The project's URL (what precedes `/pull/` or `/-/merge_requests/`).
     pub project: String,
     pub number: u64,
@@ -109,10 +111,11 @@ pub struct PrUrl {
 impl PrUrl {
     pub fn parse(url: &str) -> std::result::Result<PrUrl, String> {
         let bad = |why: &str| format!("the pull request URL `{url}` is refused: {why}");
-        let (scheme, rest) = ["https://", "http://"]
+        // https only: gh and glab send their token to the host in it.
+        let (scheme, rest) = ["https://"]
             .iter()
             .find_map(|s| url.strip_prefix(s).map(|r| (*s, r)))
-            .ok_or_else(|| bad("not an http(s) URL"))?;
+            .ok_or_else(|| bad("not an https URL"))?;
         let fine = |c: char| c.is_ascii_alphanumeric() || "-._~/:%@+".contains(c);
         if url.len() > 400 || !rest.chars().all(fine) || rest.contains("..") {
             return Err(bad("unexpected characters"));
@@ -134,13 +137,42 @@ impl PrUrl {
         if host.is_empty() || path.is_empty() || path.starts_with('/') || path.ends_with('/') {
             return Err(bad("no project path"));
         }
+        // A bare host name: no user, password or port (`https://github.com@evil.example/`).
+        if !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
+            return Err(bad("its host is not a plain host name"));
+        }
         Ok(PrUrl {
             forge,
             url: url.to_owned(),
+            host: host.to_ascii_lowercase(),
             project: format!("{scheme}{project}"),
             number,
         })
     }
+}
+
+/// The host of a git remote's URL (`https://host/...`, `ssh://user@host:22/...`,
+/// `user@host:path`); none for a path on this machine.
+pub fn remote_host(url: &str) -> Option<String> {
+    let url = url.trim();
+    let host = if let Some((scheme, rest)) = url.split_once("://") {
+        if scheme == "file" {
+            return None;
+        }
+        let authority = rest.split('/').next()?;
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        authority.split(':').next()?
+    } else {
+        let (before, _) = url.split_once(':')?;
+        if before.contains('/') {
+            return None;
+        }
+        before.rsplit_once('@').map_or(before, |(_, h)| h)
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 fn n_digits(s: &str) -> Option<u64> {
@@ -272,8 +304,28 @@ mod tests {
             "https://github.com/pull/7",
             "https://github.com/a/../b/pull/7",
             "https://github.com/acme/shop/pull/7 --web",
+            "http://github.com/acme/shop/pull/7",
+            "https://github.com@evil.example/acme/shop/pull/7",
+            "https://github.com:8443/acme/shop/pull/7",
         ] {
             assert!(PrUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_remote_names_its_host_unless_it_is_a_path() {
+        for (url, host) in [
+            ("https://github.com/acme/shop.git", Some("github.com")),
+            (
+                "git@GitLab.example.com:acme/shop.git",
+                Some("gitlab.example.com"),
+            ),
+            ("ssh://git@github.com:22/acme/shop", Some("github.com")),
+            ("/srv/git/shop.git", None),
+            ("../shop.git", None),
+            ("file:///srv/git/shop.git", None),
+        ] {
+            assert_eq!(remote_host(url).as_deref(), host, "{url}");
         }
     }
 

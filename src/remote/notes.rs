@@ -63,6 +63,11 @@ fn unsafe_note(n: &TicketNote) -> Option<String> {
             return Some(format!("its branch `{b}` is not a valid branch name"));
         }
     }
+    if let Some(url) = &n.pr_url {
+        if let Err(why) = crate::forge::PrUrl::parse(url) {
+            return Some(why);
+        }
+    }
     let token = |s: &str| {
         !s.is_empty()
             && s.len() <= 200

@@ -505,6 +505,24 @@ pub fn run(
             };
             // Through a remote, a ticket is claimed before it starts, in the background:
             // the loop goes on watching its agents meanwhile.
+            // A ticket claimed here already goes first: it holds a claim the other machines
+            // respect, and claims are made one per slot.
+            let pos = if shared && !reserved.contains(&queue[pos].plan.id) {
+                queue
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| {
+                        reserved.contains(&s.plan.id)
+                            && s.not_before <= now
+                            && cooldown
+                                .get(&s.plan.agent.profile)
+                                .is_none_or(|c| *c <= now)
+                    })
+                    .max_by(|a, b| precedence(*a, *b, shared))
+                    .map_or(pos, |(i, _)| i)
+            } else {
+                pos
+            };
             let id = &queue[pos].plan.id;
             if shared && queue[pos].adopt.is_none() && !reserved.contains(id) {
                 // As many claims under way as there are slots to fill, best first.
@@ -594,7 +612,9 @@ pub fn run(
                 Err(e) => fail(&store, &mut summary, report, slot.plan.id, format!("{e:#}"))?,
             }
         }
-        if running.is_empty() && queue.is_empty() && merging.is_empty() {
+        // Claims still under way are waited for: one won after the end would hold its
+        // ticket from the other machines until its lease ran out.
+        if running.is_empty() && queue.is_empty() && merging.is_empty() && reserving.is_empty() {
             // Through a remote, work another machine holds may land there (and make more
             // ready here) or be given up (a claim run out: taken over here). Look again
             // until nothing can change.
@@ -653,6 +673,9 @@ pub fn run(
                         && !reserved.contains(&s.plan.id)
                         && !reserving.contains(&s.plan.id)
                         && s.not_before <= now
+                        && cooldown
+                            .get(&s.plan.agent.profile)
+                            .is_none_or(|c| *c <= now)
                 })
                 .max_by(|a, b| precedence(*a, *b, shared))
                 .map(|(i, _)| i);
@@ -764,9 +787,11 @@ pub fn run(
                         shared::lost(&store, &mut summary, report, &id, &other);
                         continue;
                     }
+                    // Not a verdict on the ticket (the remote kept changing, a fetch kept
+                    // failing): it is claimed again a little later.
                     Err(why) => {
-                        queue.remove(i);
-                        fail(&store, &mut summary, report, id, why)?;
+                        trace(|| format!("claim of {id} failed: {why}"));
+                        queue[i].not_before = Instant::now() + Duration::from_secs(2);
                         continue;
                     }
                 }
