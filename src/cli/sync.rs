@@ -23,8 +23,8 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
             "No remote for this epic: set one with `git config epic.remote <remote>`, or open pull requests with `git epic pr`.",
         ));
     }
-    // The forge first: what it merged comes in with the epic branch just after.
-    let followed = follow::follow(&ws, &graph)?;
+    // The epic first, so that what the forge merged is here before its tickets are marked
+    // merged; then the forge; then what that changed goes out.
     let mut r = if shared.is_some() {
         remote::sync(&ws)?
     } else {
@@ -42,6 +42,13 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
         }
         r
     };
+    let followed = follow::follow(&ws, &graph)?;
+    let changed = followed
+        .iter()
+        .any(|f| matches!(f.event, Some("merged" | "changes_requested")));
+    if shared.is_some() && changed && r.offline.is_none() {
+        r.pushed += remote::sync(&ws)?.pushed;
+    }
     let forge_failed = followed.iter().any(|f| f.event == Some("error"));
     r.forge = followed;
     if a.json {
@@ -129,6 +136,10 @@ fn render_followed(ctx: &Ctx, f: &Followed) {
         Some("closed") => out.warn(format!(
             "{}: the pull request was closed on {forge} without being merged ({})",
             f.id, f.url
+        )),
+        Some("not_here") => out.warn(format!(
+            "{}: merged on {forge}, but the epic branch here does not have that merge yet; it is marked merged once it does",
+            f.id
         )),
         Some("running") => out.result(format!(
             "{}: its agent is running; what {forge} says is taken at the next sync",

@@ -21,6 +21,8 @@ pub struct Followed {
     pub state: Option<PrState>,
     pub ci: Option<Ci>,
     /// What sync did: `merged`, `changes_requested` (review round `round`), `closed`;
+    /// `not_here` (merged there, but the epic here does not have that merge yet: marked
+    /// merged at a later sync);
     /// `running` (changes or a merge wait until the agent is done); `elsewhere` (the machine
     /// in `host` ran the ticket and follows its pull request); `error` (see `error`).
     pub event: Option<&'static str>,
@@ -114,6 +116,9 @@ pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
         let acts = view.state == PrState::Merged || view.changes.is_some();
         if running && acts {
             f.event = Some("running");
+        } else if view.state == PrState::Merged && !merged_here(ws, view.merge_commit.as_deref()) {
+            // Dependents would start on an epic without that work.
+            f.event = Some("not_here");
         } else if view.state == PrState::Merged {
             // Only a commit id is kept from the forge's answer.
             let commit = view.merge_commit.filter(|c| {
@@ -160,6 +165,24 @@ pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
         all.push(f);
     }
     Ok(all)
+}
+
+/// Whether the commit the forge merged a request with is in the local epic (true when the
+/// forge named none: then its word is taken).
+fn merged_here(ws: &Workspace, commit: Option<&str>) -> bool {
+    let Some(commit) = commit else {
+        return true;
+    };
+    let Ok(commit) = gix::ObjectId::from_hex(commit.as_bytes()) else {
+        return false;
+    };
+    let Ok(repo) = gix::open(&ws.root) else {
+        return false;
+    };
+    match gitx::branch_tip(&repo, &ws.epic.branch) {
+        Ok(Some(tip)) => gitx::is_ancestor(&ws.root, commit, tip).unwrap_or(false),
+        _ => false,
+    }
 }
 
 /// Bring the local epic branch up to what the forge merged into it on `remote` (for an

@@ -293,6 +293,20 @@ fn a_forge_out_of_reach_or_a_hostile_url_changes_nothing() {
     let out = r.epic_env(&["sync"], &env).code(1);
     assert!(out.stdout.contains("A: open on GitHub"), "{}", out.stdout);
     assert_eq!(r.row("A")["pr_state"], "open");
+    // Merged there, with a merge the epic here cannot come up to: not marked merged (its
+    // dependents would start without that work).
+    f.write(
+        "pr-1.json",
+        r#"{"mergeCommit":{"oid":"1111111111111111111111111111111111111111"},"reviewDecision":"","reviews":[],"state":"MERGED","statusCheckRollup":[]}"#,
+    );
+    let out = r.epic_env(&["sync"], &env).code(1);
+    assert!(
+        out.stderr
+            .contains("A: merged on GitHub, but the epic branch here does not have that merge yet"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(r.row("A")["state"], "done");
 }
 
 #[test]
