@@ -446,7 +446,7 @@ pub fn write_commit(
     message: &str,
 ) -> Result<ObjectId> {
     let no_identity =
-        || anyhow!("could not make the merge commit (are user.name and user.email set?)");
+        || anyhow!("could not make a commit (are user.name and user.email set?)");
     // gix keeps the time of a repository handle's first signature: a run's landings would
     // all carry the time of its first one. Each commit gets the time it is made.
     let now = gix::date::Time::now_local_or_utc();
@@ -474,7 +474,7 @@ pub fn write_commit(
             tree,
             parents.iter().copied(),
         )
-        .map_err(|e| anyhow!("{e}").context("could not make the merge commit"))?;
+        .map_err(|e| anyhow!("{e}").context("could not make a commit"))?;
     Ok(commit.id)
 }
 

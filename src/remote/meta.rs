@@ -129,7 +129,8 @@ impl Meta {
         }
         let tree = editor.write()?.detach();
         let message = format!("git-epic: the definition of the epic {name}");
-        Ok(repo.new_commit(message.as_str(), tree, parent)?.id)
+        let parents: Vec<ObjectId> = parent.into_iter().collect();
+        crate::gitx::write_commit(repo, tree, &parents, &message)
     }
 }
 
