@@ -445,8 +445,7 @@ pub fn write_commit(
     parents: &[ObjectId],
     message: &str,
 ) -> Result<ObjectId> {
-    let no_identity =
-        || anyhow!("could not make a commit (are user.name and user.email set?)");
+    let no_identity = || anyhow!("could not make a commit (are user.name and user.email set?)");
     // gix keeps the time of a repository handle's first signature: a run's landings would
     // all carry the time of its first one. Each commit gets the time it is made.
     let now = gix::date::Time::now_local_or_utc();
