@@ -466,18 +466,9 @@ impl<'r> Store<'r> {
                 [(id, i)] => format!("git-epic: {} {} {}", self.epic, id, notes[*i].state),
                 many => format!("git-epic: {} {} tickets", self.epic, many.len()),
             };
-            for (id, i) in &changed {
-                let text =
-                    toml::to_string(&notes[*i]).context("could not serialize a ticket note")?;
-                let blob = self.repo.write_blob(text.as_bytes())?.detach();
-                snap.tree
-                    .edit(self.key(id), Some(blob), &self.repo.objects)
-                    .map_err(|e| anyhow!("{e}"))?;
-            }
-            let tree = snap
-                .tree
-                .write(&self.repo.objects)
-                .map_err(|e| anyhow!("{e}"))?;
+            let written: Vec<(&str, &TicketNote)> =
+                changed.iter().map(|(id, i)| (*id, &notes[*i])).collect();
+            let tree = self.write_notes(&mut snap, &written)?;
             let commit = self.write_commit(&message, tree, Some(parent))?;
             let expected = PreviousValue::MustExistAndMatch(gix::refs::Target::Object(parent));
             match self
@@ -519,21 +510,28 @@ impl<'r> Store<'r> {
         notes: &[(&str, TicketNote)],
     ) -> Result<ObjectId> {
         let mut snap = self.snapshot_at(parent)?;
-        for (id, note) in notes {
+        for (id, _) in notes {
             self.repo.write_blob(self.key_blob(id).as_bytes())?;
+        }
+        let written: Vec<(&str, &TicketNote)> = notes.iter().map(|(id, n)| (*id, n)).collect();
+        let tree = self.write_notes(&mut snap, &written)?;
+        let ids: Vec<&str> = notes.iter().map(|(id, _)| *id).collect();
+        let message = format!("git-epic: {} {} claimed", self.epic, ids.join(" "));
+        self.write_commit(&message, tree, parent)
+    }
+
+    /// The notes tree of `snap` with each `(id, note)` of `notes` written in.
+    fn write_notes(&self, snap: &mut Snapshot, notes: &[(&str, &TicketNote)]) -> Result<ObjectId> {
+        for (id, note) in notes {
             let text = toml::to_string(note).context("could not serialize a ticket note")?;
             let blob = self.repo.write_blob(text.as_bytes())?.detach();
             snap.tree
                 .edit(self.key(id), Some(blob), &self.repo.objects)
                 .map_err(|e| anyhow!("{e}"))?;
         }
-        let tree = snap
-            .tree
+        snap.tree
             .write(&self.repo.objects)
-            .map_err(|e| anyhow!("{e}"))?;
-        let ids: Vec<&str> = notes.iter().map(|(id, _)| *id).collect();
-        let message = format!("git-epic: {} {} claimed", self.epic, ids.join(" "));
-        self.write_commit(&message, tree, parent)
+            .map_err(|e| anyhow!("{e}"))
     }
 
     fn write_commit(
