@@ -101,14 +101,7 @@ pub(super) fn ls_remote(
 ) -> Result<std::result::Result<HashMap<String, ObjectId>, Offline>> {
     let mut args = vec!["ls-remote", "--refs", remote];
     args.extend_from_slice(patterns);
-    crate::runner::trace(|| format!("git {}", args.join(" ")));
-    let out = duct::cmd("git", &args)
-        .dir(root)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()?;
+    let out = git_remote(root, &args)?;
     if !out.status.success() {
         let why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
         return Ok(Err(Offline(
@@ -129,6 +122,19 @@ pub(super) fn ls_remote(
     Ok(Ok(refs))
 }
 
+/// Run `git <args>` against a remote: never prompting for credentials (a run must not hang
+/// on a prompt), output captured, shown under `GIT_EPIC_TRACE`.
+fn git_remote(root: &Path, args: &[&str]) -> Result<std::process::Output> {
+    crate::runner::trace(|| format!("git {}", args.join(" ")));
+    Ok(duct::cmd("git", args)
+        .dir(root)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()?)
+}
+
 pub(crate) fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
     if specs.is_empty() {
         return Ok(());
@@ -141,16 +147,9 @@ pub(crate) fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
         remote,
     ];
     args.extend(specs.iter().map(String::as_str));
-    crate::runner::trace(|| format!("git {}", args.join(" ")));
     let mut tries = 0;
     loop {
-        let out = duct::cmd("git", &args)
-            .dir(root)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .stdout_null()
-            .stderr_capture()
-            .unchecked()
-            .run()?;
+        let out = git_remote(root, &args)?;
         if out.status.success() {
             return Ok(());
         }
@@ -270,14 +269,7 @@ pub(super) fn push(
         args.push(format!("{id}:{dst}"));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    crate::runner::trace(|| format!("git {}", args.join(" ")));
-    let out = duct::cmd("git", &args)
-        .dir(root)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()?;
+    let out = git_remote(root, &args)?;
     if out.status.success() {
         return Ok(Pushed::Done);
     }
