@@ -491,12 +491,7 @@ pub fn run(
             let Some(pos) = queue
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| {
-                    s.not_before <= now
-                        && cooldown
-                            .get(&s.plan.agent.profile)
-                            .is_none_or(|c| *c <= now)
-                })
+                .filter(|(_, s)| shared::startable(s, &cooldown, now))
                 .max_by(|a, b| precedence(*a, *b, shared))
                 .map(|(i, _)| i)
                 .filter(|&i| queue[i].plan.priority >= held_for)
@@ -512,11 +507,7 @@ pub fn run(
                     .iter()
                     .enumerate()
                     .filter(|(_, s)| {
-                        reserved.contains(&s.plan.id)
-                            && s.not_before <= now
-                            && cooldown
-                                .get(&s.plan.agent.profile)
-                                .is_none_or(|c| *c <= now)
+                        reserved.contains(&s.plan.id) && shared::startable(s, &cooldown, now)
                     })
                     .max_by(|a, b| precedence(*a, *b, shared))
                     .map_or(pos, |(i, _)| i)
@@ -527,32 +518,21 @@ pub fn run(
             if shared && queue[pos].adopt.is_none() && !reserved.contains(id) {
                 // As many claims under way as there are slots to fill, best first.
                 let busy = running.len() + reserved.len() + reserving.len();
-                let pick = queue
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| {
-                        s.adopt.is_none()
-                            && s.not_before <= now
-                            && !reserved.contains(&s.plan.id)
-                            && !reserving.contains(&s.plan.id)
-                            && cooldown
-                                .get(&s.plan.agent.profile)
-                                .is_none_or(|c| *c <= now)
-                    })
-                    .max_by(|a, b| precedence(*a, *b, shared))
-                    .map(|(i, _)| i)
+                let pick = shared::next_to_claim(&queue, &reserved, &reserving, &cooldown, now)
                     .filter(|_| busy < jobs);
                 let Some(i) = pick else {
                     break;
                 };
-                let id = queue[i].plan.id.clone();
-                if let Some(other) = shared::known_elsewhere(&store, &id) {
-                    queue.remove(i);
-                    shared::lost(&store, &mut summary, report, &id, &other);
-                    continue;
-                }
-                shared::claim_ahead(ws, settings, id.clone(), &tx);
-                reserving.insert(id);
+                shared::claim_next(
+                    ws,
+                    settings,
+                    i,
+                    &mut queue,
+                    &mut reserving,
+                    &mut summary,
+                    report,
+                    &tx,
+                );
                 continue;
             }
             if !prepared.contains_key(id) {
@@ -664,30 +644,21 @@ pub fn run(
         {
             // The ticket this machine would start next, claimed now, in the background: the
             // loop goes on watching its agents meanwhile (one claim ahead at a time).
-            let now = Instant::now();
-            let next = queue
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| {
-                    s.adopt.is_none()
-                        && !reserved.contains(&s.plan.id)
-                        && !reserving.contains(&s.plan.id)
-                        && s.not_before <= now
-                        && cooldown
-                            .get(&s.plan.agent.profile)
-                            .is_none_or(|c| *c <= now)
-                })
-                .max_by(|a, b| precedence(*a, *b, shared))
-                .map(|(i, _)| i);
+            let next =
+                shared::next_to_claim(&queue, &reserved, &reserving, &cooldown, Instant::now());
             if let Some(i) = next {
-                let id = queue[i].plan.id.clone();
-                if let Some(other) = shared::known_elsewhere(&store, &id) {
-                    queue.remove(i);
-                    shared::lost(&store, &mut summary, report, &id, &other);
+                if !shared::claim_next(
+                    ws,
+                    settings,
+                    i,
+                    &mut queue,
+                    &mut reserving,
+                    &mut summary,
+                    report,
+                    &tx,
+                ) {
                     continue;
                 }
-                shared::claim_ahead(ws, settings, id.clone(), &tx);
-                reserving.insert(id);
             }
         }
         let fin = match rx.recv_timeout(wait) {

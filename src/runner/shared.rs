@@ -35,6 +35,70 @@ pub(super) fn claim_ahead(ws: &Workspace, settings: &Settings, id: String, tx: &
     });
 }
 
+/// Whether queued `s` may start now: its wait is over and its profile is not cooling down.
+pub(super) fn startable(s: &Slot, cooldown: &HashMap<String, Instant>, now: Instant) -> bool {
+    s.not_before <= now
+        && cooldown
+            .get(&s.plan.agent.profile)
+            .is_none_or(|c| *c <= now)
+}
+
+/// Whether queued `s` is one to claim: startable, not an adopted run, and neither claimed
+/// here already nor being claimed.
+fn claimable(
+    s: &Slot,
+    reserved: &HashSet<String>,
+    reserving: &HashSet<String>,
+    cooldown: &HashMap<String, Instant>,
+    now: Instant,
+) -> bool {
+    s.adopt.is_none()
+        && !reserved.contains(&s.plan.id)
+        && !reserving.contains(&s.plan.id)
+        && startable(s, cooldown, now)
+}
+
+/// The position of the queued ticket to claim next, best first.
+pub(super) fn next_to_claim(
+    queue: &VecDeque<Slot>,
+    reserved: &HashSet<String>,
+    reserving: &HashSet<String>,
+    cooldown: &HashMap<String, Instant>,
+    now: Instant,
+) -> Option<usize> {
+    queue
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| claimable(s, reserved, reserving, cooldown, now))
+        .max_by(|a, b| super::precedence(*a, *b, true))
+        .map(|(i, _)| i)
+}
+
+/// Claim `queue[i]` in the background ([`claim_ahead`]); true if it went. One known to be
+/// held by another machine is left to it instead, without asking the remote.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn claim_next(
+    ws: &Workspace,
+    settings: &Settings,
+    i: usize,
+    queue: &mut VecDeque<Slot>,
+    reserving: &mut HashSet<String>,
+    summary: &mut Summary,
+    report: &dyn Fn(Event),
+    tx: &Sender<Msg>,
+) -> bool {
+    let id = queue[i].plan.id.clone();
+    let store = Store::new(&ws.repo, &ws.epic.name);
+    if let Some(other) = known_elsewhere(&store, &id) {
+        queue.remove(i);
+        lost(&store, summary, report, &id, &other);
+        return false;
+    }
+    claim_ahead(ws, settings, id.clone(), tx);
+    reserving.insert(id);
+    true
+}
+
 /// Claim the next `free` tickets of the queue together, in one push (see
 /// [`crate::remote::claim_many`]), in the background; each comes back as [`Msg::Reserved`].
 #[allow(clippy::too_many_arguments)]
@@ -54,14 +118,7 @@ pub(super) fn claim_together(
     let mut next: Vec<(usize, &Slot)> = queue
         .iter()
         .enumerate()
-        .filter(|(_, s)| {
-            s.adopt.is_none()
-                && !reserved.contains(&s.plan.id)
-                && s.not_before <= now
-                && cooldown
-                    .get(&s.plan.agent.profile)
-                    .is_none_or(|c| *c <= now)
-        })
+        .filter(|(_, s)| claimable(s, reserved, reserving, cooldown, now))
         .collect();
     if next.len() < 2 {
         return Ok(());
