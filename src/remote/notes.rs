@@ -166,17 +166,22 @@ pub fn merge(
                     continue;
                 }
             }
-            if let (Some(id), Some(blob)) = (id, tv) {
+            // Every note taken is checked, not only those of the tickets named: a ticket
+            // whose file has not come here yet is named later, and its note used then.
+            if let Some(blob) = tv {
                 let data = repo.find_blob(*blob)?.detach().data;
                 let why = match parse_note(&data) {
                     Err(problem) => Some(format!("it does not parse ({problem})")),
                     Ok(n) => unsafe_note(&n),
                 };
+                let name = || id.map_or_else(|| format!("note {key}"), |id| (*id).clone());
                 if let Some(why) = why {
-                    report.refused.push(((*id).clone(), why));
+                    report.refused.push((name(), why));
                     continue;
                 }
-                report.updated.push((*id).clone());
+                if id.is_some() {
+                    report.updated.push(name());
+                }
             }
             take.insert(*key, tv.copied());
         }

@@ -262,15 +262,9 @@ pub fn claim_many(ws: &Workspace, ids: &[&str], until: f64) -> Result<Vec<(Strin
                     n.owner_start = note.owner_start;
                     Ok(())
                 })?;
-                // The other notes of the commit pushed come in too, checked like any notes
-                // from the remote: every ticket of the epic is named for that.
                 let repo = gix::open(&ws.root)?;
-                let mut ids: Vec<String> = crate::ticket::load_all(&ws.root, &ws.epic.tasks_dir)?
-                    .into_iter()
-                    .map(|t| t.id)
-                    .collect();
-                ids.extend(won.iter().map(|id| id.to_string()));
-                notes::merge(&repo, &ws.epic.name, &ids, commit)?;
+                let won: Vec<String> = won.iter().map(|id| id.to_string()).collect();
+                notes::merge(&repo, &ws.epic.name, &won, commit)?;
                 return Ok(outcome(&lost));
             }
         }
