@@ -138,8 +138,11 @@ impl Workspace {
                 ))
             }
         })?;
-        // Notes name the machine that wrote their pids: this one, from now on.
-        crate::remote::host_name(&repo, &epic.name);
+        // Notes name the machine that wrote their pids: this one, from now on. A clone that
+        // shares the epic gets its machine id now, before it claims anything.
+        let shared = crate::config::lookup(&repo.config_snapshot(), &epic.name, "remote")
+            .is_some_and(|r| !r.trim().is_empty());
+        crate::host::open(&repo, &epic.name, shared)?;
         Ok(Workspace { repo, root, epic })
     }
 

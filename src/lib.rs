@@ -18,6 +18,7 @@ pub mod flow;
 pub mod forge;
 pub mod gitx;
 pub mod graph;
+pub mod host;
 pub mod interrupt;
 pub mod log;
 pub mod merge;

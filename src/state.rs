@@ -175,10 +175,15 @@ pub struct TicketNote {
     /// The branch tip a reviewer approved (`git epic review <id> --approve`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approved: Option<String>,
-    /// The machine that ran (or runs) the ticket (`epic.hostName`).
+    /// The label of the machine that ran (or runs) the ticket (`epic.hostName`, else its
+    /// host name): for people, never for deciding who holds the ticket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
-    /// Unix time until which the machine in `host` holds the ticket, unless it renews the
+    /// The clone that ran (or runs) the ticket (`epic.machineId`): claims, leases and the
+    /// note's one writer are this. Notes of older git-epic versions name only a host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
+    /// Unix time until which the machine in `machine` (`host` in older notes) holds the ticket, unless it renews the
     /// claim (`epic.claimLease`); a machine that died loses it then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim_until: Option<f64>,
@@ -314,9 +319,9 @@ impl<'r> Store<'r> {
         }
     }
 
-    /// This machine's name, as notes record it (`epic.hostName`, else the host name).
+    /// This machine's label, as notes record it (`epic.hostName`, else the host name).
     pub fn host(&self) -> String {
-        crate::remote::host_name(self.repo, &self.epic)
+        crate::host::host_name(self.repo, &self.epic)
     }
 
     fn key_blob(&self, id: &str) -> String {
@@ -578,11 +583,26 @@ impl TicketNote {
                 .is_some_and(|p| crate::process::is_alive(p, self.pid_start))
     }
 
-    /// Whether this machine wrote the note's pids (no host recorded counts as this one).
+    /// Whether this clone wrote the note's pids: its machine id is the note's, or, in a note
+    /// of an older git-epic that names only a host, that host is this one (no host counts as
+    /// this one too).
     pub fn is_local(&self) -> bool {
-        self.host
-            .as_deref()
-            .is_none_or(|h| h == crate::remote::this_host())
+        self.machine.is_none() && self.host.is_none() || self.is_mine()
+    }
+
+    /// Whether the note names this clone as its machine (see [`TicketNote::is_local`]).
+    pub fn is_mine(&self) -> bool {
+        match (&self.machine, &self.host) {
+            (Some(m), _) => Some(m.as_str()) == crate::host::this_machine(),
+            (None, Some(h)) => h == crate::host::this_host(),
+            (None, None) => false,
+        }
+    }
+
+    /// Record this clone as the machine that holds the ticket, under the label `host`.
+    pub fn mark_mine(&mut self, host: &str) {
+        self.host = Some(host.to_owned());
+        self.machine = crate::host::this_machine().map(str::to_owned);
     }
 
     /// The other machine that holds the ticket now (its claim not run out), if one does.

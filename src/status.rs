@@ -46,8 +46,10 @@ pub struct Row {
     pub review_rounds: u32,
     /// A reviewer approved it (and it has not changed since).
     pub approved: bool,
-    /// The machine that ran it (`epic.hostName`, else its host name).
+    /// The machine that ran it: its label (`epic.hostName`, else its host name) and its
+    /// id (`epic.machineId`), which tells two clones on one host apart.
     pub host: Option<String>,
+    pub machine: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,8 +78,9 @@ pub struct Report {
     pub base: String,
     /// `epic.remote`, when the epic is shared through one.
     pub remote: Option<String>,
-    /// This machine's name.
+    /// This machine's label, and its id when it shares an epic.
     pub host: String,
+    pub machine: Option<String>,
     pub tickets: Vec<Row>,
     pub totals: Totals,
     /// Notes that could not be read (never overwritten); the rows fall back to derivation.
@@ -212,6 +215,7 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
             review_rounds: note.map_or(0, |n| n.review_rounds),
             approved: note.is_some_and(|n| n.approved.is_some()),
             host: note.and_then(|n| n.host.clone()),
+            machine: note.and_then(|n| n.machine.clone()),
         });
     }
     rows.sort_by(|a, b| {
@@ -228,7 +232,8 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
         branch: ws.epic.branch.clone(),
         base: ws.epic.base.clone(),
         remote: crate::remote::remote_of(&ws.repo, &ws.epic.name),
-        host: crate::remote::host_name(&ws.repo, &ws.epic.name),
+        host: crate::host::this_host().to_owned(),
+        machine: crate::host::this_machine().map(str::to_owned),
         tickets: rows,
         totals,
         problems,

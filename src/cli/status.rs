@@ -1,3 +1,5 @@
+use std::collections::{BTreeSet, HashMap};
+
 use clap::Args;
 use console::style;
 
@@ -38,6 +40,31 @@ pub fn run(ctx: &Ctx, a: StatusArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// Each row's machine as people read it: its host label, followed by the start of its
+/// machine id where clones that share the label (one laptop, CI runners) must be told apart.
+fn host_labels(r: &Report) -> Vec<String> {
+    let mut ids: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    let rows = r
+        .tickets
+        .iter()
+        .map(|t| (t.host.as_deref(), t.machine.as_deref()));
+    for (host, machine) in rows.chain([(Some(r.host.as_str()), r.machine.as_deref())]) {
+        if let (Some(h), Some(m)) = (host, machine) {
+            ids.entry(h).or_default().insert(m);
+        }
+    }
+    r.tickets
+        .iter()
+        .map(|t| match (t.host.as_deref(), t.machine.as_deref()) {
+            (None, _) => "-".to_owned(),
+            (Some(h), Some(m)) if ids.get(h).is_some_and(|s| s.len() > 1) => {
+                format!("{h}#{}", &m[..m.len().min(4)])
+            }
+            (Some(h), _) => h.to_owned(),
+        })
+        .collect()
+}
+
 fn print_table(ctx: &Ctx, r: &Report) {
     let out = ctx.out;
     out.result(format!(
@@ -65,10 +92,10 @@ fn print_table(ctx: &Ctx, r: &Report) {
         || r.tickets
             .iter()
             .any(|t| t.host.as_ref().is_some_and(|h| *h != r.host));
-    let hw = r
-        .tickets
+    let labels = host_labels(r);
+    let hw = labels
         .iter()
-        .filter_map(|t| t.host.as_ref().map(|h| h.chars().count()))
+        .map(|h| h.chars().count())
         .max()
         .unwrap_or(4)
         .clamp(4, 20);
@@ -86,7 +113,7 @@ fn print_table(ctx: &Ctx, r: &Report) {
     let width = console::Term::stdout()
         .size_checked()
         .map_or(120, |(_, c)| c as usize);
-    for t in &r.tickets {
+    for (t, host) in r.tickets.iter().zip(&labels) {
         let num = |v: Option<usize>| v.map_or("-".to_owned(), |n| n.to_string());
         let dirty = match t.dirty {
             Some(true) => "yes",
@@ -116,7 +143,7 @@ fn print_table(ctx: &Ctx, r: &Report) {
             t.wave,
             t.state.as_str(),
             if hosts {
-                let h: String = t.host.as_deref().unwrap_or("-").chars().take(hw).collect();
+                let h: String = host.chars().take(hw).collect();
                 format!("  {h:<hw$}")
             } else {
                 String::new()

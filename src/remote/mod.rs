@@ -32,41 +32,6 @@ pub fn remote_of(repo: &gix::Repository, epic: &str) -> Option<String> {
     config::lookup(&repo.config_snapshot(), epic, "remote").filter(|r| !r.trim().is_empty())
 }
 
-static THIS_HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// This machine's name, as [`host_name`] found it for the epic this process works on (the
-/// system's host name until a workspace is opened).
-pub fn this_host() -> &'static str {
-    THIS_HOST.get_or_init(system_host_name)
-}
-
-/// This machine's name in the notes: `epic.hostName`, else the host name.
-pub fn host_name(repo: &gix::Repository, epic: &str) -> String {
-    let name = config::lookup(&repo.config_snapshot(), epic, "hostName")
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(system_host_name);
-    let _ = THIS_HOST.set(name.clone());
-    name
-}
-
-fn system_host_name() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it.
-    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
-    let name = if ok {
-        let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-        String::from_utf8_lossy(&buf[..end]).into_owned()
-    } else {
-        String::new()
-    };
-    if name.is_empty() {
-        "localhost".into()
-    } else {
-        name
-    }
-}
-
 /// Where fetched refs of `epic` from `remote` are kept here.
 pub(super) fn track(remote: &str, epic: &str, what: &str) -> String {
     format!("refs/epic-sync/{remote}/{epic}/{what}")
@@ -484,16 +449,12 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
         };
 
         // Ticket branches this machine ran, where the remote does not have them yet.
-        let me = host_name(&repo, &name);
         let store = crate::state::Store::new(&repo, &name);
         let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         report.branches_out.clear();
         for (id, note) in store.get_many(&id_refs)? {
             let Ok(note) = note else { continue };
-            let (Some(branch), true) = (
-                note.branch.as_ref(),
-                note.host.as_deref() == Some(me.as_str()),
-            ) else {
+            let (Some(branch), true) = (note.branch.as_ref(), note.is_mine()) else {
                 continue;
             };
             let Some(tip) = gitx::branch_tip(&repo, branch)? else {

@@ -79,6 +79,7 @@ fn unsafe_note(n: &TicketNote) -> Option<String> {
         ("session", &n.session_id),
         ("session", &n.resume_session),
         ("host", &n.host),
+        ("machine", &n.machine),
     ] {
         if let Some(v) = v {
             if !token(v) {
@@ -143,8 +144,7 @@ pub fn merge(
             // writer, so its copy here is the newest, whatever the merge base says (one
             // taken wrongly would undo a start or a landing here).
             if let (Some(mine), Some(other)) = (note(ov), note(tv)) {
-                let own = |n: &TicketNote| n.host.as_deref() == Some(crate::remote::this_host());
-                if id.is_some() && own(&mine) && own(&other) && mine.rev >= other.rev {
+                if id.is_some() && mine.is_mine() && other.is_mine() && mine.rev >= other.rev {
                     continue;
                 }
             }
@@ -155,9 +155,9 @@ pub fn merge(
                 // note come back; without a host, the note with more updates (theirs on a
                 // tie).
                 let (mine, other) = (note(ov), note(tv));
-                let keep_ours = match other.as_ref().and_then(|n| n.host.as_deref()) {
-                    Some(h) => h == crate::remote::this_host(),
-                    None => {
+                let keep_ours = match other.as_ref() {
+                    Some(n) if n.machine.is_some() || n.host.is_some() => n.is_mine(),
+                    _ => {
                         let rev = |n: &Option<TicketNote>| n.as_ref().map_or(0, |n| n.rev);
                         rev(&mine) > rev(&other)
                     }
@@ -248,11 +248,11 @@ mod tests {
         assert!(ok);
         let repo = gix::open(dir.path()).unwrap();
         let store = Store::new(&repo, "e");
-        let me = crate::remote::this_host().to_owned();
+        let me = crate::host::this_host().to_owned();
         let at = |repo: &gix::Repository| crate::gitx::resolve_commit(repo, NOTES_REF).unwrap();
         store
             .update("T", |n| {
-                n.host = Some(me.clone());
+                n.mark_mine(&me);
                 n.state = State::Running;
                 Ok(())
             })

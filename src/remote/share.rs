@@ -227,7 +227,7 @@ pub fn claim_many(ws: &Workspace, ids: &[&str], until: f64) -> Result<Vec<(Strin
                 .map_or(0, |n| n.rev)
                 .max(mine.as_ref().map_or(0, |n| n.rev));
             let mut note = mine.or(there).unwrap_or_default();
-            note.host = Some(host.clone());
+            note.mark_mine(&host);
             note.claim_until = Some(until);
             note.owner_pid = Some(std::process::id());
             note.owner_start = crate::process::start_time(std::process::id());
@@ -257,6 +257,7 @@ pub fn claim_many(ws: &Workspace, ids: &[&str], until: f64) -> Result<Vec<(Strin
                 store.update_many(&won, |id, n| {
                     let note = by_id[id];
                     n.host = note.host.clone();
+                    n.machine = note.machine.clone();
                     n.claim_until = note.claim_until;
                     n.owner_pid = note.owner_pid;
                     n.owner_start = note.owner_start;

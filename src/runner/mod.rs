@@ -309,7 +309,7 @@ fn claim(
             }
             n.owner_pid = Some(me);
             n.owner_start = me_start;
-            n.host = Some(host.clone());
+            n.mark_mine(&host);
         }
         Ok(())
     })?;

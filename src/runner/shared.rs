@@ -305,7 +305,11 @@ pub(super) fn account_cooldown(store: &Store<'_>, profile: &str) -> Option<std::
 pub(super) fn spread(id: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::hash::DefaultHasher::new();
-    (crate::remote::this_host(), id).hash(&mut h);
+    (
+        crate::host::this_machine().unwrap_or(crate::host::this_host()),
+        id,
+    )
+        .hash(&mut h);
     h.finish()
 }
 

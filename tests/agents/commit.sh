@@ -8,6 +8,7 @@ if [ -n "$FAKE_DIR" ]; then
   echo "$n" >> "$FAKE_DIR/concurrency"
 fi
 echo "working on $EPIC_TICKET"
+[ -n "$FAKE_STARTS" ] && echo "$EPIC_TICKET" >> "$FAKE_STARTS"
 [ -n "$FAKE_SLEEP" ] && sleep "$FAKE_SLEEP"
 echo "$EPIC_TICKET $(date +%s%N)" >> "$EPIC_TICKET.txt"
 git add "$EPIC_TICKET.txt"

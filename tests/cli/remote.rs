@@ -7,12 +7,19 @@ use crate::support::{agent, Repo};
 /// Machine `alpha` (the test repo) with epic `e` published on a bare remote, two tickets
 /// (B after A); returns the remote's path.
 fn published(r: &Repo) -> PathBuf {
+    published_as(r, Some("alpha"))
+}
+
+/// [`published`], the machine labelled `host` (`epic.hostName`), or by its host name.
+fn published_as(r: &Repo, host: Option<&str>) -> PathBuf {
     let remote = r.dir.path().join("remote.git");
     r.git_in(r.dir.path(), &["init", "-q", "--bare", "remote.git"]);
     r.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
     r.git(&["push", "-q", "origin", "main"]);
     r.git(&["config", "epic.remote", "origin"]);
-    r.git(&["config", "epic.hostName", "alpha"]);
+    if let Some(host) = host {
+        r.git(&["config", "epic.hostName", host]);
+    }
     let out = r.epic(&["init", "e"]).ok();
     assert!(out.stderr.contains("git epic join e"), "{}", out.stderr);
     r.git(&["config", "epic.agent", &agent("commit.sh")]);
@@ -26,12 +33,19 @@ fn published(r: &Repo) -> PathBuf {
 
 /// A clone of the remote as machine `name`, joined to epic `e`.
 fn machine(r: &Repo, remote: &Path, name: &str) -> PathBuf {
+    machine_as(r, remote, name, Some(name))
+}
+
+/// [`machine`] in folder `name`, labelled `host` (`epic.hostName`), or by its host name.
+fn machine_as(r: &Repo, remote: &Path, name: &str, host: Option<&str>) -> PathBuf {
     let dir = r.dir.path().join(name);
     r.git_in(
         r.dir.path(),
         &["clone", "-q", remote.to_str().unwrap(), name],
     );
-    r.git_in(&dir, &["config", "epic.hostName", name]);
+    if let Some(host) = host {
+        r.git_in(&dir, &["config", "epic.hostName", host]);
+    }
     let out = r.epic_in(&dir, &["join", "e"], None);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     r.git_in(&dir, &["config", "epic.agent", &agent("commit.sh")]);
@@ -570,4 +584,97 @@ fn tickets_merely_queued_on_one_machine_stay_free_for_another() {
         ran_on_beta >= 1,
         "beta ran none of them:\n{err}\n{alpha_err}"
     );
+}
+
+#[test]
+fn clones_that_share_a_host_name_each_have_their_own_identity_and_run_each_ticket_once() {
+    let r = Repo::new();
+    let remote = published_as(&r, None);
+    for (id, deps) in [
+        ("C", ""),
+        ("D", ""),
+        ("E", "C"),
+        ("F", ""),
+        ("G", "D"),
+        ("H", ""),
+        ("I", "F"),
+        ("J", ""),
+    ] {
+        let mut args = vec!["ticket", "add", id, "--title", id];
+        if !deps.is_empty() {
+            args.extend(["--deps", deps]);
+        }
+        r.epic(&args).ok();
+    }
+    r.epic(&["sync"]).ok();
+    let machines = [
+        r.path(),
+        machine_as(&r, &remote, "two", None),
+        machine_as(&r, &remote, "three", None),
+    ];
+    // Each clone made its own machine id; none was copied.
+    let ids: std::collections::BTreeSet<String> = machines
+        .iter()
+        .map(|m| r.git_in(m, &["config", "--local", "epic.machineId"]))
+        .collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    let starts = r.dir.path().join("starts");
+    let runs: Vec<_> = machines
+        .iter()
+        .map(|m| {
+            spawn_in(
+                &r,
+                m,
+                &["wave", "start", "--all", "--auto-merge", "-j", "2"],
+                &[
+                    ("FAKE_SLEEP", "0.5"),
+                    ("FAKE_STARTS", starts.to_str().unwrap()),
+                ],
+            )
+        })
+        .collect();
+    for child in runs {
+        let (code, err) = finish(child);
+        assert_eq!(code, Some(0), "{err}");
+    }
+    for m in &machines {
+        r.epic_in(m, &["sync"], None);
+    }
+    // Every ticket's agent started exactly once, across the three clones.
+    let started = std::fs::read_to_string(&starts).unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    for id in started.lines() {
+        *counts.entry(id.to_owned()).or_insert(0) += 1;
+    }
+    let all = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"];
+    assert_eq!(counts.len(), all.len(), "{counts:?}");
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    // Every clone sees every ticket merged, and the machines that ran them apart: one host
+    // name, the rows' machine ids differ.
+    let merges = r.git_in(&remote, &["log", "--first-parent", "--format=%s", "epic/e"]);
+    for id in all {
+        let n = merges
+            .lines()
+            .filter(|l| l.starts_with(&format!("epic(e): merge {id} ")))
+            .count();
+        assert_eq!(n, 1, "{id} landed {n} times:\n{merges}");
+    }
+    let mut ran_on = std::collections::BTreeSet::new();
+    for m in &machines {
+        let s = status_in(&r, m);
+        for id in all {
+            assert_eq!(row(&s, id)["state"], "merged", "{id} on {}", m.display());
+            ran_on.insert(row(&s, id)["machine"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(s["host"], row(&s, "A")["host"], "one host name");
+    }
+    assert!(ran_on.len() >= 2, "the work was shared: {ran_on:?}");
+    assert!(ran_on.is_subset(&ids), "{ran_on:?} {ids:?}");
+    // The table tells the clones apart: host#<start of the machine id>.
+    let table = r.epic(&["status"]).ok().stdout;
+    let host = status_in(&r, &r.path())["host"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(table.contains(&format!("{host}#")), "{table}");
 }
