@@ -678,3 +678,56 @@ fn clones_that_share_a_host_name_each_have_their_own_identity_and_run_each_ticke
         .to_owned();
     assert!(table.contains(&format!("{host}#")), "{table}");
 }
+
+#[test]
+fn a_claim_in_a_note_of_an_older_version_naming_only_a_host_is_honoured_until_its_lease_ends() {
+    let r = Repo::new();
+    let remote = published_as(&r, None);
+    let beta = machine_as(&r, &remote, "beta", None);
+    // An older git-epic on host `oldbox` holds A: its note names a host and no machine.
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        + 3.0;
+    let blob = r.git_stdin_in(
+        &beta,
+        &["hash-object", "-w", "--stdin"],
+        "git-epic ticket\nepic e\nticket A\n",
+    );
+    let file = beta.join("note-A");
+    let text = format!(
+        "state = \"running\"\nattempts = 1\nhost = \"oldbox\"\nowner_pid = 4242\nclaim_until = {until}\nrev = 5\n"
+    );
+    std::fs::write(&file, text).unwrap();
+    r.git_in(
+        &beta,
+        &[
+            "notes",
+            "--ref=epic",
+            "add",
+            "-f",
+            "-F",
+            file.to_str().unwrap(),
+            &blob,
+        ],
+    );
+    r.git_in(&beta, &["push", "-q", "origin", "refs/notes/epic"]);
+    let started = std::time::Instant::now();
+    let out = r.epic(&["wave", "start", "--all", "--auto-merge"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("A: skipped, claimed by git epic on oldbox"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        started.elapsed().as_secs_f64() >= 2.0,
+        "the old claim was not honoured: {:?}",
+        started.elapsed()
+    );
+    let s = r.status();
+    assert_eq!(row(&s, "A")["state"], "merged");
+    assert_eq!(row(&s, "A")["machine"], s["machine"]);
+}
