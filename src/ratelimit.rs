@@ -16,17 +16,21 @@ use regex::{Captures, Regex};
 /// Understood, the last line that names a wait winning:
 /// - a Unix timestamp after `|` (old Claude Code: `usage limit reached|1700000000`), and JSON-ish
 ///   fields `resets_at`/`resetsAt` (a timestamp), `resets_in_seconds`, `retryDelay: "23.5s"`;
-/// - "try again in", "retry in/after", "wait in", "resets in" N units, decimals allowed, units
-///   ms/s/m/h/d in short or long form, compounds like `5m 30s` or `2 days 3 hours`;
+/// - "try again in", "retry in/after", "wait in", "resets in", "reset after" N units, decimals
+///   allowed, units ms/s/m/h/d in short or long form, compounds like `5m 30s`, `8h44m7s` or
+///   `2 days 3 hours`;
 /// - "retry after N" / `Retry-After: N` (seconds);
-/// - a clock time after "resets", "resets at", "try again at", "retry at": `3pm`, `15:30`,
+/// - a clock time after "resets", "reset at", "try again at", "retry at": `3pm`, `15:30`,
 ///   `3:30 pm`, `3:07 PM`, optionally after a date (`Nov 28, 3pm`, `Nov 28, 2027, 3pm`,
-///   `May 18th, 2033 3:33 AM`, `Nov 28 at 3:00 PM`, a date alone), optionally followed by a
-///   zone: an IANA name in parentheses (`(Europe/Paris)`, read in that zone), or the short
-///   names that en-US formatting prints (`UTC`, `GMT+2`, `GMT-5:30`, `PST`, `EDT`...). No zone:
-///   local time. A time without a date is the next such moment, except that one already past by
+///   `May 18th, 2033 3:33 AM`, `Nov 28 at 3:00 PM`, a date alone) or a weekday (`Monday 9am`,
+///   `Fri 4:00 PM`: the next such day), optionally followed by a zone: an IANA name in
+///   parentheses (`(Europe/Paris)`, `(Etc/GMT+5)`, read in that zone), or the short names that
+///   en-US formatting prints (`UTC`, `GMT+2`, `GMT-5:30`, `PST`, `EDT`...). No zone: local
+///   time. A time without a date is the next such moment, except that one already past by
 ///   less than the precision it is printed with (a minute, or a second when seconds are
-///   printed) means now. A full date already past means now.
+///   printed) means now. A full date already past means now;
+/// - an ISO date after "regain access on" (the Anthropic API's spend limit: `2026-04-01 at
+///   00:00 UTC`), only with a zone: an ISO time without one names no zone anyone can guess.
 pub fn reset_wait(lines: &[String], now: f64) -> Option<Duration> {
     reset_wait_in(lines, now, &TimeZone::system())
 }
@@ -42,6 +46,11 @@ fn reset_wait_in(lines: &[String], now: f64, local: &TimeZone) -> Option<Duratio
 
 const UNITS: &str =
     r"ms|millis(?:econds?)?|msecs?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?";
+/// The same units, longest first: read without a word boundary after them (inside `8h44m7s`).
+const UNITS_LONGEST_FIRST: &str =
+    r"millis(?:econds?)?|msecs?|ms|minutes?|mins?|m|seconds?|secs?|s|hours?|hrs?|h|days?|d";
+/// A duration written without spaces, as Gemini's quota errors print it: `8h44m7s`, `1m30s`.
+const COMPACT: &str = r"\d+[dhm](?:\d+[hm])*\d+(?:\.\d+)?(?:ms|[smh])\b";
 
 struct Patterns {
     stamp: Regex,
@@ -61,15 +70,17 @@ impl Patterns {
                 r#"(?i)\b(retry_?delay|resets?_in_seconds|resets?_?at)"?\s*[:=]\s*"?(\d+(?:\.\d+)?)(ms|s)?\b"#,
             ),
             relative: re(&format!(
-                r"(?i)\b(?:try again|retry|wait|resets?)\s+(?:in|after)\s+(?:about\s+|~)?((?:\d+(?:\.\d+)?\s*(?:{UNITS})\b[\s,]*(?:and\s+)?)+)"
+                r"(?i)\b(?:try again|retry|wait|resets?)\s+(?:in|after)\s+(?:about\s+|~)?((?:(?:{COMPACT}|\d+(?:\.\d+)?\s*(?:{UNITS})\b)[\s,]*(?:and\s+)?)+)"
             )),
-            amount: re(&format!(r"(?i)(\d+(?:\.\d+)?)\s*({UNITS})\b")),
+            amount: re(&format!(r"(?i)(\d+(?:\.\d+)?)\s*({UNITS_LONGEST_FIRST})")),
             after_n: re(r"(?i)\bretry[- ]after:?\s+(\d+(?:\.\d+)?)\b"),
             clock: re(concat!(
-                r"(?i)\b(?:resets?|(?:try\s+again|retry)\s+at)\s+(?:at\s+|on\s+)?",
+                r"(?i)\b(?:resets?|(?:try\s+again|retry)\s+at|regain\s+access)\s+(?:at\s+|on\s+)?",
                 r"(?:(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+",
-                r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\b,?(?:\s+(?P<year>\d{4})\b,?)?(?:\s+at)?\s*)?",
-                r"(?:(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?(?::(?P<s>\d{2}))?\s*(?P<ap>[ap]\.?m\b\.?)?)?",
+                r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\b,?(?:\s+(?P<year>\d{4})\b,?)?(?:\s+at)?\s*",
+                r"|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})(?:\s+at)?\s*",
+                r"|(?P<wd>mon|tue|wed|thu|fri|sat|sun)(?:day|s|sday|nesday|rsday|urday)?\b\.?,?(?:\s+at)?\s*)?",
+                r"(?:(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?(?::(?P<s>\d{2}))?(?:\s*(?P<ap>[ap]\.?m\b\.?))?)?",
                 r"(?:\s*\((?P<zone>[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*(?::\d{2})?)\)",
                 r"|\s+(?P<abbr>UTC|GMT(?:[+-]\d{1,2}(?::\d{2})?)?|[ECMP][SD]T|AK[SD]T|HST)\b)?",
             )),
@@ -172,8 +183,21 @@ fn clock_wait(c: &Captures, now: f64, local: &TimeZone) -> Option<Duration> {
         Some(_) => return None,
         None => None,
     };
+    let iso = match (num("iy")?, num("im")?, num("id")?) {
+        (Some(y), Some(m), Some(d)) => Some((y, m, d)),
+        _ => None,
+    };
+    const WEEKDAYS: &str = "montuewedthufrisatsun";
+    let weekday = match c
+        .name("wd")
+        .map(|m| m.as_str().get(..3).map(str::to_ascii_lowercase))
+    {
+        Some(Some(w)) => Some((WEEKDAYS.find(&w).filter(|i| i % 3 == 0)? / 3) as i8 + 1),
+        Some(None) => return None,
+        None => None,
+    };
     let (hour, minute, second) = (num("h")?, num("mi")?, num("s")?);
-    if month.is_none() && hour.is_none() {
+    if month.is_none() && iso.is_none() && weekday.is_none() && hour.is_none() {
         return None;
     }
     let mut hour = hour.unwrap_or(0);
@@ -201,6 +225,8 @@ fn clock_wait(c: &Captures, now: f64, local: &TimeZone) -> Option<Duration> {
     };
     let tz = match (c.name("zone"), c.name("abbr")) {
         (Some(z), _) | (None, Some(z)) => zone(z.as_str())?,
+        // An ISO time names no zone by itself (a provider's server time, often not UTC).
+        (None, None) if iso.is_some() => return None,
         (None, None) => local.clone(),
     };
     let time = Time::new(hour as i8, minute as i8, second_v as i8, 0).ok()?;
@@ -209,13 +235,28 @@ fn clock_wait(c: &Captures, now: f64, local: &TimeZone) -> Option<Duration> {
     let at = |date: Date| -> Option<f64> {
         Some(tz.to_timestamp(date.to_datetime(time)).ok()?.as_second() as f64)
     };
-    if let Some(month) = month {
-        let year = num("year")?.unwrap_or(today.year() as i64);
-        let day = num("day")?.unwrap_or(0);
-        if !(1..=9999).contains(&year) || !(1..=31).contains(&day) {
+    let dated = match (month, iso) {
+        (Some(month), _) => Some((
+            num("year")?.unwrap_or(today.year() as i64),
+            i64::from(month),
+            num("day")?.unwrap_or(0),
+        )),
+        (None, iso) => iso,
+    };
+    if let Some((year, month, day)) = dated {
+        if !(1..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
             return None;
         }
-        let date = Date::new(year as i16, month, day as i8).ok()?;
+        let date = Date::new(year as i16, month as i8, day as i8).ok()?;
+        return Some(secs(at(date)? - now));
+    }
+    if let Some(weekday) = weekday {
+        // The next such day: today when its time is still ahead (within its precision).
+        let ahead = i64::from((weekday - today.weekday().to_monday_one_offset() + 7) % 7);
+        let mut date = today.checked_add(jiff::Span::new().days(ahead)).ok()?;
+        if at(date)? <= now - precision {
+            date = date.checked_add(jiff::Span::new().days(7)).ok()?;
+        }
         return Some(secs(at(date)? - now));
     }
     let target = at(today)?;
@@ -341,6 +382,43 @@ mod tests {
     }
 
     #[test]
+    fn compact_durations_weekdays_and_iso_dates() {
+        // Thursday 2026-11-26 14:00:21 UTC.
+        let now = 1_795_701_621.0;
+        let w = |l: &str| reset_wait_in(&[l.to_owned()], now, &TimeZone::UTC).map(|d| d.as_secs());
+        assert_eq!(w("Your quota will reset after 8h44m7s."), Some(31_447));
+        assert_eq!(w("resets in 1m30s"), Some(90));
+        assert_eq!(w("reset after 2h30m"), Some(9000));
+        assert_eq!(w("retry in 3 steps"), None, "a number is no duration");
+        assert_eq!(w("resets Monday 9am"), Some(4 * 86400 - 5 * 3600 - 21));
+        assert_eq!(w("resets Fri 4:00 PM"), Some(86400 + 2 * 3600 - 21));
+        assert_eq!(
+            w("resets Thursday 3pm (UTC)"),
+            Some(3600 - 21),
+            "today, still ahead"
+        );
+        assert_eq!(
+            w("resets Thu 1pm"),
+            Some(7 * 86400 - 3600 - 21),
+            "a week on"
+        );
+        assert_eq!(w("resets monthly"), None);
+        assert_eq!(
+            w("You will regain access on 2026-12-01 at 00:00 UTC."),
+            Some(4 * 86400 + 10 * 3600 - 21)
+        );
+        assert_eq!(
+            w("You will regain access on 2026-11-01 at 00:00 UTC."),
+            Some(0)
+        );
+        // z.ai through Claude Code: an ISO time in an unnamed zone (its server's) is no reset time.
+        assert_eq!(
+            w("Usage limit reached for 5 hour. Your limit will reset at 2026-11-26 18:55:29"),
+            None
+        );
+    }
+
+    #[test]
     fn the_last_mention_wins() {
         let lines = vec![
             "try again in 10 seconds".to_owned(),
@@ -434,7 +512,11 @@ resets Jan 1, 0000, 12am (UTC)
 resets 3pm (GMT+99:99); resets 3pm (UTC+14:00); resets 3pm GMT-; resets 3pm (GMT+)
 resets 3pm (../../etc/passwd); resets 3pm (Mars/Olympus_Mons)
 resets Nov 99th, 3pm; try again at Maybe 3rd, 2033 3:33 AM; resets ſep 3, 3pm
-resets in 5m 30s 2h ms; retry in ٣s; resets ٣pm"#;
+resets in 5m 30s 2h ms; retry in ٣s; resets ٣pm
+reset after 99999999999999999999h99999999999999999999m1s; resets in 1d1d1d1d1d1d1d1d1d1d1s
+resets Sunday; resets Sat 25:00; resets tues 3pm (Mars/Olympus); resets wednesday 12am
+regain access on 9999-12-31 at 23:59 UTC; regain access on 0000-00-00 at 00:00 UTC
+regain access on 2026-02-30 at 00:00 GMT+14; resets 2026-13-01 at 99:99 (UTC)"#;
         let lossy =
             String::from_utf8_lossy(b"resets \xff3pm (\xfe/UTC) retry in \xc0 5s").into_owned();
         let mut lines: Vec<String> = odd.lines().map(str::to_owned).collect();
