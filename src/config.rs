@@ -9,11 +9,13 @@ use crate::error::{usage, Result};
 
 pub const DEFAULT_AGENT: &str = "claude --print";
 /// The spec's alternatives (`try again` narrowed to `try again in|at|later`: a bare "try again"
-/// ends network and auth errors too), then what Claude Code, Codex and Gemini CLI print when a
-/// limit is hit (see tests/agents/limit-messages.tsv).
+/// ends network and auth errors too), then what Claude Code, Codex, Gemini CLI and Aider print
+/// when a limit is hit, in their versions since Claude Code 1.0 (see
+/// tests/agents/limit-messages.tsv).
 pub const DEFAULT_RATE_LIMIT_PATTERN: &str = concat!(
     r"(?i)rate.?limit|usage limit|capacity|try again (?:in|at|later)\b|overloaded|\b429\b",
     r"|hit your .{0,40}(?:limit|budget)|out of usage|usage is paused",
+    r"|(?:hour|weekly|session) limit reached|quota limit",
     r"|quota.?exceeded|exceeded your current quota|exhausted your \w+ quota|resource.?exhausted",
     r"|experiencing high (?:load|demand)",
 );
