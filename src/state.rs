@@ -72,6 +72,10 @@ impl std::fmt::Display for State {
     }
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// What is recorded about one ticket. Unknown fields are tolerated (a newer git-epic may
 /// have written them); fields of the wrong type make the note unreadable, which is reported.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -81,6 +85,11 @@ pub struct TicketNote {
     /// Agent runs that counted as attempts (rate-limited runs do not).
     pub attempts: u32,
     pub rate_limit_waits: u32,
+    /// Rate-limited runs in a row whose output named no reset time: the next such wait is
+    /// `epic.rateLimitWait` doubled this many times (capped). Back to 0 once a run gets past
+    /// the limit.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rate_limit_streak: u32,
     /// Total seconds spent waiting on rate limits.
     pub rate_limit_wait_s: f64,
     /// Unix time until which this ticket waits after a rate limit.

@@ -59,6 +59,15 @@ pub(super) fn after_clean_exit(
 /// The wait on a reset time that is now or just past.
 const MIN_RESET_WAIT: Duration = Duration::from_secs(5);
 
+/// A limit that names no reset time waits `epic.rateLimitWait`, doubled for each such limit
+/// hit in a row before it, up to this many times (8x).
+const MAX_LIMIT_DOUBLINGS: u32 = 3;
+
+/// The wait after a limit that named no reset time, the `streak`-th such limit in a row.
+fn limit_backoff(base: Duration, streak: u32) -> Duration {
+    base * 2u32.pow(streak.min(MAX_LIMIT_DOUBLINGS))
+}
+
 pub(super) enum Next {
     Done {
         commits: usize,
@@ -109,6 +118,10 @@ pub(super) fn conclude(
         });
         // Only a run cut short by a limit or a signal is worth continuing.
         n.resume_session = None;
+        // A run that got past the limit ends the streak of limits without a reset time.
+        if !matches!(outcome, "rate_limited" | "interrupted" | "lost") {
+            n.rate_limit_streak = 0;
+        }
     };
     let footer = |what: &str| {
         let _ = agent::log_line(
@@ -233,7 +246,7 @@ pub(super) fn conclude(
             }));
     if limited {
         let now = state::now();
-        let wait = seen
+        let named = seen
             .limit
             .as_ref()
             .and_then(|l| l.resets_at)
@@ -248,15 +261,25 @@ pub(super) fn conclude(
                 } else {
                     w
                 }
-            })
-            .unwrap_or(settings.rate_limit_wait);
+            });
+        // No reset time: wait and back off, doubling for each such limit in a row.
+        let wait = named
+            .unwrap_or_else(|| limit_backoff(settings.rate_limit_wait, note.rate_limit_streak));
         footer(&format!(
-            "hit a rate limit ({what}); waiting {}s",
-            wait.as_secs()
+            "hit a rate limit ({what}); waiting {}s{}",
+            wait.as_secs(),
+            if named.is_some() {
+                ""
+            } else {
+                " (no reset time named)"
+            }
         ));
         store.update(&plan.id, |n| {
             finish(n, "rate_limited");
             n.state = State::RateLimited;
+            if named.is_none() {
+                n.rate_limit_streak = n.rate_limit_streak.saturating_add(1);
+            }
             // A rate limit is not the agent's failure: it does not use an attempt.
             n.attempts = n.attempts.saturating_sub(1);
             n.rate_limit_waits += 1;
@@ -393,6 +416,14 @@ mod tests {
             cost_usd: Some(cost),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn limits_without_a_reset_time_back_off_up_to_8x() {
+        let base = Duration::from_secs(300);
+        let waits: Vec<u64> = (0..6).map(|s| limit_backoff(base, s).as_secs()).collect();
+        assert_eq!(waits, [300, 600, 1200, 2400, 2400, 2400]);
+        assert_eq!(limit_backoff(base, u32::MAX), base * 8);
     }
 
     #[test]

@@ -137,6 +137,38 @@ fn a_rate_limit_waits_without_using_an_attempt() {
     assert_eq!(row["rate_limit_waits"], 1);
 }
 
+/// A limit that names no reset time waits `epic.rateLimitWait`, doubled for each such limit in
+/// a row; a run that gets past the limit (here a plain failure) starts the doubling over. No
+/// limited run counts as an attempt.
+#[test]
+fn limits_without_a_reset_time_back_off_and_use_no_attempt() {
+    let r = Repo::with_agent("limit_no_time.sh");
+    r.git(&["config", "epic.rateLimitWait", "1s"]);
+    r.git(&["config", "epic.maxAttempts", "2"]);
+    tickets(&r, &[("A", "")]);
+    let t = Instant::now();
+    let out = r.epic_env(&["run", "A"], &[]).ok();
+    let waits: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter_map(|l| {
+            l.split_once("A: rate limited, retrying in ")
+                .map(|(_, w)| w)
+        })
+        .collect();
+    assert_eq!(waits, ["1s", "2s", "1s"], "{}", out.stderr);
+    assert!(out.stderr.contains("A: attempt 1 failed"), "{}", out.stderr);
+    assert!(t.elapsed() >= Duration::from_secs(4), "{:?}", t.elapsed());
+    let row = r.row("A");
+    assert_eq!(row["state"], "done");
+    assert_eq!(
+        row["attempts"], 2,
+        "the failure and the last run, not the limits"
+    );
+    assert_eq!(row["rate_limit_waits"], 3);
+    assert!(r.log("A").contains("no reset time named"));
+}
+
 #[test]
 fn a_hanging_agent_times_out_and_leaves_no_process() {
     let r = Repo::with_agent("hang.sh");
