@@ -123,7 +123,7 @@ impl<'g> Flow<'g> {
                 }
             }
         }
-        let ready = runner::select(ws, graph, &Selection::All)?;
+        let selected = runner::select(ws, graph, &Selection::All);
         let notes = store.get_many(
             &graph
                 .tickets
@@ -131,13 +131,28 @@ impl<'g> Flow<'g> {
                 .map(|t| t.id.as_str())
                 .collect::<Vec<_>>(),
         )?;
+        let ready = selected.as_deref().unwrap_or_default();
         for t in &graph.tickets {
             let finished = matches!(notes.get(t.id.as_str()), Some(Ok(n)) if matches!(n.state, State::Merged | State::Done));
             if !finished && !ready.contains(&t.id) {
                 flow.waiting.insert(t.id.clone());
             }
         }
-        Ok((flow, ready))
+        match selected {
+            // Nothing ready here may still be work: what the waiting tickets need may be
+            // another machine's to land, or this one's once that machine's claim runs out.
+            Err(_) if flow.waits_elsewhere(ws)? => Ok((flow, Vec::new())),
+            selected => Ok((flow, selected?)),
+        }
+    }
+
+    /// Whether, through the epic's remote, work on other machines may yet make tickets
+    /// ready here: held there now, or done there and stranded (see [`OnDone::stranded`]).
+    pub fn waits_elsewhere(&mut self, ws: &Workspace) -> Result<bool> {
+        if crate::remote::remote_of(&ws.repo, &ws.epic.name).is_none() {
+            return Ok(false);
+        }
+        Ok(!self.stranded(ws)?.is_empty() || self.waits_on_others(ws)?)
     }
 
     fn deps_merged(&self, ws: &Workspace, id: &str) -> Result<bool> {
@@ -293,6 +308,22 @@ impl OnDone for Flow<'_> {
 
     fn again(&mut self, ws: &Workspace, id: &str) -> Result<Vec<Planned>> {
         runner::prepare(ws, &self.settings, self.graph, &[id.to_owned()])
+    }
+
+    fn stranded(&mut self, ws: &Workspace) -> Result<Vec<String>> {
+        let store = Store::new(&ws.repo, &ws.epic.name);
+        let ids: Vec<&str> = self.graph.tickets.iter().map(|t| t.id.as_str()).collect();
+        let notes = store.get_many(&ids)?;
+        let now = crate::state::now();
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(Ok(n)) = notes.get(id) else { continue };
+            let run_out = n.claim_until.is_none_or(|u| u <= now);
+            if n.state == State::Done && !n.is_local() && run_out && self.deps_merged(ws, id)? {
+                out.push(id.to_owned());
+            }
+        }
+        Ok(out)
     }
 
     fn waits_on_others(&mut self, ws: &Workspace) -> Result<bool> {

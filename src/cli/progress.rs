@@ -201,6 +201,9 @@ impl Progress {
             Event::TakenOver { id } => self.line(format!(
                 "{now} {id}: the machine that held it let its claim run out; running it here"
             )),
+            Event::LandingTakenOver { id, host } => self.line(format!(
+                "{now} {id}: done on {host}, which let its claim run out before landing it; landing it here from its branch"
+            )),
             Event::LocalOnly { remote, why } => self.line(format!(
                 "{now} {} {remote} cannot be reached ({why}); claims and states stay on this machine until `git epic sync`",
                 style("local-only:").yellow().bold()

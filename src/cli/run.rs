@@ -72,7 +72,11 @@ pub fn execute(
     } else {
         (None, runner::select(&ws, &graph, &sel)?)
     };
-    if ids.is_empty() {
+    let elsewhere = match flow.as_mut() {
+        Some(f) if ids.is_empty() => f.waits_elsewhere(&ws)?,
+        _ => false,
+    };
+    if ids.is_empty() && !elsewhere {
         ctx.out
             .info("Nothing to start: every ticket selected is done or merged.");
         if flags.json {

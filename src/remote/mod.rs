@@ -11,7 +11,10 @@ pub mod meta;
 pub mod notes;
 mod share;
 
-pub use share::{claim, claim_many, exchange_notes, publish_landing, Claim, Landing};
+pub use share::{
+    claim, claim_landing, claim_many, exchange_notes, fetch_branch, publish_done, publish_landing,
+    Claim, Landing,
+};
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -16,6 +16,25 @@ use crate::gitx;
 pub fn exchange_notes(
     ws: &Workspace,
 ) -> Result<Option<std::result::Result<notes::Merged, Offline>>> {
+    exchange(ws, &[])
+}
+
+/// A ticket done here, shared: its branch goes to the remote in the same atomic push as the
+/// note that says it is done. Should this machine go away before it lands the ticket,
+/// another one lands it from there (see [`claim_landing`]) instead of running it again.
+pub fn publish_done(
+    ws: &Workspace,
+    branch: &str,
+    tip: ObjectId,
+) -> Result<Option<std::result::Result<notes::Merged, Offline>>> {
+    exchange(ws, &[(branch.to_owned(), tip)])
+}
+
+/// [`exchange_notes`], pushing `branches` (name, tip) along with the notes.
+fn exchange(
+    ws: &Workspace,
+    branches: &[(String, ObjectId)],
+) -> Result<Option<std::result::Result<notes::Merged, Offline>>> {
     let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
         return Ok(None);
     };
@@ -28,13 +47,20 @@ pub fn exchange_notes(
     let epic_ref = format!("refs/heads/{}", ws.epic.branch);
     let epic_track = track(&remote, &ws.epic.name, "epic");
     // The epic as well: tickets start from, and land on, what every machine has.
-    let wants = [
+    let branch_refs: Vec<String> = branches
+        .iter()
+        .map(|(b, _)| format!("refs/heads/{b}"))
+        .collect();
+    let mut wants = vec![
         (NOTES_REF, track(&remote, &ws.epic.name, "notes")),
         (epic_ref.as_str(), epic_track.clone()),
     ];
+    for ((b, _), dst) in branches.iter().zip(&branch_refs) {
+        wants.push((dst.as_str(), track(&remote, &ws.epic.name, b)));
+    }
     for _ in 0..20 {
-        let (theirs, remote_epic) = match fetch_tips(&ws.root, &remote, &wants)? {
-            Ok(tips) => (tips[0], tips[1]),
+        let (theirs, remote_epic, branch_tips) = match fetch_tips(&ws.root, &remote, &wants)? {
+            Ok(tips) => (tips[0], tips[1], tips[2..].to_vec()),
             Err(offline) => return Ok(Some(Err(offline))),
         };
         let mut merged = notes::Merged::default();
@@ -63,10 +89,19 @@ pub fn exchange_notes(
         let Some(ours) = gitx::resolve_commit(&repo, NOTES_REF) else {
             return Ok(Some(Ok(merged)));
         };
-        if Some(ours) == theirs {
+        let mut updates = Vec::new();
+        if Some(ours) != theirs {
+            updates.push((ours, NOTES_REF.to_owned(), theirs));
+        }
+        for (((_, tip), dst), there) in branches.iter().zip(&branch_refs).zip(branch_tips) {
+            if there != Some(*tip) {
+                updates.push((*tip, dst.clone(), there));
+            }
+        }
+        if updates.is_empty() {
             return Ok(Some(Ok(merged)));
         }
-        match push(&ws.root, &remote, &[(ours, NOTES_REF.to_owned(), theirs)])? {
+        match push(&ws.root, &remote, &updates)? {
             Pushed::Done => return Ok(Some(Ok(merged))),
             Pushed::Stale => continue,
         }
@@ -159,6 +194,21 @@ pub enum Claim {
     Offline(String),
 }
 
+/// Bring ticket branch `branch` from the remote into the local branch of that name (a
+/// machine that went away left it there with its done note): its tip, or `None` when the
+/// remote has no such branch.
+pub fn fetch_branch(ws: &Workspace, branch: &str) -> Result<Option<ObjectId>> {
+    let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
+        return Ok(None);
+    };
+    let dst = format!("refs/heads/{branch}");
+    let _one = super::one_at_a_time();
+    match fetch_tips(&ws.root, &remote, &[(dst.as_str(), dst.clone())])? {
+        Ok(tips) => Ok(tips[0]),
+        Err(Offline(why)) => Err(anyhow!("{remote} cannot be reached: {why}")),
+    }
+}
+
 /// Claim ticket `id` through the remote (see [`claim_many`]).
 pub fn claim(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
     let mut claims = claim_many(ws, &[id], until)?;
@@ -171,6 +221,20 @@ pub fn claim(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
 /// again on what won, without the tickets another machine took meanwhile. How it went for
 /// each, in the order of `ids`.
 pub fn claim_many(ws: &Workspace, ids: &[&str], until: f64) -> Result<Vec<(String, Claim)>> {
+    claim_for(ws, ids, until, false)
+}
+
+/// Claim the landing of ticket `id`, done on another machine whose claim ran out (it went
+/// away before it landed the ticket): won, this machine lands it from the branch that
+/// machine pushed with its done note. Lost when the ticket is not done any more, or another
+/// machine holds it (that one lands it).
+pub fn claim_landing(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
+    let mut claims = claim_for(ws, &[id], until, true)?;
+    Ok(claims.pop().expect("one claim per id").1)
+}
+
+/// [`claim_many`] to run the tickets, or (`land`) to land them.
+fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec<(String, Claim)>> {
     let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
         return Ok(ids.iter().map(|id| (id.to_string(), Claim::Won)).collect());
     };
@@ -208,14 +272,19 @@ pub fn claim_many(ws: &Workspace, ids: &[&str], until: f64) -> Result<Vec<(Strin
                 }
             };
             if let Some(n) = &there {
-                let taken = n.claimed_elsewhere().map(str::to_owned).or_else(|| {
-                    (!n.is_local()
-                        && matches!(
-                            n.state,
-                            crate::state::State::Done | crate::state::State::Merged
-                        ))
-                    .then(|| n.host.clone().unwrap_or_default())
-                });
+                use crate::state::State;
+                let other = || n.host.clone().unwrap_or_default();
+                let taken = if land {
+                    // Only a done ticket whose machine's claim ran out is landed from here.
+                    let held =
+                        !n.is_local() && n.claim_until.is_some_and(|u| u > crate::state::now());
+                    (n.state != State::Done || held).then(other)
+                } else {
+                    n.claimed_elsewhere().map(str::to_owned).or_else(|| {
+                        (!n.is_local() && matches!(n.state, State::Done | State::Merged))
+                            .then(other)
+                    })
+                };
                 if let Some(other) = taken {
                     lost.insert(id.to_string(), other);
                     continue;
@@ -226,7 +295,8 @@ pub fn claim_many(ws: &Workspace, ids: &[&str], until: f64) -> Result<Vec<(Strin
                 .as_ref()
                 .map_or(0, |n| n.rev)
                 .max(mine.as_ref().map_or(0, |n| n.rev));
-            let mut note = mine.or(there).unwrap_or_default();
+            // A landing takes over the done note as that machine left it.
+            let mut note = if land { there.or(mine) } else { mine.or(there) }.unwrap_or_default();
             note.mark_mine(&host);
             note.claim_until = Some(until);
             note.owner_pid = Some(std::process::id());

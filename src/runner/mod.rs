@@ -132,6 +132,12 @@ pub enum Event {
     TakenOver {
         id: String,
     },
+    /// A ticket done on another machine that went away before landing it (its claim ran
+    /// out): this one lands it from the branch that machine pushed, without running it again.
+    LandingTakenOver {
+        id: String,
+        host: String,
+    },
     /// The epic's remote cannot be reached: claims and states stay on this machine until
     /// `git epic sync`.
     LocalOnly {
@@ -166,6 +172,9 @@ pub trait OnDone {
     fn again(&mut self, ws: &Workspace, id: &str) -> Result<Vec<Planned>>;
     /// Whether a ticket still waiting depends on work another machine holds now.
     fn waits_on_others(&mut self, ws: &Workspace) -> Result<bool>;
+    /// Tickets done on other machines whose claims ran out before they landed them, with
+    /// their dependencies merged: to land here.
+    fn stranded(&mut self, ws: &Workspace) -> Result<Vec<String>>;
 }
 
 /// The end of a run.
@@ -403,6 +412,8 @@ pub fn run(
     // Claims under way in the background, and whether an exchange is.
     let mut reserving: HashSet<String> = HashSet::new();
     let exchanging: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
+    // Done tickets being shared with their branches: waited for before the run ends.
+    let mut publishing = Vec::new();
     // When each running ticket started, and how long finished ones took: a ticket is claimed
     // ahead only when a slot is about to free up, not hoarded from the other machines.
     let mut spawned: HashMap<String, Instant> = HashMap::new();
@@ -419,6 +430,15 @@ pub fn run(
                         && n.owner_pid == Some(std::process::id())
                         && n.claim_until.is_some()
                     {
+                        n.claim_until = Some(until);
+                    }
+                    Ok(())
+                })?;
+            }
+            // Done tickets in the merge queue stay this machine's while a long test runs.
+            for id in merging.keys() {
+                store.update(id, |n| {
+                    if n.is_mine() && n.claim_until.is_some() && n.state == State::Done {
                         n.claim_until = Some(until);
                     }
                     Ok(())
@@ -609,6 +629,24 @@ pub fn run(
                 report(Event::TakenOver { id: id.clone() });
                 planned.extend(hook.again(ws, id)?);
             }
+            for id in hook.stranded(ws)? {
+                match shared::take_landing(ws, settings, &store, &id, report)? {
+                    shared::Takeover::Land => {
+                        let tx = tx.clone();
+                        let notify = Box::new(move |news| {
+                            let _ = tx.send(Msg::Merged(news));
+                        });
+                        hook.begin(ws, &id, notify)?;
+                        merging.insert(id, Default::default());
+                    }
+                    shared::Takeover::Rerun => planned.extend(hook.again(ws, &id)?),
+                    shared::Takeover::No => {}
+                }
+            }
+            if !merging.is_empty() {
+                admit(ws, planned, &mut queue, &mut summary, &admission)?;
+                continue;
+            }
             if admit(ws, planned, &mut queue, &mut summary, &admission)? == 0 {
                 if !live && !hook.waits_on_others(ws)? {
                     break;
@@ -795,8 +833,13 @@ pub fn run(
         let next = conclude(ws, &store, settings, &slot.plan, fin, ran)?;
         // The other machines learn how it ended (and may take what it unblocks) once what
         // can start here has started: an exchange can take a while when every machine ends
-        // a ticket at once. A done ticket that flow mode lands is shared by its landing.
-        unshared |= shared && !(matches!(next, Next::Done { .. }) && on_done.is_some());
+        // a ticket at once. A done ticket goes out at once with its branch, so that another
+        // machine can land it should this one go away before it does.
+        if shared && matches!(next, Next::Done { .. }) {
+            publishing.extend(shared::publish_done_in_background(ws, &store, &id, &tx)?);
+        } else {
+            unshared |= shared;
+        }
         match next {
             Next::Done {
                 commits,
@@ -888,6 +931,9 @@ pub fn run(
         }
     }
     trace(|| "end".into());
+    for thread in publishing {
+        let _ = thread.join();
+    }
     if shared {
         shared::exchange(ws, report);
     }

@@ -180,20 +180,59 @@ pub(super) fn exchange_in_background(
     if busy.swap(true, std::sync::atomic::Ordering::SeqCst) {
         return false;
     }
+    let _ = in_background(ws, tx, move |ws| {
+        let shared = crate::remote::exchange_notes(ws);
+        busy.store(false, std::sync::atomic::Ordering::SeqCst);
+        shared
+    });
+    true
+}
+
+/// Run `share` (an exchange with the remote) on a workspace of its own in a thread; how it
+/// went comes back as [`Msg::Exchanged`].
+fn in_background(
+    ws: &Workspace,
+    tx: &Sender<Msg>,
+    share: impl FnOnce(
+            &Workspace,
+        ) -> Result<
+            Option<std::result::Result<crate::remote::notes::Merged, crate::remote::Offline>>,
+        > + Send
+        + 'static,
+) -> std::thread::JoinHandle<()> {
     let (root, epic, tx) = (ws.root.clone(), ws.epic.clone(), tx.clone());
     std::thread::spawn(move || {
         let offline = match gix::open(&root)
             .map_err(anyhow::Error::from)
-            .and_then(|repo| crate::remote::exchange_notes(&Workspace { repo, root, epic }))
+            .and_then(|repo| share(&Workspace { repo, root, epic }))
         {
             Ok(None) | Ok(Some(Ok(_))) => None,
             Ok(Some(Err(crate::remote::Offline(why)))) => Some(why),
             Err(e) => Some(format!("{e:#}")),
         };
-        busy.store(false, std::sync::atomic::Ordering::SeqCst);
         let _ = tx.send(Msg::Exchanged { offline });
-    });
-    true
+    })
+}
+
+/// Share ticket `id`, done here, with its branch, in a thread of its own (see
+/// [`crate::remote::publish_done`]); how it went comes back as [`Msg::Exchanged`]. The run
+/// waits for the thread before it ends: a done note that went out without its branch would
+/// have the ticket run again should this machine not come back.
+pub(super) fn publish_done_in_background(
+    ws: &Workspace,
+    store: &Store<'_>,
+    id: &str,
+    tx: &Sender<Msg>,
+) -> Result<Option<std::thread::JoinHandle<()>>> {
+    let Some(branch) = store.get(id)?.and_then(|n| n.branch) else {
+        return Ok(None);
+    };
+    let Some(tip) = crate::gitx::branch_tip(&ws.repo, &branch)? else {
+        return Ok(None);
+    };
+    Ok(Some(in_background(ws, tx, move |ws| {
+        crate::remote::publish_done(ws, &branch, tip)
+    })))
 }
 
 /// Exchange notes with the epic's remote, if it has one; when it cannot be reached, say so
@@ -344,4 +383,57 @@ impl Durations {
             .filter(|t| t.elapsed().as_secs_f64() >= 0.75 * usual)
             .count()
     }
+}
+
+/// What taking over a ticket done on a machine that went away came to.
+pub(super) enum Takeover {
+    /// Claimed, and its branch is here: land it.
+    Land,
+    /// Claimed, but its branch never reached the remote: run it again.
+    Rerun,
+    /// Another machine was first, or the remote cannot be reached now.
+    No,
+}
+
+/// Take over the landing of `id`, done on a machine that went away: claim it through the
+/// remote and bring its branch from there.
+pub(super) fn take_landing(
+    ws: &Workspace,
+    settings: &Settings,
+    store: &Store<'_>,
+    id: &str,
+    report: &dyn Fn(Event),
+) -> Result<Takeover> {
+    let Some(Ok(before)) = store.get_many(&[id])?.remove(id) else {
+        return Ok(Takeover::No);
+    };
+    let until = state::now() + settings.claim_lease.as_secs_f64();
+    match crate::remote::claim_landing(ws, id, until) {
+        Ok(crate::remote::Claim::Won) => {}
+        Ok(_) => return Ok(Takeover::No),
+        Err(e) => {
+            super::trace(|| format!("landing claim of {id} failed: {e:#}"));
+            return Ok(Takeover::No);
+        }
+    }
+    let branch = store.get(id)?.and_then(|n| n.branch);
+    let fetched = match &branch {
+        Some(b) => crate::remote::fetch_branch(ws, b)?,
+        None => None,
+    };
+    if fetched.is_none() {
+        super::release(
+            store,
+            id,
+            State::Pending,
+            Some("its branch never reached the remote"),
+        )?;
+        report(Event::TakenOver { id: id.to_owned() });
+        return Ok(Takeover::Rerun);
+    }
+    report(Event::LandingTakenOver {
+        id: id.to_owned(),
+        host: before.host.unwrap_or_else(|| "another machine".into()),
+    });
+    Ok(Takeover::Land)
 }

@@ -83,7 +83,11 @@ fn a_published_epic_is_joined_worked_and_seen_from_both_machines() {
     let out = r.epic_in(&beta, &["sync", "--json"], None);
     let sync: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(sync["epic"], "up to date");
-    assert_eq!(sync["branches_out"], serde_json::json!(["A"]));
+    // A's branch went out with its done note, before the landing.
+    assert_eq!(sync["branches_out"], serde_json::json!([]));
+    assert!(r
+        .git_out_in(&remote, &["rev-parse", "--verify", "feat/A-a"])
+        .is_some());
     // alpha sees it: the epic moved, A merged by beta, B ready.
     let out = r.epic(&["sync"]).ok();
     assert!(
@@ -730,4 +734,64 @@ fn a_claim_in_a_note_of_an_older_version_naming_only_a_host_is_honoured_until_it
     let s = r.status();
     assert_eq!(row(&s, "A")["state"], "merged");
     assert_eq!(row(&s, "A")["machine"], s["machine"]);
+}
+
+#[test]
+fn a_ticket_done_on_a_machine_that_went_away_is_landed_by_another_from_its_branch_not_run_again() {
+    let r = Repo::new();
+    let remote = published(&r);
+    let beta = machine(&r, &remote, "beta");
+    for dir in [r.path(), beta.clone()] {
+        r.git_in(&dir, &["config", "epic.claimLease", "3s"]);
+    }
+    // beta's merged-result test never ends: it dies in its gate, A done and not landed.
+    r.git_in(&beta, &["config", "epic.test", "sleep 600"]);
+    let starts = r.dir.path().join("starts");
+    let starts_env = ("FAKE_STARTS", starts.to_str().unwrap());
+    let mut run = spawn_in(
+        &r,
+        &beta,
+        &["wave", "start", "--all", "--auto-merge"],
+        &[starts_env],
+    );
+    let began = std::time::Instant::now();
+    loop {
+        assert!(
+            began.elapsed().as_secs() < 30,
+            "A never reached the remote done"
+        );
+        r.epic(&["sync"]);
+        let a = row(&r.status(), "A").clone();
+        if a["state"] == "done" && a["host"] == "beta" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Its branch went with the note.
+    let branch = row(&r.status(), "A")["branch"].as_str().unwrap().to_owned();
+    assert!(r
+        .git_out_in(&remote, &["rev-parse", "--verify", &branch])
+        .is_some());
+    run.kill().unwrap();
+    run.wait().unwrap();
+    kill_under(&beta);
+    std::fs::create_dir_all(r.fake_dir()).unwrap();
+    let out = r.epic_env(&["wave", "start", "--all", "--auto-merge"], &[starts_env]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(
+            "A: done on beta, which let its claim run out before landing it; landing it here"
+        ),
+        "{}",
+        out.stderr
+    );
+    // A's agent ran once (on beta), B's once (here).
+    assert_eq!(std::fs::read_to_string(&starts).unwrap(), "A\nB\n");
+    let s = r.status();
+    for id in ["A", "B"] {
+        assert_eq!(row(&s, id)["state"], "merged", "{id}");
+    }
+    assert_eq!(epic_tip(&r, &remote), epic_tip(&r, &r.path()));
+    let merges = r.git_in(&remote, &["log", "--first-parent", "--format=%s", "epic/e"]);
+    assert_eq!(merges.matches("epic(e): merge A ").count(), 1, "{merges}");
 }
