@@ -246,8 +246,10 @@ pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
     args.extend(s.argv.iter().map(Into::into));
     let mut e = duct::cmd(me, args)
         .dir(s.dir)
-        .stdout_file(file)
+        // duct applies the outer redirection first: stdout goes to the log, then stderr
+        // joins it there (the other order sent stderr to git-epic's own stdout).
         .stderr_to_stdout()
+        .stdout_file(file)
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
         .env_remove("GIT_INDEX_FILE")
