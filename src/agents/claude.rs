@@ -14,6 +14,9 @@ use super::{as_str, as_u64, Launch, LimitSeen, Observed, ResultSeen, Tokens};
 /// What Claude Code prints for errors that retrying cannot fix.
 pub const FATAL_PATTERN: &str = r"(?i)not logged in|please run /login|invalid api key|invalid x-api-key|authentication_error|authentication_failed|oauth token (has expired|revoked)|credit balance is too low|unknown option|error: unknown|does not have access to|organization has been disabled";
 
+/// What it prints (beside its stream) when the session to resume is not there.
+pub(super) const RESUME_FAILED: &str = "No conversation found with session ID";
+
 /// git commands the agent needs to commit its own work; read-only ones keep it oriented.
 const GIT_TOOLS: &[&str] = &[
     "Bash(git add:*)",

@@ -3,8 +3,14 @@
 //! Its stream, as 0.171 prints it: `thread.started` (the thread id, its session),
 //! `turn.started`, `item.started`/`item.completed` (agent messages, commands with their
 //! output, file changes, notices of type `error`), `error` lines while it reconnects, and
-//! `turn.completed` with `usage` (cumulative over the thread) or `turn.failed` with the error.
-//! It reports no cost.
+//! `turn.completed` with `usage` (cumulative over the thread, the earlier runs of a resumed
+//! thread included) or `turn.failed` with the error. It reports no cost.
+//!
+//! `codex exec [OPTIONS] resume <THREAD_ID> [PROMPT]` continues a thread: the options of
+//! `exec` (`--json`, `--sandbox`, `--add-dir`, `-c`) go before `resume`, which takes fewer
+//! of its own; it prints the same stream with the same `thread_id`. A thread it cannot find
+//! ends it at once, with `Error: thread/resume: thread/resume failed: no rollout found for
+//! thread id ...` on stderr and no stream.
 
 use serde_json::Value;
 
@@ -17,11 +23,19 @@ pub const FATAL_PATTERN: &str = r"(?i)not logged in|please run .?codex login|inv
 const LIMIT_PATTERN: &str =
     r"(?i)hit your usage limit|usage_limit_reached|last status: 429|429 too many requests";
 
+/// What it prints (beside its stream) when the thread to resume cannot be had.
+pub(super) const RESUME_FAILED: &str = "Error: thread/resume";
+
 /// The sandbox keeps `.git` read-only; a worktree's commits write to the repository's git
-/// dir and to the worktree's own, so both are opened to it.
+/// dir and to the worktree's own, so both are opened to it. The thread to continue comes
+/// last, as the `resume` subcommand after every option of `exec`, before the prompt.
 pub(super) fn add_options(argv: &mut Vec<String>, launch: &Launch<'_>) {
     for dir in launch.git_dirs {
         argv.push(format!("--add-dir={}", dir.display()));
+    }
+    if let Some(thread) = launch.resume {
+        argv.push("resume".into());
+        argv.push(thread.into());
     }
 }
 
@@ -60,6 +74,7 @@ pub(super) fn read(v: &Value, seen: &mut Observed, now: f64) -> bool {
                 cache_read: cached,
                 cache_write: as_u64(u, "cache_write_input_tokens"),
             };
+            seen.tokens_cover_session = true;
             seen.result = Some(ResultSeen {
                 is_error: false,
                 message: seen.last_text.clone().unwrap_or_default(),
@@ -148,6 +163,80 @@ mod tests {
         let mut r = reader();
         let heard = r.line(NO_NET);
         assert!(!heard.stop && !heard.progress);
+    }
+
+    #[test]
+    fn a_thread_is_resumed_after_every_option_of_exec() {
+        let argv: Vec<String> = ["codex", "exec", "--json", "--sandbox", "workspace-write"]
+            .map(String::from)
+            .to_vec();
+        let dirs = [std::path::PathBuf::from("/r/.git")];
+        let adapter = Adapter::detect(&argv);
+        assert!(adapter.can_resume());
+        let out = adapter.launch_argv(
+            &argv,
+            &Launch {
+                prompt_arg: Some("go on"),
+                resume: Some("01a21839-956a-7791-bee6-06300638b29e"),
+                allowed_commands: &[],
+                git_dirs: &dirs,
+            },
+        );
+        assert_eq!(
+            out[5..],
+            [
+                "--add-dir=/r/.git",
+                "resume",
+                "01a21839-956a-7791-bee6-06300638b29e",
+                "go on"
+            ]
+        );
+        // The prompt on stdin: nothing after the thread.
+        let out = adapter.launch_argv(
+            &argv,
+            &Launch {
+                prompt_arg: None,
+                resume: Some("t1"),
+                allowed_commands: &[],
+                git_dirs: &[],
+            },
+        );
+        assert_eq!(out[5..], ["resume", "t1"]);
+        // Without its JSON stream there is no thread id to resume.
+        assert!(!Adapter::detect(&argv[..2]).can_resume());
+    }
+
+    #[test]
+    fn a_thread_it_cannot_find_is_a_failed_resume() {
+        let mut r = reader();
+        r.line("Error: thread/resume: thread/resume failed: no rollout found for thread id 01a23bee-0000-7d40-a7de-a935909b4db2 (code -32600)");
+        assert!(r.observed().resume_failed);
+        let mut r = reader();
+        r.line("No conversation found with session ID: x");
+        assert!(!r.observed().resume_failed, "claude's words, not codex's");
+    }
+
+    #[test]
+    fn a_resumed_thread_counts_the_tokens_of_its_earlier_runs_too() {
+        // As 0.171.0 printed it on the second resume of a thread whose first run used 1000
+        // input tokens (200 cached) and 50 output: the whole thread.
+        let again = r#"{"type":"turn.completed","usage":{"input_tokens":2000,"cached_input_tokens":400,"cache_write_input_tokens":0,"output_tokens":100,"reasoning_output_tokens":0}}"#;
+        let mut r = reader();
+        r.line(STARTED);
+        r.line(again);
+        let o = r.into_observed();
+        let earlier = super::super::Tokens {
+            input: 800,
+            output: 50,
+            cache_read: 200,
+            cache_write: 0,
+        };
+        assert_eq!(o.run_tokens([&earlier]), earlier);
+        assert_eq!(o.run_tokens([]).input, 1600);
+        assert_eq!(
+            o.resumable_session(None),
+            Some("01a21839-956a-7791-bee6-06300638b29e")
+        );
     }
 
     #[test]

@@ -5,10 +5,16 @@
 //! final `result` whose `status` is `success` or `error` (with `error.message`) and whose
 //! `stats` count tokens. It may exit 0 with a `result` of `status: error`; its retries of a
 //! quota or a server error show only on stderr. It reports no cost.
+//!
+//! `--resume=<session id>` continues a session of the same project (the worktree): the same
+//! `session_id` in `init`, `stats` of this run only. A session whose first request failed
+//! keeps nothing (the CLI takes the prompt back out and deletes the session at its next
+//! start), so only a session in which the model answered is resumed. A session it cannot
+//! find ends it with exit code 42 and `Error resuming session: ...` on stderr.
 
 use serde_json::Value;
 
-use super::{as_str, as_u64, LimitSeen, Observed, ResultSeen, Tokens};
+use super::{as_str, as_u64, Launch, LimitSeen, Observed, ResultSeen, Tokens};
 
 /// What Gemini CLI prints for errors that retrying cannot fix.
 pub const FATAL_PATTERN: &str = r"(?i)api key not valid|api_key_invalid|unauthenticated|permission_denied|invalid auth method|must specify the GEMINI_API_KEY|please set an auth method|unknown arguments?:";
@@ -18,10 +24,25 @@ const LIMIT_PATTERN: &str = r"(?i)exceeded your current quota|exhausted your dai
 
 super::static_regex!(limit_re, LIMIT_PATTERN);
 
+/// What it prints (beside its stream) when the session to resume is not there.
+pub(super) const RESUME_FAILED: &str = "Error resuming session:";
+
+/// The session to continue, as one word so that it never takes the prompt's place.
+pub(super) fn add_options(argv: &mut Vec<String>, launch: &Launch<'_>) {
+    if let Some(session) = launch.resume {
+        argv.push(format!("--resume={session}"));
+    }
+}
+
 pub(super) fn read(v: &Value, seen: &mut Observed, now: f64) -> bool {
     match as_str(v, "type") {
-        Some("init") => seen.session_id = as_str(v, "session_id").map(str::to_owned),
+        Some("init") => {
+            seen.session_id = as_str(v, "session_id").map(str::to_owned);
+            // Nothing worth resuming until the model has answered.
+            seen.session_empty = true;
+        }
         Some("message") if as_str(v, "role") == Some("assistant") => {
+            seen.session_empty = false;
             let piece = as_str(v, "content").unwrap_or("");
             match &mut seen.last_text {
                 Some(t) if v.get("delta").and_then(Value::as_bool) == Some(true) => {
@@ -30,7 +51,10 @@ pub(super) fn read(v: &Value, seen: &mut Observed, now: f64) -> bool {
                 t => *t = Some(piece.to_owned()),
             }
         }
-        Some("tool_use") => seen.last_text = None,
+        Some("tool_use") => {
+            seen.session_empty = false;
+            seen.last_text = None;
+        }
         // Said before a `result` of status error that may carry no message of its own.
         Some("error") => seen.last_error = as_str(v, "message").map(str::to_owned),
         Some("result") => {
@@ -116,6 +140,57 @@ mod tests {
         let at = o.limit.expect("a limit").resets_at.expect("a reset");
         let wait = at - crate::state::now();
         assert!((22.0..=24.5).contains(&wait), "{wait}");
+    }
+
+    #[test]
+    fn a_session_is_resumed_by_its_id_before_the_prompt_flag() {
+        let argv: Vec<String> = ["gemini", "--output-format", "stream-json", "--prompt"]
+            .map(String::from)
+            .to_vec();
+        let adapter = Adapter::detect(&argv);
+        assert!(adapter.can_resume());
+        let out = adapter.launch_argv(
+            &argv,
+            &super::super::Launch {
+                prompt_arg: Some("go on"),
+                resume: Some("40c5227c-d053-4c81-9953-e47d85d1ed4c"),
+                allowed_commands: &[],
+                git_dirs: &[],
+            },
+        );
+        assert_eq!(
+            out[3..],
+            [
+                "--resume=40c5227c-d053-4c81-9953-e47d85d1ed4c",
+                "--prompt",
+                "go on"
+            ]
+        );
+        // In text mode there is no session id to resume.
+        assert!(!Adapter::detect(&argv[..1]).can_resume());
+    }
+
+    #[test]
+    fn only_a_session_the_model_answered_in_is_worth_resuming() {
+        let id = Some("40c5227c-d053-4c81-9953-e47d85d1ed4c");
+        // The quota on the first request: the CLI takes the prompt back out.
+        let o = read(&[INIT, QUOTA]);
+        assert_eq!(o.session_id.as_deref(), id);
+        assert_eq!(o.resumable_session(None), None);
+        // A session resumed before had the model's answers already.
+        assert_eq!(o.resumable_session(id), id);
+        let tool = r#"{"type":"tool_use","timestamp":"2026-12-03T12:45:52.120Z","tool_name":"run_shell_command","tool_id":"t1","parameters":{"command":"echo made > x.txt"}}"#;
+        assert_eq!(read(&[INIT, tool, QUOTA]).resumable_session(None), id);
+        assert_eq!(read(&[INIT, DONE_A, OK]).resumable_session(None), id);
+    }
+
+    #[test]
+    fn a_session_it_cannot_find_is_a_failed_resume() {
+        let o = read(&["Error resuming session: No previous sessions found for this project."]);
+        assert!(o.resume_failed);
+        // Its stats count this run only: nothing of an earlier run is taken off them.
+        let o = read(&[INIT, OK]);
+        assert_eq!(o.run_tokens([&o.tokens]), o.tokens);
     }
 
     #[test]

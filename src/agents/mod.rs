@@ -107,9 +107,10 @@ impl Adapter {
         }
     }
 
-    /// Whether the next attempt can continue the agent's session instead of starting over.
+    /// Whether the next attempt can continue the agent's session instead of starting over:
+    /// the families whose CLI resumes a session by id, when their stream gives the id.
     pub fn can_resume(self) -> bool {
-        self.structured && self.family == Family::Claude
+        self.structured && self.family != Family::Other
     }
 
     /// The argv of one attempt: the configured command with what this family needs added
@@ -119,7 +120,8 @@ impl Adapter {
         match self.family {
             Family::Claude => claude::add_options(&mut extra, launch),
             Family::Codex => codex::add_options(&mut extra, launch),
-            Family::Gemini | Family::Other => {}
+            Family::Gemini => gemini::add_options(&mut extra, launch),
+            Family::Other => {}
         }
         // A command that ends with the option taking the prompt (`gemini --prompt`)
         // keeps it next to the prompt.
@@ -197,6 +199,16 @@ impl Tokens {
     pub fn is_zero(&self) -> bool {
         self.total() == 0
     }
+
+    /// What is left once `o` is taken off, never below zero.
+    pub fn minus(&self, o: &Tokens) -> Tokens {
+        Tokens {
+            input: self.input.saturating_sub(o.input),
+            output: self.output.saturating_sub(o.output),
+            cache_read: self.cache_read.saturating_sub(o.cache_read),
+            cache_write: self.cache_write.saturating_sub(o.cache_write),
+        }
+    }
 }
 
 /// A rate limit the agent reported in its structured output.
@@ -232,6 +244,11 @@ pub struct Observed {
     pub stop_now: bool,
     /// The session asked for could not be resumed: start afresh.
     pub resume_failed: bool,
+    /// `tokens` count the whole session, earlier runs of it included (codex on resume).
+    tokens_cover_session: bool,
+    /// The CLI keeps nothing of the session worth resuming (gemini drops a prompt whose
+    /// first request failed).
+    session_empty: bool,
     /// Tokens of messages seen so far, for a run that ends without a result.
     partial_tokens: Tokens,
     /// The agent's last message, for families whose result does not repeat it.
@@ -241,6 +258,14 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// The session the next attempt may continue: the one this attempt ran in (`resumed`
+    /// if it continued one), unless the CLI kept nothing of it.
+    pub fn resumable_session(&self, resumed: Option<&str>) -> Option<&str> {
+        let id = self.session_id.as_deref()?;
+        // A session resumed had something in it already.
+        (!self.session_empty || resumed == Some(id)).then_some(id)
+    }
+
     /// Tokens of the attempt: the result's when it came, else what the messages showed.
     pub fn tokens(&self) -> Tokens {
         if self.result.is_some() || !self.tokens.is_zero() {
@@ -248,6 +273,18 @@ impl Observed {
         } else {
             self.partial_tokens
         }
+    }
+
+    /// Tokens of this attempt alone, given what the earlier runs of the session it continued
+    /// recorded: taken off where the CLI counts the whole session (codex).
+    pub fn run_tokens<'a>(&self, earlier: impl IntoIterator<Item = &'a Tokens>) -> Tokens {
+        let mut t = self.tokens();
+        if self.tokens_cover_session {
+            for e in earlier {
+                t = t.minus(e);
+            }
+        }
+        t
     }
 }
 
@@ -279,7 +316,13 @@ impl Reader {
         let line = line.trim();
         if !line.starts_with('{') {
             // What the CLI writes beside its stream (stderr is in the same log).
-            if line.starts_with("No conversation found with session ID") {
+            let lost = match self.adapter.family {
+                Family::Claude => claude::RESUME_FAILED,
+                Family::Codex => codex::RESUME_FAILED,
+                Family::Gemini => gemini::RESUME_FAILED,
+                Family::Other => "",
+            };
+            if !lost.is_empty() && line.starts_with(lost) {
                 self.seen.resume_failed = true;
             }
             return heard;

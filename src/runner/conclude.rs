@@ -100,6 +100,12 @@ pub(super) fn conclude(
     let note = store.get(&plan.id)?.unwrap_or_default();
     let attempt = note.attempts;
     let cost_usd = run_cost(seen.cost_usd, fin.resumed.as_deref(), &note.runs);
+    let tokens = seen.run_tokens(
+        note.runs
+            .iter()
+            .filter(|r| fin.resumed.is_some() && r.session_id == fin.resumed)
+            .map(|r| &r.tokens),
+    );
     let finish = |n: &mut TicketNote, outcome: &str| {
         n.run_s += ran;
         let now = state::now();
@@ -111,7 +117,7 @@ pub(super) fn conclude(
             outcome: outcome.to_owned(),
             ended_at: now,
             run_s: ran,
-            tokens: seen.tokens(),
+            tokens,
             cost_usd,
             session_id: seen.session_id.clone(),
             resumed: fin.resumed.is_some(),
@@ -136,8 +142,9 @@ pub(super) fn conclude(
         .agent
         .adapter
         .can_resume()
-        .then(|| seen.session_id.clone())
-        .flatten();
+        .then(|| seen.resumable_session(fin.resumed.as_deref()))
+        .flatten()
+        .map(str::to_owned);
     if *exit == Exit::Lost {
         // Killed with its supervisor (an OOM kill, a reboot): not the agent's failure. It
         // runs again at once, continuing its session where it can.
