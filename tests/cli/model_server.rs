@@ -518,3 +518,28 @@ impl LimitWindow {
         (now < first + self.secs).then_some(first + self.secs)
     }
 }
+
+/// A limit on the first `n` requests that ask about it, however long the CLI takes: a test
+/// that waits it out sees exactly `n` limited runs.
+pub struct LimitFirst {
+    left: std::sync::atomic::AtomicUsize,
+}
+
+impl LimitFirst {
+    pub fn new(n: usize) -> Arc<LimitFirst> {
+        Arc::new(LimitFirst {
+            left: std::sync::atomic::AtomicUsize::new(n),
+        })
+    }
+
+    /// Whether this request is limited (it counts as one of the `n`).
+    pub fn hit(&self) -> bool {
+        self.left
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok()
+    }
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::model_server::{self, LimitWindow, ModelServer, Reply, Request};
-use crate::real_cli::{epic_with_agent, real_cli};
+use crate::real_cli::{epic_with_agent, note, real_cli};
 use crate::support::{ticket, Repo};
 
 /// The preset's command line with the installed CLI as its program.
@@ -63,14 +63,6 @@ fn write_the_file(req: &Request) -> Reply {
         "Write",
         json!({"file_path": format!("{dir}/{id}.txt"), "content": format!("made by claude for {id}\n")}),
     )
-}
-
-fn note(r: &Repo, id: &str) -> toml::Table {
-    let key = r.git_stdin(
-        &["hash-object", "--stdin"],
-        &format!("git-epic ticket\nepic e\nticket {id}\n"),
-    );
-    toml::from_str(&r.git(&["notes", "--ref=epic", "show", &key])).unwrap()
 }
 
 /// (a) The agent writes a file: the ticket is done, the file committed, tokens recorded.

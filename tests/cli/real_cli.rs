@@ -141,3 +141,12 @@ pub fn epic_with_agent(
     r.git(&["commit", "-q", "-m", "tickets"]);
     r
 }
+
+/// The note of ticket `id` of epic `e`, as it is stored (its `runs` included).
+pub fn note(r: &crate::support::Repo, id: &str) -> toml::Table {
+    let key = r.git_stdin(
+        &["hash-object", "--stdin"],
+        &format!("git-epic ticket\nepic e\nticket {id}\n"),
+    );
+    toml::from_str(&r.git(&["notes", "--ref=epic", "show", &key])).unwrap()
+}
