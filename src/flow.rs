@@ -90,6 +90,14 @@ impl<'g> Flow<'g> {
             gates: None,
             in_flight: Arc::default(),
         };
+        // Through a remote, its state first: landings made here while it could not be
+        // reached, and that its epic (moved meanwhile) lacks, are put back to done and land
+        // again below, before what depends on them is chosen.
+        if crate::remote::remote_of(&ws.repo, &ws.epic.name).is_some() {
+            if let Ok(Some(Err(crate::remote::Offline(why)))) = crate::remote::exchange_notes(ws) {
+                runner::trace(|| format!("remote away at the start: {why}"));
+            }
+        }
         let store = Store::new(&ws.repo, &ws.epic.name);
         for t in graph.topo_order() {
             if matches!(store.get(&t.id)?, Some(n) if n.state == State::Done)
@@ -315,11 +323,15 @@ impl OnDone for Flow<'_> {
         let ids: Vec<&str> = self.graph.tickets.iter().map(|t| t.id.as_str()).collect();
         let notes = store.get_many(&ids)?;
         let now = crate::state::now();
+        let in_flight = self.in_flight.lock().expect("in-flight set").clone();
         let mut out = Vec::new();
         for id in ids {
             let Some(Ok(n)) = notes.get(id) else { continue };
             let run_out = n.claim_until.is_none_or(|u| u <= now);
-            if n.state == State::Done && !n.is_local() && run_out && self.deps_merged(ws, id)? {
+            let gone = !n.is_local() && run_out;
+            // Landed here while the remote was away, put back to land again on its epic.
+            let relanding = n.reland && n.is_local() && !in_flight.contains(id);
+            if n.state == State::Done && (gone || relanding) && self.deps_merged(ws, id)? {
                 out.push(id.to_owned());
             }
         }

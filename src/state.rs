@@ -196,6 +196,10 @@ pub struct TicketNote {
     /// claim (`epic.claimLease`); a machine that died loses it then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim_until: Option<f64>,
+    /// Landed while the epic's remote could not be reached, then put back to `done` because
+    /// the remote's epic moved meanwhile: it lands again on the remote's epic.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reland: bool,
     /// Updates of this note so far: of two notes changed on two machines, the one with
     /// more updates wins when they are merged (`git epic sync`).
     pub rev: u64,

@@ -83,6 +83,9 @@ pub struct Report {
     pub machine: Option<String>,
     pub tickets: Vec<Row>,
     pub totals: Totals,
+    /// Tickets landed on the epic here and not on the remote's (as last fetched): made while
+    /// it could not be reached; the next landing or `git epic sync` shares them.
+    pub local_only: Vec<String>,
     /// Notes that could not be read (never overwritten); the rows fall back to derivation.
     pub problems: Vec<String>,
 }
@@ -236,6 +239,10 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
         machine: crate::host::this_machine().map(str::to_owned),
         tickets: rows,
         totals,
+        local_only: crate::remote::reconcile::local_only(ws)?
+            .into_iter()
+            .map(|l| l.id)
+            .collect(),
         problems,
     })
 }

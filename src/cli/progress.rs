@@ -201,6 +201,9 @@ impl Progress {
             Event::TakenOver { id } => self.line(format!(
                 "{now} {id}: the machine that held it let its claim run out; running it here"
             )),
+            Event::Relanding { id } => self.line(format!(
+                "{now} {id}: landed here while the remote could not be reached, and its epic moved meanwhile; landing it again on it"
+            )),
             Event::LandingTakenOver { id, host } => self.line(format!(
                 "{now} {id}: done on {host}, which let its claim run out before landing it; landing it here from its branch"
             )),

@@ -198,6 +198,13 @@ fn print_table(ctx: &Ctx, r: &Report) {
             _ => String::new(),
         }
     ));
+    if !r.local_only.is_empty() {
+        out.result(format!(
+            "landed here only, not on {} yet: {} (the next landing or `git epic sync` shares them)",
+            r.remote.as_deref().unwrap_or("the remote"),
+            r.local_only.join(", ")
+        ));
+    }
 }
 
 /// `12.3k`, `4.5M`: token counts at a glance; `-` for none.

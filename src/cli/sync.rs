@@ -26,7 +26,15 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
     // The epic first, so that what the forge merged is here before its tickets are marked
     // merged; then the forge; then what that changed goes out.
     let mut r = if shared.is_some() {
-        remote::sync(&ws)?
+        let mut r = remote::sync(&ws)?;
+        if r.epic == "diverged" {
+            reland(&ws, &graph, &mut r)?;
+        }
+        r.local_only = remote::reconcile::local_only(&ws)?
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        r
     } else {
         let remote = crate::forge::open::forge(&ws)
             .map(|(r, _)| r)
@@ -57,12 +65,59 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
         render(ctx, &r, &ws.epic.branch);
     }
     Ok(
-        if r.offline.is_some() || !r.notes_refused.is_empty() || forge_failed {
+        if r.offline.is_some()
+            || !r.notes_refused.is_empty()
+            || !r.not_relanded.is_empty()
+            || forge_failed
+        {
             1
         } else {
             0
         },
     )
+}
+
+/// The epics here and on the remote diverged: landings made here while it could not be
+/// reached land again on the remote's epic, through the merge queue, and go out.
+fn reland(
+    ws: &crate::epic::Workspace,
+    graph: &crate::graph::Graph,
+    r: &mut SyncReport,
+) -> anyhow::Result<()> {
+    let reconciled = remote::reconcile::reconcile(ws)?;
+    if reconciled.relanding.is_empty() {
+        return Ok(());
+    }
+    let settings = crate::config::Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
+    let opts = crate::merge::Options {
+        test: true,
+        scope_check: true,
+        cleanup: false,
+    };
+    for (id, outcome) in
+        crate::merge::merge(ws, &settings, graph, &reconciled.relanding, opts, &|_| {})?
+    {
+        match outcome {
+            crate::merge::Outcome::Merged { .. } => r.relanded.push(id),
+            other => r
+                .not_relanded
+                .push(format!("{id}: {}", outcome_reason(&other))),
+        }
+    }
+    let again = remote::sync(ws)?;
+    r.epic = again.epic;
+    r.pushed += again.pushed;
+    Ok(())
+}
+
+fn outcome_reason(o: &crate::merge::Outcome) -> String {
+    use crate::merge::Outcome;
+    match o {
+        Outcome::Merged { .. } => "merged".into(),
+        Outcome::Rejected { gate, reason, .. } => format!("refused by the {gate} gate: {reason}"),
+        Outcome::Conflict { files } => format!("conflicts in {}", files.join(", ")),
+        Outcome::Skipped { reason } | Outcome::Error { reason } => reason.clone(),
+    }
 }
 
 /// What a sync did, a line per kind of change.
@@ -76,6 +131,13 @@ pub fn render(ctx: &Ctx, r: &SyncReport, branch: &str) {
             "{} cannot be reached ({why}); the state is local-only for now, and `git epic sync` catches up later.",
             r.remote
         ));
+        if !r.local_only.is_empty() {
+            out.warn(format!(
+                "landed here only, not on {} yet: {}",
+                r.remote,
+                r.local_only.join(", ")
+            ));
+        }
         return;
     }
     out.result(format!("{branch}: {} ({})", r.epic, r.remote));
@@ -108,6 +170,23 @@ pub fn render(ctx: &Ctx, r: &SyncReport, branch: &str) {
     }
     if !r.branches_out.is_empty() {
         out.result(format!("branches pushed for: {}", list(&r.branches_out)));
+    }
+    if !r.relanded.is_empty() {
+        out.result(format!(
+            "landed again on {}'s epic (they landed here while it could not be reached): {}",
+            r.remote,
+            list(&r.relanded)
+        ));
+    }
+    for why in &r.not_relanded {
+        out.warn(format!("not landed again: {why}"));
+    }
+    if !r.local_only.is_empty() {
+        out.warn(format!(
+            "landed here only, not on {} yet: {}",
+            r.remote,
+            list(&r.local_only)
+        ));
     }
     let acted = r.forge.iter().any(|f| f.event.is_some());
     if r.pushed == 0

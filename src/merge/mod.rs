@@ -486,6 +486,7 @@ fn landed(ws: &Workspace, id: &str, epic_tip: ObjectId) -> Result<Option<ObjectI
 fn record_merged(store: &Store<'_>, id: &str, commit: ObjectId, branch: &str) -> Result<()> {
     store.update(id, |n| {
         n.state = State::Merged;
+        n.reland = false;
         n.merged_commit = Some(commit.to_string());
         n.merged_at.get_or_insert_with(state::now);
         n.branch = Some(branch.to_owned());

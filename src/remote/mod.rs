@@ -9,6 +9,7 @@
 
 pub mod meta;
 pub mod notes;
+pub mod reconcile;
 mod share;
 
 pub use share::{
@@ -288,6 +289,12 @@ pub struct SyncReport {
     pub pushed: usize,
     /// Pull requests looked at on the forge, and what was done about them.
     pub forge: Vec<crate::forge::follow::Followed>,
+    /// Tickets landed here and not on the remote's epic (as last fetched).
+    pub local_only: Vec<String>,
+    /// Tickets landed here while the remote could not be reached, whose epic moved
+    /// meanwhile, and landed again on it by this sync; and those that could not be, why.
+    pub relanded: Vec<String>,
+    pub not_relanded: Vec<String>,
 }
 
 /// Fetch the epic's shared state from its remote, merge it into the local one, and push

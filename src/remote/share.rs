@@ -81,6 +81,12 @@ fn exchange(
                     remote_epic,
                     "git-epic: sync from the remote",
                 );
+            } else if base != Some(local) && base != Some(remote_epic) {
+                // Landings made here while the remote could not be reached, and landings
+                // there meanwhile: ours go back to done before the notes say merged there.
+                if let Err(e) = super::reconcile::reconcile(ws) {
+                    crate::runner::trace(|| format!("reconcile: {e:#}"));
+                }
             }
         }
         if let Some(theirs) = theirs {
@@ -160,12 +166,11 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
             }
         }
         let there = there.expect("none was handled above");
-        // Another machine landed first: catch up with theirs.
+        // Landings made here while the remote could not be reached, and others there
+        // meanwhile: ours go back to done, to land again on theirs, as this one does.
         if !ancestor(from, there)? {
-            return Err(anyhow!(
-                "{} here and on {remote} have diverged; run `git epic sync` and land again",
-                ws.epic.branch
-            ));
+            super::reconcile::reconcile(ws)?;
+            return Ok(Landing::EpicMoved);
         }
         let repo = gix::open(&ws.root)?;
         // An exchange may have brought it in already.

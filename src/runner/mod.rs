@@ -138,6 +138,11 @@ pub enum Event {
         id: String,
         host: String,
     },
+    /// A ticket landed here while the remote could not be reached, whose landing the remote's
+    /// epic (moved meanwhile) does not have: it lands again on it.
+    Relanding {
+        id: String,
+    },
     /// The epic's remote cannot be reached: claims and states stay on this machine until
     /// `git epic sync`.
     LocalOnly {

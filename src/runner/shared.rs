@@ -407,6 +407,10 @@ pub(super) fn take_landing(
     let Some(Ok(before)) = store.get_many(&[id])?.remove(id) else {
         return Ok(Takeover::No);
     };
+    if before.reland && before.is_local() {
+        report(Event::Relanding { id: id.to_owned() });
+        return Ok(Takeover::Land);
+    }
     let until = state::now() + settings.claim_lease.as_secs_f64();
     match crate::remote::claim_landing(ws, id, until) {
         Ok(crate::remote::Claim::Won) => {}

@@ -795,3 +795,126 @@ fn a_ticket_done_on_a_machine_that_went_away_is_landed_by_another_from_its_branc
     let merges = r.git_in(&remote, &["log", "--first-parent", "--format=%s", "epic/e"]);
     assert_eq!(merges.matches("epic(e): merge A ").count(), 1, "{merges}");
 }
+
+#[test]
+fn landings_made_on_two_machines_while_the_remote_was_away_land_again_once_each_and_the_epics_agree(
+) {
+    let r = Repo::new();
+    let remote = published(&r);
+    r.epic(&["ticket", "add", "C", "--title", "C"]).ok();
+    r.epic(&["sync"]).ok();
+    let beta = machine(&r, &remote, "beta");
+    let tested = r.dir.path().join("tested");
+    for dir in [r.path(), beta.clone()] {
+        let test = format!("echo run >> {}", tested.display());
+        r.git_in(&dir, &["config", "epic.test", &test]);
+    }
+    // The remote goes away; alpha lands A and beta lands C, each on its own epic.
+    let away = r.dir.path().join("remote-away.git");
+    std::fs::rename(&remote, &away).unwrap();
+    assert_eq!(r.epic(&["run", "A"]).code, 0);
+    let out = r.epic(&["merge", "A"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(r.epic_in(&beta, &["run", "C"], None).code, 0);
+    assert_eq!(r.epic_in(&beta, &["merge", "C"], None).code, 0);
+    // Kept as local-only, and said so.
+    assert_eq!(r.status()["local_only"], serde_json::json!(["A"]));
+    assert_eq!(status_in(&r, &beta)["local_only"], serde_json::json!(["C"]));
+    let table = r.epic(&["status"]).ok().stdout;
+    assert!(
+        table.contains("landed here only, not on origin yet: A"),
+        "{table}"
+    );
+    let before = [epic_tip(&r, &r.path()), epic_tip(&r, &beta)];
+    std::fs::rename(&away, &remote).unwrap();
+    // Both sync at once: one fast-forwards the remote, the other lands again on it.
+    let syncs: Vec<_> = [r.path(), beta.clone()]
+        .iter()
+        .map(|m| spawn_in(&r, m, &["sync"], &[]))
+        .collect();
+    for child in syncs {
+        let (code, err) = finish(child);
+        assert_eq!(code, Some(0), "{err}");
+    }
+    for m in [r.path(), beta.clone()] {
+        let out = r.epic_in(&m, &["sync"], None);
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    }
+    // The epics agree, every ticket landed once, and nothing was lost: the epic each had
+    // is kept, under a ref, or is the remote's.
+    let tip = epic_tip(&r, &remote);
+    assert_eq!(epic_tip(&r, &r.path()), tip);
+    assert_eq!(epic_tip(&r, &beta), tip);
+    let merges = r.git_in(&remote, &["log", "--first-parent", "--format=%s", "epic/e"]);
+    for id in ["A", "C"] {
+        let n = merges
+            .lines()
+            .filter(|l| l.starts_with(&format!("epic(e): merge {id} ")))
+            .count();
+        assert_eq!(n, 1, "{id} landed {n} times:\n{merges}");
+    }
+    let kept = [
+        r.git_in(
+            &r.path(),
+            &["for-each-ref", "--format=%(objectname)", "refs/epic-sync/"],
+        ),
+        r.git_in(
+            &beta,
+            &["for-each-ref", "--format=%(objectname)", "refs/epic-sync/"],
+        ),
+    ]
+    .join("\n");
+    for old in &before {
+        assert!(
+            kept.contains(old.as_str())
+                || r.git_out_in(&remote, &["merge-base", "--is-ancestor", old, "epic/e"])
+                    .is_some(),
+            "{old} was lost"
+        );
+    }
+    for m in [r.path(), beta.clone()] {
+        let s = status_in(&r, &m);
+        assert_eq!(s["local_only"], serde_json::json!([]));
+        for id in ["A", "C"] {
+            assert_eq!(row(&s, id)["state"], "merged", "{id} on {}", m.display());
+        }
+    }
+    // The ticket landed again went through the merged-result test again: 2 + 1 runs.
+    let runs = std::fs::read_to_string(&tested).unwrap().lines().count();
+    assert_eq!(runs, 3, "merged-result tests");
+}
+
+#[test]
+fn a_flow_run_lands_again_what_landed_here_while_the_remote_was_away_before_its_dependents_start() {
+    let r = Repo::new();
+    let remote = published(&r);
+    r.epic(&["ticket", "add", "C", "--title", "C"]).ok();
+    r.epic(&["sync"]).ok();
+    let beta = machine(&r, &remote, "beta");
+    // alpha cannot reach the remote: it lands A on its own epic; beta lands C on the remote.
+    let url = remote.to_str().unwrap().to_owned();
+    r.git(&["remote", "set-url", "origin", "/nowhere/remote.git"]);
+    assert_eq!(r.epic(&["run", "A"]).code, 0);
+    assert_eq!(r.epic(&["merge", "A"]).code, 0);
+    assert_eq!(r.epic_in(&beta, &["run", "C"], None).code, 0);
+    assert_eq!(r.epic_in(&beta, &["merge", "C"], None).code, 0);
+    r.git(&["remote", "set-url", "origin", &url]);
+    let out = r.epic(&["wave", "start", "--all", "--auto-merge"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let merges = r.git_in(&remote, &["log", "--first-parent", "--format=%s", "epic/e"]);
+    for id in ["A", "B", "C"] {
+        let n = merges
+            .lines()
+            .filter(|l| l.starts_with(&format!("epic(e): merge {id} ")))
+            .count();
+        assert_eq!(n, 1, "{id} landed {n} times:\n{merges}");
+    }
+    // B started from an epic that has A and C.
+    let b = r.git_in(&remote, &["log", "--format=%s", "epic/e^2"]);
+    assert!(
+        b.contains("A: the work") && b.contains("C: the work"),
+        "{b}"
+    );
+    assert_eq!(epic_tip(&r, &remote), epic_tip(&r, &r.path()));
+    assert_eq!(r.status()["local_only"], serde_json::json!([]));
+}
