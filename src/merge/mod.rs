@@ -293,6 +293,16 @@ pub fn gate(
             note.host.as_deref().unwrap_or("another machine")
         ));
     }
+    // This machine's claim ran out (it was away): it lands the ticket only once the remote
+    // says the ticket is still its own, for another machine may have taken it over.
+    if note.is_local() && note.claim_until.is_some_and(|u| u <= state::now()) {
+        let until = state::now() + settings.claim_lease.as_secs_f64();
+        if let crate::remote::Claim::Lost(host) = crate::remote::claim_landing(ws, id, until)? {
+            return skip(format!(
+                "{host} took it over after this machine's claim ran out"
+            ));
+        }
+    }
     let notes = store.get_many(&ticket.deps.iter().map(String::as_str).collect::<Vec<_>>())?;
     let waiting: Vec<&str> = ticket
         .deps

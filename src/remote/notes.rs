@@ -224,7 +224,9 @@ pub fn merge(
             report.updated.sort();
             return Ok(report);
         }
-        // A local update raced the merge: merge again on top of it.
+        // A local update raced the merge, or holds the ref's lock: merge again on top of
+        // it. A lock a killed git-epic left would hold it forever: it goes once stale.
+        crate::gitx::wait_out_ref_lock(repo, NOTES_REF);
     }
     Err(anyhow!(
         "could not merge the remote notes: {NOTES_REF} kept moving"

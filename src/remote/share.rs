@@ -280,10 +280,10 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
                 use crate::state::State;
                 let other = || n.host.clone().unwrap_or_default();
                 let taken = if land {
-                    // Only a done ticket whose machine's claim ran out is landed from here.
-                    let held =
-                        !n.is_local() && n.claim_until.is_some_and(|u| u > crate::state::now());
-                    (n.state != State::Done || held).then(other)
+                    // This machine's own ticket (its note there may be older than the one
+                    // here), or a done ticket whose machine's claim ran out.
+                    let held = n.claim_until.is_some_and(|u| u > crate::state::now());
+                    (!n.is_local() && (n.state != State::Done || held)).then(other)
                 } else {
                     n.claimed_elsewhere().map(str::to_owned).or_else(|| {
                         (!n.is_local() && matches!(n.state, State::Done | State::Merged))
@@ -301,7 +301,13 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
                 .map_or(0, |n| n.rev)
                 .max(mine.as_ref().map_or(0, |n| n.rev));
             // A landing takes over the done note as that machine left it.
-            let mut note = if land { there.or(mine) } else { mine.or(there) }.unwrap_or_default();
+            let theirs_first = land && there.as_ref().is_some_and(|n| !n.is_local());
+            let mut note = if theirs_first {
+                there.or(mine)
+            } else {
+                mine.or(there)
+            }
+            .unwrap_or_default();
             note.mark_mine(&host);
             note.claim_until = Some(until);
             note.owner_pid = Some(std::process::id());

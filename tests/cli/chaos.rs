@@ -9,23 +9,23 @@ use std::time::{Duration, Instant};
 use crate::support::Repo;
 
 /// A small xorshift generator: reproducible from its seed, no dependency.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
 
 /// 8 tickets in 3 waves: A B C D; E(A,B) F(C) G(D); H(E,F).
-const TICKETS: &[(&str, &str)] = &[
+pub(crate) const TICKETS: &[(&str, &str)] = &[
     ("A", ""),
     ("B", ""),
     ("C", ""),
@@ -38,7 +38,7 @@ const TICKETS: &[(&str, &str)] = &[
 
 /// The gate takes a moment, so kills land in gates and landings too; it is red when a
 /// ticket's work is there twice or half.
-const EPIC_TEST: &str =
+pub(crate) const EPIC_TEST: &str =
     "sleep 0.2; for f in ?.txt; do [ ! -e \"$f\" ] || [ \"$(wc -l < \"$f\")\" -eq 1 ] || exit 1; done";
 
 fn setup() -> Repo {

@@ -3,6 +3,7 @@
 mod agent;
 mod bad_input;
 mod chaos;
+mod chaos_machines;
 mod context;
 mod demo;
 mod disk;
