@@ -95,6 +95,21 @@ pub struct TicketNote {
     /// Unix time until which this ticket waits after a rate limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limited_until: Option<f64>,
+    /// The agent profile whose limit the last rate-limited run hit (a fix round may run on
+    /// another profile than the ticket's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_profile: Option<String>,
+    /// The agent's line that told that limit: the one that named its reset, else the one
+    /// the rate-limit pattern matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_said: Option<String>,
+    /// That limit named no reset time: its wait is `epic.rateLimitWait`, backed off.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rate_limit_no_reset: bool,
+    /// In a shared account's note (`@account/<profile>`): when `git epic agent reset` lifted
+    /// its cooldown. Limits hit before it no longer hold, on any machine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cooldown_reset_at: Option<f64>,
     /// Unix time of the first start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started_at: Option<f64>,

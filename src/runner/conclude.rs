@@ -253,6 +253,7 @@ pub(super) fn conclude(
             }));
     if limited {
         let now = state::now();
+        let told = limit_line(&said, plan, settings, now);
         let named = seen
             .limit
             .as_ref()
@@ -292,6 +293,9 @@ pub(super) fn conclude(
             n.rate_limit_waits += 1;
             n.rate_limit_wait_s += wait.as_secs_f64();
             n.rate_limited_until = Some(now + wait.as_secs_f64());
+            n.rate_limit_profile = Some(plan.agent.profile.clone());
+            n.rate_limit_said.clone_from(&told);
+            n.rate_limit_no_reset = named.is_none();
             n.reason = Some(match seen.limit.as_ref().and_then(|l| l.kind.as_deref()) {
                 Some(kind) => format!("rate limited ({kind} limit)"),
                 None => format!("rate limited ({what})"),
@@ -334,6 +338,21 @@ pub(super) fn conclude(
         })?;
         Ok(Next::Failed(reason))
     }
+}
+
+/// The agent's line that told its limit (for `git epic agent list`): the last one that names
+/// a reset time, else the last one the rate-limit pattern matches; cut to 300 characters.
+fn limit_line(said: &[String], plan: &Planned, settings: &Settings, now: f64) -> Option<String> {
+    let pattern = plan
+        .agent
+        .rate_limit_pattern
+        .as_ref()
+        .unwrap_or(&settings.rate_limit_pattern);
+    said.iter()
+        .rev()
+        .find(|l| crate::ratelimit::reset_wait(std::slice::from_ref(l), now).is_some())
+        .or_else(|| said.iter().rev().find(|l| pattern.is_match(l)))
+        .map(|l| l.trim().chars().take(300).collect())
 }
 
 /// A clean exit: done when the branch has commits beyond the epic.
