@@ -416,6 +416,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured agent profiles and the presets')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -444,9 +445,22 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'git-epic;agent;reset' {
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'git-epic;agent;help' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured agent profiles and the presets')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -454,6 +468,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;agent;help;list' {
+            break
+        }
+        'git-epic;agent;help;reset' {
             break
         }
         'git-epic;agent;help;help' {
@@ -597,12 +614,16 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
         'git-epic;help;agent' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured agent profiles and the presets')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once')
             break
         }
         'git-epic;help;agent;add' {
             break
         }
         'git-epic;help;agent;list' {
+            break
+        }
+        'git-epic;help;agent;reset' {
             break
         }
         'git-epic;help;demo' {

@@ -100,6 +100,9 @@ _git__epic() {
             git__epic__subcmd__agent,list)
                 cmd="git__epic__subcmd__agent__subcmd__list"
                 ;;
+            git__epic__subcmd__agent,reset)
+                cmd="git__epic__subcmd__agent__subcmd__reset"
+                ;;
             git__epic__subcmd__agent__subcmd__help,add)
                 cmd="git__epic__subcmd__agent__subcmd__help__subcmd__add"
                 ;;
@@ -108,6 +111,9 @@ _git__epic() {
                 ;;
             git__epic__subcmd__agent__subcmd__help,list)
                 cmd="git__epic__subcmd__agent__subcmd__help__subcmd__list"
+                ;;
+            git__epic__subcmd__agent__subcmd__help,reset)
+                cmd="git__epic__subcmd__agent__subcmd__help__subcmd__reset"
                 ;;
             git__epic__subcmd__help,agent)
                 cmd="git__epic__subcmd__help__subcmd__agent"
@@ -190,6 +196,9 @@ _git__epic() {
             git__epic__subcmd__help__subcmd__agent,list)
                 cmd="git__epic__subcmd__help__subcmd__agent__subcmd__list"
                 ;;
+            git__epic__subcmd__help__subcmd__agent,reset)
+                cmd="git__epic__subcmd__help__subcmd__agent__subcmd__reset"
+                ;;
             git__epic__subcmd__help__subcmd__ticket,add)
                 cmd="git__epic__subcmd__help__subcmd__ticket__subcmd__add"
                 ;;
@@ -258,7 +267,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__agent)
-            opts="-q -h -V --epic --quiet --color --help --version add list help"
+            opts="-q -h -V --epic --quiet --color --help --version add list reset help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -306,7 +315,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__agent__subcmd__help)
-            opts="add list help"
+            opts="add list reset help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -361,7 +370,43 @@ _git__epic() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__epic__subcmd__agent__subcmd__help__subcmd__reset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__epic__subcmd__agent__subcmd__list)
+            opts="-q -h -V --json --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__agent__subcmd__reset)
             opts="-q -h -V --json --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -564,7 +609,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help__subcmd__agent)
-            opts="add list"
+            opts="add list reset"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,6 +637,20 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help__subcmd__agent__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__agent__subcmd__reset)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -382,6 +382,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand --version 'Print version'
             cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
             cand list 'List the configured agent profiles and the presets'
+            cand reset 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'git-epic;agent;add'= {
@@ -407,14 +408,28 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'git-epic;agent;reset'= {
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --json 'Print JSON'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'git-epic;agent;help'= {
             cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
             cand list 'List the configured agent profiles and the presets'
+            cand reset 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'git-epic;agent;help;add'= {
         }
         &'git-epic;agent;help;list'= {
+        }
+        &'git-epic;agent;help;reset'= {
         }
         &'git-epic;agent;help;help'= {
         }
@@ -529,10 +544,13 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;agent'= {
             cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
             cand list 'List the configured agent profiles and the presets'
+            cand reset 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once'
         }
         &'git-epic;help;agent;add'= {
         }
         &'git-epic;help;agent;list'= {
+        }
+        &'git-epic;help;agent;reset'= {
         }
         &'git-epic;help;demo'= {
         }

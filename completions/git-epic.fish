@@ -287,16 +287,17 @@ complete -c git-epic -n "__fish_git_epic_using_subcommand monitor" -l detach -d 
 complete -c git-epic -n "__fish_git_epic_using_subcommand monitor" -s q -l quiet -d 'Print only errors and results'
 complete -c git-epic -n "__fish_git_epic_using_subcommand monitor" -s h -l help -d 'Print help'
 complete -c git-epic -n "__fish_git_epic_using_subcommand monitor" -s V -l version -d 'Print version'
-complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list help" -l epic -d 'The epic to act on (default: git config epic.current)' -r
-complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list help" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -l epic -d 'The epic to act on (default: git config epic.current)' -r
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list help" -s q -l quiet -d 'Print only errors and results'
-complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list help" -s h -l help -d 'Print help'
-complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list help" -s V -l version -d 'Print version'
-complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list help" -f -a "add" -d 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
-complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list help" -f -a "list" -d 'List the configured agent profiles and the presets'
-complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -s q -l quiet -d 'Print only errors and results'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -s h -l help -d 'Print help'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -s V -l version -d 'Print version'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -f -a "add" -d 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -f -a "list" -d 'List the configured agent profiles and the presets'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -f -a "reset" -d 'Lift a profile\'s rate-limit cooldown: its waiting tickets start at once'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from add" -l name -d 'The profile name (default: the preset\'s name)' -r
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from add" -l epic -d 'The epic to act on (default: git config epic.current)' -r
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from add" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
@@ -314,8 +315,17 @@ complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors and results'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from reset" -l epic -d 'The epic to act on (default: git config epic.current)' -r
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from reset" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from reset" -l json -d 'Print JSON'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from reset" -s q -l quiet -d 'Print only errors and results'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from reset" -s V -l version -d 'Print version'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "add" -d 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the configured agent profiles and the presets'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "reset" -d 'Lift a profile\'s rate-limit cooldown: its waiting tickets start at once'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-epic -n "__fish_git_epic_using_subcommand demo" -l epic -d 'The epic to act on (default: git config epic.current)' -r
 complete -c git-epic -n "__fish_git_epic_using_subcommand demo" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
@@ -370,3 +380,4 @@ complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_
 complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_subcommand_from wave" -f -a "start" -d 'Start the ready tickets of a wave: worktree, branch, agent'
 complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_subcommand_from agent" -f -a "add" -d 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
 complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_subcommand_from agent" -f -a "list" -d 'List the configured agent profiles and the presets'
+complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_subcommand_from agent" -f -a "reset" -d 'Lift a profile\'s rate-limit cooldown: its waiting tickets start at once'

@@ -100,18 +100,7 @@ pub fn resolve(
         None => regex::Regex::new(adapter.default_fatal_pattern())
             .expect("the built-in fatal patterns are valid"),
     };
-    let shared_account = match config::agent_profile_key(config, &profile, "sharedAccount")
-        .map(|v| v.trim().to_ascii_lowercase())
-    {
-        None => false,
-        Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => true,
-        Some(v) if ["false", "no", "off", "0"].contains(&v.as_str()) => false,
-        Some(v) => {
-            return Err(usage(format!(
-                "git config epicAgent.{profile}.sharedAccount is `{v}`; expected true or false."
-            )))
-        }
-    };
+    let shared_account = shared_account(config, &profile)?;
     Ok(AgentCommand {
         profile,
         argv,
@@ -120,6 +109,21 @@ pub fn resolve(
         adapter,
         shared_account,
     })
+}
+
+/// `epicAgent.<profile>.sharedAccount`: whether every machine of the epic shares the
+/// profile's account (and so its rate limits).
+pub fn shared_account(config: &gix::config::Snapshot<'_>, profile: &str) -> Result<bool> {
+    match config::agent_profile_key(config, profile, "sharedAccount")
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        None => Ok(false),
+        Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => Ok(true),
+        Some(v) if ["false", "no", "off", "0"].contains(&v.as_str()) => Ok(false),
+        Some(v) => Err(usage(format!(
+            "git config epicAgent.{profile}.sharedAccount is `{v}`; expected true or false."
+        ))),
+    }
 }
 
 fn is_executable(p: &Path) -> bool {

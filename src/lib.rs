@@ -8,6 +8,7 @@ pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod cooldown;
 pub mod demo;
 pub mod docgen;
 pub mod doctor;

@@ -86,6 +86,9 @@ pub struct Report {
     /// Tickets landed on the epic here and not on the remote's (as last fetched): made while
     /// it could not be reached; the next landing or `git epic sync` shares them.
     pub local_only: Vec<String>,
+    /// The agent profiles cooling down after a rate limit, by profile (see
+    /// [`crate::cooldown`]); `git epic agent reset <profile>` lifts one.
+    pub cooldowns: Vec<crate::cooldown::Cooldown>,
     /// Notes that could not be read (never overwritten); the rows fall back to derivation.
     pub problems: Vec<String>,
 }
@@ -230,6 +233,12 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
     totals.max_cost = crate::config::lookup(&ws.repo.config_snapshot(), &ws.epic.name, "maxCost")
         .and_then(|v| crate::config::parse_cost(&v));
     totals.cost_left = totals.max_cost.map(|m| (m - totals.cost_usd).max(0.0));
+    let agents: Vec<(&str, Option<&str>)> = graph
+        .tickets
+        .iter()
+        .map(|t| (t.id.as_str(), t.agent.as_deref()))
+        .collect();
+    let cooldowns = crate::cooldown::list_of(ws, &agents)?;
     Ok(Report {
         epic: ws.epic.name.clone(),
         branch: ws.epic.branch.clone(),
@@ -243,6 +252,7 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
             .into_iter()
             .map(|l| l.id)
             .collect(),
+        cooldowns,
         problems,
     })
 }

@@ -14,6 +14,20 @@ pub enum AgentCommand {
     /// List the configured agent profiles and the presets
     #[command(after_help = "Examples:\n  git epic agent list\n  git epic agent list --json")]
     List(ListArgs),
+    /// Lift a profile's rate-limit cooldown: its waiting tickets start at once
+    #[command(
+        after_help = "Examples:\n  git epic agent reset claude\n  git epic agent reset default   # the profile of tickets that name none (epic.agent)\n\nAfter a rate limit every ticket of the profile waits for the reset the agent named (see \n`git epic agent list`). When you know better (plan upgraded, account switched, a reset read \nwrong), this lifts it: this machine's waiting tickets are due now, and a running \n`git epic wave start` or `run` starts them within a second or so. For a profile with \nepicAgent.<profile>.sharedAccount, the account's note is cleared too and sent through \nepic.remote: every machine's tickets of the profile go on."
+    )]
+    Reset(ResetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// The agent profile (`default`: tickets that name none)
+    pub profile: String,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +54,80 @@ pub fn run(ctx: &Ctx, c: AgentCommand) -> anyhow::Result<i32> {
     match c {
         AgentCommand::Add(a) => add(ctx, a),
         AgentCommand::List(a) => list(ctx, a),
+        AgentCommand::Reset(a) => reset(ctx, a),
+    }
+}
+
+fn reset(ctx: &Ctx, a: ResetArgs) -> anyhow::Result<i32> {
+    let ws = ctx.workspace()?;
+    let lifted = crate::cooldown::reset(&ws, &a.profile)?;
+    if a.json {
+        ctx.out.json(&lifted)?;
+        return Ok(0);
+    }
+    let Some(was) = &lifted.was else {
+        ctx.out.result(format!(
+            "Profile `{}` has no cooldown: nothing to lift.",
+            lifted.profile
+        ));
+        return Ok(0);
+    };
+    ctx.out.result(format!(
+        "Lifted the cooldown of profile `{}`: it held {}.",
+        lifted.profile,
+        cooldown_text(was)
+    ));
+    for t in &lifted.tickets {
+        ctx.out.info(if t.held {
+            format!("{}: due now; the running git epic starts it.", t.id)
+        } else {
+            format!(
+                "{}: due now; `git epic run {}` (or wave start) starts it.",
+                t.id, t.id
+            )
+        });
+    }
+    if lifted.account {
+        match (&lifted.remote, &lifted.offline) {
+            (Some(remote), None) => ctx.out.info(format!(
+                "The shared account's note is cleared and sent to {remote}: the other machines go on at their next exchange."
+            )),
+            (Some(remote), Some(why)) => ctx.out.warn(format!(
+                "{remote} cannot be reached ({why}): the other machines learn of the reset at the next `git epic sync`."
+            )),
+            (None, _) => ctx
+                .out
+                .info("The shared account's note is cleared (epic.remote is not set: this machine only)."),
+        }
+    }
+    Ok(0)
+}
+
+/// `until 15:04:00 (59m59s left), after the rate limit of ticket A: "<the agent's line>"`.
+pub(super) fn cooldown_text(c: &crate::cooldown::Cooldown) -> String {
+    let said = match (&c.said, c.reset_named) {
+        (Some(line), _) => format!(": \"{line}\""),
+        (None, false) => " (no reset time named: epic.rateLimitWait)".to_owned(),
+        (None, true) => String::new(),
+    };
+    format!(
+        "until {} ({} left), after the {}{said}",
+        local_time(c.until),
+        super::output::duration(c.left_s),
+        c.source
+    )
+}
+
+/// A Unix time as a local time of day, with the day when it is not within a day.
+fn local_time(unix: f64) -> String {
+    let Ok(t) = jiff::Timestamp::from_second(unix.ceil() as i64) else {
+        return format!("{unix:.0}");
+    };
+    let zoned = t.to_zoned(jiff::tz::TimeZone::system());
+    if unix - crate::state::now() < 20.0 * 3600.0 {
+        zoned.strftime("%H:%M:%S").to_string()
+    } else {
+        zoned.strftime("%b %-d %H:%M").to_string()
     }
 }
 
@@ -101,6 +189,16 @@ fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<i32> {
         .as_ref()
         .map(crate::config::agent_profiles)
         .unwrap_or_default();
+    // Inside an epic, each profile's cooldown (unreadable ticket files: none shown, said).
+    let cooldowns = match ctx.workspace() {
+        Ok(ws) => crate::cooldown::list(&ws).unwrap_or_else(|e| {
+            ctx.out
+                .warn(format!("The cooldowns could not be read: {e:#}"));
+            Vec::new()
+        }),
+        Err(_) => Vec::new(),
+    };
+    let cooldown_of = |name: &str| cooldowns.iter().find(|c| c.profile == name);
     let found = |cmd: &str| {
         shell_words::split(cmd)
             .ok()
@@ -113,6 +211,7 @@ fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<i32> {
             name: &'a str,
             command: &'a str,
             installed: bool,
+            cooldown: Option<&'a crate::cooldown::Cooldown>,
         }
         #[derive(serde::Serialize)]
         struct Preset<'a> {
@@ -125,6 +224,7 @@ fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<i32> {
         struct Out<'a> {
             profiles: Vec<Profile<'a>>,
             presets: Vec<Preset<'a>>,
+            cooldowns: &'a [crate::cooldown::Cooldown],
         }
         let out = Out {
             profiles: profiles
@@ -133,6 +233,7 @@ fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<i32> {
                     name: n,
                     command: c,
                     installed: found(c),
+                    cooldown: cooldown_of(n),
                 })
                 .collect(),
             presets: PRESETS
@@ -144,6 +245,7 @@ fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<i32> {
                     note: p.note,
                 })
                 .collect(),
+            cooldowns: &cooldowns,
         };
         ctx.out.json(&out)?;
         return Ok(0);
@@ -156,7 +258,26 @@ fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<i32> {
         for (n, c) in &profiles {
             let mark = if found(c) { "" } else { "  (not installed)" };
             ctx.out.result(format!("  {n:<10} {c}{mark}"));
+            if let Some(cool) = cooldown_of(n) {
+                ctx.out
+                    .result(format!("  {:<10} cooling down {}", "", cooldown_text(cool)));
+            }
         }
+    }
+    // Cooldowns of profiles not configured as such: `default`, the one of epic.agent.
+    for cool in cooldowns
+        .iter()
+        .filter(|c| !profiles.iter().any(|(n, _)| *n == c.profile))
+    {
+        ctx.out.result(format!(
+            "  {:<10} cooling down {}",
+            cool.profile,
+            cooldown_text(cool)
+        ));
+    }
+    if !cooldowns.is_empty() {
+        ctx.out
+            .info("`git epic agent reset <profile>` lifts a cooldown.");
     }
     ctx.out.result("Presets:");
     for p in PRESETS {

@@ -205,6 +205,14 @@ fn print_table(ctx: &Ctx, r: &Report) {
             r.local_only.join(", ")
         ));
     }
+    for c in &r.cooldowns {
+        out.result(format!(
+            "agent profile `{}` cooling down {}; `git epic agent reset {}` lifts it",
+            c.profile,
+            super::agent::cooldown_text(c),
+            c.profile
+        ));
+    }
 }
 
 /// `12.3k`, `4.5M`: token counts at a glance; `-` for none.

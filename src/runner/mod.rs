@@ -883,7 +883,14 @@ pub fn run(
             }
             Next::RateLimited(wait) => {
                 if shared && slot.plan.agent.shared_account {
-                    shared::share_cooldown(ws, &store, &slot.plan.agent.profile, wait, report)?;
+                    shared::share_cooldown(
+                        ws,
+                        &store,
+                        &slot.plan.id,
+                        &slot.plan.agent.profile,
+                        wait,
+                        report,
+                    )?;
                 }
                 let until = Instant::now() + wait;
                 // Every ticket of this profile shares the quota: none starts before `until`.

@@ -311,20 +311,26 @@ pub(super) fn held_elsewhere(
     Ok((live, retake))
 }
 
-/// Longest wait a shared account's note may impose: a note is another machine's data.
-const MAX_ACCOUNT_WAIT: f64 = 7.0 * 24.0 * 3600.0;
-
-/// Tell the other machines that `profile`'s shared account is limited for `wait`.
+/// Tell the other machines that `profile`'s shared account is limited for `wait` (hit by
+/// ticket `id`, whose note says how the agent put it).
 pub(super) fn share_cooldown(
     ws: &Workspace,
     store: &Store<'_>,
+    id: &str,
     profile: &str,
     wait: std::time::Duration,
     report: &dyn Fn(Event),
 ) -> Result<()> {
     let until = state::now() + wait.as_secs_f64();
+    let hit = store.get(id).ok().flatten().unwrap_or_default();
+    let host = store.host();
     store.update(&state::account_note(profile), |n| {
-        n.rate_limited_until = Some(n.rate_limited_until.map_or(until, |u| u.max(until)));
+        if n.rate_limited_until.is_none_or(|u| u < until) {
+            n.rate_limited_until = Some(until);
+            n.rate_limit_said.clone_from(&hit.rate_limit_said);
+            n.rate_limit_no_reset = hit.rate_limit_no_reset;
+            n.mark_mine(&host);
+        }
         Ok(())
     })?;
     exchange(ws, report);
@@ -334,9 +340,10 @@ pub(super) fn share_cooldown(
 /// How long `profile`'s shared account is still limited, as the notes say (a limit hit on
 /// any machine of the epic); a note that does not parse is no limit.
 pub(super) fn account_cooldown(store: &Store<'_>, profile: &str) -> Option<std::time::Duration> {
-    let note = store.get(&state::account_note(profile)).ok().flatten()?;
-    let left = note.rate_limited_until? - state::now();
-    (left > 0.0).then(|| std::time::Duration::from_secs_f64(left.min(MAX_ACCOUNT_WAIT)))
+    let note = store.get(&state::account_note(profile)).ok().flatten();
+    let now = state::now();
+    let until = crate::cooldown::account_until(note.as_ref(), now)?;
+    Some(std::time::Duration::from_secs_f64(until - now))
 }
 
 /// A ticket's place among equal ones on this machine: the same on every run here, and
