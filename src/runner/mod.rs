@@ -21,6 +21,7 @@ use crate::{gitx, process};
 
 mod budget;
 mod conclude;
+mod cooldown;
 mod launch;
 mod select;
 mod shared;
@@ -399,6 +400,8 @@ pub fn run(
     let mut prepared: HashMap<String, bool> = HashMap::new();
     let mut running: HashMap<String, Slot> = HashMap::new();
     let mut cooldown: HashMap<String, Instant> = HashMap::new();
+    // When the waits on rate limits were last read again from the notes (a reset lifts them).
+    let mut resets_read = Instant::now();
     let mut last_start: Option<Instant> = None;
     // Flow mode: merges under way in the background, by the merged ticket's priority.
     let mut merging: HashMap<String, usize> = HashMap::new();
@@ -502,6 +505,7 @@ pub fn run(
                 )?;
             }
         }
+        cooldown::follow_resets(&store, &mut queue, &mut cooldown, &mut resets_read);
         // Start what may start now.
         while !stopping && running.len() < jobs {
             let now = Instant::now();
@@ -600,10 +604,9 @@ pub fn run(
                         profile: profile.clone(),
                         wait,
                     });
-                    queue.push_front(Slot {
-                        not_before: until,
-                        ..slot
-                    });
+                    // Held back by the profile's cooldown (which a reset lifts), not a wait
+                    // of its own.
+                    queue.push_front(slot);
                     continue;
                 }
             }

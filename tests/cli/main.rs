@@ -5,6 +5,7 @@ mod bad_input;
 mod chaos;
 mod chaos_machines;
 mod context;
+mod cooldown;
 mod demo;
 mod disk;
 mod doctor;

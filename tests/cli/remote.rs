@@ -918,3 +918,83 @@ fn a_flow_run_lands_again_what_landed_here_while_the_remote_was_away_before_its_
     assert_eq!(epic_tip(&r, &remote), epic_tip(&r, &r.path()));
     assert_eq!(r.status()["local_only"], serde_json::json!([]));
 }
+
+/// A shared account's cooldown, lifted on one machine, is lifted on every machine: both runs
+/// waiting on it (the one whose agent hit the limit, and the other) go on at once.
+#[test]
+fn a_reset_of_a_shared_account_on_one_machine_starts_every_machine_s_waiting_tickets() {
+    let r = Repo::new();
+    let remote = published(&r);
+    r.epic(&["ticket", "add", "C", "--title", "C"]).ok();
+    r.epic(&["sync"]).ok();
+    let beta = machine(&r, &remote, "beta");
+    r.git(&["config", "epic.agent", &agent("ratelimit_once.sh")]);
+    for dir in [r.path(), beta.clone()] {
+        r.git_in(&dir, &["config", "epicAgent.default.sharedAccount", "true"]);
+        // Claims renewed, and notes exchanged, every second.
+        r.git_in(&dir, &["config", "epic.claimLease", "3s"]);
+    }
+    let fake = tempfile::tempdir().unwrap();
+    let fake_dir = fake.path().to_str().unwrap();
+    // alpha's agent hits the account's limit, which resets in an hour.
+    let alpha = spawn_in(
+        &r,
+        &r.path(),
+        &["run", "A"],
+        &[("FAKE_DIR", fake_dir), ("FAKE_RESET", "3600")],
+    );
+    let t0 = std::time::Instant::now();
+    let cooldowns = |dir: &Path| status_in(&r, dir)["cooldowns"].clone();
+    while cooldowns(&r.path()).as_array().unwrap().is_empty() {
+        assert!(t0.elapsed().as_secs() < 30, "alpha never hit the limit");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // beta learns of it through the remote, and its ticket waits for the reset.
+    while {
+        r.epic_in(&beta, &["sync"], None);
+        cooldowns(&beta).as_array().unwrap().is_empty()
+    } {
+        assert!(t0.elapsed().as_secs() < 30, "the limit never reached beta");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let c = &cooldowns(&beta)[0];
+    assert_eq!(c["profile"], "default");
+    assert_eq!(c["source"], "limit of the shared account (hit on alpha)");
+    assert_eq!(c["host"], "alpha");
+    assert_eq!(c["ticket"], serde_json::Value::Null);
+    assert!(
+        c["said"].as_str().unwrap().contains("usage limit reached"),
+        "{c}"
+    );
+    assert!(c["left_s"].as_f64().unwrap() > 3500.0, "{c}");
+    let beta_run = spawn_in(&r, &beta, &["run", "C"], &[]);
+    let log = beta.join(".git/epic/e/logs/C.log");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(!log.exists(), "C started under the account's limit");
+
+    // The reset on beta: the account's note is cleared and goes to the remote.
+    let reset = std::time::Instant::now();
+    let out = r.epic_in(&beta, &["agent", "reset", "default"], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "The shared account's note is cleared and sent to origin: the other machines go on at their next exchange."
+        ),
+        "{}",
+        out.stderr
+    );
+    let (code, err) = finish(beta_run);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("C: rate limited, the account"), "{err}");
+    // alpha, whose own ticket hit the limit, goes on at its next exchange (every second).
+    let (code, err) = finish(alpha);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        reset.elapsed().as_secs() < 15,
+        "{:?} after the reset",
+        reset.elapsed()
+    );
+    assert_eq!(row(&status_in(&r, &r.path()), "A")["state"], "done");
+    assert_eq!(row(&status_in(&r, &beta), "C")["state"], "done");
+    assert_eq!(cooldowns(&r.path()), serde_json::json!([]));
+}
