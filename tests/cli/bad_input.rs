@@ -252,6 +252,15 @@ const CASES: &[Case] = &[
         args: &["frobnicate"],
         says: "unrecognized subcommand",
     },
+    Case {
+        name: "agent reset of an unknown profile",
+        setup: |r| {
+            r.git(&["config", "epicAgent.claude.command", "claude --print"]);
+        },
+        args: &["agent", "reset", "claud"],
+        says:
+            "There is no agent profile `claud` (profiles: claude, default). Did you mean `claude`?",
+    },
 ];
 
 #[test]
