@@ -99,7 +99,12 @@ fn a_cooldown_an_hour_long_is_shown_with_its_source_and_lifted_by_agent_reset() 
     let lifted = reset.elapsed();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(err.contains("A: rate limited, retrying in 1h00m"), "{err}");
+    // An hour, give or take what a loaded machine takes to read it.
+    assert!(
+        err.contains("A: rate limited, retrying in 1h00m")
+            || err.contains("A: rate limited, retrying in 59m"),
+        "{err}"
+    );
     assert!(
         lifted < Duration::from_secs(8),
         "{lifted:?} after the reset"
