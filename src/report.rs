@@ -33,7 +33,12 @@ pub struct WaveReport {
     pub merge_conflicts: u32,
     pub rate_limit_waits: u32,
     pub rate_limit_wait_s: f64,
-    /// Agent runs beyond the first, rate limits excluded.
+    /// Agent runs: every start (the first, retries, runs after a limit, fix and review
+    /// rounds).
+    pub runs: u32,
+    /// Agent runs that used an attempt (rate-limited runs do not).
+    pub attempts: u32,
+    /// Attempts beyond the first of their round (the ticket's own, a fix or review round).
     pub retries: u32,
     /// Merges refused by a gate.
     pub rejected_merges: u32,
@@ -60,7 +65,10 @@ impl WaveReport {
         self.merge_conflicts += n.merge_conflicts + n.propagate_conflicts;
         self.rate_limit_waits += n.rate_limit_waits;
         self.rate_limit_wait_s += n.rate_limit_wait_s;
-        self.retries += n.attempts.saturating_sub(1);
+        let counts = n.counts();
+        self.runs += counts.runs;
+        self.attempts += counts.attempts;
+        self.retries += counts.retries;
         self.rejected_merges += n.rejected_merges;
         self.fix_rounds += n.fix_rounds;
         self.review_rounds += n.review_rounds;

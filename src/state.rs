@@ -237,7 +237,7 @@ pub struct Request {
 pub struct RunRecord {
     /// The attempt it counted as (rate-limited runs share the number of the next one).
     pub attempt: u32,
-    /// `done`, `failed`, `rate_limited`, `interrupted`, `stopped`, `resume_failed`.
+    /// `done`, `failed`, `rate_limited`, `interrupted`, `stopped`, `resume_failed`, `lost`.
     pub outcome: String,
     /// Unix time it ended.
     pub ended_at: f64,
@@ -251,9 +251,73 @@ pub struct RunRecord {
     /// It continued the session of an earlier run.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub resumed: bool,
+    /// The fix round (or review round) whose request it served; 0 for none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub fix_round: u32,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub review_round: u32,
+}
+
+impl RunRecord {
+    /// Whether the run used one of the ticket's attempts: all but those that hit a rate
+    /// limit, were lost with their supervisor, were stopped by an agent error retrying
+    /// cannot fix, or could not resume their session.
+    pub fn counted(&self) -> bool {
+        !matches!(
+            self.outcome.as_str(),
+            "rate_limited" | "lost" | "stopped" | "resume_failed"
+        )
+    }
+}
+
+/// The (fix, review) round a run with `request` serves: (0, 0) for the ticket itself.
+pub fn round_of(request: Option<&Request>) -> (u32, u32) {
+    match request {
+        Some(r) if r.kind == "fix" => (r.round, 0),
+        Some(r) if r.kind == "review" => (0, r.round),
+        _ => (0, 0),
+    }
+}
+
+/// What a ticket's agent runs came to over its whole life (every round), the live run
+/// included: what `status` and `report` show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Agent runs: every start.
+    pub runs: u32,
+    /// Runs that used an attempt (see [`RunRecord::counted`]).
+    pub attempts: u32,
+    /// Attempts beyond the first of their round: the first round is the ticket's own, then
+    /// each fix or review round starts one.
+    pub retries: u32,
 }
 
 impl TicketNote {
+    /// The ticket's runs, attempts and retries over its whole life. `attempts` in the note is
+    /// the current round's count (what `epic.maxAttempts` limits); this counts every round.
+    pub fn counts(&self) -> Counts {
+        // A ticket noted running has a run that started and is not concluded yet.
+        let live = (self.state == State::Running).then(|| round_of(self.request.as_ref()));
+        let mut c = Counts {
+            runs: self.runs.len() as u32 + u32::from(live.is_some()),
+            ..Counts::default()
+        };
+        let mut last = None;
+        let rounds = self.runs.iter().filter(|r| r.counted());
+        for round in rounds.map(|r| (r.fix_round, r.review_round)).chain(live) {
+            c.attempts += 1;
+            c.retries += u32::from(last == Some(round));
+            last = Some(round);
+        }
+        if self.runs.is_empty() && self.attempts > c.attempts {
+            // A note of a git-epic that kept no run records: what it counted.
+            c.attempts = self.attempts;
+            c.retries = self.attempts - 1;
+            c.runs = self.attempts + self.rate_limit_waits;
+        }
+        c
+    }
+
     /// Record one finished agent run.
     pub fn add_run(&mut self, run: RunRecord) {
         self.tokens.add(&run.tokens);
@@ -638,5 +702,85 @@ impl TicketNote {
         let held = self.owner_pid.is_some() || matches!(self.state, State::Running);
         (!self.is_local() && held && self.claim_until.is_some_and(|u| u > now()))
             .then(|| self.host.as_deref().unwrap_or("another machine"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(outcome: &str, fix_round: u32, review_round: u32) -> RunRecord {
+        RunRecord {
+            outcome: outcome.into(),
+            fix_round,
+            review_round,
+            ..Default::default()
+        }
+    }
+
+    fn counts(runs: Vec<RunRecord>, state: State, request: Option<(&str, u32)>) -> Counts {
+        TicketNote {
+            runs,
+            state,
+            request: request.map(|(kind, round)| Request {
+                kind: kind.into(),
+                round,
+                text: String::new(),
+            }),
+            ..Default::default()
+        }
+        .counts()
+    }
+
+    #[test]
+    fn retries_are_attempts_beyond_the_first_of_each_round() {
+        let runs = vec![
+            run("failed", 0, 0),
+            run("rate_limited", 0, 0),
+            run("done", 0, 0),
+            // Fix round 1: its first run is no retry, the one after its failure is.
+            run("failed", 1, 0),
+            run("lost", 1, 0),
+            run("done", 1, 0),
+            run("done", 0, 1),
+        ];
+        let c = counts(runs.clone(), State::Done, None);
+        assert_eq!(
+            c,
+            Counts {
+                runs: 7,
+                attempts: 5,
+                retries: 2
+            }
+        );
+        // A live run of the same round is one more attempt, and a retry.
+        let c = counts(runs, State::Running, Some(("review", 1)));
+        assert_eq!((c.runs, c.attempts, c.retries), (8, 6, 3));
+        // A limited run does not start a round: the run after it is the round's first.
+        let c = counts(
+            vec![run("rate_limited", 2, 0)],
+            State::Running,
+            Some(("fix", 2)),
+        );
+        assert_eq!((c.runs, c.attempts, c.retries), (2, 1, 0));
+    }
+
+    #[test]
+    fn notes_without_run_records_keep_their_counts() {
+        let note = TicketNote {
+            state: State::Merged,
+            attempts: 2,
+            rate_limit_waits: 1,
+            ..Default::default()
+        };
+        assert_eq!(
+            note.counts(),
+            Counts {
+                runs: 3,
+                attempts: 2,
+                retries: 1
+            }
+        );
+        assert_eq!(TicketNote::default().counts(), Counts::default());
     }
 }

@@ -18,7 +18,13 @@ pub struct Row {
     pub title: String,
     pub wave: usize,
     pub state: State,
+    /// Agent runs that used an attempt, over every round (rate-limited runs do not).
     pub attempts: u32,
+    /// Agent runs, every start: the first, retries, runs after a rate limit, fix and review
+    /// rounds.
+    pub runs: u32,
+    /// Attempts beyond the first of their round (the ticket's own, or a fix or review round).
+    pub retries: u32,
     pub rate_limit_waits: u32,
     /// Seconds left before a rate-limited ticket retries.
     pub rate_limit_left_s: Option<f64>,
@@ -58,6 +64,8 @@ pub struct Totals {
     /// Count of tickets in each state (every state is present, zero or not).
     pub states: BTreeMap<&'static str, usize>,
     pub attempts: u32,
+    pub runs: u32,
+    pub retries: u32,
     pub rate_limit_waits: u32,
     pub fix_rounds: u32,
     pub review_rounds: u32,
@@ -157,6 +165,7 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
         {
             state = State::Running;
         }
+        let counts = note.map(TicketNote::counts).unwrap_or_default();
         let mut info = info;
         let branch = info
             .branch
@@ -196,7 +205,9 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
             title: t.title.clone(),
             wave: graph.wave(&t.id),
             state,
-            attempts: note.map_or(0, |n| n.attempts),
+            attempts: counts.attempts,
+            runs: counts.runs,
+            retries: counts.retries,
             rate_limit_waits: note.map_or(0, |n| n.rate_limit_waits),
             rate_limit_left_s,
             ahead: info.ahead,
@@ -267,6 +278,8 @@ fn totals(rows: &[Row], run_s: impl Fn(&str) -> f64) -> Totals {
         tickets: rows.len(),
         states,
         attempts: rows.iter().map(|r| r.attempts).sum(),
+        runs: rows.iter().map(|r| r.runs).sum(),
+        retries: rows.iter().map(|r| r.retries).sum(),
         rate_limit_waits: rows.iter().map(|r| r.rate_limit_waits).sum(),
         fix_rounds: rows.iter().map(|r| r.fix_rounds).sum(),
         review_rounds: rows.iter().map(|r| r.review_rounds).sum(),

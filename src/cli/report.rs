@@ -29,9 +29,10 @@ pub fn run(ctx: &Ctx, a: ReportArgs) -> anyhow::Result<i32> {
         None => out.result("time: no agent run recorded yet"),
     }
     out.result(format!(
-        "{:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8} {:>5} {:>7} {:>7} {:>8} {:>10}",
+        "{:<6} {:>7} {:>5} {:>9} {:>11} {:>9} {:>7} {:>8} {:>5} {:>7} {:>7} {:>8} {:>10}",
         "WAVE",
         "TICKETS",
+        "RUNS",
         "CONFLICTS",
         "RATE LIMITS",
         "WAITED",
@@ -46,8 +47,9 @@ pub fn run(ctx: &Ctx, a: ReportArgs) -> anyhow::Result<i32> {
     for w in r.waves.iter().chain(std::iter::once(&r.totals)) {
         let name = w.wave.map_or("total".to_owned(), |n| n.to_string());
         out.result(format!(
-            "{name:<6} {:>7} {:>9} {:>11} {:>9} {:>7} {:>8} {:>5} {:>7} {:>7} {:>8} {:>10}",
+            "{name:<6} {:>7} {:>5} {:>9} {:>11} {:>9} {:>7} {:>8} {:>5} {:>7} {:>7} {:>8} {:>10}",
             w.tickets,
+            w.runs,
             w.merge_conflicts,
             w.rate_limit_waits,
             duration(w.rate_limit_wait_s),

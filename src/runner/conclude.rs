@@ -106,6 +106,8 @@ pub(super) fn conclude(
             .filter(|r| fin.resumed.is_some() && r.session_id == fin.resumed)
             .map(|r| &r.tokens),
     );
+    // The request this run was given (still in the note until a done run clears it).
+    let (fix_round, review_round) = state::round_of(note.request.as_ref());
     let finish = |n: &mut TicketNote, outcome: &str| {
         n.run_s += ran;
         let now = state::now();
@@ -121,6 +123,8 @@ pub(super) fn conclude(
             cost_usd,
             session_id: seen.session_id.clone(),
             resumed: fin.resumed.is_some(),
+            fix_round,
+            review_round,
         });
         // Only a run cut short by a limit or a signal is worth continuing.
         n.resume_session = None;

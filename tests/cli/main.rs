@@ -6,6 +6,7 @@ mod chaos;
 mod chaos_machines;
 mod context;
 mod cooldown;
+mod counts;
 mod demo;
 mod disk;
 mod doctor;

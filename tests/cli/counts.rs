@@ -1,0 +1,132 @@
+//! Counts that add up: every agent start is in the ticket's note, and `status` and `report`
+//! count attempts, retries, rate-limit waits and fix rounds as they happened.
+
+use std::collections::BTreeMap;
+
+use git_epic::state::{Store, TicketNote};
+
+use crate::support::{agent, Repo};
+
+fn note(r: &Repo, id: &str) -> TicketNote {
+    let repo = gix::open(r.path()).unwrap();
+    Store::new(&repo, "e").get(id).unwrap().unwrap()
+}
+
+/// What the stand-in agents (tests/agents/counted.sh) recorded: per ticket, the step each
+/// start played (`fail`, `limit`, `-` for the real work).
+fn starts(r: &Repo) -> BTreeMap<String, Vec<String>> {
+    let text = std::fs::read_to_string(r.fake_dir().join("starts")).unwrap_or_default();
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in text.lines() {
+        let (id, step) = line.split_once(' ').unwrap();
+        out.entry(id.to_owned()).or_default().push(step.to_owned());
+    }
+    out
+}
+
+/// Ticket `id` run by `counted.sh <steps> <agent_name>`, through a profile of its own.
+fn counted_ticket(r: &Repo, id: &str, deps: &str, steps: &str, agent_name: &str) {
+    let profile = format!("p{}", id.to_lowercase());
+    r.git(&[
+        "config",
+        &format!("epicAgent.{profile}.command"),
+        &format!("{} {steps} {}", agent("counted.sh"), agent(agent_name)),
+    ]);
+    let mut args = vec!["ticket", "add", id, "--title", id, "--agent", &profile];
+    if !deps.is_empty() {
+        args.extend(["--deps", deps]);
+    }
+    r.epic(&args).ok();
+}
+
+/// Red while any `*.txt` says "broken" (what fixer.sh writes until it is asked for a fix).
+fn red_while_broken(r: &Repo) {
+    r.git(&[
+        "config",
+        "epic.test",
+        "if grep -q broken *.txt 2>/dev/null; then echo 'error: something is broken'; exit 1; fi",
+    ]);
+}
+
+fn count(steps: &[String], what: &str) -> u64 {
+    steps.iter().filter(|s| *s == what).count() as u64
+}
+
+/// A flow run with a failure then a retry, rate limits and fix rounds, one ticket with all
+/// three: the starts the agents recorded are the runs in the notes, and `status` and `report`
+/// say what the starts say.
+#[test]
+fn attempts_retries_limit_waits_and_fix_rounds_add_up_to_the_agent_starts() {
+    let r = Repo::with_agent("commit.sh");
+    red_while_broken(&r);
+    // A: red once, fixed in a fix round. B: fails once. C: hits a limit once. D: fails,
+    // hits a limit, then is red once and fixed. E waits for A.
+    counted_ticket(&r, "A", "", "-", "fixer.sh");
+    counted_ticket(&r, "B", "", "fail", "commit.sh");
+    counted_ticket(&r, "C", "", "limit", "commit.sh");
+    counted_ticket(&r, "D", "", "fail,limit", "fixer.sh");
+    counted_ticket(&r, "E", "A", "-", "commit.sh");
+    r.epic_env(
+        &["wave", "start", "--all", "--auto-merge", "-j", "4"],
+        &[("FAKE_RESET", "1")],
+    )
+    .ok();
+    let starts = starts(&r);
+    let status = r.status();
+    let report = r.epic(&["report", "--json"]).ok().json();
+    let total: u64 = starts.values().map(|s| s.len() as u64).sum();
+    assert_eq!(total, 11, "{starts:?}");
+    let mut sums = BTreeMap::<&str, u64>::new();
+    for row in status["tickets"].as_array().unwrap() {
+        let id = row["id"].as_str().unwrap();
+        assert_eq!(row["state"], "merged", "{row}");
+        let steps = &starts[id];
+        let runs = steps.len() as u64;
+        let limits = count(steps, "limit");
+        let expected = [
+            // Every start but the limited ones used an attempt.
+            ("attempts", runs - limits),
+            ("rate_limit_waits", limits),
+            // The real work ran once, then once per fix round.
+            ("fix_rounds", count(steps, "-") - 1),
+            // Each failure was followed by another attempt.
+            ("retries", count(steps, "fail")),
+            ("runs", runs),
+        ];
+        for (field, want) in expected {
+            assert_eq!(row[field].as_u64(), Some(want), "{id} {field}: {row}");
+            *sums.entry(field).or_default() += want;
+        }
+        assert_eq!(
+            note(&r, id).runs.len() as u64,
+            runs,
+            "{id}: a run record per start"
+        );
+    }
+    assert_eq!(sums["runs"], total);
+    // Every start is the ticket's first, a retry, a run after a limit, or a fix round's.
+    assert_eq!(
+        total,
+        5 + sums["retries"] + sums["rate_limit_waits"] + sums["fix_rounds"]
+    );
+    for (field, want) in &sums {
+        assert_eq!(
+            status["totals"][field].as_u64(),
+            Some(*want),
+            "status {field}"
+        );
+        assert_eq!(
+            report["totals"][field].as_u64(),
+            Some(*want),
+            "report {field}"
+        );
+    }
+    // Per wave: A to D in wave 0, E in wave 1.
+    let w0 = &report["waves"][0];
+    assert_eq!(
+        (w0["runs"].as_u64(), w0["retries"].as_u64()),
+        (Some(total - 1), Some(2)),
+        "{w0}"
+    );
+    assert_eq!(report["waves"][1]["runs"], 1);
+}
