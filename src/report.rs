@@ -113,9 +113,10 @@ pub fn build(ws: &Workspace) -> Result<Report> {
         waves[graph.wave(&t.id)].add(n);
         totals.add(n);
         let deps_merged = t.deps.iter().all(|d| note(d).state == State::Merged);
-        let state = crate::status::effective_state(
+        let (state, _) = crate::status::shown_state(
             notes.get(t.id.as_str()).and_then(|n| n.as_ref().ok()),
             deps_merged,
+            &ws.log_path(&t.id),
         );
         *states.entry(state.as_str()).or_default() += 1;
         if let Some(s) = n.started_at {

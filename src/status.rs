@@ -1,7 +1,7 @@
 //! `git epic status`: everything rebuilt from config, ticket files, notes and worktrees.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -9,6 +9,7 @@ use crate::agents::{self, Tokens};
 use crate::epic::{Epic, Workspace};
 use crate::error::Result;
 use crate::state::{self, BadNote, State, Store, TicketNote};
+use crate::supervisor::{self, ExitRecord};
 use crate::{gitx, log, ticket};
 
 /// One row of `git epic status`. Field names are the stable JSON contract (docs/status.md).
@@ -132,6 +133,54 @@ pub fn effective_state(note: Option<&TicketNote>, deps_merged: bool) -> State {
     }
 }
 
+/// How the agent of a run noted `running` ended while no git epic watched: its supervisor
+/// recorded the end, and the git epic that started it was gone before it concluded the run.
+/// The next `wave start` or `run` adopts and concludes it.
+pub fn ended_unwatched(note: &TicketNote, log: &Path) -> Option<ExitRecord> {
+    if note.state != State::Running || note.owner_alive() || !note.is_local() {
+        return None;
+    }
+    let run = supervisor::read_run(log, note.run_id.as_deref()?)?;
+    supervisor::read_record(log, run.supervisor)
+}
+
+/// The state a ticket shows (logged in `log`), with the reason when it is derived here:
+/// [`effective_state`], except that a run whose supervisor lives on is `running`, and a run
+/// that ended while no git epic watched shows how it ended (`done` after a clean exit, else
+/// `pending`: the next run concludes it, retrying, waiting out a limit or failing it) rather
+/// than `interrupted`.
+pub fn shown_state(
+    note: Option<&TicketNote>,
+    deps_merged: bool,
+    log: &Path,
+) -> (State, Option<String>) {
+    let state = effective_state(note, deps_merged);
+    let Some(n) = note.filter(|n| state == State::Interrupted && n.state == State::Running) else {
+        return (state, None);
+    };
+    // A supervisor that started before its orchestrator could note its pid.
+    if supervisor::run_alive(log, n.run_id.as_deref()) {
+        return (State::Running, None);
+    }
+    let Some(end) = ended_unwatched(n, log) else {
+        return (state, None);
+    };
+    let how = match (end.code, end.signal) {
+        (Some(c), _) => format!("exit code {c}"),
+        (None, Some(s)) => format!("killed by signal {s}"),
+        (None, None) => "no exit status".to_owned(),
+    };
+    let shown = if end.code == Some(0) {
+        State::Done
+    } else {
+        State::Pending
+    };
+    let reason = format!(
+        "its agent ended ({how}) while no git epic watched; the next `git epic wave start` or `git epic run` concludes it"
+    );
+    (shown, Some(reason))
+}
+
 /// Build the status report of the workspace's epic.
 pub fn collect(ws: &Workspace) -> Result<Report> {
     let graph = ws.graph()?;
@@ -155,16 +204,8 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
     let mut rows = Vec::new();
     for (t, (info, path)) in graph.tickets.iter().zip(infos.into_iter().zip(paths)) {
         let note = note_of(&t.id);
-        let mut state = effective_state(note, t.deps.iter().all(|d| merged(d)));
-        // A supervisor that started before its orchestrator could note its pid.
-        if state == State::Interrupted
-            && note.is_some_and(|n| {
-                n.state == State::Running
-                    && crate::supervisor::run_alive(&ws.log_path(&t.id), n.run_id.as_deref())
-            })
-        {
-            state = State::Running;
-        }
+        let (state, derived_reason) =
+            shown_state(note, t.deps.iter().all(|d| merged(d)), &ws.log_path(&t.id));
         let counts = note.map(TicketNote::counts).unwrap_or_default();
         let mut info = info;
         let branch = info
@@ -222,7 +263,7 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
                 None
             },
             worktree: info.dirty.is_some().then_some(path),
-            reason: note.and_then(|n| n.reason.clone()),
+            reason: derived_reason.or_else(|| note.and_then(|n| n.reason.clone())),
             pr_url: note.and_then(|n| n.pr_url.clone()),
             pr_state: note.and_then(|n| n.pr_state.clone()),
             pr_ci: note.and_then(|n| n.pr_ci.clone()),

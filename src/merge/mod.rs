@@ -115,6 +115,15 @@ pub fn select(
                 Some(Err(bad)) => return Err(anyhow!(bad.clone())),
                 None => State::Pending,
             };
+            let unwatched = match notes.get(id.as_str()) {
+                Some(Ok(n)) => crate::status::ended_unwatched(n, &ws.log_path(id)).is_some(),
+                _ => false,
+            };
+            if unwatched {
+                return Err(usage(format!(
+                    "Ticket `{id}` is not concluded yet: its agent ended while no git epic watched. `git epic run {id}` concludes it (without running it again); then merge it."
+                )));
+            }
             if !mergeable(state) {
                 return Err(usage(format!(
                     "Ticket `{id}` is {state}, not done: only done tickets are merged."
@@ -257,6 +266,11 @@ pub fn gate(
     let skip = |reason: String| Ok(Gate::Ended(Outcome::Skipped { reason }));
     match note.state {
         State::Merged => return skip("already merged".into()),
+        State::Running if crate::status::ended_unwatched(&note, &ws.log_path(id)).is_some() => {
+            return skip(format!(
+                "its agent ended while no git epic watched; `git epic run {id}` concludes it first"
+            ))
+        }
         State::Running | State::RateLimited => return skip(format!("it is {}", note.state)),
         State::Failed
             if !note

@@ -1,7 +1,9 @@
 //! Counts that add up: every agent start is in the ticket's note, and `status` and `report`
-//! count attempts, retries, rate-limit waits and fix rounds as they happened.
+//! count attempts, retries, rate-limit waits and fix rounds as they happened. A run that ended
+//! while no git epic watched shows how it ended.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use git_epic::state::{Store, TicketNote};
 
@@ -129,4 +131,54 @@ fn attempts_retries_limit_waits_and_fix_rounds_add_up_to_the_agent_starts() {
         "{w0}"
     );
     assert_eq!(report["waves"][1]["runs"], 1);
+}
+
+/// A supervised run that ended while no git epic watched (git epic was killed before it
+/// concluded the run) shows how it ended, not `interrupted`; the next `wave start` concludes
+/// it without starting the agent again.
+#[test]
+fn a_run_that_ended_unwatched_shows_its_end_and_is_concluded_by_the_next_wave_start() {
+    let r = Repo::with_agent("commit.sh");
+    counted_ticket(&r, "A", "", "-", "commit.sh");
+    let mut child = r.spawn_epic(&["wave", "start"], &[("FAKE_SLEEP", "2")]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while r.row("A")["state"] != "running" {
+        assert!(Instant::now() < deadline, "A never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: git epic alone, its agent lives on.
+    child.wait().unwrap();
+    let exit = r.path().join(".git/epic/e/logs/A.log.exit");
+    while !exit.exists() {
+        assert!(Instant::now() < deadline, "the supervisor recorded no end");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let row = r.row("A");
+    assert_eq!(row["state"], "done", "{row}");
+    let reason = row["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("exit code 0") && reason.contains("the next `git epic wave start`"),
+        "{row}"
+    );
+    assert_eq!(
+        (row["runs"].as_u64(), row["attempts"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let report = r.epic(&["report", "--json"]).ok().json();
+    assert_eq!(report["states"]["interrupted"], 0, "{report}");
+    assert_eq!(report["states"]["done"], 1, "{report}");
+    let table = r.epic(&["status"]).ok().stdout;
+    assert!(!table.contains("interrupted"), "{table}");
+    // A merge says what to do rather than that it runs.
+    let out = r.epic(&["merge", "A"]).code(2);
+    assert!(out.stderr.contains("git epic run A"), "{}", out.stderr);
+
+    let out = r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(!out.stderr.contains("A: started"), "{}", out.stderr);
+    assert_eq!(starts(&r)["A"].len(), 1, "the agent ran once");
+    let row = r.row("A");
+    assert_eq!(row["state"], "done", "{row}");
+    assert!(row["reason"].is_null(), "{row}");
+    assert_eq!(note(&r, "A").runs.len(), 1);
+    assert!(row["elapsed_s"].as_f64().unwrap() >= 2.0, "{row}");
 }
