@@ -182,7 +182,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Agents running at once (default: git config epic.maxParallel, 4)')
             [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
-            [CompletionResult]::new('--next', '--next', [CompletionResultType]::ParameterName, 'The lowest wave with unfinished tickets (the default)')
+            [CompletionResult]::new('--next', '--next', [CompletionResultType]::ParameterName, 'The lowest wave with a ticket ready to start (the default)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every ready ticket, whatever its wave')
             [CompletionResult]::new('--auto-merge', '--auto-merge', [CompletionResultType]::ParameterName, 'With --all: merge each done ticket (through the gates) and start what it unblocks, with no barrier between waves')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would run, with the exact argv, and change nothing')

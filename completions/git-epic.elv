@@ -166,7 +166,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand --jobs 'Agents running at once (default: git config epic.maxParallel, 4)'
             cand --epic 'The epic to act on (default: git config epic.current)'
             cand --color 'When to use colours (NO_COLOR is honoured)'
-            cand --next 'The lowest wave with unfinished tickets (the default)'
+            cand --next 'The lowest wave with a ticket ready to start (the default)'
             cand --all 'Every ready ticket, whatever its wave'
             cand --auto-merge 'With --all: merge each done ticket (through the gates) and start what it unblocks, with no barrier between waves'
             cand --dry-run 'Print what would run, with the exact argv, and change nothing'

@@ -141,7 +141,7 @@ complete -c git-epic -n "__fish_git_epic_using_subcommand wave; and __fish_seen_
 complete -c git-epic -n "__fish_git_epic_using_subcommand wave; and __fish_seen_subcommand_from start" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c git-epic -n "__fish_git_epic_using_subcommand wave; and __fish_seen_subcommand_from start" -l next -d 'The lowest wave with unfinished tickets (the default)'
+complete -c git-epic -n "__fish_git_epic_using_subcommand wave; and __fish_seen_subcommand_from start" -l next -d 'The lowest wave with a ticket ready to start (the default)'
 complete -c git-epic -n "__fish_git_epic_using_subcommand wave; and __fish_seen_subcommand_from start" -l all -d 'Every ready ticket, whatever its wave'
 complete -c git-epic -n "__fish_git_epic_using_subcommand wave; and __fish_seen_subcommand_from start" -l auto-merge -d 'With --all: merge each done ticket (through the gates) and start what it unblocks, with no barrier between waves'
 complete -c git-epic -n "__fish_git_epic_using_subcommand wave; and __fish_seen_subcommand_from start" -l dry-run -d 'Print what would run, with the exact argv, and change nothing'

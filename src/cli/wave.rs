@@ -9,17 +9,17 @@ pub enum WaveCommand {
     #[command(
         group(ArgGroup::new("which").args(["wave", "next", "all"])),
         after_help = "A ticket is ready when all its dependencies are merged. Done tickets are never run \
-again, so running the same command after Ctrl-C or a crash resumes.\n\nExamples:\n  git epic wave start            # the next unfinished wave\n  git epic wave start 1 -j 8\n  git epic wave start --all --dry-run\n  git epic wave start --all --auto-merge -j 6   # the whole graph, critical path first"
+again, so running the same command after Ctrl-C or a crash resumes.\n\nExamples:\n  git epic wave start            # the next wave with a ticket ready to start\n  git epic wave start 1 -j 8\n  git epic wave start --all --dry-run\n  git epic wave start --all --auto-merge -j 6   # the whole graph, critical path first"
     )]
     Start(StartArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct StartArgs {
-    /// The wave to start (default: the lowest wave with unfinished tickets)
+    /// The wave to start (default: the lowest wave with a ticket ready to start)
     #[arg(value_name = "N")]
     pub wave: Option<usize>,
-    /// The lowest wave with unfinished tickets (the default)
+    /// The lowest wave with a ticket ready to start (the default)
     #[arg(long)]
     pub next: bool,
     /// Every ready ticket, whatever its wave

@@ -81,14 +81,22 @@ pub fn select(ws: &Workspace, graph: &Graph, sel: &Selection) -> Result<Vec<Stri
             }
             graph.by_wave()[*n].iter().map(|t| t.id.as_str()).collect()
         }
-        Selection::Next => match graph
-            .by_wave()
-            .into_iter()
-            .find(|w| w.iter().any(|t| !finished(&t.id)))
-        {
-            Some(w) => w.into_iter().map(|t| t.id.as_str()).collect(),
-            None => vec![],
-        },
+        Selection::Next => {
+            // The lowest wave with a ticket to start: a failed or conflicting ticket (left to
+            // a human) holds back no pending ticket of a later wave, such as a fix round
+            // `merge` or `propagate` left. With none, the lowest unfinished wave says why.
+            let waves = graph.by_wave();
+            let startable = |id: &str| {
+                !finished(id)
+                    && !matches!(state_of(id), State::Failed | State::Conflict)
+                    && unmerged(id).is_empty()
+            };
+            waves
+                .iter()
+                .find(|w| w.iter().any(|t| startable(&t.id)))
+                .or_else(|| waves.iter().find(|w| w.iter().any(|t| !finished(&t.id))))
+                .map_or(vec![], |w| w.iter().map(|t| t.id.as_str()).collect())
+        }
         Selection::All => ids.clone(),
     };
     let mut ready: Vec<&str> = candidates

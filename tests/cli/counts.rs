@@ -1,6 +1,7 @@
 //! Counts that add up: every agent start is in the ticket's note, and `status` and `report`
 //! count attempts, retries, rate-limit waits and fix rounds as they happened. A run that ended
-//! while no git epic watched shows how it ended.
+//! while no git epic watched shows how it ended, and fix rounds that `merge` or `propagate`
+//! left pending run at the next `wave start` or `run`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -181,4 +182,116 @@ fn a_run_that_ended_unwatched_shows_its_end_and_is_concluded_by_the_next_wave_st
     assert!(row["reason"].is_null(), "{row}");
     assert_eq!(note(&r, "A").runs.len(), 1);
     assert!(row["elapsed_s"].as_f64().unwrap() >= 2.0, "{row}");
+}
+
+/// A fix round that `git epic merge` leaves pending runs at the next `wave start` (and one
+/// that `propagate` leaves, at the next `wave start --all`): with the request in its prompt,
+/// counted as a fix round, not as a retry.
+#[test]
+fn fix_rounds_left_by_merge_run_at_the_next_wave_start() {
+    let r = Repo::with_agent("fixer.sh");
+    red_while_broken(&r);
+    counted_ticket(&r, "A", "", "-", "fixer.sh");
+    counted_ticket(&r, "B", "A", "-", "commit.sh");
+    r.epic_env(&["wave", "start"], &[]).ok();
+    assert_eq!(r.row("A")["state"], "done");
+    let out = r.epic(&["merge", "A"]).code(1);
+    assert!(out.stderr.contains("fix round 1 of 2"), "{}", out.stderr);
+    assert_eq!(note(&r, "A").request.unwrap().kind, "fix");
+    let out = r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(out.stderr.contains("A: started"), "{}", out.stderr);
+    let fake = r.fake_dir();
+    let prompt = std::fs::read_to_string(fake.join("prompt.A.2")).unwrap();
+    assert!(
+        prompt.contains("## Fix requested by git-epic (round 1)"),
+        "{prompt}"
+    );
+    let row = r.row("A");
+    assert_eq!(row["state"], "done", "{row}");
+    assert_eq!(
+        (
+            row["runs"].as_u64(),
+            row["attempts"].as_u64(),
+            row["retries"].as_u64(),
+            row["fix_rounds"].as_u64()
+        ),
+        (Some(2), Some(2), Some(0), Some(1)),
+        "{row}"
+    );
+    assert!(note(&r, "A").request.is_none(), "served");
+    r.epic(&["merge", "A"]).ok();
+    assert_eq!(r.row("A")["state"], "merged");
+    assert_eq!(starts(&r)["A"].len(), 2);
+}
+
+#[test]
+fn a_fix_round_left_by_propagate_runs_at_the_next_wave_start_all() {
+    let r = Repo::with_agent("resolver.sh");
+    counted_ticket(&r, "X", "", "-", "resolver.sh");
+    counted_ticket(&r, "Y", "", "-", "resolver.sh");
+    r.epic_env(&["wave", "start"], &[]).ok();
+    r.epic(&["merge", "X"]).ok();
+    let out = r.epic(&["propagate"]).code(1);
+    assert!(out.stdout.contains("conflict"), "{}", out.stdout);
+    let n = note(&r, "Y");
+    assert_eq!(
+        n.request.as_ref().map(|q| q.kind.as_str()),
+        Some("fix"),
+        "{n:?}"
+    );
+    assert_eq!(r.row("Y")["state"], "pending");
+    let out = r.epic_env(&["wave", "start", "--all"], &[]).ok();
+    assert!(out.stderr.contains("Y: started"), "{}", out.stderr);
+    let prompt = std::fs::read_to_string(r.fake_dir().join("prompt.Y.2")).unwrap();
+    assert!(prompt.contains("conflicts with the epic"), "{prompt}");
+    let row = r.row("Y");
+    assert_eq!(
+        (
+            row["state"].as_str(),
+            row["runs"].as_u64(),
+            row["retries"].as_u64(),
+            row["fix_rounds"].as_u64()
+        ),
+        (Some("done"), Some(2), Some(0), Some(1)),
+        "{row}"
+    );
+    r.epic(&["merge", "Y"]).ok();
+    let readme = r.git(&["show", "epic/e:README.md"]);
+    assert!(
+        readme.contains("X was here") && readme.contains("Y was here"),
+        "{readme}"
+    );
+}
+
+/// A failed ticket in an earlier wave (which `wave start` leaves to a human) does not hold
+/// back a fix round pending in a later wave.
+#[test]
+fn a_failed_ticket_of_an_earlier_wave_does_not_hold_back_a_pending_fix_round() {
+    let r = Repo::with_agent("commit.sh");
+    red_while_broken(&r);
+    r.git(&["config", "epicAgent.broken.command", &agent("fail.sh")]);
+    r.epic(&["ticket", "add", "W", "--title", "W", "--agent", "broken"])
+        .ok();
+    r.epic(&["ticket", "add", "V", "--title", "V"]).ok();
+    counted_ticket(&r, "X", "V", "-", "fixer.sh");
+    r.epic_env(&["wave", "start"], &[]).code(1);
+    assert_eq!(r.row("W")["state"], "failed");
+    r.epic(&["merge", "V"]).ok();
+    r.epic_env(&["run", "X"], &[]).ok();
+    r.epic(&["merge", "X"]).code(1);
+    assert_eq!(r.row("X")["state"], "pending");
+    let out = r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(out.stderr.contains("X: started"), "{}", out.stderr);
+    assert!(!out.stderr.contains("W: started"), "{}", out.stderr);
+    let row = r.row("X");
+    assert_eq!(
+        (row["state"].as_str(), row["fix_rounds"].as_u64()),
+        (Some("done"), Some(1)),
+        "{row}"
+    );
+    assert_eq!(starts(&r)["X"].len(), 2);
+    // With nothing else to start, `wave start` says why the failed ticket does not run.
+    r.epic(&["merge", "X"]).ok();
+    let out = r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(out.stderr.contains("W: skipped, failed"), "{}", out.stderr);
 }
