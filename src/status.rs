@@ -227,6 +227,9 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
         let elapsed_s = note.and_then(|n| {
             let live = match (state, n.run_started_at) {
                 (State::Running, Some(s)) => (now - s).max(0.0),
+                // A run that ended while no git epic watched: its time until its end.
+                (_, Some(s)) if derived_reason.is_some() => ended_unwatched(n, &ws.log_path(&t.id))
+                    .map_or(0.0, |end| (end.ended_at - s).max(0.0)),
                 _ => 0.0,
             };
             (n.run_started_at.is_some() || n.run_s > 0.0).then_some(n.run_s + live)

@@ -165,6 +165,10 @@ fn a_run_that_ended_unwatched_shows_its_end_and_is_concluded_by_the_next_wave_st
         (row["runs"].as_u64(), row["attempts"].as_u64()),
         (Some(1), Some(1))
     );
+    assert!(
+        row["elapsed_s"].as_f64().unwrap() >= 2.0,
+        "its time to its end: {row}"
+    );
     let report = r.epic(&["report", "--json"]).ok().json();
     assert_eq!(report["states"]["interrupted"], 0, "{report}");
     assert_eq!(report["states"]["done"], 1, "{report}");
