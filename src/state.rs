@@ -697,11 +697,22 @@ impl TicketNote {
         self.machine = crate::host::this_machine().map(str::to_owned);
     }
 
-    /// The other machine that holds the ticket now (its claim not run out), if one does.
-    pub fn claimed_elsewhere(&self) -> Option<&str> {
+    /// The other machine that holds the ticket now (its claim not run out), if one does, as
+    /// [`TicketNote::machine_label`] names it.
+    pub fn claimed_elsewhere(&self) -> Option<String> {
         let held = self.owner_pid.is_some() || matches!(self.state, State::Running);
         (!self.is_local() && held && self.claim_until.is_some_and(|u| u > now()))
-            .then(|| self.host.as_deref().unwrap_or("another machine"))
+            .then(|| self.machine_label())
+    }
+
+    /// The machine of the note as people read it: its host label, with the start of its
+    /// machine id (`laptop#3f2a`), for clones on one host share the label.
+    pub fn machine_label(&self) -> String {
+        let host = self.host.as_deref().unwrap_or("another machine");
+        match &self.machine {
+            Some(m) => format!("{host}#{}", m.chars().take(4).collect::<String>()),
+            None => host.to_owned(),
+        }
     }
 }
 

@@ -58,7 +58,7 @@ fn host_labels(r: &Report) -> Vec<String> {
         .map(|t| match (t.host.as_deref(), t.machine.as_deref()) {
             (None, _) => "-".to_owned(),
             (Some(h), Some(m)) if ids.get(h).is_some_and(|s| s.len() > 1) => {
-                format!("{h}#{}", &m[..m.len().min(4)])
+                format!("{h}#{}", m.chars().take(4).collect::<String>())
             }
             (Some(h), _) => h.to_owned(),
         })

@@ -304,7 +304,7 @@ pub fn gate(
     if !note.is_local() && note.claim_until.is_some_and(|u| u > state::now()) {
         return skip(format!(
             "it ran on {}, which lands it",
-            note.host.as_deref().unwrap_or("another machine")
+            note.machine_label()
         ));
     }
     // This machine's claim ran out (it was away): it lands the ticket only once the remote

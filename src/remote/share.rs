@@ -278,14 +278,14 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
             };
             if let Some(n) = &there {
                 use crate::state::State;
-                let other = || n.host.clone().unwrap_or_default();
+                let other = || n.machine_label();
                 let taken = if land {
                     // This machine's own ticket (its note there may be older than the one
                     // here), or a done ticket whose machine's claim ran out.
                     let held = n.claim_until.is_some_and(|u| u > crate::state::now());
                     (!n.is_local() && (n.state != State::Done || held)).then(other)
                 } else {
-                    n.claimed_elsewhere().map(str::to_owned).or_else(|| {
+                    n.claimed_elsewhere().or_else(|| {
                         (!n.is_local() && matches!(n.state, State::Done | State::Merged))
                             .then(other)
                     })

@@ -305,7 +305,7 @@ fn claim(
     let logs: HashMap<&str, &PathBuf> = planned.iter().map(|p| (p.id.as_str(), &p.log)).collect();
     let mut seen: HashMap<String, (Option<String>, Option<String>, bool)> = HashMap::new();
     let notes = store.update_many(&ids, |id, n| {
-        let holder = n.claimed_elsewhere().map(str::to_owned);
+        let holder = n.claimed_elsewhere();
         let refusal = claim_refusal(n, me, rerun_failed).or_else(|| {
             // A live agent whose run cannot be adopted (noted by an older git-epic).
             (n.state == State::Running && n.agent_alive() && adoptable(n, logs[id]).is_none()).then(

@@ -18,7 +18,7 @@ pub(super) fn known_elsewhere(store: &Store<'_>, id: &str) -> Option<String> {
         .get(id)
         .ok()
         .flatten()
-        .and_then(|n| n.claimed_elsewhere().map(str::to_owned))
+        .and_then(|n| n.claimed_elsewhere())
 }
 
 /// Claim `id` through the remote in a thread of its own; the outcome comes back to the run
@@ -444,7 +444,7 @@ pub(super) fn take_landing(
     }
     report(Event::LandingTakenOver {
         id: id.to_owned(),
-        host: before.host.unwrap_or_else(|| "another machine".into()),
+        host: before.machine_label(),
     });
     Ok(Takeover::Land)
 }

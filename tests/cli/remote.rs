@@ -739,8 +739,10 @@ fn a_claim_in_a_note_of_an_older_version_naming_only_a_host_is_honoured_until_it
 #[test]
 fn a_ticket_done_on_a_machine_that_went_away_is_landed_by_another_from_its_branch_not_run_again() {
     let r = Repo::new();
-    let remote = published(&r);
-    let beta = machine(&r, &remote, "beta");
+    // Clones on one host, no epic.hostName: told apart by their machine ids only.
+    let remote = published_as(&r, None);
+    let beta = machine_as(&r, &remote, "beta", None);
+    let beta_id = r.git_in(&beta, &["config", "epic.machineId"]);
     for dir in [r.path(), beta.clone()] {
         r.git_in(&dir, &["config", "epic.claimLease", "3s"]);
     }
@@ -762,7 +764,7 @@ fn a_ticket_done_on_a_machine_that_went_away_is_landed_by_another_from_its_branc
         );
         r.epic(&["sync"]);
         let a = row(&r.status(), "A").clone();
-        if a["state"] == "done" && a["host"] == "beta" {
+        if a["state"] == "done" && a["machine"] == beta_id.as_str() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -778,13 +780,12 @@ fn a_ticket_done_on_a_machine_that_went_away_is_landed_by_another_from_its_branc
     std::fs::create_dir_all(r.fake_dir()).unwrap();
     let out = r.epic_env(&["wave", "start", "--all", "--auto-merge"], &[starts_env]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    assert!(
-        out.stderr.contains(
-            "A: done on beta, which let its claim run out before landing it; landing it here"
-        ),
-        "{}",
-        out.stderr
+    let host = r.status()["host"].as_str().unwrap().to_owned();
+    let said = format!(
+        "A: done on {host}#{}, which let its claim run out before landing it; landing it here",
+        &beta_id[..4]
     );
+    assert!(out.stderr.contains(&said), "{}", out.stderr);
     // A's agent ran once (on beta), B's once (here).
     assert_eq!(std::fs::read_to_string(&starts).unwrap(), "A\nB\n");
     let s = r.status();
@@ -800,10 +801,10 @@ fn a_ticket_done_on_a_machine_that_went_away_is_landed_by_another_from_its_branc
 fn landings_made_on_two_machines_while_the_remote_was_away_land_again_once_each_and_the_epics_agree(
 ) {
     let r = Repo::new();
-    let remote = published(&r);
+    let remote = published_as(&r, None);
     r.epic(&["ticket", "add", "C", "--title", "C"]).ok();
     r.epic(&["sync"]).ok();
-    let beta = machine(&r, &remote, "beta");
+    let beta = machine_as(&r, &remote, "beta", None);
     let tested = r.dir.path().join("tested");
     for dir in [r.path(), beta.clone()] {
         let test = format!("echo run >> {}", tested.display());
@@ -887,10 +888,10 @@ fn landings_made_on_two_machines_while_the_remote_was_away_land_again_once_each_
 #[test]
 fn a_flow_run_lands_again_what_landed_here_while_the_remote_was_away_before_its_dependents_start() {
     let r = Repo::new();
-    let remote = published(&r);
+    let remote = published_as(&r, None);
     r.epic(&["ticket", "add", "C", "--title", "C"]).ok();
     r.epic(&["sync"]).ok();
-    let beta = machine(&r, &remote, "beta");
+    let beta = machine_as(&r, &remote, "beta", None);
     // alpha cannot reach the remote: it lands A on its own epic; beta lands C on the remote.
     let url = remote.to_str().unwrap().to_owned();
     r.git(&["remote", "set-url", "origin", "/nowhere/remote.git"]);
