@@ -94,7 +94,7 @@ fn random_hex(bytes: usize) -> String {
         let n = unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), bytes - filled, 0) };
         if n <= 0 {
             // No getrandom: the time and the pid still tell two clones apart.
-            let t = crate::state::now().to_bits() ^ u64::from(std::process::id()) << 40;
+            let t = crate::clock::now().to_bits() ^ u64::from(std::process::id()) << 40;
             return format!("{t:016x}")[..bytes * 2].to_owned();
         }
         filled += n as usize;

@@ -6,6 +6,7 @@ pub mod agent;
 pub mod agents;
 pub mod cleanup;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod context;
 pub mod cooldown;

@@ -136,7 +136,7 @@ fn write(record: &Path, code: Option<i32>, signal: Option<i32>) -> i32 {
         supervisor: std::process::id(),
         code,
         signal,
-        ended_at: crate::state::now(),
+        ended_at: crate::clock::now(),
     };
     match write_atomic(record, &r) {
         Ok(()) => 0,

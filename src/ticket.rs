@@ -8,8 +8,41 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::epic::{id_problem, is_valid_id};
 use crate::error::{usage, Result};
+
+/// Whether `s` is a valid ticket id (and epic name): `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`,
+/// with no `..` and not ending in `.lock` or `.` (both unsafe in a branch name).
+pub fn is_valid_id(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    first.is_ascii_alphanumeric()
+        && s.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !s.contains("..")
+        && !s.ends_with(".lock")
+        && !s.ends_with('.')
+}
+
+/// Why `s` is not a valid id, as the end of a sentence.
+pub fn id_problem(s: &str) -> &'static str {
+    if s.is_empty() {
+        "is empty"
+    } else if s.len() > 64 {
+        "is longer than 64 characters"
+    } else if s.starts_with('-') {
+        "starts with `-`"
+    } else if s.contains("..") {
+        "contains `..`"
+    } else if s.contains('/') {
+        "contains `/`"
+    } else if s.contains(char::is_whitespace) {
+        "contains a space"
+    } else {
+        "must match [A-Za-z0-9][A-Za-z0-9._-]* and not end in `.` or `.lock`"
+    }
+}
 
 /// One ticket, as read from its file.
 #[derive(Debug, Clone, Serialize)]

@@ -138,7 +138,7 @@ mod tests {
     fn a_quota_gives_its_retry_delay_rounded_up() {
         let o = read(&[INIT, QUOTA]);
         let at = o.limit.expect("a limit").resets_at.expect("a reset");
-        let wait = at - crate::state::now();
+        let wait = at - crate::clock::now();
         assert!((22.0..=24.5).contains(&wait), "{wait}");
     }
 

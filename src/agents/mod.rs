@@ -332,8 +332,8 @@ impl Reader {
         };
         heard.progress = match self.adapter.family {
             Family::Claude => claude::read(&v, &mut self.seen),
-            Family::Codex => codex::read(&v, &mut self.seen, crate::state::now()),
-            Family::Gemini => gemini::read(&v, &mut self.seen, crate::state::now()),
+            Family::Codex => codex::read(&v, &mut self.seen, crate::clock::now()),
+            Family::Gemini => gemini::read(&v, &mut self.seen, crate::clock::now()),
             Family::Other => true,
         };
         heard.stop = self.seen.stop_now;

@@ -307,7 +307,7 @@ fn set_aside(path: &Path) -> Result<()> {
         std::fs::remove_dir_all(path)?;
     } else {
         let mut to = path.as_os_str().to_owned();
-        to.push(format!(".broken-{}", crate::state::now() as u64));
+        to.push(format!(".broken-{}", crate::clock::now() as u64));
         std::fs::rename(path, &to)?;
     }
     Ok(())

@@ -19,7 +19,10 @@ use crate::usercmd;
 
 pub mod hold;
 pub mod queue;
+mod record;
 pub mod scratch;
+
+use record::{landed, record_merged, taken_over};
 
 use queue::{Candidate, Msg, Queue, Step};
 
@@ -307,15 +310,10 @@ pub fn gate(
             note.machine_label()
         ));
     }
-    // This machine's claim ran out (it was away): it lands the ticket only once the remote
-    // says the ticket is still its own, for another machine may have taken it over.
-    if note.is_local() && note.claim_until.is_some_and(|u| u <= state::now()) {
-        let until = state::now() + settings.claim_lease.as_secs_f64();
-        if let crate::remote::Claim::Lost(host) = crate::remote::claim_landing(ws, id, until)? {
-            return skip(format!(
-                "{host} took it over after this machine's claim ran out"
-            ));
-        }
+    if let Some(other) = taken_over(ws, settings, &note, id)? {
+        return skip(format!(
+            "{other} took it over after this machine's claim ran out"
+        ));
     }
     let notes = store.get_many(&ticket.deps.iter().map(String::as_str).collect::<Vec<_>>())?;
     let waiting: Vec<&str> = ticket
@@ -488,37 +486,6 @@ fn reject_merged_result(
         reason: format!("merged result red: {reason}"),
         detail: lines,
     })
-}
-
-/// The merge commit of `id` on the epic's first-parent line, if the ticket has landed.
-/// Only the epic's own commits are looked at (down to where it meets its base): an older
-/// epic of the same name, merged into the base, has its own ticket merges.
-fn landed(ws: &Workspace, id: &str, epic_tip: ObjectId) -> Result<Option<ObjectId>> {
-    let prefix = format!("epic({}): merge {} ", ws.epic.name, id);
-    let stop = match gitx::branch_tip(&ws.repo, &ws.epic.base)? {
-        Some(base) => ws
-            .repo
-            .merge_base(epic_tip, base)
-            .ok()
-            .flatten()
-            .map(|m| m.detach()),
-        None => None,
-    };
-    gitx::find_on_first_parents(&ws.repo, epic_tip, stop, &prefix, 100_000)
-}
-
-fn record_merged(store: &Store<'_>, id: &str, commit: ObjectId, branch: &str) -> Result<()> {
-    store.update(id, |n| {
-        n.state = State::Merged;
-        n.reland = false;
-        n.merged_commit = Some(commit.to_string());
-        n.merged_at.get_or_insert_with(state::now);
-        n.branch = Some(branch.to_owned());
-        n.conflict_files.clear();
-        n.reason = None;
-        Ok(())
-    })?;
-    Ok(())
 }
 
 fn reject(

@@ -20,8 +20,9 @@ use anyhow::anyhow;
 use gix::ObjectId;
 
 use super::hold::Hold;
+use super::record::{landed, record_merged};
 use super::scratch::{self, Tested};
-use super::{landed, record_merged, Gated, Options, Outcome};
+use super::{Gated, Options, Outcome};
 use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::Result;

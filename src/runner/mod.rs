@@ -430,28 +430,13 @@ pub fn run(
         if shared && renewed.elapsed() >= renew_every {
             renewed = Instant::now();
             let until = state::now() + settings.claim_lease.as_secs_f64();
-            for id in running.keys().chain(queue.iter().map(|s| &s.plan.id)) {
-                store.update(id, |n| {
-                    // Only claims made through the remote: a ticket merely queued here is
-                    // not held from the other machines.
-                    if n.is_local()
-                        && n.owner_pid == Some(std::process::id())
-                        && n.claim_until.is_some()
-                    {
-                        n.claim_until = Some(until);
-                    }
-                    Ok(())
-                })?;
-            }
-            // Done tickets in the merge queue stay this machine's while a long test runs.
-            for id in merging.keys() {
-                store.update(id, |n| {
-                    if n.is_mine() && n.claim_until.is_some() && n.state == State::Done {
-                        n.claim_until = Some(until);
-                    }
-                    Ok(())
-                })?;
-            }
+            let held: Vec<&str> = running
+                .keys()
+                .chain(queue.iter().map(|s| &s.plan.id))
+                .map(String::as_str)
+                .collect();
+            let landing: Vec<&str> = merging.keys().map(String::as_str).collect();
+            shared::renew_claims(&store, &held, &landing, until)?;
             shared::exchange(ws, report);
         }
         if !halted.is_empty() {
@@ -639,23 +624,13 @@ pub fn run(
             }
             for id in hook.stranded(ws)? {
                 match shared::take_landing(ws, settings, &store, &id, report)? {
-                    shared::Takeover::Land => {
-                        let tx = tx.clone();
-                        let notify = Box::new(move |news| {
-                            let _ = tx.send(Msg::Merged(news));
-                        });
-                        hook.begin(ws, &id, notify)?;
-                        merging.insert(id, Default::default());
-                    }
+                    shared::Takeover::Land => hand_over(hook, ws, &id, &tx, &mut merging, 0)?,
                     shared::Takeover::Rerun => planned.extend(hook.again(ws, &id)?),
                     shared::Takeover::No => {}
                 }
             }
-            if !merging.is_empty() {
-                admit(ws, planned, &mut queue, &mut summary, &admission)?;
-                continue;
-            }
-            if admit(ws, planned, &mut queue, &mut summary, &admission)? == 0 {
+            let admitted = admit(ws, planned, &mut queue, &mut summary, &admission)?;
+            if admitted == 0 && merging.is_empty() {
                 if !live && !hook.waits_on_others(ws)? {
                     break;
                 }
@@ -862,15 +837,7 @@ pub fn run(
                 // After Ctrl-C a done ticket stays done: the next run merges it.
                 let stopping = interrupt.load(std::sync::atomic::Ordering::SeqCst);
                 if let Some(hook) = on_done.as_deref_mut().filter(|_| !stopping) {
-                    let tx = tx.clone();
-                    hook.begin(
-                        ws,
-                        &id,
-                        Box::new(move |news| {
-                            let _ = tx.send(Msg::Merged(news));
-                        }),
-                    )?;
-                    merging.insert(id.clone(), slot.plan.priority);
+                    hand_over(hook, ws, &id, &tx, &mut merging, slot.plan.priority)?;
                 }
             }
             Next::Failed(reason) => {
@@ -953,6 +920,28 @@ pub fn run(
         shared::exchange(ws, report);
     }
     Ok(summary)
+}
+
+/// Hand done ticket `id` to flow mode's merge queue; how it went comes back as
+/// [`Msg::Merged`].
+fn hand_over(
+    hook: &mut dyn OnDone,
+    ws: &Workspace,
+    id: &str,
+    tx: &mpsc::Sender<Msg>,
+    merging: &mut HashMap<String, usize>,
+    priority: usize,
+) -> Result<()> {
+    let tx = tx.clone();
+    hook.begin(
+        ws,
+        id,
+        Box::new(move |news| {
+            let _ = tx.send(Msg::Merged(news));
+        }),
+    )?;
+    merging.insert(id.to_owned(), priority);
+    Ok(())
 }
 
 /// Why a ticket cannot be claimed by process `me`, if it cannot.

@@ -448,3 +448,31 @@ pub(super) fn take_landing(
     });
     Ok(Takeover::Land)
 }
+
+/// Renew this process's claims through the remote, in one notes commit: of the tickets it
+/// runs or has queued (only claims it made through the remote: a ticket merely queued here
+/// is not held from the other machines), and of its done tickets in the merge queue (a long
+/// test must not let another machine take them over).
+pub(super) fn renew_claims(
+    store: &Store<'_>,
+    held: &[&str],
+    landing: &[&str],
+    until: f64,
+) -> Result<()> {
+    let ids: Vec<&str> = held.iter().chain(landing).copied().collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    store.update_many(&ids, |id, n| {
+        let ours = if landing.contains(&id) {
+            n.is_mine() && n.state == State::Done
+        } else {
+            n.is_local() && n.owner_pid == Some(std::process::id())
+        };
+        if ours && n.claim_until.is_some() {
+            n.claim_until = Some(until);
+        }
+        Ok(())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! What the epic and the notes say of a landing: whether a ticket has landed, the note's
+//! record of it, and whether this machine may still land a ticket whose claim ran out.
+
+use gix::ObjectId;
+
+use crate::config::Settings;
+use crate::epic::Workspace;
+use crate::error::Result;
+use crate::gitx;
+use crate::state::{self, State, Store, TicketNote};
+
+/// The merge commit of `id` on the epic's first-parent line, if the ticket has landed.
+/// Only the epic's own commits are looked at (down to where it meets its base): an older
+/// epic of the same name, merged into the base, has its own ticket merges.
+pub(super) fn landed(ws: &Workspace, id: &str, epic_tip: ObjectId) -> Result<Option<ObjectId>> {
+    let prefix = format!("epic({}): merge {} ", ws.epic.name, id);
+    let stop = match gitx::branch_tip(&ws.repo, &ws.epic.base)? {
+        Some(base) => ws
+            .repo
+            .merge_base(epic_tip, base)
+            .ok()
+            .flatten()
+            .map(|m| m.detach()),
+        None => None,
+    };
+    gitx::find_on_first_parents(&ws.repo, epic_tip, stop, &prefix, 100_000)
+}
+
+/// This machine's claim on done ticket `id` ran out (it was away): it lands the ticket only
+/// once the remote says it is still its own. The machine that took it over, if one did.
+pub(super) fn taken_over(
+    ws: &Workspace,
+    settings: &Settings,
+    note: &TicketNote,
+    id: &str,
+) -> Result<Option<String>> {
+    if !(note.is_local() && note.claim_until.is_some_and(|u| u <= state::now())) {
+        return Ok(None);
+    }
+    let until = state::now() + settings.claim_lease.as_secs_f64();
+    Ok(match crate::remote::claim_landing(ws, id, until)? {
+        crate::remote::Claim::Lost(other) => Some(other),
+        _ => None,
+    })
+}
+
+pub(super) fn record_merged(
+    store: &Store<'_>,
+    id: &str,
+    commit: ObjectId,
+    branch: &str,
+) -> Result<()> {
+    store.update(id, |n| {
+        n.state = State::Merged;
+        n.reland = false;
+        n.merged_commit = Some(commit.to_string());
+        n.merged_at.get_or_insert_with(state::now);
+        n.branch = Some(branch.to_owned());
+        n.conflict_files.clear();
+        n.reason = None;
+        Ok(())
+    })?;
+    Ok(())
+}
