@@ -497,37 +497,13 @@ pub fn run(
             if last_start.is_some_and(|t| now < t + settings.stagger) {
                 break;
             }
-            // The startable ticket on the longest remaining chain (queue order breaks ties).
-            // If its worktree is still being made, wait for it (milliseconds) rather than
-            // start a less urgent ticket in its place. Likewise while a merge is under way
-            // whose dependents outrank every queued ticket: they are about to become ready.
-            let held_for = merging.values().max().map_or(0, |p| p.saturating_sub(1));
-            let Some(pos) = queue
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| shared::startable(s, &cooldown, now))
-                .max_by(|a, b| precedence(*a, *b, shared))
-                .map(|(i, _)| i)
-                .filter(|&i| queue[i].plan.priority >= held_for)
-            else {
+            // If the ticket's worktree is still being made, wait for it (milliseconds) rather
+            // than start a less urgent ticket in its place.
+            let Some(pos) = next_start(&queue, &reserved, &cooldown, &merging, now, shared) else {
                 break;
             };
             // Through a remote, a ticket is claimed before it starts, in the background:
             // the loop goes on watching its agents meanwhile.
-            // A ticket claimed here already goes first: it holds a claim the other machines
-            // respect, and claims are made one per slot.
-            let pos = if shared && !reserved.contains(&queue[pos].plan.id) {
-                queue
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| {
-                        reserved.contains(&s.plan.id) && shared::startable(s, &cooldown, now)
-                    })
-                    .max_by(|a, b| precedence(*a, *b, shared))
-                    .map_or(pos, |(i, _)| i)
-            } else {
-                pos
-            };
             let id = &queue[pos].plan.id;
             if shared && queue[pos].adopt.is_none() && !reserved.contains(id) {
                 // As many claims under way as there are slots to fill, best first.
@@ -945,6 +921,36 @@ fn hand_over(
 }
 
 /// Why a ticket cannot be claimed by process `me`, if it cannot.
+/// The queued ticket to start next, if one may start now: the startable one on the longest
+/// remaining chain (queue order breaks ties), unless a merge under way has dependents that
+/// outrank it (they are about to become ready). Through a remote, a ticket claimed here
+/// already goes first: it holds a claim the other machines respect, and claims are made
+/// one per slot.
+fn next_start(
+    queue: &VecDeque<Slot>,
+    reserved: &HashSet<String>,
+    cooldown: &HashMap<String, Instant>,
+    merging: &HashMap<String, usize>,
+    now: Instant,
+    shared: bool,
+) -> Option<usize> {
+    let held_for = merging.values().max().map_or(0, |p| p.saturating_sub(1));
+    let best = |claimed_only: bool| {
+        queue
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !claimed_only || reserved.contains(&s.plan.id))
+            .filter(|(_, s)| shared::startable(s, cooldown, now))
+            .max_by(|a, b| precedence(*a, *b, shared))
+            .map(|(i, _)| i)
+    };
+    let pos = best(false).filter(|&i| queue[i].plan.priority >= held_for)?;
+    if shared && !reserved.contains(&queue[pos].plan.id) {
+        return Some(best(true).unwrap_or(pos));
+    }
+    Some(pos)
+}
+
 /// Which of two queued tickets (with their queue positions) starts first: the one on the
 /// longer remaining chain; on a tie the earlier in the queue, or through a remote an order
 /// of this machine's own, so that machines do not all claim the same ticket first.
