@@ -252,3 +252,8 @@ mod tests {
         assert_eq!(parse_duration(""), None);
     }
 }
+
+/// `epic.<name>.remote`, else `epic.remote`.
+pub fn remote_of(repo: &gix::Repository, epic: &str) -> Option<String> {
+    lookup(&repo.config_snapshot(), epic, "remote").filter(|r| !r.trim().is_empty())
+}

@@ -298,7 +298,7 @@ pub fn reset(ws: &Workspace, profile: &str) -> Result<Lifted> {
     lifted.account = shared;
     lifted.was = Some(was);
     if shared {
-        lifted.remote = crate::remote::remote_of(&ws.repo, &ws.epic.name);
+        lifted.remote = crate::config::remote_of(&ws.repo, &ws.epic.name);
         lifted.offline = match crate::remote::exchange_notes(ws) {
             Ok(None) | Ok(Some(Ok(_))) => None,
             Ok(Some(Err(crate::remote::Offline(why)))) => Some(why),

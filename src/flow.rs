@@ -93,9 +93,9 @@ impl<'g> Flow<'g> {
         // Through a remote, its state first: landings made here while it could not be
         // reached, and that its epic (moved meanwhile) lacks, are put back to done and land
         // again below, before what depends on them is chosen.
-        if crate::remote::remote_of(&ws.repo, &ws.epic.name).is_some() {
+        if crate::config::remote_of(&ws.repo, &ws.epic.name).is_some() {
             if let Ok(Some(Err(crate::remote::Offline(why)))) = crate::remote::exchange_notes(ws) {
-                runner::trace(|| format!("remote away at the start: {why}"));
+                crate::trace::trace(|| format!("remote away at the start: {why}"));
             }
         }
         let store = Store::new(&ws.repo, &ws.epic.name);
@@ -157,7 +157,7 @@ impl<'g> Flow<'g> {
     /// Whether, through the epic's remote, work on other machines may yet make tickets
     /// ready here: held there now, or done there and stranded (see [`OnDone::stranded`]).
     pub fn waits_elsewhere(&mut self, ws: &Workspace) -> Result<bool> {
-        if crate::remote::remote_of(&ws.repo, &ws.epic.name).is_none() {
+        if crate::config::remote_of(&ws.repo, &ws.epic.name).is_none() {
             return Ok(false);
         }
         Ok(!self.stranded(ws)?.is_empty() || self.waits_on_others(ws)?)

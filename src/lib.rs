@@ -11,7 +11,6 @@ pub mod config;
 pub mod context;
 pub mod cooldown;
 pub mod demo;
-pub mod docgen;
 pub mod doctor;
 pub mod epic;
 pub mod error;
@@ -40,4 +39,9 @@ pub mod state;
 pub mod status;
 pub mod supervisor;
 pub mod ticket;
+pub mod trace;
 pub mod usercmd;
+
+/// The man pages and completions, made from the command line's definition (it lives in
+/// `cli`; tests and packagers reach it here).
+pub use cli::docgen;

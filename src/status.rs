@@ -298,7 +298,7 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
         epic: ws.epic.name.clone(),
         branch: ws.epic.branch.clone(),
         base: ws.epic.base.clone(),
-        remote: crate::remote::remote_of(&ws.repo, &ws.epic.name),
+        remote: crate::config::remote_of(&ws.repo, &ws.epic.name),
         host: crate::host::this_host().to_owned(),
         machine: crate::host::this_machine().map(str::to_owned),
         tickets: rows,

@@ -29,6 +29,6 @@ pub fn run(_ctx: &Ctx, a: CompletionsArgs) -> anyhow::Result<i32> {
         ShellName::Powershell => Shell::PowerShell,
         ShellName::Elvish => Shell::Elvish,
     };
-    std::io::stdout().write_all(&crate::docgen::completion(shell))?;
+    std::io::stdout().write_all(&super::docgen::completion(shell))?;
     Ok(0)
 }

@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, a: InitArgs) -> anyhow::Result<i32> {
     ));
     // With epic.remote, the epic is published for the other machines at once.
     let ws = crate::epic::Workspace::open(&ctx.cwd, Some(&epic.name))?;
-    if crate::remote::remote_of(&ws.repo, &epic.name).is_some() {
+    if crate::config::remote_of(&ws.repo, &epic.name).is_some() {
         let r = crate::remote::sync(&ws)?;
         super::sync::render(ctx, &r, &epic.branch);
         if r.offline.is_none() {

@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx, a: InstallManArgs) -> anyhow::Result<i32> {
     };
     let dir = prefix.join("share/man/man1");
     std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
-    let pages = crate::docgen::man_pages();
+    let pages = super::docgen::man_pages();
     for (name, text) in &pages {
         let path = dir.join(name);
         std::fs::write(&path, text)

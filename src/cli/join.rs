@@ -18,7 +18,7 @@ pub fn run(ctx: &Ctx, a: JoinArgs) -> anyhow::Result<i32> {
     let root = crate::gitx::main_workdir(&repo)?;
     let remote = a
         .remote
-        .or_else(|| crate::remote::remote_of(&repo, &a.name))
+        .or_else(|| crate::config::remote_of(&repo, &a.name))
         .unwrap_or_else(|| "origin".into());
     let epic = crate::remote::join(&root, &repo, &remote, &a.name)?;
     ctx.out.result(format!(

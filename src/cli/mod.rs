@@ -5,6 +5,7 @@ mod cleanup;
 mod completions;
 mod context;
 mod demo;
+pub mod docgen;
 mod doctor;
 mod finish;
 mod graph;

@@ -16,7 +16,7 @@ pub struct SyncArgs {
 pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
     let graph = ws.graph()?;
-    let shared = remote::remote_of(&ws.repo, &ws.epic.name);
+    let shared = crate::config::remote_of(&ws.repo, &ws.epic.name);
     let prs = follow::tickets_with_prs(&ws, &graph)?;
     if shared.is_none() && prs.is_empty() {
         return Err(usage(

@@ -54,7 +54,7 @@ pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
     // A request URL comes from a note, which another machine may have written: the forge it
     // names must be the remote's (its token goes there).
     let remote =
-        crate::remote::remote_of(&ws.repo, &ws.epic.name).unwrap_or_else(|| "origin".into());
+        crate::config::remote_of(&ws.repo, &ws.epic.name).unwrap_or_else(|| "origin".into());
     let remote_host = gitx::git(&ws.root, &["remote", "get-url", &remote])
         .ok()
         .and_then(|u| super::remote_host(&u));
@@ -192,7 +192,7 @@ fn merged_here(ws: &Workspace, commit: Option<&str>) -> bool {
 pub fn catch_up(ws: &Workspace, remote: &str) -> Result<&'static str> {
     let branch = &ws.epic.branch;
     let tracking = format!("refs/remotes/{remote}/{branch}");
-    crate::remote::fetch(
+    gitx::transport::fetch(
         &ws.root,
         remote,
         &[format!("+refs/heads/{branch}:{tracking}")],

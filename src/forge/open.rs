@@ -26,7 +26,7 @@ pub struct Opened {
 /// pushed, when the remote or the forge's CLI is missing.
 pub fn forge(ws: &Workspace) -> Result<(String, Forge)> {
     let remote =
-        crate::remote::remote_of(&ws.repo, &ws.epic.name).unwrap_or_else(|| "origin".into());
+        crate::config::remote_of(&ws.repo, &ws.epic.name).unwrap_or_else(|| "origin".into());
     let url = gitx::git(&ws.root, &["remote", "get-url", &remote]).ok();
     let setting = crate::config::lookup(&ws.repo.config_snapshot(), &ws.epic.name, "forge");
     let forge = Forge::detect(setting.as_deref(), url.as_deref().unwrap_or_default())?;

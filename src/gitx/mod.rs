@@ -13,6 +13,7 @@ use crate::error::{usage, Result};
 mod dirty;
 mod history;
 mod snapshot;
+pub mod transport;
 
 pub use dirty::is_dirty;
 pub use history::{ahead_behind, find_on_first_parents, is_ancestor};

@@ -23,18 +23,15 @@ use std::path::Path;
 use anyhow::anyhow;
 use gix::ObjectId;
 
-use crate::config;
 use crate::epic::{Epic, Workspace};
 use crate::error::{usage, Result};
 use crate::gitx;
+use crate::gitx::transport::{fetch, git_remote};
 use crate::state::NOTES_REF;
 
 use meta::Meta;
 
-/// `epic.<name>.remote`, else `epic.remote`.
-pub fn remote_of(repo: &gix::Repository, epic: &str) -> Option<String> {
-    config::lookup(&repo.config_snapshot(), epic, "remote").filter(|r| !r.trim().is_empty())
-}
+pub use crate::config::remote_of;
 
 /// Where fetched refs of `epic` from `remote` are kept here.
 pub(super) fn track(remote: &str, epic: &str, what: &str) -> String {
@@ -91,49 +88,6 @@ pub(super) fn ls_remote(
     Ok(Ok(refs))
 }
 
-/// Run `git <args>` against a remote: never prompting for credentials (a run must not hang
-/// on a prompt), output captured, shown under `GIT_EPIC_TRACE`.
-fn git_remote(root: &Path, args: &[&str]) -> Result<std::process::Output> {
-    crate::runner::trace(|| format!("git {}", args.join(" ")));
-    Ok(duct::cmd("git", args)
-        .dir(root)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()?)
-}
-
-pub(crate) fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
-    if specs.is_empty() {
-        return Ok(());
-    }
-    let mut args = vec![
-        "fetch",
-        "--quiet",
-        "--no-tags",
-        "--no-write-fetch-head",
-        remote,
-    ];
-    args.extend(specs.iter().map(String::as_str));
-    let mut tries = 0;
-    loop {
-        let out = git_remote(root, &args)?;
-        if out.status.success() {
-            return Ok(());
-        }
-        let text = String::from_utf8_lossy(&out.stderr);
-        tries += 1;
-        // Two threads of one run (a claim and a landing) fetched into the same tracking
-        // ref at once: the later one fetches again.
-        if tries < 20 && text.contains("cannot lock ref") {
-            std::thread::sleep(std::time::Duration::from_millis(10 + 7 * tries));
-            continue;
-        }
-        return Err(anyhow!("git fetch {remote} failed: {}", text.trim()));
-    }
-}
-
 /// Fetch each `(remote ref, tracking ref)` of `wants` (in one `git fetch`) and say what
 /// each tracking ref holds after it: what the remote had, or `None` where it has no such
 /// ref. One round trip where `ls-remote` then `fetch` took two. `Err(Offline)` when the
@@ -160,7 +114,7 @@ pub(super) fn fetch_tips(
                 let gone = wants
                     .iter()
                     .position(|(src, _)| text.contains(&format!("couldn't find remote ref {src}")));
-                crate::runner::trace(|| format!("fetch failed: {text}"));
+                crate::trace::trace(|| format!("fetch failed: {text}"));
                 match gone {
                     Some(i) if !missing[i] => missing[i] = true,
                     _ => {

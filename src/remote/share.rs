@@ -85,7 +85,7 @@ fn exchange(
                 // Landings made here while the remote could not be reached, and landings
                 // there meanwhile: ours go back to done before the notes say merged there.
                 if let Err(e) = super::reconcile::reconcile(ws) {
-                    crate::runner::trace(|| format!("reconcile: {e:#}"));
+                    crate::trace::trace(|| format!("reconcile: {e:#}"));
                 }
             }
         }

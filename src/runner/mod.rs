@@ -32,23 +32,7 @@ use conclude::{after_clean_exit, conclude, AfterExit, Finished, Next};
 use launch::{adopt, adoptable, start, Adopted};
 pub use select::{prepare, select, Planned, Selection};
 
-/// `GIT_EPIC_TRACE=1` prints the scheduler's steps with millisecond times to stderr, like
-/// `GIT_TRACE` does for git.
-pub(crate) fn trace(what: impl FnOnce() -> String) {
-    static ON: std::sync::OnceLock<Option<Instant>> = std::sync::OnceLock::new();
-    if let Some(t0) = ON.get_or_init(|| {
-        std::env::var_os("GIT_EPIC_TRACE")
-            .filter(|v| v != "0")
-            .map(|_| Instant::now())
-    }) {
-        eprintln!(
-            "trace {:>8.3}s @{:.3} {}",
-            t0.elapsed().as_secs_f64(),
-            state::now() % 1000.0,
-            what()
-        );
-    }
-}
+pub(crate) use crate::trace::trace;
 
 /// What the runner reports while it works; the CLI renders it.
 #[derive(Debug, Clone)]
@@ -385,7 +369,7 @@ pub fn run(
     let (tx, rx) = mpsc::channel::<Msg>();
     // Through a remote, a worktree is made once its ticket is claimed: most tickets in the
     // queue go to other machines, and every worktree here is rebased at each landing.
-    let shared = crate::remote::remote_of(&ws.repo, &ws.epic.name).is_some();
+    let shared = crate::config::remote_of(&ws.repo, &ws.epic.name).is_some();
     if !shared {
         prepare_worktrees(ws, queue.iter().map(|s| &s.plan), &tx, interrupt);
     }

@@ -250,7 +250,7 @@ pub(super) fn local_only(ws: &Workspace, why: String, report: &dyn Fn(Event)) {
     static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !SAID.swap(true, std::sync::atomic::Ordering::SeqCst) {
         report(Event::LocalOnly {
-            remote: crate::remote::remote_of(&ws.repo, &ws.epic.name).unwrap_or_default(),
+            remote: crate::config::remote_of(&ws.repo, &ws.epic.name).unwrap_or_default(),
             why,
         });
     }

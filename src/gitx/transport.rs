@@ -1,0 +1,51 @@
+//! Talking to a remote: `git fetch` and the like, never prompting for credentials (a run must
+//! not hang on a prompt), output captured, shown under `GIT_EPIC_TRACE`.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+
+use crate::error::Result;
+
+/// Run `git <args>` against a remote: never prompting for credentials (a run must not hang
+/// on a prompt), output captured, shown under `GIT_EPIC_TRACE`.
+pub fn git_remote(root: &Path, args: &[&str]) -> Result<std::process::Output> {
+    crate::trace::trace(|| format!("git {}", args.join(" ")));
+    Ok(duct::cmd("git", args)
+        .dir(root)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()?)
+}
+
+pub fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
+    if specs.is_empty() {
+        return Ok(());
+    }
+    let mut args = vec![
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--no-write-fetch-head",
+        remote,
+    ];
+    args.extend(specs.iter().map(String::as_str));
+    let mut tries = 0;
+    loop {
+        let out = git_remote(root, &args)?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&out.stderr);
+        tries += 1;
+        // Two threads of one run (a claim and a landing) fetched into the same tracking
+        // ref at once: the later one fetches again.
+        if tries < 20 && text.contains("cannot lock ref") {
+            std::thread::sleep(std::time::Duration::from_millis(10 + 7 * tries));
+            continue;
+        }
+        return Err(anyhow!("git fetch {remote} failed: {}", text.trim()));
+    }
+}
