@@ -1,8 +1,6 @@
 //! `git epic cleanup`: remove the worktrees (and branches) of merged tickets, refusing any
 //! that still hold work: uncommitted changes, or commits the epic does not have.
 
-use std::path::Path;
-
 use anyhow::anyhow;
 
 use crate::epic::Workspace;
@@ -23,30 +21,7 @@ pub struct Cleaned {
     pub refused: Vec<String>,
 }
 
-/// Remove a clean ticket worktree (`git worktree remove`, which refuses a dirty one too).
-pub fn remove_worktree(ws: &Workspace, path: &Path) -> Result<()> {
-    // What a killed propagate left (a rebase, a stash) is put right before anything goes.
-    crate::propagate::intent::recover(path)?;
-    let repo = gix::open(path)?;
-    if gitx::is_dirty(&repo)? {
-        // A removal cut off half-way (a killed cleanup) leaves tracked files deleted and
-        // nothing else: their content is in the branch's commits, so finish the removal.
-        let status = gitx::git(path, &["status", "--porcelain", "--untracked-files=all"])?;
-        let only_deletions = status
-            .lines()
-            .all(|l| l.starts_with(" D ") || l.starts_with("D  "));
-        if !only_deletions {
-            return Err(anyhow!(
-                "{} has uncommitted changes; commit or stash them, then run cleanup again",
-                path.display()
-            ));
-        }
-        gitx::remove_worktree_force(&ws.root, path)?;
-        return Ok(());
-    }
-    gitx::remove_worktree(&ws.root, path)?;
-    Ok(())
-}
+pub use crate::worktree::remove_worktree;
 
 pub fn cleanup(ws: &Workspace, graph: &Graph, branches: bool) -> Result<Vec<Cleaned>> {
     let store = Store::new(&ws.repo, &ws.epic.name);
@@ -108,7 +83,7 @@ pub fn cleanup(ws: &Workspace, graph: &Graph, branches: bool) -> Result<Vec<Clea
         .all(|n| matches!(n, Ok(n) if n.state == State::Merged))
         && notes.len() == graph.tickets.len();
     if all_merged {
-        crate::merge::scratch::remove_all(&ws.root, ws.repo.common_dir(), &ws.epic.name)?;
+        crate::worktree::scratch::remove_all(&ws.root, ws.repo.common_dir(), &ws.epic.name)?;
     }
     Ok(out)
 }

@@ -236,6 +236,11 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
+/// `epic.<name>.remote`, else `epic.remote`.
+pub fn remote_of(repo: &gix::Repository, epic: &str) -> Option<String> {
+    lookup(&repo.config_snapshot(), epic, "remote").filter(|r| !r.trim().is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,9 +256,4 @@ mod tests {
         assert_eq!(parse_duration("m"), None);
         assert_eq!(parse_duration(""), None);
     }
-}
-
-/// `epic.<name>.remote`, else `epic.remote`.
-pub fn remote_of(repo: &gix::Repository, epic: &str) -> Option<String> {
-    lookup(&repo.config_snapshot(), epic, "remote").filter(|r| !r.trim().is_empty())
 }

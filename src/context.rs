@@ -17,8 +17,8 @@ use crate::epic::Workspace;
 use crate::error::{usage, Result};
 use crate::gitx;
 use crate::graph::Graph;
-use crate::merge::scratch;
 use crate::ticket::Ticket;
+use crate::worktree::scratch;
 
 pub const FILE: &str = "CONTEXT.md";
 

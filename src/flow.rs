@@ -15,12 +15,12 @@ use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::{usage, Result};
 use crate::graph::Graph;
-use crate::merge::hold::{self, Hold};
 use crate::merge::queue::{self, Candidate, Msg, Queue};
 use crate::merge::{self, Outcome};
 use crate::propagate;
 use crate::runner::{self, Event, MergeNews, OnDone, Planned, Selection};
 use crate::state::{State, Store};
+use crate::worktree::hold::{self, Hold};
 
 pub struct Flow<'g> {
     graph: &'g Graph,
@@ -396,12 +396,8 @@ fn gate(
 
 /// A refused ticket goes back to an agent while fix rounds are left: the round, if it does.
 fn sent_back(ws: &Workspace, settings: &Settings, id: &str, outcome: &Outcome) -> Option<u32> {
-    match outcome {
-        Outcome::Rejected { .. } | Outcome::Conflict { .. } => {
-            crate::review::fix::send_back(ws, settings, id, outcome).unwrap_or(None)
-        }
-        _ => None,
-    }
+    let why = outcome.refusal()?;
+    crate::review::fix::send_back(ws, settings, id, why).unwrap_or(None)
 }
 
 /// The news of a ticket that left the merge queue; after a landing, the idle open

@@ -41,6 +41,7 @@ pub mod supervisor;
 pub mod ticket;
 pub mod trace;
 pub mod usercmd;
+pub mod worktree;
 
 /// The man pages and completions, made from the command line's definition (it lives in
 /// `cli`; tests and packagers reach it here).

@@ -323,6 +323,35 @@ pub fn overlapping_pairs<'a>(a: &'a [String], b: &'a [String]) -> Vec<(&'a str, 
         .collect()
 }
 
+/// Changed files outside `scope` (when it has globs) and changed files inside `forbid`.
+pub fn scope_violations(
+    scope: &[String],
+    forbid: &[String],
+    changed: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let set = |globs: &[String]| {
+        let mut b = globset::GlobSetBuilder::new();
+        for g in globs {
+            if let Ok(glob) = globset::GlobBuilder::new(g).literal_separator(true).build() {
+                b.add(glob);
+            }
+        }
+        b.build().unwrap_or_else(|_| globset::GlobSet::empty())
+    };
+    let (scope_set, forbid_set) = (set(scope), set(forbid));
+    let outside = changed
+        .iter()
+        .filter(|f| !scope.is_empty() && !scope_set.is_match(std::path::Path::new(f)))
+        .cloned()
+        .collect();
+    let forbidden = changed
+        .iter()
+        .filter(|f| forbid_set.is_match(std::path::Path::new(f)))
+        .cloned()
+        .collect();
+    (outside, forbidden)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,5 +530,23 @@ mod tests {
             let (a, b) = (glob(), glob());
             check(&a, &b, &paths);
         }
+    }
+
+    #[test]
+    fn scope_and_forbid() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let changed = s(&["core/a.ts", "core/sub/b.ts", "ui/c.ts", "README.md"]);
+        let (outside, forbidden) = scope_violations(&s(&["core/**"]), &s(&["ui/**"]), &changed);
+        assert_eq!(outside, ["ui/c.ts", "README.md"]);
+        assert_eq!(forbidden, ["ui/c.ts"]);
+        let (outside, forbidden) = scope_violations(&[], &s(&["*.md"]), &changed);
+        assert!(outside.is_empty());
+        assert_eq!(forbidden, ["README.md"]);
+        let (outside, _) = scope_violations(&s(&["core/*.ts"]), &[], &changed);
+        assert_eq!(
+            outside,
+            ["core/sub/b.ts", "ui/c.ts", "README.md"],
+            "* does not cross /"
+        );
     }
 }

@@ -4,8 +4,6 @@
 //! commit is written in process, and the epic ref moves by compare-and-swap on the value it
 //! was merged against. A conflict or a failed gate leaves the epic exactly as it was.
 
-use std::path::Path;
-
 use anyhow::anyhow;
 use gix::ObjectId;
 
@@ -16,11 +14,12 @@ use crate::gitx;
 use crate::graph::Graph;
 use crate::state::{self, State, Store, TicketNote};
 use crate::usercmd;
+use crate::worktree::hold;
 
-pub mod hold;
+pub use crate::scope::scope_violations;
+
 pub mod queue;
 mod record;
-pub mod scratch;
 
 use record::{landed, record_merged, taken_over};
 
@@ -55,6 +54,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Why the ticket goes back to an agent for a fix round, if this outcome calls for one.
+    pub fn refusal(&self) -> Option<crate::review::fix::Refusal<'_>> {
+        use crate::review::fix::Refusal;
+        match self {
+            Outcome::Rejected { gate, reason, .. } => Some(Refusal::Gate { gate, reason }),
+            Outcome::Conflict { files } => Some(Refusal::Conflict { files }),
+            _ => None,
+        }
+    }
+
     pub fn is_failure(&self) -> bool {
         matches!(
             self,
@@ -175,7 +184,11 @@ pub fn merge(
     let mut results: Vec<(String, Outcome)> = Vec::new();
     let mut ahead: Vec<String> = Vec::new();
     let mut finished = |id: &str, outcome: Outcome| {
-        let (outcome, round) = match crate::review::fix::send_back(ws, settings, id, &outcome) {
+        let sent = match outcome.refusal() {
+            Some(why) => crate::review::fix::send_back(ws, settings, id, why),
+            None => Ok(None),
+        };
+        let (outcome, round) = match sent {
             Ok(round) => (outcome, round),
             Err(e) => {
                 let reason = format!("not merged, and could not be sent back for a fix: {e:#}");
@@ -338,7 +351,7 @@ pub fn gate(
     let has_worktree = worktree.join(".git").exists();
     // Never gate (nor land, then leave) a worktree a killed propagate left mid-rebase.
     if has_worktree {
-        if let Some(what) = crate::propagate::intent::recover(&worktree)? {
+        if let Some(what) = crate::worktree::intent::recover(&worktree)? {
             let _ = crate::agent::log_line(
                 &ws.log_path(id),
                 &format!("=== git-epic: an interrupted propagate was recovered: {what} ==="),
@@ -509,56 +522,4 @@ fn reject(
     })
 }
 
-/// Changed files outside `scope` (when it has globs) and changed files inside `forbid`.
-pub fn scope_violations(
-    scope: &[String],
-    forbid: &[String],
-    changed: &[String],
-) -> (Vec<String>, Vec<String>) {
-    let set = |globs: &[String]| {
-        let mut b = globset::GlobSetBuilder::new();
-        for g in globs {
-            if let Ok(glob) = globset::GlobBuilder::new(g).literal_separator(true).build() {
-                b.add(glob);
-            }
-        }
-        b.build().unwrap_or_else(|_| globset::GlobSet::empty())
-    };
-    let (scope_set, forbid_set) = (set(scope), set(forbid));
-    let outside = changed
-        .iter()
-        .filter(|f| !scope.is_empty() && !scope_set.is_match(Path::new(f)))
-        .cloned()
-        .collect();
-    let forbidden = changed
-        .iter()
-        .filter(|f| forbid_set.is_match(Path::new(f)))
-        .cloned()
-        .collect();
-    (outside, forbidden)
-}
-
 pub use crate::finish::{finish, Finish};
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scope_and_forbid() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        let changed = s(&["core/a.ts", "core/sub/b.ts", "ui/c.ts", "README.md"]);
-        let (outside, forbidden) = scope_violations(&s(&["core/**"]), &s(&["ui/**"]), &changed);
-        assert_eq!(outside, ["ui/c.ts", "README.md"]);
-        assert_eq!(forbidden, ["ui/c.ts"]);
-        let (outside, forbidden) = scope_violations(&[], &s(&["*.md"]), &changed);
-        assert!(outside.is_empty());
-        assert_eq!(forbidden, ["README.md"]);
-        let (outside, _) = scope_violations(&s(&["core/*.ts"]), &[], &changed);
-        assert_eq!(
-            outside,
-            ["core/sub/b.ts", "ui/c.ts", "README.md"],
-            "* does not cross /"
-        );
-    }
-}

@@ -19,9 +19,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use anyhow::anyhow;
 use gix::ObjectId;
 
-use super::hold::Hold;
 use super::record::{landed, record_merged};
-use super::scratch::{self, Tested};
 use super::{Gated, Options, Outcome};
 use crate::config::Settings;
 use crate::epic::Workspace;
@@ -30,6 +28,8 @@ use crate::gitx::{self, TreeMerge};
 use crate::graph::Graph;
 use crate::state::{State, Store};
 use crate::usercmd;
+use crate::worktree::hold::Hold;
+use crate::worktree::scratch::{self, Tested};
 
 /// A gated ticket waiting in line, its hold kept until it leaves, and what its caller wants
 /// back with the outcome.
@@ -369,7 +369,7 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                     .as_ref()
                     .filter(|_| self.opts.cleanup)
                     .map(|wt| {
-                        crate::cleanup::remove_worktree(self.ws, wt).map_err(|e| format!("{e:#}"))
+                        crate::worktree::remove_worktree(self.ws, wt).map_err(|e| format!("{e:#}"))
                     });
                 done(&id, Ok(Outcome::Merged { commit, cleaned }), e.c.payload);
                 Ok(true)

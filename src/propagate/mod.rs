@@ -11,13 +11,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::anyhow;
 use serde::Serialize;
 
-pub mod intent;
-
 use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::Result;
 use crate::graph::Graph;
 use crate::state::{State, Store, TicketNote};
+use crate::worktree::intent;
 use crate::{gitx, usercmd};
 
 #[derive(Debug, Clone, Copy)]
@@ -209,10 +208,10 @@ fn record(ws: &Workspace, settings: &Settings, results: &mut [TicketResult]) -> 
             r.state = set;
             if set.is_some() {
                 // Back to an agent with the markers, while fix rounds are left.
-                let conflict = crate::merge::Outcome::Conflict {
-                    files: r.conflict_files.clone(),
+                let conflict = crate::review::fix::Refusal::Conflict {
+                    files: &r.conflict_files,
                 };
-                if crate::review::fix::send_back(ws, settings, &r.id, &conflict)?.is_some() {
+                if crate::review::fix::send_back(ws, settings, &r.id, conflict)?.is_some() {
                     r.state = Some(State::Pending.as_str());
                 }
             }
@@ -303,7 +302,7 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
     }
     // A ticket in the merge queue lands as it was tested: never rebased under it. Held from
     // here to the end, so it cannot enter the queue mid-rebase either.
-    let Some(_hold) = crate::merge::hold::try_take(repo.common_dir(), epic_name, &r.id)? else {
+    let Some(_hold) = crate::worktree::hold::try_take(repo.common_dir(), epic_name, &r.id)? else {
         r.reason = Some("queued to land in the epic; never rebased under it".into());
         return Ok(());
     };
@@ -481,10 +480,7 @@ fn operation_in_progress(git_dir: &Path) -> Option<&'static str> {
     .map(|(_, op)| op)
 }
 
-/// `refs/stash` is one stack shared by every worktree, and propagate works on several at
-/// once: pushing and finding our entry again happen under one lock, and each worktree gets
-/// back exactly its own stash commit, never "the top of the stack".
-pub(crate) static STASH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+use intent::STASH;
 
 /// Stash everything (untracked files too) and return the stash commit.
 fn stash_push(wt: &Path) -> Result<String> {

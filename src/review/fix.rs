@@ -9,7 +9,6 @@ use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::Result;
 use crate::gitx;
-use crate::merge::Outcome;
 use crate::state::{Request, State, Store, TicketNote};
 
 /// At most this many lines of the epic's side of a conflict go into a fix prompt, and of
@@ -18,14 +17,23 @@ const MAX_DIFF_LINES: usize = 80;
 const MAX_MARKER_LINES: usize = 60;
 const MAX_CONFLICT_FILES: usize = 5;
 
-/// Send ticket `id` back for a fix round after `outcome`, if it calls for one and rounds
-/// are left: the ticket becomes `pending` with the fix request in its note (the next run
-/// gives it to the agent). Returns the round.
+/// Why a ticket goes back to an agent.
+#[derive(Debug, Clone, Copy)]
+pub enum Refusal<'a> {
+    /// A gate refused it (`test`, `scope`, `merged result`), for `reason`.
+    Gate { gate: &'a str, reason: &'a str },
+    /// It conflicts with the epic in these files.
+    Conflict { files: &'a [String] },
+}
+
+/// Send ticket `id` back for a fix round after `refusal`, if rounds are left: the ticket
+/// becomes `pending` with the fix request in its note (the next run gives it to the agent).
+/// Returns the round.
 pub fn send_back(
     ws: &Workspace,
     settings: &Settings,
     id: &str,
-    outcome: &Outcome,
+    refusal: Refusal<'_>,
 ) -> Result<Option<u32>> {
     if settings.max_fix_rounds == 0 {
         return Ok(None);
@@ -37,16 +45,15 @@ pub fn send_back(
     if note.fix_rounds >= settings.max_fix_rounds {
         return Ok(None);
     }
-    let (what, text) = match outcome {
-        Outcome::Rejected { gate, reason, .. } => (
+    let (what, text) = match refusal {
+        Refusal::Gate { gate, reason } => (
             format!("rejected by the {gate} gate: {reason}"),
             red_gate_text(ws, settings, gate, reason, &note),
         ),
-        Outcome::Conflict { files } => (
+        Refusal::Conflict { files } => (
             format!("conflicts with the epic in {}", files.join(", ")),
             conflict_text(ws, &note, files)?,
         ),
-        _ => return Ok(None),
     };
     let mut round = None;
     store.update(id, |n| {

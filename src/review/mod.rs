@@ -141,7 +141,7 @@ pub fn gather(
             {
                 let changed = gitx::changed_files(&ws.root, base, tip)?;
                 let (outside, forbidden) =
-                    crate::merge::scope_violations(&ticket.scope, &ticket.forbid, &changed);
+                    crate::scope::scope_violations(&ticket.scope, &ticket.forbid, &changed);
                 r.outside_scope = outside;
                 r.forbidden = forbidden;
             }

@@ -73,7 +73,7 @@ pub(super) fn start(
     // Never start an agent in a worktree a killed git left locked, or a killed propagate
     // left half-done.
     gitx::wait_out_index_lock(&plan.worktree);
-    if let Some(what) = crate::propagate::intent::recover(&plan.worktree)? {
+    if let Some(what) = crate::worktree::intent::recover(&plan.worktree)? {
         let _ = agent::log_line(
             &plan.log,
             &format!("=== git-epic: an interrupted propagate was recovered: {what} ==="),

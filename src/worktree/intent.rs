@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::{gitx, process};
 
+/// `refs/stash` is one stack shared by every worktree, and propagate works on several at
+/// once: pushing and finding our entry again happen under one lock, and each worktree gets
+/// back exactly its own stash commit, never "the top of the stack".
+pub static STASH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The message of the stash propagate takes with `--autostash`.
 pub const STASH_MESSAGE: &str = "git-epic propagate autostash";
 
@@ -108,7 +113,7 @@ pub fn recover(wt: &Path) -> Result<Option<String>> {
     if let Some(sha) = stash {
         // The stash stack is shared by every worktree: find our entry and drop it while no
         // other worker pushes or drops.
-        let _turn = super::STASH.lock().unwrap_or_else(|p| p.into_inner());
+        let _turn = STASH.lock().unwrap_or_else(|p| p.into_inner());
         let listed = gitx::git(wt, &["stash", "list", "--format=%H"]).unwrap_or_default();
         if let Some(n) = listed.lines().position(|l| l == sha) {
             match gitx::git(wt, &["stash", "apply", "--index", "--quiet", &sha]) {
