@@ -1,7 +1,6 @@
 //! One agent process: which command, how the prompt reaches it, and running it in its own
 //! process group with its output streamed straight to the ticket's log file.
 
-use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -205,16 +204,7 @@ pub struct Watch<'a> {
     pub interrupt: &'a AtomicBool,
 }
 
-/// Append `line` to the log (our own header and footer lines).
-pub fn log_line(log: &Path, line: &str) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .with_context(|| format!("could not open {}", log.display()))?;
-    writeln!(f, "{line}")?;
-    Ok(())
-}
+pub use crate::log::log_line;
 
 pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
     if let Some(dir) = s.log.parent() {

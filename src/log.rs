@@ -3,6 +3,18 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+/// Append `line` to the log (our own header and footer lines).
+pub fn log_line(log: &Path, line: &str) -> crate::error::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| anyhow::anyhow!("could not open {}: {e}", log.display()))?;
+    writeln!(f, "{line}")?;
+    Ok(())
+}
+
 /// The last `n` non-empty lines of the file at `path` (empty when it does not exist).
 /// Reads backwards in chunks, so a 1 GB log costs as much as a small one.
 pub fn tail_lines(path: &Path, n: usize) -> Vec<String> {

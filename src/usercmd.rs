@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::agent::log_line;
 use crate::error::Result;
+use crate::log::log_line;
 
 /// How a user command ended.
 #[derive(Debug, Clone)]

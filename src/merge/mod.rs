@@ -352,7 +352,7 @@ pub fn gate(
     // Never gate (nor land, then leave) a worktree a killed propagate left mid-rebase.
     if has_worktree {
         if let Some(what) = crate::worktree::intent::recover(&worktree)? {
-            let _ = crate::agent::log_line(
+            let _ = crate::log::log_line(
                 &ws.log_path(id),
                 &format!("=== git-epic: an interrupted propagate was recovered: {what} ==="),
             );
