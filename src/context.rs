@@ -31,7 +31,7 @@ pub enum Writer {
 }
 
 /// How it ended.
-pub enum Outcome {
+pub enum Written {
     /// Committed on the epic.
     Committed {
         commit: gix::ObjectId,
@@ -46,7 +46,7 @@ pub fn write(
     settings: &Settings,
     graph: &Graph,
     writer: Writer,
-) -> Result<Outcome> {
+) -> Result<Written> {
     let tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?
         .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
     // Checked before anything runs: an unknown profile or a missing program is exit 2.
@@ -119,7 +119,7 @@ pub fn write(
     }
     gitx::git(&slot.dir, &["add", FILE])?;
     if gitx::git(&slot.dir, &["diff", "--cached", "--name-only"])?.is_empty() {
-        return Ok(Outcome::Unchanged);
+        return Ok(Written::Unchanged);
     }
     let message = format!("epic({}): context for the agents", ws.epic.name);
     gitx::git(&slot.dir, &["commit", "-q", "--no-verify", "-m", &message])?;
@@ -131,7 +131,7 @@ pub fn write(
             ws.epic.branch
         ));
     }
-    Ok(Outcome::Committed { commit, log })
+    Ok(Written::Committed { commit, log })
 }
 
 const PROMPT: &str = "Write CONTEXT.md at the root of this repository: the context every coding \

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::state::{State, Store, TicketNote};
 
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub struct Metrics {
     pub epic: String,
     /// From the first agent start to the last merge (or the last run's end).
     pub wall_s: f64,
@@ -89,7 +89,7 @@ impl WaveReport {
     }
 }
 
-pub fn build(ws: &Workspace) -> Result<Report> {
+pub fn build(ws: &Workspace) -> Result<Metrics> {
     let graph = ws.graph()?;
     let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
     let notes = Store::new(&ws.repo, &ws.epic.name).get_many(&ids)?;
@@ -131,7 +131,7 @@ pub fn build(ws: &Workspace) -> Result<Report> {
     } else {
         0.0
     };
-    Ok(Report {
+    Ok(Metrics {
         epic: ws.epic.name.clone(),
         wall_s,
         sequential_s: totals.run_s,

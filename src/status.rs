@@ -81,7 +81,7 @@ pub struct Totals {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct StatusReport {
     pub epic: String,
     pub branch: String,
     pub base: String,
@@ -182,7 +182,7 @@ pub fn shown_state(
 }
 
 /// Build the status report of the workspace's epic.
-pub fn collect(ws: &Workspace) -> Result<Report> {
+pub fn collect(ws: &Workspace) -> Result<StatusReport> {
     let graph = ws.graph()?;
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?;
     let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
@@ -294,7 +294,7 @@ pub fn collect(ws: &Workspace) -> Result<Report> {
         .map(|t| (t.id.as_str(), t.agent.as_deref()))
         .collect();
     let cooldowns = crate::cooldown::list_of(ws, &agents)?;
-    Ok(Report {
+    Ok(StatusReport {
         epic: ws.epic.name.clone(),
         branch: ws.epic.branch.clone(),
         base: ws.epic.base.clone(),

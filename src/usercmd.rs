@@ -11,7 +11,7 @@ use crate::log::log_line;
 
 /// How a user command ended.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Ran {
     pub ok: bool,
     pub code: Option<i32>,
     pub seconds: f64,
@@ -24,7 +24,7 @@ pub struct Outcome {
 
 /// Run `sh -c <command>` in `dir`, appending its output to `log` between header lines.
 /// `what` names it in the log (`test`, `lint-fix`).
-pub fn run(what: &str, command: &str, dir: &Path, log: &Path) -> Result<Outcome> {
+pub fn run(what: &str, command: &str, dir: &Path, log: &Path) -> Result<Ran> {
     if let Some(parent) = log.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("could not create {}", parent.display()))?;
@@ -64,7 +64,7 @@ pub fn run(what: &str, command: &str, dir: &Path, log: &Path) -> Result<Outcome>
             if ok { "passed" } else { "failed" }
         ),
     )?;
-    Ok(Outcome {
+    Ok(Ran {
         ok,
         code: out.status.code(),
         seconds,

@@ -3,7 +3,7 @@ use console::style;
 
 use super::Ctx;
 use crate::config::Settings;
-use crate::context::{self, Outcome, Writer};
+use crate::context::{self, Writer, Written};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("writer").args(["agent", "no_agent"])))]
@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, a: ContextArgs) -> anyhow::Result<i32> {
         Writer::Agent(a.agent.clone())
     };
     match context::write(&ws, &settings, &graph, writer)? {
-        Outcome::Committed { commit, log } => {
+        Written::Committed { commit, log } => {
             ctx.out.result(format!(
                 "CONTEXT.md {} on {} ({}); every ticket's prompt carries it",
                 style("committed").green(),
@@ -43,7 +43,7 @@ pub fn run(ctx: &Ctx, a: ContextArgs) -> anyhow::Result<i32> {
                     .info(format!("the agent's output: {}", log.display()));
             }
         }
-        Outcome::Unchanged => ctx.out.result(format!(
+        Written::Unchanged => ctx.out.result(format!(
             "CONTEXT.md on {} is already what was written; nothing to commit",
             ws.epic.branch
         )),

@@ -5,7 +5,7 @@ use console::style;
 
 use super::output::{duration, state, truncate};
 use super::Ctx;
-use crate::status::{self, Report};
+use crate::status::{self, StatusReport};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -42,7 +42,7 @@ pub fn run(ctx: &Ctx, a: StatusArgs) -> anyhow::Result<i32> {
 
 /// Each row's machine as people read it: its host label, followed by the start of its
 /// machine id where clones that share the label (one laptop, CI runners) must be told apart.
-fn host_labels(r: &Report) -> Vec<String> {
+fn host_labels(r: &StatusReport) -> Vec<String> {
     let mut ids: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     let rows = r
         .tickets
@@ -65,7 +65,7 @@ fn host_labels(r: &Report) -> Vec<String> {
         .collect()
 }
 
-fn print_table(ctx: &Ctx, r: &Report) {
+fn print_table(ctx: &Ctx, r: &StatusReport) {
     let out = ctx.out;
     out.result(format!(
         "epic {} ({} from {})",

@@ -45,7 +45,7 @@ pub enum Msg<N> {
     Tested {
         id: String,
         tree: ObjectId,
-        result: std::result::Result<usercmd::Outcome, String>,
+        result: std::result::Result<usercmd::Ran, String>,
     },
     Closed,
 }
@@ -457,7 +457,7 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
 }
 
 /// The reason and the failing lines (what failed, not the noise) of a red merged result.
-fn red_of(out: &usercmd::Outcome) -> (String, Vec<String>) {
+fn red_of(out: &usercmd::Ran) -> (String, Vec<String>) {
     let code = out
         .code
         .map_or("a signal".to_owned(), |c| format!("exit code {c}"));

@@ -440,7 +440,7 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
 }
 
 /// `epic.test failed (exit 1): <its last line>`.
-fn failure(key: &str, out: &usercmd::Outcome, committed: bool) -> String {
+fn failure(key: &str, out: &usercmd::Ran, committed: bool) -> String {
     let code = out
         .code
         .map_or_else(|| "killed by a signal".to_owned(), |c| format!("exit {c}"));
