@@ -3,7 +3,7 @@ use console::style;
 
 use super::Ctx;
 use crate::config::Settings;
-use crate::propagate::{self, Options, TicketResult};
+use crate::propagate::{self, Options, Propagated, TicketResult};
 
 #[derive(Debug, Args)]
 pub struct PropagateArgs {
@@ -82,15 +82,15 @@ pub fn run(ctx: &Ctx, a: PropagateArgs) -> anyhow::Result<i32> {
         for r in &results {
             let range = format!("{}..{}", short(&r.old), short(&r.new));
             let result = match r.result {
-                "ok" => style(r.result).green(),
-                "skipped" => style(r.result).dim(),
-                _ => style(r.result).red().bold(),
+                Propagated::Ok => style(r.result.as_str()).green(),
+                Propagated::Skipped => style(r.result.as_str()).dim(),
+                _ => style(r.result.as_str()).red().bold(),
             };
             let mut extra = r.reason.clone().unwrap_or_default();
             if let Some(stash) = &r.stash {
                 extra = format!("{extra} stash {stash}").trim().to_owned();
             }
-            if let Some(state) = r.state.filter(|s| *s != "conflict") {
+            if let Some(state) = r.state.filter(|s| *s != crate::state::State::Conflict) {
                 extra = format!("{extra} conflict cleared, now {state}")
                     .trim()
                     .to_owned();

@@ -11,6 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::anyhow;
 use serde::Serialize;
 
+mod outcome;
+
+pub use outcome::{Lint, Propagated, Rebase, Test};
+
 use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::Result;
@@ -36,22 +40,17 @@ pub struct TicketResult {
     /// HEAD before and after.
     pub old: Option<String>,
     pub new: Option<String>,
-    /// `up_to_date`, `rebased`, `conflict`, `skipped` or `error`.
-    pub rebase: &'static str,
-    /// `committed`, `clean`, `failed`, `skipped` (not reached) or `none` (no epic.lintFix,
-    /// or --no-lint).
-    pub lint: &'static str,
-    /// `passed`, `failed`, `skipped` (not reached) or `none` (no epic.test, or --no-test).
-    pub test: &'static str,
-    /// `ok`, `conflict`, `red`, `stash_kept`, `skipped` or `error`.
-    pub result: &'static str,
+    pub rebase: Rebase,
+    pub lint: Lint,
+    pub test: Test,
+    pub result: Propagated,
     pub reason: Option<String>,
     pub conflict_files: Vec<String>,
     /// With --autostash: `restored`, or why the stash was kept.
     pub stash: Option<String>,
     /// The state this run wrote in the ticket's note: `conflict`, or `done` / `pending` when
     /// an earlier conflict cleared. None when the note was left as it was.
-    pub state: Option<&'static str>,
+    pub state: Option<State>,
 }
 
 impl TicketResult {
@@ -61,10 +60,10 @@ impl TicketResult {
             worktree: worktree.to_owned(),
             old: None,
             new: None,
-            rebase: "skipped",
-            lint: "skipped",
-            test: "skipped",
-            result: "skipped",
+            rebase: Rebase::Skipped,
+            lint: Lint::Skipped,
+            test: Test::Skipped,
+            result: Propagated::Skipped,
             reason: None,
             conflict_files: Vec::new(),
             stash: None,
@@ -75,8 +74,10 @@ impl TicketResult {
     /// Whether this ticket makes the command exit 1: a conflict, a red lint-fix or test, an
     /// error, or a stash that could not be put back.
     pub fn failed(&self) -> bool {
-        matches!(self.result, "conflict" | "red" | "error" | "stash_kept")
-            || self.stash.as_deref().is_some_and(|s| s != "restored")
+        matches!(
+            self.result,
+            Propagated::Conflict | Propagated::Red | Propagated::Error | Propagated::StashKept
+        ) || self.stash.as_deref().is_some_and(|s| s != "restored")
     }
 }
 
@@ -187,7 +188,7 @@ fn record(ws: &Workspace, settings: &Settings, results: &mut [TicketResult]) -> 
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?;
     for r in results.iter_mut() {
         let log = ws.log_path(&r.id);
-        if r.result == "conflict" {
+        if r.result == Propagated::Conflict {
             let mut set = None;
             store.update(&r.id, |n| {
                 set = None;
@@ -195,7 +196,7 @@ fn record(ws: &Workspace, settings: &Settings, results: &mut [TicketResult]) -> 
                 if held(n, &log).is_some() {
                     return Ok(());
                 }
-                set = Some(State::Conflict.as_str());
+                set = Some(State::Conflict);
                 n.state = State::Conflict;
                 n.conflict_files = r.conflict_files.clone();
                 n.propagate_conflicts += 1;
@@ -212,10 +213,10 @@ fn record(ws: &Workspace, settings: &Settings, results: &mut [TicketResult]) -> 
                     files: &r.conflict_files,
                 };
                 if crate::review::fix::send_back(ws, settings, &r.id, conflict)?.is_some() {
-                    r.state = Some(State::Pending.as_str());
+                    r.state = Some(State::Pending);
                 }
             }
-        } else if matches!(r.rebase, "rebased" | "up_to_date") {
+        } else if matches!(r.rebase, Rebase::Rebased | Rebase::UpToDate) {
             // Read first: most tickets were not in conflict, and need no note commit.
             let note = store.get(&r.id).ok().flatten();
             if note.is_none_or(|n| n.state != State::Conflict) {
@@ -241,7 +242,7 @@ fn record(ws: &Workspace, settings: &Settings, results: &mut [TicketResult]) -> 
                     };
                     n.conflict_files.clear();
                     n.reason = None;
-                    set = Some(n.state.as_str());
+                    set = Some(n.state);
                 }
                 Ok(())
             })?;
@@ -270,7 +271,7 @@ struct Job<'a> {
 fn one(id: &str, job: &Job<'_>) -> TicketResult {
     let mut r = TicketResult::new(id, job.wt);
     if let Err(e) = run_one(&mut r, job) {
-        r.result = "error";
+        r.result = Propagated::Error;
         r.reason = Some(format!("{e:#}"));
     }
     r
@@ -359,10 +360,10 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
         gitx::branch_tip(&repo, epic)?.ok_or_else(|| anyhow!("the epic branch {epic} is gone"))?;
     let head_id = repo.head_id()?.detach();
     if gitx::ahead_behind(&repo, head_id, epic_tip)?.1 == 0 {
-        r.rebase = "up_to_date";
+        r.rebase = Rebase::UpToDate;
     } else {
         match gitx::git(wt, &["rebase", "--quiet", epic]) {
-            Ok(_) => r.rebase = "rebased",
+            Ok(_) => r.rebase = Rebase::Rebased,
             Err(e) => {
                 let files =
                     gitx::git(wt, &["diff", "--name-only", "--diff-filter=U"]).unwrap_or_default();
@@ -383,12 +384,11 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
                         r.old.as_deref().unwrap_or("unknown")
                     ));
                 }
-                r.rebase = if r.conflict_files.is_empty() {
-                    "error"
+                (r.rebase, r.result) = if r.conflict_files.is_empty() {
+                    (Rebase::Error, Propagated::Error)
                 } else {
-                    "conflict"
+                    (Rebase::Conflict, Propagated::Conflict)
                 };
-                r.result = r.rebase;
                 r.reason = Some(if r.conflict_files.is_empty() {
                     format!("rebase failed: {e:#}")
                 } else {
@@ -404,25 +404,25 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
         }
     }
     let mut red = Vec::new();
-    r.lint = "none";
+    r.lint = Lint::None;
     if let Some(cmd) = lint {
         let out = usercmd::run("lint-fix", cmd, wt, log)?;
         // What it fixed is committed even when it exits non-zero (a linter that fixes what it
         // can and fails on the rest): the worktree is left clean, and nothing is lost.
         let committed = gitx::commit_all(wt, "epic: lint-fix after propagate")?;
         r.lint = match (out.ok, committed) {
-            (true, true) => "committed",
-            (true, false) => "clean",
-            (false, _) => "failed",
+            (true, true) => Lint::Committed,
+            (true, false) => Lint::Clean,
+            (false, _) => Lint::Failed,
         };
         if !out.ok {
             red.push(failure("epic.lintFix", &out, committed));
         }
     }
-    r.test = "none";
+    r.test = Test::None;
     if let Some(cmd) = test {
         let out = usercmd::run("test", cmd, wt, log)?;
-        r.test = if out.ok { "passed" } else { "failed" };
+        r.test = if out.ok { Test::Passed } else { Test::Failed };
         if !out.ok {
             red.push(failure("epic.test", &out, false));
         }
@@ -430,10 +430,14 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
     if !red.is_empty() {
         r.reason = Some(format!("{}; see git epic logs {}", red.join("; "), r.id));
     }
-    r.result = if red.is_empty() { "ok" } else { "red" };
+    r.result = if red.is_empty() {
+        Propagated::Ok
+    } else {
+        Propagated::Red
+    };
     unstash(r, wt, stash);
-    if r.result == "ok" && r.stash.as_deref().is_some_and(|s| s != "restored") {
-        r.result = "stash_kept";
+    if r.result == Propagated::Ok && r.stash.as_deref().is_some_and(|s| s != "restored") {
+        r.result = Propagated::StashKept;
     }
     r.new = head(wt);
     Ok(())
