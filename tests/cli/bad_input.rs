@@ -3,7 +3,7 @@
 use crate::support::{ticket, Repo};
 
 /// A repo with an epic `e` and two valid tickets a <- b.
-fn base() -> Repo {
+pub(crate) fn base() -> Repo {
     let r = Repo::new();
     r.epic(&["init", "e"]).ok();
     r.epic(&["ticket", "add", "a", "--title", "A"]).ok();
@@ -11,17 +11,17 @@ fn base() -> Repo {
     r
 }
 
-struct Case {
-    name: &'static str,
-    setup: fn(&Repo),
-    args: &'static [&'static str],
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) setup: fn(&Repo),
+    pub(crate) args: &'static [&'static str],
     /// A fragment of the first line of stderr.
     says: &'static str,
 }
 
 fn nothing(_: &Repo) {}
 
-const CASES: &[Case] = &[
+pub(crate) const CASES: &[Case] = &[
     Case {
         name: "epic name with ..",
         setup: nothing,

@@ -29,6 +29,7 @@ mod report;
 mod review;
 mod runner;
 mod session;
+mod snapshots;
 mod state;
 mod status;
 mod support;

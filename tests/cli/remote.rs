@@ -12,23 +12,7 @@ fn published(r: &Repo) -> PathBuf {
 
 /// [`published`], the machine labelled `host` (`epic.hostName`), or by its host name.
 fn published_as(r: &Repo, host: Option<&str>) -> PathBuf {
-    let remote = r.dir.path().join("remote.git");
-    r.git_in(r.dir.path(), &["init", "-q", "--bare", "remote.git"]);
-    r.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
-    r.git(&["push", "-q", "origin", "main"]);
-    r.git(&["config", "epic.remote", "origin"]);
-    if let Some(host) = host {
-        r.git(&["config", "epic.hostName", host]);
-    }
-    let out = r.epic(&["init", "e"]).ok();
-    assert!(out.stderr.contains("git epic join e"), "{}", out.stderr);
-    r.git(&["config", "epic.agent", &agent("commit.sh")]);
-    r.git(&["config", "epic.stagger", "0"]);
-    r.epic(&["ticket", "add", "A", "--title", "A"]).ok();
-    r.epic(&["ticket", "add", "B", "--title", "B", "--deps", "A"])
-        .ok();
-    r.epic(&["sync"]).ok();
-    remote
+    r.published_as(host)
 }
 
 /// A clone of the remote as machine `name`, joined to epic `e`.
@@ -38,19 +22,7 @@ fn machine(r: &Repo, remote: &Path, name: &str) -> PathBuf {
 
 /// [`machine`] in folder `name`, labelled `host` (`epic.hostName`), or by its host name.
 fn machine_as(r: &Repo, remote: &Path, name: &str, host: Option<&str>) -> PathBuf {
-    let dir = r.dir.path().join(name);
-    r.git_in(
-        r.dir.path(),
-        &["clone", "-q", remote.to_str().unwrap(), name],
-    );
-    if let Some(host) = host {
-        r.git_in(&dir, &["config", "epic.hostName", host]);
-    }
-    let out = r.epic_in(&dir, &["join", "e"], None);
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    r.git_in(&dir, &["config", "epic.agent", &agent("commit.sh")]);
-    r.git_in(&dir, &["config", "epic.stagger", "0"]);
-    dir
+    r.machine_as(remote, name, host)
 }
 
 fn status_in(r: &Repo, dir: &Path) -> serde_json::Value {

@@ -401,3 +401,243 @@ impl Repo {
             .into_owned()
     }
 }
+
+impl Repo {
+    /// A repository with an epic `e` and four tickets in three waves, run by the stand-in
+    /// `agent_name`: A "Create the port" (scope `src/port/**`) and C "Document the port"
+    /// (scope `docs/**` and `src/port/README.md`, which overlaps A's) in wave 0, B "Use the
+    /// port" after A in wave 1 (scope `src/app/**`, it may not change `src/port/**`), D "Wire
+    /// it up" after B and C in wave 2, with no scope. The scopes of A, B and C also hold the
+    /// `<id>.txt` the stand-in agents write. Each body says "Do what ticket <id> says.".
+    pub fn with_tickets(agent_name: &str) -> Repo {
+        let r = Repo::with_agent(agent_name);
+        for args in [
+            &[
+                "A",
+                "--title",
+                "Create the port",
+                "--scope",
+                "A.txt",
+                "--scope",
+                "src/port/**",
+            ][..],
+            &[
+                "C",
+                "--title",
+                "Document the port",
+                "--scope",
+                "C.txt",
+                "--scope",
+                "docs/**",
+                "--scope",
+                "src/port/README.md",
+            ],
+            &[
+                "B",
+                "--title",
+                "Use the port",
+                "--deps",
+                "A",
+                "--scope",
+                "B.txt",
+                "--scope",
+                "src/app/**",
+                "--forbid",
+                "src/port/**",
+            ],
+            &["D", "--title", "Wire it up", "--deps", "B,C"],
+        ] {
+            let mut full = vec!["ticket", "add"];
+            full.extend_from_slice(args);
+            r.epic_stdin(&full, &format!("Do what ticket {} says.\n", args[0]))
+                .ok();
+        }
+        r
+    }
+
+    /// An epic `e` published on the bare repository `remote.git` (its path is returned) by
+    /// this machine, labelled `host` (`epic.hostName`, else the host name), with two tickets
+    /// (B after A) run by the stand-in `commit.sh`.
+    pub fn published_as(&self, host: Option<&str>) -> PathBuf {
+        let remote = self.dir.path().join("remote.git");
+        self.git_in(self.dir.path(), &["init", "-q", "--bare", "remote.git"]);
+        self.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+        self.git(&["push", "-q", "origin", "main"]);
+        self.git(&["config", "epic.remote", "origin"]);
+        if let Some(host) = host {
+            self.git(&["config", "epic.hostName", host]);
+        }
+        let out = self.epic(&["init", "e"]).ok();
+        assert!(out.stderr.contains("git epic join e"), "{}", out.stderr);
+        self.git(&["config", "epic.agent", &agent("commit.sh")]);
+        self.git(&["config", "epic.stagger", "0"]);
+        self.epic(&["ticket", "add", "A", "--title", "A"]).ok();
+        self.epic(&["ticket", "add", "B", "--title", "B", "--deps", "A"])
+            .ok();
+        self.epic(&["sync"]).ok();
+        remote
+    }
+
+    /// A clone of `remote` in folder `name`, labelled `host` (`epic.hostName`, else the host
+    /// name), joined to epic `e`.
+    pub fn machine_as(&self, remote: &Path, name: &str, host: Option<&str>) -> PathBuf {
+        let dir = self.dir.path().join(name);
+        self.git_in(
+            self.dir.path(),
+            &["clone", "-q", remote.to_str().unwrap(), name],
+        );
+        if let Some(host) = host {
+            self.git_in(&dir, &["config", "epic.hostName", host]);
+        }
+        let out = self.epic_in(&dir, &["join", "e"], None);
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+        self.git_in(&dir, &["config", "epic.agent", &agent("commit.sh")]);
+        self.git_in(&dir, &["config", "epic.stagger", "0"]);
+        dir
+    }
+
+    /// A directory holding the stand-in Claude Code (`claude`, which prints a fixed
+    /// stream-json session and commits `<ticket>.txt`), and the agent command that runs it
+    /// through the `claude` adapter.
+    pub fn stand_in_claude(&self) -> String {
+        let bin = self.dir.path().join("claude-bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let link = bin.join("claude");
+        if !link.exists() {
+            std::os::unix::fs::symlink(agent("claude_stream.sh"), &link).unwrap();
+        }
+        format!(
+            "{} --print --output-format stream-json --verbose",
+            link.display()
+        )
+    }
+
+    /// The machine ids of every clone in the temp dir (`epic.machineId`).
+    fn machine_ids(&self) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut configs = vec![self.path().join(".git/config")];
+        if let Ok(dir) = std::fs::read_dir(self.dir.path()) {
+            configs.extend(dir.flatten().map(|e| e.path().join(".git/config")));
+        }
+        for config in configs {
+            let text = std::fs::read_to_string(config).unwrap_or_default();
+            for line in text.lines() {
+                if let Some((key, value)) = line.split_once('=') {
+                    if key.trim().eq_ignore_ascii_case("machineId") {
+                        ids.push(value.trim().to_owned());
+                    }
+                }
+            }
+        }
+        ids
+    }
+}
+
+/// This machine's host name, as `hostname` prints it.
+fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates what fits.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+/// `text` as a snapshot shows it: the same layout, with what changes from run to run or
+/// from machine to machine replaced by a placeholder. ANSI colour is removed; the temp dir is
+/// `[TMP]`, this source tree `[ROOT]`, the binary's directory `[BIN]`; machine ids
+/// (`epic.machineId`, and the `host#abcd` label made from one) `[MACHINE]`, the host name
+/// `[HOST]` (unless it is a plain word), git's version `[VERSION]`; dates `[DATE]`, clock
+/// times `[TIME]`; 7 to 40 hex digits (commit and object names) `[HASH]`; durations (`0s`,
+/// `1.2s`, `3m05s`, `1h02m`, `12ms`) `[DUR]`, right-aligned in the width the duration had so
+/// that table columns stay aligned; process ids `[PID]`; speed-ups (`2.5x`) `[N]x`.
+pub fn normalize(text: &str, r: &Repo) -> String {
+    use regex::{Captures, Regex};
+    use std::sync::LazyLock;
+    fn re(pattern: &str) -> Regex {
+        Regex::new(pattern).unwrap()
+    }
+    static ANSI: LazyLock<Regex> = LazyLock::new(|| re(r"\x1b\[[0-9;?]*[A-Za-z]"));
+    static GIT_VERSION: LazyLock<Regex> = LazyLock::new(|| re(r"\bgit version [^\s)]+"));
+    static DATETIME: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?( ?(Z|[+-]\d{2}:?\d{2}\b))?")
+    });
+    static DATE: LazyLock<Regex> = LazyLock::new(|| re(r"\b\d{4}-\d{2}-\d{2}\b"));
+    static TIME: LazyLock<Regex> = LazyLock::new(|| re(r"\b\d{2}:\d{2}:\d{2}(\.\d+)?\b"));
+    static PID: LazyLock<Regex> = LazyLock::new(|| re(r"\b(pid|pids|process) \d+"));
+    static HASH: LazyLock<Regex> = LazyLock::new(|| re(r"\b[0-9a-f]{7,40}\b"));
+    static DUR: LazyLock<Regex> =
+        LazyLock::new(|| re(r"( *)\b(\d+h\d{2}m|\d+m\d{2}s|\d+(?:\.\d+)?(?:ms|s|m|h))\b"));
+    static RATIO: LazyLock<Regex> = LazyLock::new(|| re(r"\b\d+(\.\d+)?x\b"));
+
+    let mut t = ANSI.replace_all(text, "").into_owned();
+    // Paths, the longest first: the temp dir may hold the source tree's copy, never the reverse.
+    let mut paths: Vec<(String, &str)> = Vec::new();
+    for (p, name) in [
+        (bin_dir(), "[BIN]"),
+        (r.dir.path().to_owned(), "[TMP]"),
+        (PathBuf::from(env!("CARGO_MANIFEST_DIR")), "[ROOT]"),
+    ] {
+        if let Ok(real) = p.canonicalize() {
+            paths.push((real.display().to_string(), name));
+        }
+        paths.push((p.display().to_string(), name));
+    }
+    paths.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+    for (p, name) in &paths {
+        t = t.replace(p.as_str(), name);
+    }
+    for id in r.machine_ids() {
+        t = t.replace(&id, "[MACHINE]");
+        t = t.replace(&format!("#{}", &id[..4.min(id.len())]), "#[MACHINE]");
+    }
+    // A host name made of letters only may be a word of the output too ("build", "runner"):
+    // left alone, as the fixtures name their machines (`epic.hostName`) where it shows.
+    let host = host_name();
+    if host.len() >= 4 && !host.bytes().all(|b| b.is_ascii_lowercase()) {
+        let host = Regex::new(&format!(r"\b{}\b", regex::escape(&host))).unwrap();
+        t = host.replace_all(&t, "[HOST]").into_owned();
+    }
+    t = GIT_VERSION
+        .replace_all(&t, "git version [VERSION]")
+        .into_owned();
+    t = DATETIME.replace_all(&t, "[DATE] [TIME]").into_owned();
+    t = DATE.replace_all(&t, "[DATE]").into_owned();
+    t = TIME.replace_all(&t, "[TIME]").into_owned();
+    t = PID.replace_all(&t, "$1 [PID]").into_owned();
+    t = HASH.replace_all(&t, "[HASH]").into_owned();
+    // A duration padded on its left (a right-aligned column) keeps its width, whatever its
+    // length: `     0s` and `   12ms` both read `  [DUR]`.
+    t = DUR
+        .replace_all(&t, |c: &Captures| {
+            let (pad, width) = (c[1].len(), c[0].len());
+            let pad = match pad {
+                0 => 0,
+                _ if width > 5 => width - 5,
+                _ => 1,
+            };
+            format!("{}[DUR]", " ".repeat(pad))
+        })
+        .into_owned();
+    RATIO.replace_all(&t, "[N]x").into_owned()
+}
+
+impl Repo {
+    /// A PATH with only git, sh and git-epic on it, so that what a command finds installed
+    /// (gh, glab, tmux, the agents' CLIs) is the same on every machine: nothing.
+    pub fn minimal_path(&self) -> String {
+        let links = self.dir.path().join("minimal-path");
+        std::fs::create_dir_all(&links).unwrap();
+        for keep in ["git", "sh"] {
+            if let Ok(real) = which::which(keep) {
+                let _ = std::os::unix::fs::symlink(real, links.join(keep));
+            }
+        }
+        std::env::join_paths([links, bin_dir()])
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+}
