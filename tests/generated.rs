@@ -406,3 +406,32 @@ fn git_help_epic_opens_the_man_page_after_install_man() {
     let (ok, page) = run("man", &["git-epic-wave-start"]);
     assert!(ok && page.contains("EXAMPLES"), "{page}");
 }
+
+/// `insta::assert_snapshot!` of `text` as `snapshots/<name>@<suffix>.snap`.
+fn snap(name: &str, suffix: &str, what: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_description(what);
+    settings.set_snapshot_suffix(suffix);
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+/// Every man page, and the bash completion as `git epic completions bash` prints it, are
+/// insta snapshots too (in `tests/snapshots/`): `cargo insta review` shows what a change of
+/// the CLI changes in them. The files in `man/` and `completions/` are still written by
+/// `GIT_EPIC_BLESS=1` (the tests above check them).
+#[test]
+fn man_pages_and_the_bash_completion_are_snapshots() {
+    for (name, page) in git_epic::docgen::man_pages() {
+        let page = String::from_utf8(page).expect("a man page is UTF-8");
+        snap("man", &name, &format!("man/{name}"), &page);
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_git-epic"))
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let script = String::from_utf8(out.stdout).expect("the script is UTF-8");
+    snap("completions", "bash", "git epic completions bash", &script);
+}
