@@ -34,6 +34,9 @@ pub struct Flow<'g> {
     /// Tickets handed over and not landed yet: propagation leaves their worktrees alone, so
     /// that a test gate never runs on files a rebase is changing.
     in_flight: Arc<Mutex<BTreeSet<String>>>,
+    /// Stranded tickets handed over, with their note's `rev` then: one whose landing ended
+    /// without a change to its note is not tried again (it would be, every moment).
+    tried: std::collections::HashMap<String, u64>,
 }
 
 type Notify = Box<dyn FnOnce(MergeNews) + Send>;
@@ -89,6 +92,7 @@ impl<'g> Flow<'g> {
             waiting: BTreeSet::new(),
             gates: None,
             in_flight: Arc::default(),
+            tried: Default::default(),
         };
         // Through a remote, its state first: landings made here while it could not be
         // reached, and that its epic (moved meanwhile) lacks, are put back to done and land
@@ -331,7 +335,13 @@ impl OnDone for Flow<'_> {
             let gone = !n.is_local() && run_out;
             // Landed here while the remote was away, put back to land again on its epic.
             let relanding = n.reland && n.is_local() && !in_flight.contains(id);
-            if n.state == State::Done && (gone || relanding) && self.deps_merged(ws, id)? {
+            let tried = self.tried.get(id) == Some(&n.rev);
+            if n.state == State::Done
+                && (gone || relanding)
+                && !tried
+                && self.deps_merged(ws, id)?
+            {
+                self.tried.insert(id.to_owned(), n.rev);
                 out.push(id.to_owned());
             }
         }

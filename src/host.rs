@@ -21,13 +21,20 @@ pub const MACHINE_ID_KEY: &str = "epic.machineId";
 /// This machine's label, as [`open`] found it for the epic this process works on (the
 /// system's host name until a workspace is opened).
 pub fn this_host() -> &'static str {
-    THIS_HOST.get_or_init(system_host_name)
+    // Not frozen before `open`, which must be able to set `epic.hostName`'s.
+    match THIS_HOST.get() {
+        Some(h) => h,
+        None => {
+            static SYSTEM: OnceLock<String> = OnceLock::new();
+            SYSTEM.get_or_init(system_host_name)
+        }
+    }
 }
 
 /// This clone's machine id, once [`open`] has read or made it; `None` for a repository that
 /// never took part in a shared epic (its notes then name only the host, as before).
 pub fn this_machine() -> Option<&'static str> {
-    THIS_MACHINE.get_or_init(|| None).as_deref()
+    THIS_MACHINE.get().and_then(|m| m.as_deref())
 }
 
 /// Read who this process is for `epic` of `repo`: the label, and the machine id (made now

@@ -27,7 +27,7 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
     // merged; then the forge; then what that changed goes out.
     let mut r = if shared.is_some() {
         let mut r = remote::sync(&ws)?;
-        if r.epic == "diverged" {
+        if r.offline.is_none() {
             reland(&ws, &graph, &mut r)?;
         }
         r.local_only = remote::reconcile::local_only(&ws)?
@@ -84,8 +84,26 @@ fn reland(
     graph: &crate::graph::Graph,
     r: &mut SyncReport,
 ) -> anyhow::Result<()> {
-    let reconciled = remote::reconcile::reconcile(ws)?;
-    if reconciled.relanding.is_empty() {
+    // Put back by this sync, or by an earlier one whose landing did not go through.
+    let store = crate::state::Store::new(&ws.repo, &ws.epic.name);
+    let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
+    let relanding: Vec<String> = store
+        .get_many(&ids)?
+        .into_iter()
+        .filter(|(_, n)| {
+            n.as_ref()
+                .is_ok_and(|n| n.reland && n.is_local() && n.state == crate::state::State::Done)
+        })
+        .map(|(id, _)| id)
+        .collect();
+    let mut relanding: Vec<String> = graph
+        .topo_order()
+        .into_iter()
+        .map(|t| t.id.clone())
+        .filter(|id| relanding.contains(id))
+        .collect();
+    relanding.dedup();
+    if relanding.is_empty() {
         return Ok(());
     }
     let settings = crate::config::Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
@@ -94,9 +112,7 @@ fn reland(
         scope_check: true,
         cleanup: false,
     };
-    for (id, outcome) in
-        crate::merge::merge(ws, &settings, graph, &reconciled.relanding, opts, &|_| {})?
-    {
+    for (id, outcome) in crate::merge::merge(ws, &settings, graph, &relanding, opts, &|_| {})? {
         match outcome {
             crate::merge::Outcome::Merged { .. } => r.relanded.push(id),
             other => r

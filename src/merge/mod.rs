@@ -316,10 +316,11 @@ pub fn gate(
         return skip(format!("it is {}, not done", note.state));
     }
     // Through a remote, a ticket lands on the machine that ran it, while that machine's
-    // claim holds (after it, a machine that died is taken over).
-    if !note.is_local() && note.claim_until.is_some_and(|u| u > state::now()) {
+    // claim holds. After it, a flow run elsewhere claims the landing and fetches the branch
+    // that machine pushed: a local branch of the same name here may be an older attempt's.
+    if !note.is_local() {
         return skip(format!(
-            "it ran on {}, which lands it",
+            "it ran on {}, which lands it (or, once its claim runs out, a flow run on another machine: `git epic wave start --all --auto-merge`)",
             note.machine_label()
         ));
     }
@@ -383,6 +384,15 @@ pub fn gate(
             record_merged(store, id, commit, &branch)?;
             return Ok(Gate::Ended(Outcome::Merged {
                 commit,
+                cleaned: None,
+            }));
+        }
+        // Landed here while the remote was away, and carried onto its epic since by a ticket
+        // built on that landing: its work is on the epic already.
+        if note.reland {
+            record_merged(store, id, epic_tip, &branch)?;
+            return Ok(Gate::Ended(Outcome::Merged {
+                commit: epic_tip,
                 cleaned: None,
             }));
         }

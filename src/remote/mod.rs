@@ -245,6 +245,10 @@ pub struct SyncReport {
     pub forge: Vec<crate::forge::follow::Followed>,
     /// Tickets landed here and not on the remote's epic (as last fetched).
     pub local_only: Vec<String>,
+    /// Tickets landed here while the remote could not be reached, put back to done by this
+    /// sync because the remote's epic moved meanwhile: they land again on it.
+    #[serde(skip)]
+    pub relanding: Vec<String>,
     /// Tickets landed here while the remote could not be reached, whose epic moved
     /// meanwhile, and landed again on it by this sync; and those that could not be, why.
     pub relanded: Vec<String>,
@@ -289,6 +293,17 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
             ));
         }
         fetch(&ws.root, &remote, &specs)?;
+        // Landings made here while the remote could not be reached, when its epic moved
+        // meanwhile: back to done (to land again) before the notes that say merged go out.
+        if let Some(r) = refs.get(&branch_ref) {
+            let repo = gix::open(&ws.root)?;
+            if let Some(l) = gitx::branch_tip(&repo, &ws.epic.branch)? {
+                let base = repo.merge_base(l, *r).ok().flatten().map(|b| b.detach());
+                if base != Some(l) && base != Some(*r) {
+                    report.relanding = reconcile::reconcile(ws)?.relanding;
+                }
+            }
+        }
         let repo = gix::open(&ws.root)?;
         let mut updates: Vec<(ObjectId, String, Option<ObjectId>)> = Vec::new();
 

@@ -58,6 +58,25 @@ fn walk(
 
 /// Why a note from another machine must not be taken, if it must not.
 fn unsafe_note(n: &TicketNote) -> Option<String> {
+    // Times: a claim or a wait far in the future would hold a ticket (or a profile) on every
+    // machine for as long; one that is not a number would stop a run.
+    let horizon = crate::clock::now() + 400.0 * 86_400.0;
+    for (what, t) in [
+        ("claim", n.claim_until),
+        ("rate-limit wait", n.rate_limited_until),
+        ("reset", n.cooldown_reset_at),
+        ("start", n.started_at),
+        ("end", n.finished_at),
+        ("merge time", n.merged_at),
+    ] {
+        if let Some(t) = t.filter(|t| !t.is_finite() || *t < 0.0 || *t > horizon) {
+            return Some(format!("its {what} time `{t}` is not a time"));
+        }
+    }
+    let amounts = [n.rate_limit_wait_s, n.run_s, n.cost_usd];
+    if amounts.iter().any(|a| !a.is_finite() || *a < 0.0) {
+        return Some("it holds an amount that is not a number".into());
+    }
     if let Some(b) = &n.branch {
         if !crate::gitx::is_valid_branch_name(b) || b.starts_with('-') {
             return Some(format!("its branch `{b}` is not a valid branch name"));

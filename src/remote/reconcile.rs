@@ -150,9 +150,35 @@ pub fn reconcile(ws: &Workspace) -> Result<Reconciled> {
     )?;
     let store = Store::new(&ws.repo, &ws.epic.name);
     let ids: Vec<&str> = landings.iter().map(|l| l.id.as_str()).collect();
+    let lease = crate::config::Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?
+        .claim_lease
+        .as_secs_f64();
+    // The remote's own landing of a ticket (another machine took it over and landed it).
+    let prefix = |id: &str| format!("epic({}): merge {id} ", ws.epic.name);
+    let mut there_landed = std::collections::HashMap::new();
+    for id in &ids {
+        if let Some(c) = gitx::find_on_first_parents(&ws.repo, there, base, &prefix(id), 100_000)? {
+            there_landed.insert(id.to_string(), c);
+        }
+    }
     let mut branches = Vec::new();
+    let mut relanding = Vec::new();
     store.update_many(&ids, |id, n| {
         let landing = landings.iter().find(|l| l.id == id).expect("named above");
+        if let Some(c) = there_landed.get(id) {
+            // Landed there too: that landing is the one; ours is kept under the ref only.
+            n.state = State::Merged;
+            n.reland = false;
+            n.merged_commit = Some(c.to_string());
+            return Ok(());
+        }
+        if !n.is_local() {
+            return Ok(()); // another machine's now: it lands it
+        }
+        relanding.push(id.to_owned());
+        // Held again while it lands again: another machine taking it over would run its
+        // agent a second time.
+        n.claim_until = n.claim_until.map(|_| crate::clock::now() + lease);
         n.state = State::Done;
         n.reland = true;
         n.merged_at = None;
@@ -192,8 +218,13 @@ pub fn reconcile(ws: &Workspace) -> Result<Reconciled> {
             ws.epic.branch
         ));
     }
+    let relanding = landings
+        .into_iter()
+        .map(|l| l.id)
+        .filter(|id| relanding.contains(id))
+        .collect();
     Ok(Reconciled {
-        relanding: landings.into_iter().map(|l| l.id).collect(),
+        relanding,
         kept_at: Some(kept_at),
     })
 }

@@ -64,6 +64,9 @@ fn exchange(
             Err(offline) => return Ok(Some(Err(offline))),
         };
         let mut merged = notes::Merged::default();
+        // Landings made here while the remote could not be reached, on an epic it has not
+        // moved since: they go out with the notes that say they landed, never after them.
+        let mut epic_out = None;
         if let (Some(local), Some(remote_epic)) =
             (gitx::branch_tip(&repo, &ws.epic.branch)?, remote_epic)
         {
@@ -81,6 +84,8 @@ fn exchange(
                     remote_epic,
                     "git-epic: sync from the remote",
                 );
+            } else if local != remote_epic && base == Some(remote_epic) {
+                epic_out = Some((local, epic_ref.clone(), Some(remote_epic)));
             } else if base != Some(local) && base != Some(remote_epic) {
                 // Landings made here while the remote could not be reached, and landings
                 // there meanwhile: ours go back to done before the notes say merged there.
@@ -95,7 +100,7 @@ fn exchange(
         let Some(ours) = gitx::resolve_commit(&repo, NOTES_REF) else {
             return Ok(Some(Ok(merged)));
         };
-        let mut updates = Vec::new();
+        let mut updates: Vec<_> = epic_out.into_iter().collect();
         if Some(ours) != theirs {
             updates.push((ours, NOTES_REF.to_owned(), theirs));
         }
@@ -206,12 +211,61 @@ pub fn fetch_branch(ws: &Workspace, branch: &str) -> Result<Option<ObjectId>> {
     let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
         return Ok(None);
     };
-    let dst = format!("refs/heads/{branch}");
-    let _one = super::one_at_a_time();
-    match fetch_tips(&ws.root, &remote, &[(dst.as_str(), dst.clone())])? {
-        Ok(tips) => Ok(tips[0]),
-        Err(Offline(why)) => Err(anyhow!("{remote} cannot be reached: {why}")),
+    // The name comes from another machine's note: only a ticket branch is ever written.
+    if !branch.starts_with("feat/") || !gitx::is_valid_branch_name(branch) {
+        return Err(anyhow!("`{branch}` is not a ticket branch"));
     }
+    let src = format!("refs/heads/{branch}");
+    let tracked = track(&remote, &ws.epic.name, branch);
+    let fetched = {
+        let _one = super::one_at_a_time();
+        match fetch_tips(&ws.root, &remote, &[(src.as_str(), tracked)])? {
+            Ok(tips) => tips[0],
+            Err(Offline(why)) => return Err(anyhow!("{remote} cannot be reached: {why}")),
+        }
+    };
+    let Some(tip) = fetched else { return Ok(None) };
+    let repo = gix::open(&ws.root)?;
+    match gitx::branch_tip(&repo, branch)? {
+        None => gitx::create_branch(
+            &repo,
+            branch,
+            tip,
+            "git-epic: a ticket to land, from the remote",
+        )?,
+        Some(here) if here == tip => {}
+        Some(here) => {
+            if let Some(at) = gitx::checked_out_at(&repo, branch)? {
+                return Err(anyhow!(
+                    "{branch} is checked out in {}, with other commits than the remote's",
+                    at.display()
+                ));
+            }
+            // This machine's own commits on it (an older attempt) are kept under a ref.
+            if !gitx::is_ancestor(&ws.root, here, tip)? {
+                let kept = format!(
+                    "refs/epic-sync/{remote}/{}/kept/{branch}/{here}",
+                    ws.epic.name
+                );
+                repo.reference(
+                    kept.as_str(),
+                    here,
+                    gix::refs::transaction::PreviousValue::Any,
+                    "git-epic: this machine's commits, before the remote's branch was taken",
+                )?;
+            }
+            if !gitx::move_branch(
+                &repo,
+                branch,
+                here,
+                tip,
+                "git-epic: a ticket to land, from the remote",
+            )? {
+                return Err(anyhow!("{branch} moved while it was taken from the remote"));
+            }
+        }
+    }
+    Ok(Some(tip))
 }
 
 /// Claim ticket `id` through the remote (see [`claim_many`]).

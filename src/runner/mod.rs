@@ -904,7 +904,6 @@ fn hand_over(
     Ok(())
 }
 
-/// Why a ticket cannot be claimed by process `me`, if it cannot.
 /// The queued ticket to start next, if one may start now: the startable one on the longest
 /// remaining chain (queue order breaks ties), unless a merge under way has dependents that
 /// outrank it (they are about to become ready). Through a remote, a ticket claimed here
@@ -1000,6 +999,7 @@ fn worktree_created(p: &Planned) -> Event {
     }
 }
 
+/// Why a ticket cannot be claimed by process `me`, if it cannot.
 fn claim_refusal(n: &TicketNote, me: u32, rerun_failed: bool) -> Option<String> {
     match n.state {
         State::Done => return Some("already done".into()),

@@ -429,7 +429,18 @@ pub(super) fn take_landing(
     }
     let branch = store.get(id)?.and_then(|n| n.branch);
     let fetched = match &branch {
-        Some(b) => crate::remote::fetch_branch(ws, b)?,
+        Some(b) => match crate::remote::fetch_branch(ws, b) {
+            Ok(tip) => tip,
+            Err(e) => {
+                // Not landed from here; once the landing claim runs out, another machine
+                // (or this one) tries again.
+                report(Event::Skipped {
+                    id: id.to_owned(),
+                    reason: format!("done on another machine, but not landed here: {e:#}"),
+                });
+                return Ok(Takeover::No);
+            }
+        },
         None => None,
     };
     if fetched.is_none() {
