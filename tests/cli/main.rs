@@ -25,6 +25,7 @@ mod real_cli;
 mod real_codex;
 mod real_gemini;
 mod remote;
+mod remote_recovery;
 mod report;
 mod review;
 mod runner;
