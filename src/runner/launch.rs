@@ -1,6 +1,7 @@
 //! Starting an agent run under its supervisor, or adopting one an earlier orchestrator
 //! started, and the thread that waits for it to end.
 
+use super::claim::open_branch;
 use super::*;
 
 /// A run an earlier orchestrator started, found through its supervisor's record.

@@ -6,7 +6,6 @@
 //! agent has a small thread that only waits for its process.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -16,194 +15,29 @@ use crate::agents::Observed;
 use crate::config::{PromptVia, Settings};
 use crate::epic::Workspace;
 use crate::error::Result;
+use crate::gitx;
 use crate::state::{self, State, Store, TicketNote};
-use crate::{gitx, process};
 
 mod budget;
+mod claim;
 mod conclude;
 mod cooldown;
+mod events;
 mod launch;
+mod order;
 mod select;
 mod shared;
 
 use crate::remote::Claim;
 use budget::{halt, Budget};
+use claim::{claim, fail, prepare_worktrees, release, worktree_created, Slot};
 use conclude::{after_clean_exit, conclude, AfterExit, Finished, Next};
-use launch::{adopt, adoptable, start, Adopted};
+pub use events::{Event, MergeNews, OnDone, Summary};
+use launch::{adopt, start};
+use order::{next_start, precedence};
 pub use select::{prepare, select, Planned, Selection};
 
 pub(crate) use crate::trace::trace;
-
-/// What the runner reports while it works; the CLI renders it.
-#[derive(Debug, Clone)]
-pub enum Event {
-    Skipped {
-        id: String,
-        reason: String,
-    },
-    WorktreeCreated {
-        id: String,
-        path: PathBuf,
-        branch: String,
-    },
-    Started {
-        id: String,
-        attempt: u32,
-        pid: u32,
-        log: PathBuf,
-    },
-    RateLimited {
-        id: String,
-        wait: Duration,
-    },
-    Retrying {
-        id: String,
-        attempt: u32,
-        wait: Duration,
-        reason: String,
-    },
-    Done {
-        id: String,
-        commits: usize,
-        autocommitted: bool,
-    },
-    Failed {
-        id: String,
-        reason: String,
-    },
-    /// A run an earlier git epic started (its agent outlived it) is taken over.
-    Adopted {
-        id: String,
-        pid: u32,
-        log: PathBuf,
-    },
-    /// The ticket was left as it was: the run stops (agent error, budget spent).
-    Halted {
-        id: String,
-        reason: String,
-    },
-    Interrupted {
-        id: String,
-    },
-    /// Flow mode: a done ticket went through the gates into the epic.
-    Merged {
-        id: String,
-        commit: String,
-    },
-    /// Flow mode: a done ticket was not merged; its dependents will not start.
-    NotMerged {
-        id: String,
-        reason: String,
-    },
-    /// Flow mode: a done ticket was not merged and goes back to an agent for a fix round.
-    FixRound {
-        id: String,
-        round: u32,
-        reason: String,
-    },
-    /// Flow mode: other open worktrees were brought onto the new epic.
-    Propagated {
-        summary: String,
-    },
-    /// The agent profile's account, shared by every machine of the epic, is rate limited
-    /// (hit on another machine): the ticket waits for the reset.
-    AccountLimited {
-        id: String,
-        profile: String,
-        wait: Duration,
-    },
-    /// Another machine's claim on a ticket ran out (it died, or gave the ticket up): this
-    /// one runs it.
-    TakenOver {
-        id: String,
-    },
-    /// A ticket done on another machine that went away before landing it (its claim ran
-    /// out): this one lands it from the branch that machine pushed, without running it again.
-    LandingTakenOver {
-        id: String,
-        host: String,
-    },
-    /// A ticket landed here while the remote could not be reached, whose landing the remote's
-    /// epic (moved meanwhile) does not have: it lands again on it.
-    Relanding {
-        id: String,
-    },
-    /// The epic's remote cannot be reached: claims and states stay on this machine until
-    /// `git epic sync`.
-    LocalOnly {
-        remote: String,
-        why: String,
-    },
-}
-
-/// What a merge started by [`OnDone::begin`] came to.
-pub struct MergeNews {
-    pub id: String,
-    /// The merge commit and a summary of the propagation that followed, or why the ticket
-    /// was not merged.
-    pub result: std::result::Result<(String, Option<String>), String>,
-    /// Not merged, and sent back to an agent for this fix round: run it again.
-    pub fix_round: Option<u32>,
-}
-
-/// Flow mode (`wave start --all --auto-merge`): done tickets are merged off the scheduler
-/// thread, so agents keep starting while a merge's test gate runs.
-pub trait OnDone {
-    /// Start merging `id`; `notify` is called once, from any thread, with the news.
-    fn begin(
-        &mut self,
-        ws: &Workspace,
-        id: &str,
-        notify: Box<dyn FnOnce(MergeNews) + Send>,
-    ) -> Result<()>;
-    /// After a merge: the tickets that became ready, to start.
-    fn ready(&mut self, ws: &Workspace) -> Result<Vec<Planned>>;
-    /// A ticket sent back for a fix round, to start again.
-    fn again(&mut self, ws: &Workspace, id: &str) -> Result<Vec<Planned>>;
-    /// Whether a ticket still waiting depends on work another machine holds now.
-    fn waits_on_others(&mut self, ws: &Workspace) -> Result<bool>;
-    /// Tickets done on other machines whose claims ran out before they landed them, with
-    /// their dependencies merged: to land here.
-    fn stranded(&mut self, ws: &Workspace) -> Result<Vec<String>>;
-}
-
-/// The end of a run.
-#[derive(Debug, Default)]
-pub struct Summary {
-    pub done: Vec<String>,
-    pub failed: Vec<(String, String)>,
-    pub interrupted: Vec<String>,
-    pub skipped: Vec<(String, String)>,
-    /// Tickets another machine holds or ran, with its name (through the epic's remote).
-    pub elsewhere: Vec<(String, String)>,
-    /// Tickets left as they were because the run stopped (agent error, budget spent).
-    pub halted: Vec<(String, String)>,
-    /// Why the run stopped before its end, in one sentence that says what to do.
-    pub fatal: Option<String>,
-}
-
-impl Summary {
-    /// 0 when every started ticket is done, 1 when any failed or the run was stopped by
-    /// an agent error or the budget, 130 when interrupted.
-    pub fn exit_code(&self) -> i32 {
-        if !self.interrupted.is_empty() {
-            130
-        } else if !self.failed.is_empty() || self.fatal.is_some() {
-            1
-        } else {
-            0
-        }
-    }
-}
-
-/// Per ticket, where the scheduler is.
-struct Slot {
-    plan: Planned,
-    not_before: Instant,
-    /// A run an earlier orchestrator started, whose supervisor lives on (or has recorded
-    /// its end): it is waited for and concluded, never started again.
-    adopt: Option<Adopted>,
-}
 
 /// What the scheduler thread hears about.
 enum Msg {
@@ -231,119 +65,6 @@ enum Msg {
     Exchanged {
         offline: Option<String>,
     },
-}
-
-/// Make the worktrees of queued tickets in the background, in queue order, while earlier
-/// agents run: worktree creation then costs nothing on the critical path.
-fn prepare_worktrees<'a>(
-    ws: &Workspace,
-    plans: impl IntoIterator<Item = &'a Planned>,
-    tx: &mpsc::Sender<Msg>,
-    interrupt: &'static AtomicBool,
-) {
-    let root = ws.root.clone();
-    let start = ws.epic.branch.clone();
-    let jobs: Vec<(String, PathBuf, String)> = plans
-        .into_iter()
-        .map(|p| (p.id.clone(), p.worktree.clone(), p.branch.clone()))
-        .collect();
-    let tx = tx.clone();
-    std::thread::spawn(move || {
-        if jobs.iter().any(|(_, path, _)| !path.join(".git").exists()) {
-            let _ = gitx::prune_worktrees(&root);
-        }
-        for (id, path, branch) in jobs {
-            if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
-                break;
-            }
-            let result =
-                gitx::ensure_worktree(&root, &path, &branch, &start).map_err(|e| format!("{e:#}"));
-            if tx.send(Msg::Prepared { id, result }).is_err() {
-                break;
-            }
-        }
-    });
-}
-
-/// Claim `planned` for this process (compare-and-swap on each note), so a second
-/// orchestrator never starts one of ours; refusals are reported and summed up.
-fn claim(
-    ws: &Workspace,
-    planned: Vec<Planned>,
-    rerun_failed: bool,
-    summary: &mut Summary,
-    report: &dyn Fn(Event),
-) -> Result<Vec<Slot>> {
-    let store = &Store::new(&ws.repo, &ws.epic.name);
-    if planned.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Through a remote, other machines' claims come in first (ours go out as each ticket
-    // starts: see `shared::claim_ahead`).
-    shared::exchange(ws, report);
-    let me = std::process::id();
-    let me_start = process::start_time(me);
-    let host = store.host();
-    // One notes commit for all of them: a run of many tickets starts at once.
-    let ids: Vec<&str> = planned.iter().map(|p| p.id.as_str()).collect();
-    let logs: HashMap<&str, &PathBuf> = planned.iter().map(|p| (p.id.as_str(), &p.log)).collect();
-    let mut seen: HashMap<String, (Option<String>, Option<String>, bool)> = HashMap::new();
-    let notes = store.update_many(&ids, |id, n| {
-        let holder = n.claimed_elsewhere();
-        let refusal = claim_refusal(n, me, rerun_failed).or_else(|| {
-            // A live agent whose run cannot be adopted (noted by an older git-epic).
-            (n.state == State::Running && n.agent_alive() && adoptable(n, logs[id]).is_none()).then(
-                || {
-                    format!(
-                        "its agent from an earlier run is still running (pid {}); stop it or wait",
-                        n.pid.unwrap_or(0)
-                    )
-                },
-            )
-        });
-        seen.insert(id.to_owned(), (refusal.clone(), holder, n.is_local()));
-        if refusal.is_none() {
-            if n.state == State::Failed && rerun_failed {
-                n.attempts = 0;
-            }
-            n.owner_pid = Some(me);
-            n.owner_start = me_start;
-            n.mark_mine(&host);
-        }
-        Ok(())
-    })?;
-    let mut slots = Vec::new();
-    for (plan, note) in planned.into_iter().zip(notes) {
-        let (refusal, holder, was_local) = seen.remove(&plan.id).expect("every note was seen");
-        match refusal {
-            Some(_) if holder.is_some() => {
-                shared::elsewhere(summary, report, &plan.id, holder.as_deref().unwrap_or(""));
-            }
-            Some(reason) => {
-                report(Event::Skipped {
-                    id: plan.id.clone(),
-                    reason: reason.clone(),
-                });
-                summary.skipped.push((plan.id, reason));
-            }
-            None => {
-                // A rate-limit wait recorded by a killed run still holds (on this machine,
-                // or on every machine when the account is shared).
-                let wait = note
-                    .rate_limited_until
-                    .filter(|_| was_local || plan.agent.shared_account)
-                    .map_or(0.0, |u| u - state::now())
-                    .max(0.0);
-                let adopt = adoptable(&note, &plan.log);
-                slots.push(Slot {
-                    plan,
-                    not_before: Instant::now() + Duration::from_secs_f64(wait),
-                    adopt,
-                });
-            }
-        }
-    }
-    Ok(slots)
 }
 
 /// Run the planned tickets to the end. `interrupt` is set by the CLI's signal handler.
@@ -904,49 +625,6 @@ fn hand_over(
     Ok(())
 }
 
-/// The queued ticket to start next, if one may start now: the startable one on the longest
-/// remaining chain (queue order breaks ties), unless a merge under way has dependents that
-/// outrank it (they are about to become ready). Through a remote, a ticket claimed here
-/// already goes first: it holds a claim the other machines respect, and claims are made
-/// one per slot.
-fn next_start(
-    queue: &VecDeque<Slot>,
-    reserved: &HashSet<String>,
-    cooldown: &HashMap<String, Instant>,
-    merging: &HashMap<String, usize>,
-    now: Instant,
-    shared: bool,
-) -> Option<usize> {
-    let held_for = merging.values().max().map_or(0, |p| p.saturating_sub(1));
-    let best = |claimed_only: bool| {
-        queue
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| !claimed_only || reserved.contains(&s.plan.id))
-            .filter(|(_, s)| shared::startable(s, cooldown, now))
-            .max_by(|a, b| precedence(*a, *b, shared))
-            .map(|(i, _)| i)
-    };
-    let pos = best(false).filter(|&i| queue[i].plan.priority >= held_for)?;
-    if shared && !reserved.contains(&queue[pos].plan.id) {
-        return Some(best(true).unwrap_or(pos));
-    }
-    Some(pos)
-}
-
-/// Which of two queued tickets (with their queue positions) starts first: the one on the
-/// longer remaining chain; on a tie the earlier in the queue, or through a remote an order
-/// of this machine's own, so that machines do not all claim the same ticket first.
-fn precedence(a: (usize, &Slot), b: (usize, &Slot), shared: bool) -> std::cmp::Ordering {
-    let ((i, a), (j, b)) = (a, b);
-    let tie = if shared {
-        shared::spread(&a.plan.id).cmp(&shared::spread(&b.plan.id))
-    } else {
-        j.cmp(&i)
-    };
-    a.plan.priority.cmp(&b.plan.priority).then(tie)
-}
-
 /// What [`admit`] needs of the run.
 struct Admission<'a> {
     rerun_failed: bool,
@@ -972,81 +650,4 @@ fn admit(
     let n = fresh.len();
     queue.extend(fresh);
     Ok(n)
-}
-
-/// A ticket that could not start: failed, with why.
-fn fail(
-    store: &Store<'_>,
-    summary: &mut Summary,
-    report: &dyn Fn(Event),
-    id: String,
-    reason: String,
-) -> Result<()> {
-    release(store, &id, State::Failed, Some(&reason))?;
-    report(Event::Failed {
-        id: id.clone(),
-        reason: reason.clone(),
-    });
-    summary.failed.push((id, reason));
-    Ok(())
-}
-
-fn worktree_created(p: &Planned) -> Event {
-    Event::WorktreeCreated {
-        id: p.id.clone(),
-        path: p.worktree.clone(),
-        branch: open_branch(&p.worktree).unwrap_or_else(|| p.branch.clone()),
-    }
-}
-
-/// Why a ticket cannot be claimed by process `me`, if it cannot.
-fn claim_refusal(n: &TicketNote, me: u32, rerun_failed: bool) -> Option<String> {
-    match n.state {
-        State::Done => return Some("already done".into()),
-        State::Merged => return Some("already merged".into()),
-        State::Conflict => return Some("has a propagation conflict; resolve it first".into()),
-        State::Failed if !rerun_failed => {
-            return Some(format!(
-                "failed ({}); `git epic run <id>` tries it again",
-                n.reason.as_deref().unwrap_or("attempts used up")
-            ))
-        }
-        _ => {}
-    }
-    if let Some(host) = n.claimed_elsewhere() {
-        return Some(format!("claimed by git epic on {host}"));
-    }
-    if n.owner_pid != Some(me) && n.owner_alive() {
-        return Some(format!(
-            "already being run by git epic (pid {})",
-            n.owner_pid.unwrap_or(0)
-        ));
-    }
-    // A live agent of a dead orchestrator is adopted, not refused.
-    None
-}
-
-/// Record the end of our hold on a ticket.
-fn release(store: &Store<'_>, id: &str, to: State, reason: Option<&str>) -> Result<()> {
-    store.update(id, |n| {
-        if !n.is_local() {
-            // Another machine's claim came in (or its run ended there): the note is
-            // theirs now, not ours to write.
-            return Ok(());
-        }
-        n.claim_until = None;
-        n.state = to;
-        n.owner_pid = None;
-        n.owner_start = None;
-        n.pid = None;
-        n.pid_start = None;
-        n.reason = reason.map(str::to_owned);
-        Ok(())
-    })?;
-    Ok(())
-}
-
-fn open_branch(worktree: &std::path::Path) -> Option<String> {
-    let repo = gix::open(worktree).ok()?;
-    gitx::current_branch(&repo).ok().flatten()
 }
