@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Event, Msg, Settings, Slot, Summary};
@@ -175,11 +176,12 @@ pub(super) fn claim_together(
 pub(super) fn exchange_in_background(
     ws: &Workspace,
     tx: &Sender<Msg>,
-    busy: &'static AtomicBool,
+    busy: &Arc<AtomicBool>,
 ) -> bool {
     if busy.swap(true, std::sync::atomic::Ordering::SeqCst) {
         return false;
     }
+    let busy = Arc::clone(busy);
     let _ = in_background(ws, tx, move |ws| {
         let shared = crate::remote::exchange_notes(ws);
         busy.store(false, std::sync::atomic::Ordering::SeqCst);
