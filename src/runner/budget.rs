@@ -1,6 +1,13 @@
 //! Stopping a run short: tickets left as they were, and `epic.maxCost`.
 
-use super::*;
+use std::collections::VecDeque;
+
+use super::claim::Slot;
+use super::{Event, Summary};
+use crate::config::Settings;
+use crate::epic::Workspace;
+use crate::error::Result;
+use crate::state::{self, Store};
 
 /// Leave the queued tickets that `which` picks as they are (state, attempts), released
 /// from this run with `reason`: the run stops starting them.

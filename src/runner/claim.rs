@@ -8,7 +8,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::launch::{adoptable, Adopted};
-use super::{shared, Event, Msg, Planned, Summary};
+use super::scheduler::Msg;
+use super::{shared, Event, Planned, Summary};
 use crate::epic::Workspace;
 use crate::error::Result;
 use crate::state::{self, State, Store, TicketNote};

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::Slot;
+use super::claim::Slot;
 use crate::cooldown::{account_until, ticket_until};
 use crate::state::{self, account_note, State, Store};
 

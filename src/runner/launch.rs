@@ -1,8 +1,20 @@
 //! Starting an agent run under its supervisor, or adopting one an earlier orchestrator
 //! started, and the thread that waits for it to end.
 
-use super::claim::open_branch;
-use super::*;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::claim::{open_branch, Slot};
+use super::conclude::after_clean_exit;
+use super::scheduler::Msg;
+use super::{Event, Planned};
+use crate::agent::{self, Exit};
+use crate::config::{PromptVia, Settings};
+use crate::epic::Workspace;
+use crate::error::Result;
+use crate::gitx;
+use crate::state::{self, State, Store, TicketNote};
 
 /// A run an earlier orchestrator started, found through its supervisor's record.
 #[derive(Clone, Copy)]

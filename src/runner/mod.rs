@@ -4,18 +4,25 @@
 //!
 //! One thread (the caller's) owns the repository and every state change; each running
 //! agent has a small thread that only waits for its process.
+//!
+//! Where to look:
+//! - `select.rs`: which tickets a command runs, and their plans.
+//! - `claim.rs`: holding them (claimed before they run, released when they end short), and
+//!   their worktrees made ahead.
+//! - `scheduler.rs`: the run itself, one step per method; `scheduler/messages.rs`: what it
+//!   does on each message from the threads it started.
+//! - `order.rs`: which queued ticket starts first.
+//! - `launch.rs`: an agent started or adopted, and the thread that waits for it.
+//! - `conclude.rs`: how an attempt ended, recorded in the note.
+//! - `shared.rs`: the same run through the epic's remote (claims, exchanges, takeovers).
+//! - `cooldown.rs`, `budget.rs`: rate-limit waits lifted early; stopping short (`epic.maxCost`).
+//! - `events.rs`: what the run tells its caller.
 
-use std::collections::VecDeque;
 use std::sync::atomic::AtomicBool;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
-use crate::agent::{self, Exit};
-use crate::config::{PromptVia, Settings};
+use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::Result;
-use crate::gitx;
-use crate::state::{self, State, Store, TicketNote};
 
 mod budget;
 mod claim;
@@ -28,11 +35,8 @@ mod scheduler;
 mod select;
 mod shared;
 
-use claim::{release, Slot};
-use conclude::after_clean_exit;
 pub use events::{Event, MergeNews, OnDone, Summary};
-use order::precedence;
-use scheduler::{Msg, Scheduler};
+use scheduler::Scheduler;
 pub use select::{prepare, select, Planned, Selection};
 
 pub(crate) use crate::trace::trace;

@@ -3,7 +3,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
-use super::{shared, Slot};
+use super::claim::Slot;
+use super::shared;
 
 /// The queued ticket to start next, if one may start now: the startable one on the longest
 /// remaining chain (queue order breaks ties), unless a merge under way has dependents that

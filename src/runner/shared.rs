@@ -8,7 +8,11 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{Event, Msg, Settings, Slot, Summary};
+use super::claim::{release, Slot};
+use super::order::precedence;
+use super::scheduler::Msg;
+use super::{Event, Summary};
+use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::Result;
 use crate::state::{self, State, Store};
@@ -71,7 +75,7 @@ pub(super) fn next_to_claim(
         .iter()
         .enumerate()
         .filter(|(_, s)| claimable(s, reserved, reserving, cooldown, now))
-        .max_by(|a, b| super::precedence(*a, *b, true))
+        .max_by(|a, b| precedence(*a, *b, true))
         .map(|(i, _)| i)
 }
 
@@ -124,7 +128,7 @@ pub(super) fn claim_together(
     if next.len() < 2 {
         return Ok(());
     }
-    next.sort_by(|a, b| super::precedence(*b, *a, true));
+    next.sort_by(|a, b| precedence(*b, *a, true));
     let ids: Vec<String> = next
         .iter()
         .take(free)
@@ -266,7 +270,7 @@ pub(super) fn lost(
     id: &str,
     host: &str,
 ) {
-    super::release(store, id, State::Pending, None).ok();
+    release(store, id, State::Pending, None).ok();
     elsewhere(summary, report, id, host);
 }
 
@@ -446,7 +450,7 @@ pub(super) fn take_landing(
         None => None,
     };
     if fetched.is_none() {
-        super::release(
+        release(
             store,
             id,
             State::Pending,
