@@ -1,12 +1,13 @@
 //! How an agent run ended: classified (done, failed, rate limited, retry, interrupted) and
 //! recorded in the ticket's note.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::anyhow;
 
 use crate::agent::{self, Exit};
-use crate::agents::Observed;
+use crate::agents::{Observed, Tokens};
 use crate::config::Settings;
 use crate::epic::Workspace;
 use crate::error::Result;
@@ -96,90 +97,13 @@ pub(super) fn conclude(
 ) -> Result<Next> {
     let exit = &fin.exit;
     let seen = &fin.observed;
-    let log = ws.log_path(&plan.id);
     let note = store.get(&plan.id)?.unwrap_or_default();
-    let attempt = note.attempts;
-    let cost_usd = run_cost(seen.cost_usd, fin.resumed.as_deref(), &note.runs);
-    let tokens = seen.run_tokens(
-        note.runs
-            .iter()
-            .filter(|r| fin.resumed.is_some() && r.session_id == fin.resumed)
-            .map(|r| &r.tokens),
-    );
-    // The request this run was given (still in the note until a done run clears it).
-    let (fix_round, review_round) = state::round_of(note.request.as_ref());
-    let finish = |n: &mut TicketNote, outcome: &str| {
-        n.run_s += ran;
-        let now = state::now();
-        n.finished_at = Some(now);
-        n.pid = None;
-        n.pid_start = None;
-        n.add_run(RunRecord {
-            attempt,
-            outcome: outcome.to_owned(),
-            ended_at: now,
-            run_s: ran,
-            tokens,
-            cost_usd,
-            session_id: seen.session_id.clone(),
-            resumed: fin.resumed.is_some(),
-            fix_round,
-            review_round,
-        });
-        // Only a run cut short by a limit or a signal is worth continuing.
-        n.resume_session = None;
-        // A run that got past the limit ends the streak of limits without a reset time.
-        if !matches!(outcome, "rate_limited" | "interrupted" | "lost") {
-            n.rate_limit_streak = 0;
-        }
-    };
-    let footer = |what: &str| {
-        let _ = agent::log_line(
-            &log,
-            &format!(
-                "=== git-epic: attempt {attempt} of {} {what} after {:.1}s ===",
-                plan.id, ran
-            ),
-        );
-    };
-    let resumable = plan
-        .agent
-        .adapter
-        .can_resume()
-        .then(|| seen.resumable_session(fin.resumed.as_deref()))
-        .flatten()
-        .map(str::to_owned);
+    let end = Ending::new(ws, store, plan, &fin, &note, ran);
     if *exit == Exit::Lost {
-        // Killed with its supervisor (an OOM kill, a reboot): not the agent's failure. It
-        // runs again at once, continuing its session where it can.
-        footer("was lost (its supervisor was killed before the agent ended)");
-        store.update(&plan.id, |n| {
-            finish(n, "lost");
-            n.attempts = n.attempts.saturating_sub(1);
-            n.state = State::Pending;
-            n.reason = Some("its agent was killed with its supervisor; running it again".into());
-            n.resume_session.clone_from(&resumable);
-            Ok(())
-        })?;
-        return Ok(Next::Retry {
-            attempt,
-            wait: Duration::ZERO,
-            reason: "its agent was killed with its supervisor".into(),
-        });
+        return end.lost();
     }
     if *exit == Exit::Interrupted {
-        let why = "stopped by a signal to git epic";
-        footer(&format!("was stopped ({why})"));
-        store.update(&plan.id, |n| {
-            finish(n, "interrupted");
-            n.state = State::Interrupted;
-            n.reason = Some(why.into());
-            n.owner_pid = None;
-            n.owner_start = None;
-            n.resume_session.clone_from(&resumable);
-            Ok(())
-        })?;
-        return Ok(Next::Interrupted);
+        return end.interrupted();
     }
     let result_error = seen.result.as_ref().filter(|r| r.is_error);
     // A structured agent always ends with its result: a clean exit without one was cut
@@ -187,23 +111,13 @@ pub(super) fn conclude(
     let no_result = plan.agent.adapter.structured && seen.result.is_none();
     let failed = *exit != Exit::Code(0) || result_error.is_some() || no_result;
     if fin.resumed.is_some() && seen.resume_failed && failed {
-        // The CLI lost the session (cleaned up, another machine): start afresh at once.
-        footer("could not resume its session; starting afresh");
-        store.update(&plan.id, |n| {
-            finish(n, "resume_failed");
-            n.attempts = n.attempts.saturating_sub(1);
-            n.state = State::Pending;
-            n.reason = Some("its agent session could not be resumed; starting afresh".into());
-            Ok(())
-        })?;
-        return Ok(Next::Retry {
-            attempt,
-            wait: Duration::ZERO,
-            reason: "agent session not found; starting afresh".into(),
-        });
+        return end.resume_failed();
     }
     if !failed {
-        return done(store, plan, &fin, &ws.epic.branch, finish, footer);
+        let finish = |n: &mut TicketNote, outcome: &str| end.finish(n, outcome);
+        return done(store, plan, &fin, &ws.epic.branch, finish, |w| {
+            end.footer(w)
+        });
     }
     let what = match exit {
         Exit::Code(0) if seen.result.is_none() => "exit code 0 without a result".to_owned(),
@@ -218,7 +132,7 @@ pub(super) fn conclude(
     };
     // What the agent said: for a structured agent, its result and whatever it wrote
     // beside the stream (never the JSON, whose tool output may say anything).
-    let mut said = attempt_tail(&log, 50);
+    let mut said = attempt_tail(&end.log, 50);
     if plan.agent.adapter.structured {
         said.retain(|l| !l.trim_start().starts_with('{'));
         said.extend(seen.result.iter().map(|r| r.message.clone()));
@@ -229,18 +143,7 @@ pub(super) fn conclude(
             .map(|l| l.trim().to_owned())
     });
     if let Some(message) = fatal.filter(|_| *exit != Exit::TimedOut) {
-        footer(&format!("stopped: {message}"));
-        store.update(&plan.id, |n| {
-            finish(n, "stopped");
-            // Not the ticket's failure: its state and attempts stay as they were.
-            n.attempts = n.attempts.saturating_sub(1);
-            n.state = State::Pending;
-            n.reason = Some(format!("agent error: {message}"));
-            n.owner_pid = None;
-            n.owner_start = None;
-            Ok(())
-        })?;
-        return Ok(Next::Fatal(message));
+        return end.stopped(message);
     }
     // A structured result says exactly whether a limit was hit; text is guessed from.
     let knows = plan.agent.adapter.structured && seen.result.is_some();
@@ -256,14 +159,198 @@ pub(super) fn conclude(
                     .is_match(l)
             }));
     if limited {
+        return end.rate_limited(settings, &said, &what, note.rate_limit_streak);
+    }
+    // The agent's own words say more than an exit code.
+    let what = match result_error {
+        Some(r) if !r.message.trim().is_empty() => {
+            format!("{what}: {}", r.message.lines().next().unwrap_or("").trim())
+        }
+        _ => what,
+    };
+    end.failed(settings, what)
+}
+
+/// An ended attempt being recorded: its run in the ticket's note, its footer in the log.
+struct Ending<'a> {
+    store: &'a Store<'a>,
+    plan: &'a Planned,
+    fin: &'a Finished,
+    log: PathBuf,
+    attempt: u32,
+    ran: f64,
+    cost_usd: Option<f64>,
+    tokens: Tokens,
+    fix_round: u32,
+    review_round: u32,
+    /// The session a next attempt continues, if the agent can resume one.
+    resumable: Option<String>,
+}
+
+impl<'a> Ending<'a> {
+    fn new(
+        ws: &Workspace,
+        store: &'a Store<'a>,
+        plan: &'a Planned,
+        fin: &'a Finished,
+        note: &TicketNote,
+        ran: f64,
+    ) -> Ending<'a> {
+        let seen = &fin.observed;
+        let cost_usd = run_cost(seen.cost_usd, fin.resumed.as_deref(), &note.runs);
+        let tokens = seen.run_tokens(
+            note.runs
+                .iter()
+                .filter(|r| fin.resumed.is_some() && r.session_id == fin.resumed)
+                .map(|r| &r.tokens),
+        );
+        // The request this run was given (still in the note until a done run clears it).
+        let (fix_round, review_round) = state::round_of(note.request.as_ref());
+        let resumable = plan
+            .agent
+            .adapter
+            .can_resume()
+            .then(|| seen.resumable_session(fin.resumed.as_deref()))
+            .flatten()
+            .map(str::to_owned);
+        Ending {
+            store,
+            plan,
+            fin,
+            log: ws.log_path(&plan.id),
+            attempt: note.attempts,
+            ran,
+            cost_usd,
+            tokens,
+            fix_round,
+            review_round,
+            resumable,
+        }
+    }
+
+    /// The attempt's run, recorded in note `n` with `outcome`.
+    fn finish(&self, n: &mut TicketNote, outcome: &str) {
+        n.run_s += self.ran;
         let now = state::now();
-        let told = limit_line(&said, plan, settings, now);
+        n.finished_at = Some(now);
+        n.pid = None;
+        n.pid_start = None;
+        n.add_run(RunRecord {
+            attempt: self.attempt,
+            outcome: outcome.to_owned(),
+            ended_at: now,
+            run_s: self.ran,
+            tokens: self.tokens,
+            cost_usd: self.cost_usd,
+            session_id: self.fin.observed.session_id.clone(),
+            resumed: self.fin.resumed.is_some(),
+            fix_round: self.fix_round,
+            review_round: self.review_round,
+        });
+        // Only a run cut short by a limit or a signal is worth continuing.
+        n.resume_session = None;
+        // A run that got past the limit ends the streak of limits without a reset time.
+        if !matches!(outcome, "rate_limited" | "interrupted" | "lost") {
+            n.rate_limit_streak = 0;
+        }
+    }
+
+    /// The log's last line about the attempt: it `what`.
+    fn footer(&self, what: &str) {
+        let _ = agent::log_line(
+            &self.log,
+            &format!(
+                "=== git-epic: attempt {} of {} {what} after {:.1}s ===",
+                self.attempt, self.plan.id, self.ran
+            ),
+        );
+    }
+
+    /// Killed with its supervisor (an OOM kill, a reboot): not the agent's failure. It
+    /// runs again at once, continuing its session where it can.
+    fn lost(&self) -> Result<Next> {
+        self.footer("was lost (its supervisor was killed before the agent ended)");
+        self.store.update(&self.plan.id, |n| {
+            self.finish(n, "lost");
+            n.attempts = n.attempts.saturating_sub(1);
+            n.state = State::Pending;
+            n.reason = Some("its agent was killed with its supervisor; running it again".into());
+            n.resume_session.clone_from(&self.resumable);
+            Ok(())
+        })?;
+        Ok(Next::Retry {
+            attempt: self.attempt,
+            wait: Duration::ZERO,
+            reason: "its agent was killed with its supervisor".into(),
+        })
+    }
+
+    fn interrupted(&self) -> Result<Next> {
+        let why = "stopped by a signal to git epic";
+        self.footer(&format!("was stopped ({why})"));
+        self.store.update(&self.plan.id, |n| {
+            self.finish(n, "interrupted");
+            n.state = State::Interrupted;
+            n.reason = Some(why.into());
+            n.owner_pid = None;
+            n.owner_start = None;
+            n.resume_session.clone_from(&self.resumable);
+            Ok(())
+        })?;
+        Ok(Next::Interrupted)
+    }
+
+    /// The CLI lost the session (cleaned up, another machine): start afresh at once.
+    fn resume_failed(&self) -> Result<Next> {
+        self.footer("could not resume its session; starting afresh");
+        self.store.update(&self.plan.id, |n| {
+            self.finish(n, "resume_failed");
+            n.attempts = n.attempts.saturating_sub(1);
+            n.state = State::Pending;
+            n.reason = Some("its agent session could not be resumed; starting afresh".into());
+            Ok(())
+        })?;
+        Ok(Next::Retry {
+            attempt: self.attempt,
+            wait: Duration::ZERO,
+            reason: "agent session not found; starting afresh".into(),
+        })
+    }
+
+    /// An agent error retrying cannot fix (`message`).
+    fn stopped(&self, message: String) -> Result<Next> {
+        self.footer(&format!("stopped: {message}"));
+        self.store.update(&self.plan.id, |n| {
+            self.finish(n, "stopped");
+            // Not the ticket's failure: its state and attempts stay as they were.
+            n.attempts = n.attempts.saturating_sub(1);
+            n.state = State::Pending;
+            n.reason = Some(format!("agent error: {message}"));
+            n.owner_pid = None;
+            n.owner_start = None;
+            Ok(())
+        })?;
+        Ok(Next::Fatal(message))
+    }
+
+    /// A rate limit: wait for the reset time the agent named, or back off, doubling for
+    /// each limit in a row (`streak` before this one) that named none.
+    fn rate_limited(
+        &self,
+        settings: &Settings,
+        said: &[String],
+        what: &str,
+        streak: u32,
+    ) -> Result<Next> {
+        let (plan, seen) = (self.plan, &self.fin.observed);
+        let now = state::now();
+        let told = limit_line(said, plan, settings, now);
         let named = seen
             .limit
             .as_ref()
             .and_then(|l| l.resets_at)
             .map(|at| Duration::from_secs_f64((at - now).max(0.0).ceil()))
-            .or_else(|| crate::ratelimit::reset_wait(&said, now))
+            .or_else(|| crate::ratelimit::reset_wait(said, now))
             // A reset that is now or just past (a time printed to the minute, a clock a
             // little ahead of the server's) may still hold for a few seconds: never retry
             // in a tight loop on it.
@@ -275,9 +362,8 @@ pub(super) fn conclude(
                 }
             });
         // No reset time: wait and back off, doubling for each such limit in a row.
-        let wait = named
-            .unwrap_or_else(|| limit_backoff(settings.rate_limit_wait, note.rate_limit_streak));
-        footer(&format!(
+        let wait = named.unwrap_or_else(|| limit_backoff(settings.rate_limit_wait, streak));
+        self.footer(&format!(
             "hit a rate limit ({what}); waiting {}s{}",
             wait.as_secs(),
             if named.is_some() {
@@ -286,8 +372,8 @@ pub(super) fn conclude(
                 " (no reset time named)"
             }
         ));
-        store.update(&plan.id, |n| {
-            finish(n, "rate_limited");
+        self.store.update(&plan.id, |n| {
+            self.finish(n, "rate_limited");
             n.state = State::RateLimited;
             if named.is_none() {
                 n.rate_limit_streak = n.rate_limit_streak.saturating_add(1);
@@ -304,43 +390,42 @@ pub(super) fn conclude(
                 Some(kind) => format!("rate limited ({kind} limit)"),
                 None => format!("rate limited ({what})"),
             });
-            n.resume_session.clone_from(&resumable);
+            n.resume_session.clone_from(&self.resumable);
             Ok(())
         })?;
-        return Ok(Next::RateLimited(wait));
+        Ok(Next::RateLimited(wait))
     }
-    // The agent's own words say more than an exit code.
-    let what = match result_error {
-        Some(r) if !r.message.trim().is_empty() => {
-            format!("{what}: {}", r.message.lines().next().unwrap_or("").trim())
+
+    /// A failure (`what`): retried after a wait that doubles with each attempt, or failed
+    /// for good once `epic.maxAttempts` are used.
+    fn failed(&self, settings: &Settings, what: String) -> Result<Next> {
+        let attempt = self.attempt;
+        self.footer(&format!("failed ({what})"));
+        if attempt < settings.max_attempts {
+            let wait = settings.retry_wait * 2u32.saturating_pow(attempt.saturating_sub(1));
+            self.store.update(&self.plan.id, |n| {
+                self.finish(n, "failed");
+                n.state = State::Pending;
+                n.reason = Some(format!("attempt {attempt} failed ({what}); retrying"));
+                Ok(())
+            })?;
+            Ok(Next::Retry {
+                attempt,
+                wait,
+                reason: what,
+            })
+        } else {
+            let reason = format!("{what} on attempt {attempt} of {}", settings.max_attempts);
+            self.store.update(&self.plan.id, |n| {
+                self.finish(n, "failed");
+                n.state = State::Failed;
+                n.reason = Some(reason.clone());
+                n.owner_pid = None;
+                n.owner_start = None;
+                Ok(())
+            })?;
+            Ok(Next::Failed(reason))
         }
-        _ => what,
-    };
-    footer(&format!("failed ({what})"));
-    if attempt < settings.max_attempts {
-        let wait = settings.retry_wait * 2u32.saturating_pow(attempt.saturating_sub(1));
-        store.update(&plan.id, |n| {
-            finish(n, "failed");
-            n.state = State::Pending;
-            n.reason = Some(format!("attempt {attempt} failed ({what}); retrying"));
-            Ok(())
-        })?;
-        Ok(Next::Retry {
-            attempt,
-            wait,
-            reason: what,
-        })
-    } else {
-        let reason = format!("{what} on attempt {attempt} of {}", settings.max_attempts);
-        store.update(&plan.id, |n| {
-            finish(n, "failed");
-            n.state = State::Failed;
-            n.reason = Some(reason.clone());
-            n.owner_pid = None;
-            n.owner_start = None;
-            Ok(())
-        })?;
-        Ok(Next::Failed(reason))
     }
 }
 
