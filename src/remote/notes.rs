@@ -147,6 +147,9 @@ pub fn merge(
             entries(repo, Some(theirs))?,
         );
         let mut take: BTreeMap<ObjectId, Option<ObjectId>> = BTreeMap::new();
+        // Whether a note of ours was kept over theirs (or theirs refused): the merge is then
+        // not simply theirs.
+        let mut kept = false;
         report = Merged::default();
         let all: BTreeSet<&ObjectId> = o.keys().chain(t.keys()).chain(b.keys()).collect();
         for key in all {
@@ -164,6 +167,7 @@ pub fn merge(
             // taken wrongly would undo a start or a landing here).
             if let (Some(mine), Some(other)) = (note(ov), note(tv)) {
                 if id.is_some() && mine.is_mine() && other.is_mine() && mine.rev >= other.rev {
+                    kept = true;
                     continue;
                 }
             }
@@ -182,6 +186,7 @@ pub fn merge(
                     }
                 };
                 if id.is_some() && keep_ours {
+                    kept = true;
                     continue;
                 }
             }
@@ -196,6 +201,7 @@ pub fn merge(
                 let name = || id.map_or_else(|| format!("note {key}"), |id| (*id).clone());
                 if let Some(why) = why {
                     report.refused.push((name(), why));
+                    kept = true;
                     continue;
                 }
                 if id.is_some() {
@@ -203,6 +209,25 @@ pub fn merge(
                 }
             }
             take.insert(*key, tv.copied());
+        }
+        let expected = match ours {
+            Some(o) => PreviousValue::MustExistAndMatch(gix::refs::Target::Object(o)),
+            None => PreviousValue::MustNotExist,
+        };
+        // Nothing here that theirs lacks: theirs as it is. A merge commit made here instead
+        // would be new to every other machine, which would merge it in turn and push, and
+        // so on between idle machines, each round a push.
+        if base == ours && !kept {
+            let message = format!("git-epic: the notes of {epic} from the remote");
+            if repo
+                .reference(NOTES_REF, theirs, expected, message.as_str())
+                .is_ok()
+            {
+                report.updated.sort();
+                return Ok(report);
+            }
+            crate::gitx::wait_out_ref_lock(repo, NOTES_REF);
+            continue;
         }
         // Even with nothing of theirs to take, their commit becomes a parent of ours, so
         // that the next push is a fast-forward.
@@ -232,10 +257,6 @@ pub fn merge(
         let commit = repo
             .new_commit_as(sig, sig, message.as_str(), tree_id, parents)?
             .id;
-        let expected = match ours {
-            Some(o) => PreviousValue::MustExistAndMatch(gix::refs::Target::Object(o)),
-            None => PreviousValue::MustNotExist,
-        };
         if repo
             .reference(NOTES_REF, commit, expected, message.as_str())
             .is_ok()
@@ -290,5 +311,38 @@ mod tests {
         let theirs = store.commit_on(Some(at(&repo)), &[("T", running)]).unwrap();
         merge(&repo, "e", &["T".into()], theirs).unwrap();
         assert_eq!(store.get("T").unwrap().unwrap().state, State::Done);
+    }
+
+    #[test]
+    fn notes_that_only_add_to_ours_are_taken_as_they_are_without_a_merge_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .arg(dir.path())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let repo = gix::open(dir.path()).unwrap();
+        let store = Store::new(&repo, "e");
+        let at = |repo: &gix::Repository| crate::gitx::resolve_commit(repo, NOTES_REF).unwrap();
+        store
+            .update("T", |n| {
+                n.state = State::Done;
+                Ok(())
+            })
+            .unwrap();
+        let ours = at(&repo);
+        // The remote's notes: ours, then another machine's note for U.
+        let u = TicketNote {
+            state: State::Running,
+            host: Some("elsewhere".into()),
+            machine: Some("0123456789ab".into()),
+            ..Default::default()
+        };
+        let theirs = store.commit_on(Some(ours), &[("U", u)]).unwrap();
+        let merged = merge(&repo, "e", &["T".into(), "U".into()], theirs).unwrap();
+        assert_eq!(merged.updated, ["U"]);
+        assert_eq!(at(&repo), theirs, "a fast-forward, not a merge commit");
     }
 }
