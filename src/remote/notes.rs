@@ -278,8 +278,8 @@ mod tests {
     use super::*;
     use crate::state::State;
 
-    #[test]
-    fn this_machines_own_note_is_never_undone_by_an_older_copy_from_the_remote() {
+    /// A new empty repository, and its directory (removed when dropped).
+    fn repo() -> (tempfile::TempDir, gix::Repository) {
         let dir = tempfile::tempdir().unwrap();
         let ok = std::process::Command::new("git")
             .args(["init", "-q"])
@@ -289,6 +289,12 @@ mod tests {
             .success();
         assert!(ok);
         let repo = gix::open(dir.path()).unwrap();
+        (dir, repo)
+    }
+
+    #[test]
+    fn this_machines_own_note_is_never_undone_by_an_older_copy_from_the_remote() {
+        let (_dir, repo) = repo();
         let store = Store::new(&repo, "e");
         let me = crate::host::this_host().to_owned();
         let at = |repo: &gix::Repository| crate::gitx::resolve_commit(repo, NOTES_REF).unwrap();
@@ -315,15 +321,7 @@ mod tests {
 
     #[test]
     fn notes_that_only_add_to_ours_are_taken_as_they_are_without_a_merge_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = std::process::Command::new("git")
-            .args(["init", "-q"])
-            .arg(dir.path())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-        let repo = gix::open(dir.path()).unwrap();
+        let (_dir, repo) = repo();
         let store = Store::new(&repo, "e");
         let at = |repo: &gix::Repository| crate::gitx::resolve_commit(repo, NOTES_REF).unwrap();
         store

@@ -251,10 +251,22 @@ fn check(r: &Repo) -> Result<(), String> {
 
 #[test]
 fn kill_9_at_random_moments_loses_nothing_and_does_nothing_twice() {
-    let trials: u64 = std::env::var("GIT_EPIC_CHAOS_TRIALS")
+    trials("GIT_EPIC_CHAOS_TRIALS", 2, "chaos", |seed| trial(seed, 3));
+}
+
+/// Run `trial` `$var` times (`default` without it), each with its own seed from
+/// `GIT_EPIC_CHAOS_SEED` on (else the clock); say each failure on one line and the count
+/// (`<label>: N clean / M trials`, which benches/chaos.sh shows), then fail if any did.
+pub(crate) fn trials(
+    var: &str,
+    default: u64,
+    label: &str,
+    trial: impl Fn(u64) -> Result<(), String>,
+) {
+    let trials: u64 = std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
+        .unwrap_or(default);
     let first: u64 = std::env::var("GIT_EPIC_CHAOS_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -267,7 +279,7 @@ fn kill_9_at_random_moments_loses_nothing_and_does_nothing_twice() {
     let mut failed = Vec::new();
     for t in 0..trials {
         let seed = first.wrapping_add(t);
-        if let Err(e) = trial(seed, 3) {
+        if let Err(e) = trial(seed) {
             // One line, so that benches/chaos.sh shows all of it.
             let e = e.replace('\n', " | ");
             eprintln!("trial {t} (GIT_EPIC_CHAOS_SEED={seed}) failed: {e}");
@@ -275,7 +287,7 @@ fn kill_9_at_random_moments_loses_nothing_and_does_nothing_twice() {
         }
     }
     eprintln!(
-        "chaos: {} clean / {trials} trials",
+        "{label}: {} clean / {trials} trials",
         trials - failed.len() as u64
     );
     assert!(failed.is_empty(), "seeds that failed: {failed:?}");

@@ -245,31 +245,5 @@ fn check(
 
 #[test]
 fn three_clones_on_one_host_with_one_killed_at_random_land_every_ticket_once() {
-    let trials: u64 = std::env::var("GIT_EPIC_CHAOS_MACHINES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
-    let first: u64 = std::env::var("GIT_EPIC_CHAOS_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    let mut failed = Vec::new();
-    for t in 0..trials {
-        let seed = first.wrapping_add(t);
-        if let Err(e) = trial(seed) {
-            let e = e.replace('\n', " | ");
-            eprintln!("trial {t} (GIT_EPIC_CHAOS_SEED={seed}) failed: {e}");
-            failed.push(seed);
-        }
-    }
-    eprintln!(
-        "chaos across machines: {} clean / {trials} trials",
-        trials - failed.len() as u64
-    );
-    assert!(failed.is_empty(), "seeds that failed: {failed:?}");
+    crate::chaos::trials("GIT_EPIC_CHAOS_MACHINES", 1, "chaos across machines", trial);
 }
