@@ -21,7 +21,7 @@ pub use crate::scope::scope_violations;
 pub mod queue;
 mod record;
 
-use record::{landed, record_merged, taken_over};
+use record::taken_over;
 
 use queue::{Candidate, Msg, Queue, Step};
 
@@ -379,24 +379,13 @@ pub fn gate(
         .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
     let (ahead, _) = gitx::ahead_behind(&ws.repo, tip, epic_tip)?;
     if ahead == 0 {
-        // A landing cut off after the epic moved but before the note said so.
-        if let Some(commit) = landed(ws, id, epic_tip)? {
-            record_merged(store, id, commit, &branch)?;
-            return Ok(Gate::Ended(Outcome::Merged {
+        return match record::on_the_epic(ws, store, id, &note, epic_tip, &branch)? {
+            Some(commit) => Ok(Gate::Ended(Outcome::Merged {
                 commit,
                 cleaned: None,
-            }));
-        }
-        // Landed here while the remote was away, and carried onto its epic since by a ticket
-        // built on that landing: its work is on the epic already.
-        if note.reland {
-            record_merged(store, id, epic_tip, &branch)?;
-            return Ok(Gate::Ended(Outcome::Merged {
-                commit: epic_tip,
-                cleaned: None,
-            }));
-        }
-        return skip(format!("{branch} has no commits beyond the epic"));
+            })),
+            None => skip(format!("{branch} has no commits beyond the epic")),
+        };
     }
     if has_worktree
         && gix::open(&worktree)

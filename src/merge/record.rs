@@ -62,3 +62,24 @@ pub(super) fn record_merged(
     })?;
     Ok(())
 }
+
+/// A ticket whose branch has nothing beyond the epic, when its work is on the epic already:
+/// a landing cut off after the epic moved but before the note said so, or a landing made
+/// here while the remote was away and carried onto its epic since by a ticket built on it.
+/// Recorded merged; the commit that holds it.
+pub(super) fn on_the_epic(
+    ws: &Workspace,
+    store: &Store<'_>,
+    id: &str,
+    note: &TicketNote,
+    epic_tip: ObjectId,
+    branch: &str,
+) -> Result<Option<ObjectId>> {
+    let commit = match landed(ws, id, epic_tip)? {
+        Some(c) => c,
+        None if note.reland => epic_tip,
+        None => return Ok(None),
+    };
+    record_merged(store, id, commit, branch)?;
+    Ok(Some(commit))
+}

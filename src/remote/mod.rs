@@ -295,14 +295,8 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
         fetch(&ws.root, &remote, &specs)?;
         // Landings made here while the remote could not be reached, when its epic moved
         // meanwhile: back to done (to land again) before the notes that say merged go out.
-        if let Some(r) = refs.get(&branch_ref) {
-            let repo = gix::open(&ws.root)?;
-            if let Some(l) = gitx::branch_tip(&repo, &ws.epic.branch)? {
-                let base = repo.merge_base(l, *r).ok().flatten().map(|b| b.detach());
-                if base != Some(l) && base != Some(*r) {
-                    report.relanding = reconcile::reconcile(ws)?.relanding;
-                }
-            }
+        if refs.contains_key(&branch_ref) {
+            report.relanding = reconcile::reconcile(ws)?.relanding;
         }
         let repo = gix::open(&ws.root)?;
         let mut updates: Vec<(ObjectId, String, Option<ObjectId>)> = Vec::new();

@@ -229,34 +229,7 @@ pub fn merge(
             crate::gitx::wait_out_ref_lock(repo, NOTES_REF);
             continue;
         }
-        // Even with nothing of theirs to take, their commit becomes a parent of ours, so
-        // that the next push is a fast-forward.
-        let tree = match ours {
-            Some(c) => repo.find_commit(c)?.tree_id()?.detach(),
-            None => ObjectId::empty_tree(repo.object_hash()),
-        };
-        let mut state = notes::State::new(tree, &repo.objects).map_err(|e| anyhow!("{e}"))?;
-        let mut tree_id = tree;
-        for (key, blob) in &take {
-            let edit = match blob {
-                Some(blob) => state.replace(*key, *blob, &repo.objects),
-                None => state.remove(*key, &repo.objects),
-            }
-            .map_err(|e| anyhow!("{e}"))?;
-            tree_id = edit.tree;
-        }
-        let parents: Vec<ObjectId> = ours.into_iter().chain(std::iter::once(theirs)).collect();
-        let sig = gix::actor::Signature {
-            name: "git-epic".into(),
-            email: "git-epic@localhost".into(),
-            time: gix::date::Time::now_local_or_utc(),
-        };
-        let mut buf = gix::date::parse::TimeBuf::default();
-        let sig = sig.to_ref(&mut buf);
-        let message = format!("git-epic: merge the notes of {epic} from the remote");
-        let commit = repo
-            .new_commit_as(sig, sig, message.as_str(), tree_id, parents)?
-            .id;
+        let (commit, message) = merge_commit(repo, epic, ours, theirs, &take)?;
         if repo
             .reference(NOTES_REF, commit, expected, message.as_str())
             .is_ok()
@@ -271,6 +244,46 @@ pub fn merge(
     Err(anyhow!(
         "could not merge the remote notes: {NOTES_REF} kept moving"
     ))
+}
+
+/// The commit of `ours` (if any) with the notes of `take` from `theirs`, whose parents are
+/// both: the next push of it is a fast-forward. With its message.
+fn merge_commit(
+    repo: &gix::Repository,
+    epic: &str,
+    ours: Option<ObjectId>,
+    theirs: ObjectId,
+    take: &BTreeMap<ObjectId, Option<ObjectId>>,
+) -> Result<(ObjectId, String)> {
+    // Even with nothing of theirs to take, their commit becomes a parent of ours, so
+    // that the next push is a fast-forward.
+    let tree = match ours {
+        Some(c) => repo.find_commit(c)?.tree_id()?.detach(),
+        None => ObjectId::empty_tree(repo.object_hash()),
+    };
+    let mut state = notes::State::new(tree, &repo.objects).map_err(|e| anyhow!("{e}"))?;
+    let mut tree_id = tree;
+    for (key, blob) in take {
+        let edit = match blob {
+            Some(blob) => state.replace(*key, *blob, &repo.objects),
+            None => state.remove(*key, &repo.objects),
+        }
+        .map_err(|e| anyhow!("{e}"))?;
+        tree_id = edit.tree;
+    }
+    let parents: Vec<ObjectId> = ours.into_iter().chain(std::iter::once(theirs)).collect();
+    let sig = gix::actor::Signature {
+        name: "git-epic".into(),
+        email: "git-epic@localhost".into(),
+        time: gix::date::Time::now_local_or_utc(),
+    };
+    let mut buf = gix::date::parse::TimeBuf::default();
+    let sig = sig.to_ref(&mut buf);
+    let message = format!("git-epic: merge the notes of {epic} from the remote");
+    let commit = repo
+        .new_commit_as(sig, sig, message.as_str(), tree_id, parents)?
+        .id;
+    Ok((commit, message))
 }
 
 #[cfg(test)]
