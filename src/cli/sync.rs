@@ -3,7 +3,7 @@ use console::style;
 
 use super::Ctx;
 use crate::error::usage;
-use crate::forge::follow::{self, Followed};
+use crate::forge::follow::{self, FollowEvent, Followed};
 use crate::remote::{self, SyncReport};
 
 #[derive(Debug, Args)]
@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
             .unwrap_or_else(|_| "origin".into());
         let mut r = SyncReport {
             remote: remote.clone(),
-            epic: "up to date",
+            epic: crate::gitx::transport::BranchSync::UpToDate,
             ..Default::default()
         };
         match follow::catch_up(&ws, &remote) {
@@ -51,13 +51,16 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
         r
     };
     let followed = follow::follow(&ws, &graph)?;
-    let changed = followed
-        .iter()
-        .any(|f| matches!(f.event, Some("merged" | "changes_requested")));
+    let changed = followed.iter().any(|f| {
+        matches!(
+            f.event,
+            Some(FollowEvent::Merged | FollowEvent::ChangesRequested)
+        )
+    });
     if shared.is_some() && changed && r.offline.is_none() {
         r.pushed += remote::sync(&ws)?.pushed;
     }
-    let forge_failed = followed.iter().any(|f| f.event == Some("error"));
+    let forge_failed = followed.iter().any(|f| f.event == Some(FollowEvent::Error));
     r.forge = followed;
     if a.json {
         ctx.out.json(&r)?;
@@ -208,7 +211,7 @@ pub fn render(ctx: &Ctx, r: &SyncReport, branch: &str) {
     if r.pushed == 0
         && r.tickets_in.is_empty()
         && r.notes_in.is_empty()
-        && r.epic == "up to date"
+        && r.epic == crate::gitx::transport::BranchSync::UpToDate
         && !acted
     {
         out.result("Everything was in sync already.");
@@ -222,30 +225,30 @@ fn render_followed(ctx: &Ctx, f: &Followed) {
         f.ci.map(|c| format!(", CI {}", c.as_str()))
             .unwrap_or_default();
     match f.event {
-        Some("merged") => out.result(format!("{}: merged on {forge} ({})", f.id, f.url)),
-        Some("changes_requested") => out.result(format!(
+        Some(FollowEvent::Merged) => out.result(format!("{}: merged on {forge} ({})", f.id, f.url)),
+        Some(FollowEvent::ChangesRequested) => out.result(format!(
             "{}: changes requested on {forge}, sent back to its agent (review round {}){ci}",
             f.id,
             f.round.unwrap_or_default()
         )),
-        Some("closed") => out.warn(format!(
+        Some(FollowEvent::Closed) => out.warn(format!(
             "{}: the pull request was closed on {forge} without being merged ({})",
             f.id, f.url
         )),
-        Some("not_here") => out.warn(format!(
+        Some(FollowEvent::NotHere) => out.warn(format!(
             "{}: merged on {forge}, but the epic branch here does not have that merge yet; it is marked merged once it does",
             f.id
         )),
-        Some("running") => out.result(format!(
+        Some(FollowEvent::Running) => out.result(format!(
             "{}: its agent is running; what {forge} says is taken at the next sync",
             f.id
         )),
-        Some("elsewhere") => out.result(format!(
+        Some(FollowEvent::Elsewhere) => out.result(format!(
             "{}: followed by {}, which ran it",
             f.id,
             f.host.as_deref().unwrap_or("another machine")
         )),
-        Some(_) => out.warn(format!(
+        Some(FollowEvent::Error) => out.warn(format!(
             "{}: {}",
             f.id,
             f.error.as_deref().unwrap_or("the forge could not be asked")

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{Ci, Forge, PrState, PrUrl};
 use crate::epic::Workspace;
 use crate::error::Result;
+use crate::gitx::transport::BranchSync;
 use crate::graph::Graph;
 use crate::state::{self, State, Store};
 use crate::{gitx, review};
@@ -20,15 +21,32 @@ pub struct Followed {
     pub forge: Option<Forge>,
     pub state: Option<PrState>,
     pub ci: Option<Ci>,
-    /// What sync did: `merged`, `changes_requested` (review round `round`), `closed`;
-    /// `not_here` (merged there, but the epic here does not have that merge yet: marked
-    /// merged at a later sync);
-    /// `running` (changes or a merge wait until the agent is done); `elsewhere` (the machine
-    /// in `host` ran the ticket and follows its pull request); `error` (see `error`).
-    pub event: Option<&'static str>,
+    /// What sync did about it, if anything.
+    pub event: Option<FollowEvent>,
     pub round: Option<u32>,
     pub host: Option<String>,
     pub error: Option<String>,
+}
+
+/// What `sync` did about a pull request (`event` in `sync --json`, in snake_case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowEvent {
+    /// Merged on the forge: the ticket is merged.
+    Merged,
+    /// A review requested changes: sent back to the agent (review round `round`).
+    ChangesRequested,
+    /// Closed without being merged.
+    Closed,
+    /// Merged there, but the epic here does not have that merge yet: marked merged at a
+    /// later sync.
+    NotHere,
+    /// Changes or a merge wait until the agent is done.
+    Running,
+    /// The machine in `host` ran the ticket and follows its pull request.
+    Elsewhere,
+    /// The forge could not be asked (see `error`).
+    Error,
 }
 
 /// The tickets that have a pull request, in graph order.
@@ -87,7 +105,7 @@ pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
         }) {
             Ok(pr) => pr,
             Err(why) => {
-                f.event = Some("error");
+                f.event = Some(FollowEvent::Error);
                 f.error = Some(why);
                 all.push(f);
                 continue;
@@ -96,7 +114,7 @@ pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
         f.forge = Some(pr.forge);
         // One writer per note: the machine that ran the ticket follows its pull request.
         if !note.is_local() {
-            f.event = Some("elsewhere");
+            f.event = Some(FollowEvent::Elsewhere);
             f.host = note.host.clone();
             all.push(f);
             continue;
@@ -104,7 +122,7 @@ pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
         let view = match pr.view(&ws.root, note.pr_review.as_deref()) {
             Ok(v) => v,
             Err(e) => {
-                f.event = Some("error");
+                f.event = Some(FollowEvent::Error);
                 f.error = Some(format!("{e:#}"));
                 all.push(f);
                 continue;
@@ -115,10 +133,10 @@ pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
         let running = note.state == State::Running && note.owner_alive();
         let acts = view.state == PrState::Merged || view.changes.is_some();
         if running && acts {
-            f.event = Some("running");
+            f.event = Some(FollowEvent::Running);
         } else if view.state == PrState::Merged && !merged_here(ws, view.merge_commit.as_deref()) {
             // Dependents would start on an epic without that work.
-            f.event = Some("not_here");
+            f.event = Some(FollowEvent::NotHere);
         } else if view.state == PrState::Merged {
             // Only a commit id is kept from the forge's answer.
             let commit = view.merge_commit.filter(|c| {
@@ -134,7 +152,7 @@ pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
                 n.pr_ci = view.ci.map(|c| c.as_str().into());
                 Ok(())
             })?;
-            f.event = Some("merged");
+            f.event = Some(FollowEvent::Merged);
         } else if let Some(changes) = view.changes {
             match review::request_changes(ws, graph, &id, &changes.text) {
                 Ok(round) => {
@@ -142,18 +160,18 @@ pub fn follow(ws: &Workspace, graph: &Graph) -> Result<Vec<Followed>> {
                         n.pr_review = Some(changes.mark.clone());
                         Ok(())
                     })?;
-                    f.event = Some("changes_requested");
+                    f.event = Some(FollowEvent::ChangesRequested);
                     f.round = Some(round);
                 }
                 Err(e) => {
-                    f.event = Some("error");
+                    f.event = Some(FollowEvent::Error);
                     f.error = Some(format!("{e:#}"));
                 }
             }
         }
         let was_closed = note.pr_state.as_deref() == Some("closed");
         if view.state == PrState::Closed && !was_closed {
-            f.event = Some("closed");
+            f.event = Some(FollowEvent::Closed);
         }
         if view.state != PrState::Merged {
             store.update(&id, |n| {
@@ -189,7 +207,7 @@ fn merged_here(ws: &Workspace, commit: Option<&str>) -> bool {
 /// epic not shared through `epic.remote`, whose sync does this itself): `fast-forwarded`,
 /// `up to date`, `diverged` (landings here the forge has not seen: left as they are), or
 /// `checked out` (the branch is checked out in a worktree: left as it is).
-pub fn catch_up(ws: &Workspace, remote: &str) -> Result<&'static str> {
+pub fn catch_up(ws: &Workspace, remote: &str) -> Result<BranchSync> {
     let branch = &ws.epic.branch;
     let tracking = format!("refs/remotes/{remote}/{branch}");
     gitx::transport::fetch(
@@ -202,22 +220,22 @@ pub fn catch_up(ws: &Workspace, remote: &str) -> Result<&'static str> {
         gitx::resolve_commit(&repo, &tracking),
         gitx::branch_tip(&repo, branch)?,
     ) else {
-        return Ok("up to date");
+        return Ok(BranchSync::UpToDate);
     };
     if theirs == ours || gitx::is_ancestor(&ws.root, theirs, ours)? {
-        return Ok("up to date");
+        return Ok(BranchSync::UpToDate);
     }
     if !gitx::is_ancestor(&ws.root, ours, theirs)? {
-        return Ok("diverged");
+        return Ok(BranchSync::Diverged);
     }
     if gitx::checked_out_at(&repo, branch)?.is_some() {
-        return Ok("checked out");
+        return Ok(BranchSync::CheckedOut);
     }
     Ok(
         if gitx::move_branch(&repo, branch, ours, theirs, "git-epic: sync from the forge")? {
-            "fast-forwarded"
+            BranchSync::FastForwarded
         } else {
-            "diverged"
+            BranchSync::Diverged
         },
     )
 }

@@ -49,3 +49,48 @@ pub fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
         return Err(anyhow!("git fetch {remote} failed: {}", text.trim()));
     }
 }
+
+/// Where a local branch stands against a remote's after a sync; serialised as the words
+/// `sync --json` has always printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum BranchSync {
+    /// Not known: the remote could not be reached.
+    #[default]
+    #[serde(rename = "")]
+    Unknown,
+    #[serde(rename = "pushed")]
+    Pushed,
+    #[serde(rename = "fast-forwarded")]
+    FastForwarded,
+    #[serde(rename = "up to date")]
+    UpToDate,
+    /// Both moved: left as it is.
+    #[serde(rename = "diverged")]
+    Diverged,
+    /// Neither side has the branch.
+    #[serde(rename = "absent")]
+    Absent,
+    /// Checked out in a worktree here: left as it is.
+    #[serde(rename = "checked out")]
+    CheckedOut,
+}
+
+impl BranchSync {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BranchSync::Unknown => "",
+            BranchSync::Pushed => "pushed",
+            BranchSync::FastForwarded => "fast-forwarded",
+            BranchSync::UpToDate => "up to date",
+            BranchSync::Diverged => "diverged",
+            BranchSync::Absent => "absent",
+            BranchSync::CheckedOut => "checked out",
+        }
+    }
+}
+
+impl std::fmt::Display for BranchSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}

@@ -26,7 +26,7 @@ use gix::ObjectId;
 use crate::epic::{Epic, Workspace};
 use crate::error::{usage, Result};
 use crate::gitx;
-use crate::gitx::transport::{fetch, git_remote};
+use crate::gitx::transport::{fetch, git_remote, BranchSync};
 use crate::state::NOTES_REF;
 
 use meta::Meta;
@@ -226,8 +226,8 @@ pub struct SyncReport {
     pub remote: String,
     /// Why the remote could not be reached (nothing was exchanged), if it could not.
     pub offline: Option<String>,
-    /// `pushed`, `fast-forwarded`, `up to date`, `diverged` or `absent`.
-    pub epic: &'static str,
+    /// Where the epic branch stands against the remote's.
+    pub epic: BranchSync,
     /// Tickets whose note came from the remote.
     pub notes_in: Vec<String>,
     /// Remote notes refused (bad or unsafe), with why.
@@ -383,16 +383,16 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
         let local_epic = gitx::branch_tip(&repo, &ws.epic.branch)?;
         let remote_epic = refs.get(&branch_ref).copied();
         report.epic = match (local_epic, remote_epic) {
-            (None, None) => "absent",
+            (None, None) => BranchSync::Absent,
             (Some(l), None) => {
                 updates.push((l, branch_ref.clone(), None));
-                "pushed"
+                BranchSync::Pushed
             }
             (None, Some(r)) => {
                 gitx::create_branch(&repo, &ws.epic.branch, r, "git-epic: sync from the remote")?;
-                "fast-forwarded"
+                BranchSync::FastForwarded
             }
-            (Some(l), Some(r)) if l == r => "up to date",
+            (Some(l), Some(r)) if l == r => BranchSync::UpToDate,
             (Some(l), Some(r)) => match repo.merge_base(l, r).ok().flatten().map(|b| b.detach()) {
                 Some(b) if b == l => {
                     if let Some(at) = gitx::checked_out_at(&repo, &ws.epic.branch)? {
@@ -411,13 +411,13 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
                     )? {
                         continue;
                     }
-                    "fast-forwarded"
+                    BranchSync::FastForwarded
                 }
                 Some(b) if b == r => {
                     updates.push((l, branch_ref.clone(), Some(r)));
-                    "pushed"
+                    BranchSync::Pushed
                 }
-                _ => "diverged",
+                _ => BranchSync::Diverged,
             },
         };
 
