@@ -1,0 +1,65 @@
+//! Ref locks that a killed git or git-epic left behind: waited out while fresh, removed once
+//! stale.
+
+use std::path::Path;
+
+/// A ref lock held this long was left by a killed process: git and git-epic hold one for
+/// the milliseconds of an update.
+pub const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Wait for the lock of ref `refname` (or packed-refs) to go, removing it once stale; true
+/// if it is gone (so an update refused by it may be tried again). A live git holds one for
+/// milliseconds; one a killed git left is removed after [`STALE_LOCK`].
+pub fn wait_out_ref_lock(repo: &gix::Repository, refname: &str) -> bool {
+    let locks = [
+        repo.common_dir().join(format!("{refname}.lock")),
+        repo.common_dir().join("packed-refs.lock"),
+    ];
+    let start = std::time::Instant::now();
+    while locks.iter().any(|l| l.exists()) {
+        if remove_stale_ref_lock(repo, refname) && !locks.iter().any(|l| l.exists()) {
+            return true;
+        }
+        if start.elapsed() > STALE_LOCK + std::time::Duration::from_secs(2) {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    true
+}
+
+/// Remove the lock file of ref `refname` when it is stale (older than [`STALE_LOCK`]); true
+/// if it did. git-epic processes take turns doing this (a file lock in the git dir), and the
+/// age is checked again under that lock, so a fresh lock of someone else's is never removed.
+pub fn remove_stale_ref_lock(repo: &gix::Repository, refname: &str) -> bool {
+    // A ref update may need the packed-refs lock too.
+    let packed = remove_stale_lock_file(repo, &repo.common_dir().join("packed-refs.lock"));
+    remove_stale_lock_file(repo, &repo.common_dir().join(format!("{refname}.lock"))) || packed
+}
+
+fn remove_stale_lock_file(repo: &gix::Repository, lock: &Path) -> bool {
+    let lock = lock.to_owned();
+    let old = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_LOCK)
+    };
+    if !old(&lock) {
+        return false;
+    }
+    let _ = std::fs::create_dir_all(repo.common_dir().join("epic"));
+    let Ok(turn) = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(repo.common_dir().join("epic/stale-locks.lock"))
+    else {
+        return false;
+    };
+    if turn.lock().is_err() {
+        return false;
+    }
+    old(&lock) && std::fs::remove_file(&lock).is_ok()
+}
