@@ -313,32 +313,13 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
         };
         let synced_ref = track(&remote, &name, "meta-synced");
         let last = gitx::resolve_commit(&repo, &synced_ref).and_then(|c| Meta::read(&repo, c).ok());
-        let mut publish = local_meta.clone();
-        report.tickets_in.clear();
-        report.tickets_conflict.clear();
-        if let Some((_, theirs)) = &remote_meta {
-            let dir = ws.root.join(&ws.epic.tasks_dir);
-            for (file, text) in &theirs.tickets {
-                let mine = local_meta.tickets.get(file);
-                let before = last.as_ref().and_then(|m| m.tickets.get(file));
-                if mine == Some(text) {
-                    continue;
-                }
-                if mine.is_none() || mine == before {
-                    std::fs::create_dir_all(&dir)?;
-                    std::fs::write(dir.join(file), text)?;
-                    publish.tickets.insert(file.clone(), text.clone());
-                    report
-                        .tickets_in
-                        .push(file.trim_end_matches(".md").to_owned());
-                } else if before != Some(text) && before.is_some() {
-                    report
-                        .tickets_conflict
-                        .push(file.trim_end_matches(".md").to_owned());
-                    publish.tickets.insert(file.clone(), text.clone());
-                }
-            }
-        }
+        let publish = take_ticket_files(
+            &ws.root.join(&ws.epic.tasks_dir),
+            &local_meta,
+            remote_meta.as_ref().map(|(_, m)| m),
+            last.as_ref(),
+            &mut report,
+        )?;
         let remote_meta_id = remote_meta.as_ref().map(|(id, _)| *id);
         let changed = remote_meta.as_ref().is_none_or(|(_, m)| *m != publish);
         report.tickets_out = publish
@@ -463,6 +444,42 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
     Err(anyhow!(
         "{remote} kept changing while syncing; run `git epic sync` again"
     ))
+}
+
+/// The ticket files of the remote's definition (`theirs`) written into `dir` where this
+/// machine did not change them since the last sync (`last`); one changed on both sides is
+/// kept as it is here and reported. What to publish: ours, with theirs taken.
+fn take_ticket_files(
+    dir: &Path,
+    local: &Meta,
+    theirs: Option<&Meta>,
+    last: Option<&Meta>,
+    report: &mut SyncReport,
+) -> Result<Meta> {
+    let mut publish = local.clone();
+    report.tickets_in.clear();
+    report.tickets_conflict.clear();
+    let Some(theirs) = theirs else {
+        return Ok(publish);
+    };
+    for (file, text) in &theirs.tickets {
+        let mine = local.tickets.get(file);
+        let before = last.and_then(|m| m.tickets.get(file));
+        if mine == Some(text) {
+            continue;
+        }
+        let id = file.trim_end_matches(".md").to_owned();
+        if mine.is_none() || mine == before {
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(dir.join(file), text)?;
+            publish.tickets.insert(file.clone(), text.clone());
+            report.tickets_in.push(id);
+        } else if before != Some(text) && before.is_some() {
+            report.tickets_conflict.push(id);
+            publish.tickets.insert(file.clone(), text.clone());
+        }
+    }
+    Ok(publish)
 }
 
 /// Adopt epic `name` published on `remote`: its config, ticket files, branch and notes.
