@@ -352,12 +352,7 @@ pub fn gate(
     let has_worktree = worktree.join(".git").exists();
     // Never gate (nor land, then leave) a worktree a killed propagate left mid-rebase.
     if has_worktree {
-        if let Some(what) = crate::worktree::intent::recover(&worktree)? {
-            let _ = crate::log::log_line(
-                &ws.log_path(id),
-                &format!("=== git-epic: an interrupted propagate was recovered: {what} ==="),
-            );
-        }
+        crate::worktree::intent::recover_and_log(&worktree, &ws.log_path(id))?;
     }
     let branch = note
         .branch

@@ -285,12 +285,7 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
         ..
     } = *job;
     // A propagate killed here earlier left its intent: finish or undo what it did first.
-    if let Some(what) = intent::recover(wt)? {
-        let _ = crate::log::log_line(
-            job.log,
-            &format!("=== git-epic: an interrupted propagate was recovered: {what} ==="),
-        );
-    }
+    intent::recover_and_log(wt, job.log)?;
     r.old = head(wt);
     let repo = gix::open(wt)?;
     let git_dir = repo.git_dir().to_owned();

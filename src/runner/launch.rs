@@ -86,12 +86,7 @@ pub(super) fn start(
     // Never start an agent in a worktree a killed git left locked, or a killed propagate
     // left half-done.
     gitx::wait_out_index_lock(&plan.worktree);
-    if let Some(what) = crate::worktree::intent::recover(&plan.worktree)? {
-        let _ = agent::log_line(
-            &plan.log,
-            &format!("=== git-epic: an interrupted propagate was recovered: {what} ==="),
-        );
-    }
+    crate::worktree::intent::recover_and_log(&plan.worktree, &plan.log)?;
     // The worktree exists now: its git dir is known for sure.
     let git_dirs = gitx::commit_dirs(&ws.repo, &plan.worktree);
     let prompt = match (&note.request, &resume) {

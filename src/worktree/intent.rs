@@ -146,3 +146,14 @@ fn find_stash(wt: &Path, head: Option<&str>) -> Result<Option<String>> {
         (first_parent == head && l.ends_with(STASH_MESSAGE)).then(|| sha.to_owned())
     }))
 }
+/// [`recover`] what a killed propagate left in worktree `wt`, and say so in the ticket's
+/// log (a line of its own: a reader of the log sees why its branch or stash moved).
+pub fn recover_and_log(wt: &Path, log: &Path) -> Result<()> {
+    if let Some(what) = recover(wt)? {
+        let _ = crate::log::log_line(
+            log,
+            &format!("=== git-epic: an interrupted propagate was recovered: {what} ==="),
+        );
+    }
+    Ok(())
+}
