@@ -359,16 +359,7 @@ impl<'a, 'h> Scheduler<'a, 'h> {
         let Some(i) = pick else {
             return false;
         };
-        shared::claim_next(
-            self.ws,
-            self.settings,
-            i,
-            &mut self.queue,
-            &mut self.reserving,
-            &mut self.summary,
-            self.report,
-            &self.tx,
-        );
+        self.claim_next(i);
         true
     }
 
@@ -505,16 +496,7 @@ impl<'a, 'h> Scheduler<'a, 'h> {
         let Some(i) = next else {
             return true;
         };
-        shared::claim_next(
-            self.ws,
-            self.settings,
-            i,
-            &mut self.queue,
-            &mut self.reserving,
-            &mut self.summary,
-            self.report,
-            &self.tx,
-        )
+        self.claim_next(i)
     }
 
     /// Claim `planned` and queue what this process got; their worktrees are made in the
@@ -574,4 +556,21 @@ fn hand_over(
     )?;
     merging.insert(id.to_owned(), priority);
     Ok(())
+}
+
+impl Scheduler<'_, '_> {
+    /// Claim queued ticket `i` through the remote in the background (see
+    /// [`shared::claim_next`]); false when the loop should look again at once.
+    fn claim_next(&mut self, i: usize) -> bool {
+        shared::claim_next(
+            self.ws,
+            self.settings,
+            i,
+            &mut self.queue,
+            &mut self.reserving,
+            &mut self.summary,
+            self.report,
+            &self.tx,
+        )
+    }
 }
