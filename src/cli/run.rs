@@ -87,32 +87,7 @@ pub fn execute(
     let planned = runner::prepare(&ws, &settings, &graph, &ids)?;
     let jobs = flags.jobs.map_or(settings.max_parallel, |j| j as usize);
     if flags.dry_run {
-        ctx.out.result(format!(
-            "Would start {} ticket(s), at most {jobs} at once:",
-            planned.len()
-        ));
-        for p in &planned {
-            let exists = if p.worktree.join(".git").exists() {
-                "existing"
-            } else {
-                "new"
-            };
-            let shown = p.worktree.strip_prefix(&ws.root).unwrap_or(&p.worktree);
-            ctx.out.result(format!(
-                "  {}  worktree {} ({exists}) on branch {}",
-                p.id,
-                shown.display(),
-                p.branch
-            ));
-            ctx.out
-                .result(format!("      argv: {}", shell_words::join(&p.argv)));
-            if p.prompt_via == PromptVia::Stdin {
-                ctx.out.result(format!(
-                    "      stdin: the prompt ({} bytes)",
-                    p.prompt.len()
-                ));
-            }
-        }
+        print_dry_run(ctx, &ws, &planned, jobs);
         return Ok(0);
     }
     crate::interrupt::install();
@@ -209,4 +184,34 @@ pub fn execute(
     } else {
         summary.exit_code().max(1)
     })
+}
+
+/// `--dry-run`: what would start, where, and with which command line.
+fn print_dry_run(ctx: &Ctx, ws: &crate::epic::Workspace, planned: &[runner::Planned], jobs: usize) {
+    ctx.out.result(format!(
+        "Would start {} ticket(s), at most {jobs} at once:",
+        planned.len()
+    ));
+    for p in planned {
+        let exists = if p.worktree.join(".git").exists() {
+            "existing"
+        } else {
+            "new"
+        };
+        let shown = p.worktree.strip_prefix(&ws.root).unwrap_or(&p.worktree);
+        ctx.out.result(format!(
+            "  {}  worktree {} ({exists}) on branch {}",
+            p.id,
+            shown.display(),
+            p.branch
+        ));
+        ctx.out
+            .result(format!("      argv: {}", shell_words::join(&p.argv)));
+        if p.prompt_via == PromptVia::Stdin {
+            ctx.out.result(format!(
+                "      stdin: the prompt ({} bytes)",
+                p.prompt.len()
+            ));
+        }
+    }
 }
