@@ -21,7 +21,7 @@ pub use crate::scope::scope_violations;
 pub mod queue;
 mod record;
 
-use record::taken_over;
+use record::landed_elsewhere;
 
 use queue::{Candidate, Msg, Queue, Step};
 
@@ -315,19 +315,8 @@ pub fn gate(
     if matches!(note.state, State::Interrupted | State::Blocked) {
         return skip(format!("it is {}, not done", note.state));
     }
-    // Through a remote, a ticket lands on the machine that ran it, while that machine's
-    // claim holds. After it, a flow run elsewhere claims the landing and fetches the branch
-    // that machine pushed: a local branch of the same name here may be an older attempt's.
-    if !note.is_local() {
-        return skip(format!(
-            "it ran on {}, which lands it (or, once its claim runs out, a flow run on another machine: `git epic wave start --all --auto-merge`)",
-            note.machine_label()
-        ));
-    }
-    if let Some(other) = taken_over(ws, settings, &note, id)? {
-        return skip(format!(
-            "{other} took it over after this machine's claim ran out"
-        ));
+    if let Some(why) = landed_elsewhere(ws, settings, &note, id)? {
+        return skip(why);
     }
     let notes = store.get_many(&ticket.deps.iter().map(String::as_str).collect::<Vec<_>>())?;
     let waiting: Vec<&str> = ticket

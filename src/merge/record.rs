@@ -26,20 +26,31 @@ pub(super) fn landed(ws: &Workspace, id: &str, epic_tip: ObjectId) -> Result<Opt
     gitx::find_on_first_parents(&ws.repo, epic_tip, stop, &prefix, 100_000)
 }
 
-/// This machine's claim on done ticket `id` ran out (it was away): it lands the ticket only
-/// once the remote says it is still its own. The machine that took it over, if one did.
-pub(super) fn taken_over(
+/// Why done ticket `id` is not this machine's to land, if it is not. Through a remote, a
+/// ticket lands on the machine that ran it, while that machine's claim holds; after it, a
+/// flow run elsewhere claims the landing and fetches the branch that machine pushed (a local
+/// branch of the same name here may be an older attempt's). A machine whose own claim ran
+/// out (it was away) lands only once the remote says the ticket is still its own.
+pub(super) fn landed_elsewhere(
     ws: &Workspace,
     settings: &Settings,
     note: &TicketNote,
     id: &str,
 ) -> Result<Option<String>> {
-    if !(note.is_local() && note.claim_until.is_some_and(|u| u <= state::now())) {
+    if !note.is_local() {
+        return Ok(Some(format!(
+            "it ran on {}, which lands it (or, once its claim runs out, a flow run on another machine: `git epic wave start --all --auto-merge`)",
+            note.machine_label()
+        )));
+    }
+    if !note.claim_until.is_some_and(|u| u <= state::now()) {
         return Ok(None);
     }
     let until = state::now() + settings.claim_lease.as_secs_f64();
     Ok(match crate::remote::claim_landing(ws, id, until)? {
-        crate::remote::Claim::Lost(other) => Some(other),
+        crate::remote::Claim::Lost(other) => Some(format!(
+            "{other} took it over after this machine's claim ran out"
+        )),
         _ => None,
     })
 }

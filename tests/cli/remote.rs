@@ -15,6 +15,22 @@ fn published_as(r: &Repo, host: Option<&str>) -> PathBuf {
     r.published_as(host)
 }
 
+/// Write ticket `id`'s note in clone `dir` by hand (as another program could).
+fn note_by_hand(r: &Repo, dir: &Path, id: &str, text: &str) {
+    let blob = r.git_stdin_in(
+        dir,
+        &["hash-object", "-w", "--stdin"],
+        &format!("git-epic ticket\nepic e\nticket {id}\n"),
+    );
+    let file = dir.join(format!("note-{id}"));
+    std::fs::write(&file, text).unwrap();
+    let file = file.to_str().unwrap();
+    r.git_in(
+        dir,
+        &["notes", "--ref=epic", "add", "-f", "-F", file, &blob],
+    );
+}
+
 /// A clone of the remote as machine `name`, joined to epic `e`.
 fn machine(r: &Repo, remote: &Path, name: &str) -> PathBuf {
     machine_as(r, remote, name, Some(name))
@@ -114,25 +130,7 @@ fn a_hostile_note_pushed_by_another_clone_is_refused_and_left_alone() {
         ),
         ("B", "state = [broken\n"),
     ] {
-        let blob = r.git_stdin_in(
-            &beta,
-            &["hash-object", "-w", "--stdin"],
-            &format!("git-epic ticket\nepic e\nticket {id}\n"),
-        );
-        let file = beta.join(format!("note-{id}"));
-        std::fs::write(&file, text).unwrap();
-        r.git_in(
-            &beta,
-            &[
-                "notes",
-                "--ref=epic",
-                "add",
-                "-f",
-                "-F",
-                file.to_str().unwrap(),
-                &blob,
-            ],
-        );
+        note_by_hand(&r, &beta, id, text);
     }
     r.git_in(&beta, &["push", "-q", "origin", "refs/notes/epic"]);
     let out = r.epic(&["sync"]);
@@ -666,28 +664,10 @@ fn a_claim_in_a_note_of_an_older_version_naming_only_a_host_is_honoured_until_it
         .unwrap()
         .as_secs_f64()
         + 3.0;
-    let blob = r.git_stdin_in(
-        &beta,
-        &["hash-object", "-w", "--stdin"],
-        "git-epic ticket\nepic e\nticket A\n",
-    );
-    let file = beta.join("note-A");
     let text = format!(
         "state = \"running\"\nattempts = 1\nhost = \"oldbox\"\nowner_pid = 4242\nclaim_until = {until}\nrev = 5\n"
     );
-    std::fs::write(&file, text).unwrap();
-    r.git_in(
-        &beta,
-        &[
-            "notes",
-            "--ref=epic",
-            "add",
-            "-f",
-            "-F",
-            file.to_str().unwrap(),
-            &blob,
-        ],
-    );
+    note_by_hand(&r, &beta, "A", &text);
     r.git_in(&beta, &["push", "-q", "origin", "refs/notes/epic"]);
     let started = std::time::Instant::now();
     let out = r.epic(&["wave", "start", "--all", "--auto-merge"]);
