@@ -150,3 +150,12 @@ pub fn note(r: &crate::support::Repo, id: &str) -> toml::Table {
     );
     toml::from_str(&r.git(&["notes", "--ref=epic", "show", &key])).unwrap()
 }
+
+/// A resumed run's request: the ticket in it once (from the first run), and after `first`
+/// (what the first run did), why that run stopped.
+pub fn continues_after(text: &str, first: &str) {
+    assert_eq!(text.matches("Create A.txt.").count(), 1, "{text}");
+    let why = "Your previous run on this ticket was cut short";
+    let (at, then) = (text.find(first), text.find(why));
+    assert!(at.is_some() && then.is_some() && at < then, "{text}");
+}
