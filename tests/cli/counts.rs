@@ -142,11 +142,8 @@ fn a_run_that_ended_unwatched_shows_its_end_and_is_concluded_by_the_next_wave_st
     let r = Repo::with_agent("commit.sh");
     counted_ticket(&r, "A", "", "-", "commit.sh");
     let mut child = r.spawn_epic(&["wave", "start"], &[("FAKE_SLEEP", "2")]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while r.row("A")["state"] != "running" {
-        assert!(Instant::now() < deadline, "A never ran");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    r.wait_supervised("A", deadline);
     child.kill().unwrap(); // SIGKILL: git epic alone, its agent lives on.
     child.wait().unwrap();
     let exit = r.path().join(".git/epic/e/logs/A.log.exit");

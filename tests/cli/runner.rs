@@ -442,12 +442,10 @@ fn after_kill_9_the_next_run_resumes_without_running_anything_twice() {
         "+++\ntitle = \"B\"\nagent = \"slow\"\n+++\nslow one\n",
     );
     let mut child = r.spawn_epic(&["wave", "start"], &[]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while r.row("A")["state"] != "done" || r.row("B")["state"] != "running" {
-        assert!(
-            Instant::now() < deadline,
-            "did not reach the state to kill in"
-        );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    r.wait_supervised("B", deadline);
+    while r.row("A")["state"] != "done" {
+        assert!(Instant::now() < deadline, "A never ended");
         std::thread::sleep(Duration::from_millis(50));
     }
     child.kill().unwrap(); // SIGKILL
@@ -486,11 +484,8 @@ fn an_agent_that_ends_while_no_orchestrator_runs_is_concluded_not_rerun() {
     let r = Repo::with_agent("commit.sh");
     tickets(&r, &[("A", "")]);
     let mut child = r.spawn_epic(&["run", "A"], &[("FAKE_SLEEP", "2")]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while r.row("A")["state"] != "running" {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    r.wait_supervised("A", deadline);
     child.kill().unwrap();
     child.wait().unwrap();
     // The agent ends on its own meanwhile.

@@ -347,6 +347,16 @@ impl Repo {
     }
 
     /// The status row of ticket `id`.
+    /// Wait until ticket `id` runs under a supervisor that has recorded the run's start:
+    /// killed before that, git epic leaves no run for a successor to follow.
+    pub fn wait_supervised(&self, id: &str, deadline: std::time::Instant) {
+        let started = self.path().join(format!(".git/epic/e/logs/{id}.log.run"));
+        while self.row(id)["state"] != "running" || !started.exists() {
+            assert!(std::time::Instant::now() < deadline, "{id} never ran");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     pub fn row(&self, id: &str) -> serde_json::Value {
         let s = self.status();
         s["tickets"]
