@@ -11,16 +11,16 @@
 use std::collections::BTreeSet;
 use std::sync::{mpsc, Arc, Mutex};
 
-use crate::config::Settings;
-use crate::epic::Workspace;
-use crate::error::{usage, Result};
-use crate::graph::Graph;
-use crate::merge::queue::{self, Candidate, Msg, Queue};
-use crate::merge::{self, Outcome};
-use crate::propagate;
-use crate::runner::{self, Event, MergeNews, OnDone, Planned, Selection};
-use crate::state::{State, Store};
-use crate::worktree::hold::{self, Hold};
+use crate::infra::config::Settings;
+use crate::infra::error::{usage, Result};
+use crate::model::epic::Workspace;
+use crate::model::graph::Graph;
+use crate::model::state::{State, Store};
+use crate::ops::merge::queue::{self, Candidate, Msg, Queue};
+use crate::ops::merge::{self, Outcome};
+use crate::ops::propagate;
+use crate::ops::runner::{self, Event, MergeNews, OnDone, Planned, Selection};
+use crate::ops::worktree::hold::{self, Hold};
 
 pub struct Flow<'g> {
     graph: &'g Graph,
@@ -51,8 +51,8 @@ struct MergeJob {
 #[derive(Clone)]
 struct Setup {
     root: std::path::PathBuf,
-    epic: crate::epic::Epic,
-    tickets: Vec<crate::ticket::Ticket>,
+    epic: crate::model::epic::Epic,
+    tickets: Vec<crate::model::ticket::Ticket>,
 }
 
 impl Setup {
@@ -78,7 +78,7 @@ impl<'g> Flow<'g> {
         opts: merge::Options,
         report: &dyn Fn(Event),
     ) -> Result<(Flow<'g>, Vec<String>)> {
-        if let Some(at) = crate::gitx::checked_out_at(&ws.repo, &ws.epic.branch)? {
+        if let Some(at) = crate::infra::gitx::checked_out_at(&ws.repo, &ws.epic.branch)? {
             return Err(usage(format!(
                 "The epic branch {} is checked out in {}; --auto-merge would leave it behind. Switch that worktree to another branch first.",
                 ws.epic.branch,
@@ -97,9 +97,11 @@ impl<'g> Flow<'g> {
         // Through a remote, its state first: landings made here while it could not be
         // reached, and that its epic (moved meanwhile) lacks, are put back to done and land
         // again below, before what depends on them is chosen.
-        if crate::config::remote_of(&ws.repo, &ws.epic.name).is_some() {
-            if let Ok(Some(Err(crate::remote::Offline(why)))) = crate::remote::exchange_notes(ws) {
-                crate::trace::trace(|| format!("remote away at the start: {why}"));
+        if crate::infra::config::remote_of(&ws.repo, &ws.epic.name).is_some() {
+            if let Ok(Some(Err(crate::ops::remote::Offline(why)))) =
+                crate::ops::remote::exchange_notes(ws)
+            {
+                crate::infra::trace::trace(|| format!("remote away at the start: {why}"));
             }
         }
         let store = Store::new(&ws.repo, &ws.epic.name);
@@ -161,7 +163,7 @@ impl<'g> Flow<'g> {
     /// Whether, through the epic's remote, work on other machines may yet make tickets
     /// ready here: held there now, or done there and stranded (see [`OnDone::stranded`]).
     pub fn waits_elsewhere(&mut self, ws: &Workspace) -> Result<bool> {
-        if crate::config::remote_of(&ws.repo, &ws.epic.name).is_none() {
+        if crate::infra::config::remote_of(&ws.repo, &ws.epic.name).is_none() {
             return Ok(false);
         }
         Ok(!self.stranded(ws)?.is_empty() || self.waits_on_others(ws)?)
@@ -326,7 +328,7 @@ impl OnDone for Flow<'_> {
         let store = Store::new(&ws.repo, &ws.epic.name);
         let ids: Vec<&str> = self.graph.tickets.iter().map(|t| t.id.as_str()).collect();
         let notes = store.get_many(&ids)?;
-        let now = crate::state::now();
+        let now = crate::model::state::now();
         let in_flight = self.in_flight.lock().expect("in-flight set").clone();
         let mut out = Vec::new();
         for id in ids {
@@ -361,7 +363,8 @@ impl OnDone for Flow<'_> {
             Some(Ok(n)) => {
                 n.state != State::Merged
                     && !n.is_local()
-                    && n.claim_until.is_some_and(|u| u > crate::state::now())
+                    && n.claim_until
+                        .is_some_and(|u| u > crate::model::state::now())
                     && !matches!(
                         n.state,
                         State::Failed | State::Conflict | State::Interrupted
@@ -407,7 +410,7 @@ fn gate(
 /// A refused ticket goes back to an agent while fix rounds are left: the round, if it does.
 fn sent_back(ws: &Workspace, settings: &Settings, id: &str, outcome: &Outcome) -> Option<u32> {
     let why = outcome.refusal()?;
-    crate::review::fix::send_back(ws, settings, id, why).unwrap_or(None)
+    crate::ops::review::fix::send_back(ws, settings, id, why).unwrap_or(None)
 }
 
 /// The news of a ticket that left the merge queue; after a landing, the idle open

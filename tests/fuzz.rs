@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use git_epic::agents::{render, Adapter};
+use git_epic::model::agents::{render, Adapter};
 use proptest::prelude::*;
 
 const CORPUS: &str = include_str!("fuzz/corpus.txt");
@@ -26,18 +26,18 @@ fn families() -> Vec<Adapter> {
 
 /// Everything that reads text, fed `text`.
 fn feed(text: &str) {
-    if let Err(e) = git_epic::ticket::parse(Path::new("tasks/x.md"), text) {
+    if let Err(e) = git_epic::model::ticket::parse(Path::new("tasks/x.md"), text) {
         let msg = format!("{e}");
         assert!(!msg.trim().is_empty(), "an empty refusal for {text:?}");
     }
-    let _ = toml::from_str::<git_epic::state::TicketNote>(text);
+    let _ = toml::from_str::<git_epic::model::state::TicketNote>(text);
     for line in text.lines() {
-        let _ = git_epic::config::parse_duration(line);
+        let _ = git_epic::infra::config::parse_duration(line);
         let _ = render::line(line);
     }
     let lines: Vec<String> = text.lines().map(str::to_owned).collect();
     for now in [0.0, 1.8e9, -1.0, f64::MAX] {
-        let _ = git_epic::ratelimit::reset_wait(&lines, now);
+        let _ = git_epic::infra::ratelimit::reset_wait(&lines, now);
     }
     for a in families() {
         let mut r = a.reader();
@@ -193,7 +193,7 @@ proptest! {
             format!("resets Nov {}, {}pm ({zone})", n % 40, n % 15),
             format!("usage limit reached|{n}"),
         ];
-        let _ = git_epic::ratelimit::reset_wait(&lines, 1.8e9);
+        let _ = git_epic::infra::ratelimit::reset_wait(&lines, 1.8e9);
     }
 }
 

@@ -1,8 +1,8 @@
 use clap::{Args, Subcommand};
 
 use super::Ctx;
-use crate::error::usage;
-use crate::presets::{self, PRESETS};
+use crate::infra::error::usage;
+use crate::infra::presets::{self, PRESETS};
 
 #[derive(Debug, Subcommand)]
 pub enum AgentCommand {
@@ -60,7 +60,7 @@ pub fn run(ctx: &Ctx, c: AgentCommand) -> anyhow::Result<i32> {
 
 fn reset(ctx: &Ctx, a: ResetArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
-    let lifted = crate::cooldown::reset(&ws, &a.profile)?;
+    let lifted = crate::ops::cooldown::reset(&ws, &a.profile)?;
     if a.json {
         ctx.out.json(&lifted)?;
         return Ok(0);
@@ -104,7 +104,7 @@ fn reset(ctx: &Ctx, a: ResetArgs) -> anyhow::Result<i32> {
 }
 
 /// `until 15:04:00 (59m59s left), after the rate limit of ticket A: "<the agent's line>"`.
-pub(super) fn cooldown_text(c: &crate::cooldown::Cooldown) -> String {
+pub(super) fn cooldown_text(c: &crate::ops::cooldown::Cooldown) -> String {
     let said = match (&c.said, c.reset_named) {
         (Some(line), _) => format!(": \"{line}\""),
         (None, false) => " (no reset time named: epic.rateLimitWait)".to_owned(),
@@ -124,7 +124,7 @@ fn local_time(unix: f64) -> String {
         return format!("{unix:.0}");
     };
     let zoned = t.to_zoned(jiff::tz::TimeZone::system());
-    if unix - crate::state::now() < 20.0 * 3600.0 {
+    if unix - crate::model::state::now() < 20.0 * 3600.0 {
         zoned.strftime("%H:%M:%S").to_string()
     } else {
         zoned.strftime("%b %-d %H:%M").to_string()
@@ -134,7 +134,7 @@ fn local_time(unix: f64) -> String {
 fn add(ctx: &Ctx, a: AddArgs) -> anyhow::Result<i32> {
     let preset = presets::find(&a.preset).expect("clap checked the name");
     let name = a.name.unwrap_or_else(|| preset.name.to_owned());
-    if !crate::ticket::is_valid_profile(&name) {
+    if !crate::model::ticket::is_valid_profile(&name) {
         return Err(usage(format!(
             "The profile name `{name}` must be letters, digits, `.`, `_` or `-`."
         )));
@@ -149,10 +149,10 @@ fn add(ctx: &Ctx, a: AddArgs) -> anyhow::Result<i32> {
     let scope = if a.global { "--global" } else { "--local" };
     if !a.global {
         // Refuse outside a repository before writing anything.
-        crate::gitx::discover(&ctx.cwd)?;
+        crate::infra::gitx::discover(&ctx.cwd)?;
     }
     for (key, value) in &keys {
-        crate::gitx::git(&ctx.cwd, &["config", scope, key, value])?;
+        crate::infra::gitx::git(&ctx.cwd, &["config", scope, key, value])?;
     }
     ctx.out
         .result(format!("epicAgent.{name}.command = {}", preset.command));
@@ -162,7 +162,7 @@ fn add(ctx: &Ctx, a: AddArgs) -> anyhow::Result<i32> {
             "`{program}` is not on PATH yet: install it before running tickets with this profile."
         ));
     }
-    let adapter = crate::agents::Adapter::detect(
+    let adapter = crate::model::agents::Adapter::detect(
         &shell_words::split(preset.command).expect("presets split into words"),
     );
     // The epic's own commands, when run inside an epic.
@@ -170,7 +170,7 @@ fn add(ctx: &Ctx, a: AddArgs) -> anyhow::Result<i32> {
         .workspace()
         .ok()
         .and_then(|ws| {
-            crate::config::Settings::load(&ws.repo.config_snapshot(), &ws.epic.name).ok()
+            crate::infra::config::Settings::load(&ws.repo.config_snapshot(), &ws.epic.name).ok()
         })
         .map(|s| s.test.into_iter().chain(s.lint_fix).collect())
         .unwrap_or_else(|| vec!["<epic.test>".into(), "<epic.lintFix>".into()]);
@@ -183,15 +183,15 @@ fn add(ctx: &Ctx, a: AddArgs) -> anyhow::Result<i32> {
 }
 
 fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<i32> {
-    let repo = crate::gitx::discover(&ctx.cwd).ok();
+    let repo = crate::infra::gitx::discover(&ctx.cwd).ok();
     let config = repo.as_ref().map(|r| r.config_snapshot());
     let profiles = config
         .as_ref()
-        .map(crate::config::agent_profiles)
+        .map(crate::infra::config::agent_profiles)
         .unwrap_or_default();
     // Inside an epic, each profile's cooldown (unreadable ticket files: none shown, said).
     let cooldowns = match ctx.workspace() {
-        Ok(ws) => crate::cooldown::list(&ws).unwrap_or_else(|e| {
+        Ok(ws) => crate::ops::cooldown::list(&ws).unwrap_or_else(|e| {
             ctx.out
                 .warn(format!("The cooldowns could not be read: {e:#}"));
             Vec::new()
@@ -211,7 +211,7 @@ fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<i32> {
             name: &'a str,
             command: &'a str,
             installed: bool,
-            cooldown: Option<&'a crate::cooldown::Cooldown>,
+            cooldown: Option<&'a crate::ops::cooldown::Cooldown>,
         }
         #[derive(serde::Serialize)]
         struct Preset<'a> {
@@ -224,7 +224,7 @@ fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<i32> {
         struct Out<'a> {
             profiles: Vec<Profile<'a>>,
             presets: Vec<Preset<'a>>,
-            cooldowns: &'a [crate::cooldown::Cooldown],
+            cooldowns: &'a [crate::ops::cooldown::Cooldown],
         }
         let out = Out {
             profiles: profiles

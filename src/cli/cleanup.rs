@@ -15,7 +15,7 @@ pub struct CleanupArgs {
 pub fn run(ctx: &Ctx, a: CleanupArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
     let graph = ws.graph()?;
-    let done = crate::cleanup::cleanup(&ws, &graph, a.branches)?;
+    let done = crate::ops::cleanup::cleanup(&ws, &graph, a.branches)?;
     if a.json {
         ctx.out.json(&done)?;
         return Ok(if done.iter().any(|c| !c.refused.is_empty()) {

@@ -2,8 +2,8 @@ use clap::{ArgGroup, Args};
 use console::style;
 
 use super::Ctx;
-use crate::config::Settings;
-use crate::context::{self, Writer, Written};
+use crate::infra::config::Settings;
+use crate::ops::context::{self, Writer, Written};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("writer").args(["agent", "no_agent"])))]

@@ -5,7 +5,7 @@ use clap::Args;
 use console::style;
 
 use super::Ctx;
-use crate::demo::{self, TICKETS};
+use crate::ops::demo::{self, TICKETS};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -62,7 +62,7 @@ pub fn run(ctx: &Ctx, a: DemoArgs) -> anyhow::Result<i32> {
         ("epic.lintFix", "echo checked >> lint.log"),
         ("epic.test", "test -f README.md"),
     ] {
-        crate::gitx::git(&dir, &["config", key, value])?;
+        crate::infra::gitx::git(&dir, &["config", key, value])?;
     }
 
     say("2. Six tickets in three waves; each may only change its own folder (scope).");
@@ -107,7 +107,7 @@ pub fn run(ctx: &Ctx, a: DemoArgs) -> anyhow::Result<i32> {
     )?;
     step(&dir, &["run", "search"], 0)?;
     let lead = tmp.path().join("lead");
-    crate::gitx::git(
+    crate::infra::gitx::git(
         &dir,
         &[
             "worktree",
@@ -119,10 +119,10 @@ pub fn run(ctx: &Ctx, a: DemoArgs) -> anyhow::Result<i32> {
         ],
     )?;
     std::fs::write(lead.join("RULES.md"), "- Every module has a test.\n")?;
-    crate::gitx::git(&lead, &["add", "RULES.md"])?;
-    crate::gitx::git(&lead, &["commit", "--quiet", "-m", "Tighten the rules"])?;
-    crate::gitx::git(&lead, &["push", "--quiet", ".", "HEAD:epic/shop"])?;
-    crate::gitx::git(&dir, &["worktree", "remove", &lead.to_string_lossy()])?;
+    crate::infra::gitx::git(&lead, &["add", "RULES.md"])?;
+    crate::infra::gitx::git(&lead, &["commit", "--quiet", "-m", "Tighten the rules"])?;
+    crate::infra::gitx::git(&lead, &["push", "--quiet", ".", "HEAD:epic/shop"])?;
+    crate::infra::gitx::git(&dir, &["worktree", "remove", &lead.to_string_lossy()])?;
     step(&dir, &["propagate"], 0)?;
 
     say("6. Review what it changed, then merge it: the test runs on the merged result (the epic");

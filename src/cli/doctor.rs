@@ -11,7 +11,7 @@ pub struct DoctorArgs {
 }
 
 pub fn run(ctx: &Ctx, a: DoctorArgs) -> anyhow::Result<i32> {
-    let checks = crate::doctor::diagnose(&ctx.cwd, ctx.epic.as_deref());
+    let checks = crate::ops::doctor::diagnose(&ctx.cwd, ctx.epic.as_deref());
     if a.json {
         ctx.out.json(&checks)?;
     } else {

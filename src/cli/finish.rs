@@ -1,7 +1,7 @@
 use clap::Args;
 
 use super::Ctx;
-use crate::merge::{self, Finish};
+use crate::ops::merge::{self, Finish};
 
 #[derive(Debug, Args)]
 pub struct FinishArgs {

@@ -1,7 +1,7 @@
 use clap::Args;
 
 use super::Ctx;
-use crate::epic::{init, InitOptions};
+use crate::model::epic::{init, InitOptions};
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -38,9 +38,9 @@ pub fn run(ctx: &Ctx, a: InitArgs) -> anyhow::Result<i32> {
         epic.worktrees_dir.display()
     ));
     // With epic.remote, the epic is published for the other machines at once.
-    let ws = crate::epic::Workspace::open(&ctx.cwd, Some(&epic.name))?;
-    if crate::config::remote_of(&ws.repo, &epic.name).is_some() {
-        let r = crate::remote::sync(&ws)?;
+    let ws = crate::model::epic::Workspace::open(&ctx.cwd, Some(&epic.name))?;
+    if crate::infra::config::remote_of(&ws.repo, &epic.name).is_some() {
+        let r = crate::ops::remote::sync(&ws)?;
         super::sync::render(ctx, &r, &epic.branch);
         if r.offline.is_none() {
             ctx.out.info(format!(

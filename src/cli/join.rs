@@ -1,7 +1,7 @@
 use clap::Args;
 
 use super::Ctx;
-use crate::epic::Workspace;
+use crate::model::epic::Workspace;
 
 #[derive(Debug, Args)]
 pub struct JoinArgs {
@@ -14,13 +14,13 @@ pub struct JoinArgs {
 
 pub fn run(ctx: &Ctx, a: JoinArgs) -> anyhow::Result<i32> {
     let cwd = std::env::current_dir()?;
-    let repo = crate::gitx::discover(&cwd)?;
-    let root = crate::gitx::main_workdir(&repo)?;
+    let repo = crate::infra::gitx::discover(&cwd)?;
+    let root = crate::infra::gitx::main_workdir(&repo)?;
     let remote = a
         .remote
-        .or_else(|| crate::config::remote_of(&repo, &a.name))
+        .or_else(|| crate::infra::config::remote_of(&repo, &a.name))
         .unwrap_or_else(|| "origin".into());
-    let epic = crate::remote::join(&root, &repo, &remote, &a.name)?;
+    let epic = crate::ops::remote::join(&root, &repo, &remote, &a.name)?;
     ctx.out.result(format!(
         "Joined epic `{}` from {remote}: branch {}, tickets in {}/.",
         epic.name,
@@ -28,7 +28,7 @@ pub fn run(ctx: &Ctx, a: JoinArgs) -> anyhow::Result<i32> {
         epic.tasks_dir.display()
     ));
     let ws = Workspace::open(&cwd, Some(&epic.name))?;
-    let r = crate::remote::sync(&ws)?;
+    let r = crate::ops::remote::sync(&ws)?;
     super::sync::render(ctx, &r, &ws.epic.branch);
     Ok(0)
 }

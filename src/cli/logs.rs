@@ -26,7 +26,7 @@ pub struct LogsArgs {
 /// Writes log bytes out: as they are with `--raw`, else line by line, rendered.
 struct Sink<W: Write> {
     raw: bool,
-    lines: crate::log::Lines,
+    lines: crate::infra::log::Lines,
     out: W,
 }
 
@@ -49,7 +49,7 @@ impl<W: Write> Sink<W> {
 }
 
 fn render(out: &mut impl Write, raw: &str) -> std::io::Result<()> {
-    for l in crate::agents::render::line(raw) {
+    for l in crate::model::agents::render::line(raw) {
         writeln!(out, "{l}")?;
     }
     Ok(())
@@ -75,13 +75,13 @@ pub fn run(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<i32> {
     let mut out = Sink {
         raw: a.raw,
         // Rendering keeps every line whole, however long.
-        lines: crate::log::Lines::new(usize::MAX),
+        lines: crate::infra::log::Lines::new(usize::MAX),
         out: std::io::stdout().lock(),
     };
     let mut pos = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
     if let Some(n) = a.lines {
-        for l in crate::log::tail_lines(&path, n) {
+        for l in crate::infra::log::tail_lines(&path, n) {
             out.write(l.as_bytes())?;
             out.write(b"\n")?;
         }
@@ -100,8 +100,8 @@ pub fn run(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<i32> {
         out.finish()?;
         return Ok(0);
     }
-    crate::interrupt::install();
-    while !crate::interrupt::requested() {
+    crate::infra::interrupt::install();
+    while !crate::infra::interrupt::requested() {
         if let Ok(mut f) = std::fs::File::open(&path) {
             let len = f.metadata().map_or(0, |m| m.len());
             if len < pos {

@@ -2,8 +2,8 @@ use clap::{ArgGroup, Args};
 use console::style;
 
 use super::Ctx;
-use crate::config::Settings;
-use crate::merge::{self, Event, Options, Outcome};
+use crate::infra::config::Settings;
+use crate::ops::merge::{self, Event, Options, Outcome};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("which").args(["ids", "wave"]).required(true)))]
@@ -160,17 +160,17 @@ pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
         .collect();
     if !merged.is_empty() {
         // What the merges unblocked.
-        let store = crate::state::Store::new(&ws.repo, &ws.epic.name);
+        let store = crate::model::state::Store::new(&ws.repo, &ws.epic.name);
         let all: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
         let notes = store.get_many(&all)?;
-        let is_merged = |id: &str| matches!(notes.get(id), Some(Ok(n)) if n.state == crate::state::State::Merged);
+        let is_merged = |id: &str| matches!(notes.get(id), Some(Ok(n)) if n.state == crate::model::state::State::Merged);
         let ready: Vec<&str> = graph
             .tickets
             .iter()
             .filter(|t| {
                 let not_started = match notes.get(t.id.as_str()) {
                     None => true,
-                    Some(Ok(n)) => n.state == crate::state::State::Pending,
+                    Some(Ok(n)) => n.state == crate::model::state::State::Pending,
                     Some(Err(_)) => false,
                 };
                 not_started

@@ -235,7 +235,7 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) => {
             out.error(&e);
-            crate::error::exit_code(&e)
+            crate::infra::error::exit_code(&e)
         }
     }
 }
@@ -272,13 +272,13 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),
         Command::InstallMan(a) => install_man::run(&ctx, a),
-        Command::SimulateAgent { .. } => crate::demo::simulate_agent(),
+        Command::SimulateAgent { .. } => crate::ops::demo::simulate_agent(),
         Command::Supervise {
             log,
             run,
             offset,
             argv,
-        } => Ok(crate::supervisor::main(&log, &run, offset, &argv)),
+        } => Ok(crate::infra::supervisor::main(&log, &run, offset, &argv)),
     }
 }
 
@@ -290,8 +290,8 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn workspace(&self) -> anyhow::Result<crate::epic::Workspace> {
-        crate::epic::Workspace::open(&self.cwd, self.epic.as_deref())
+    pub fn workspace(&self) -> anyhow::Result<crate::model::epic::Workspace> {
+        crate::model::epic::Workspace::open(&self.cwd, self.epic.as_deref())
     }
 }
 

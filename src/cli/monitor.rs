@@ -12,7 +12,7 @@ pub struct MonitorArgs {
 pub fn run(ctx: &Ctx, a: MonitorArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
     let exe = std::env::current_exe()?;
-    let m = crate::monitor::open(&ws, &exe)?;
+    let m = crate::ops::monitor::open(&ws, &exe)?;
     if m.existed {
         ctx.out.info(format!(
             "The monitor session {} is already there.",

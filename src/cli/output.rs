@@ -4,7 +4,7 @@ use console::{style, StyledObject};
 use serde::Serialize;
 
 use super::ColorWhen;
-use crate::state::State;
+use crate::model::state::State;
 
 pub struct Out {
     pub quiet: bool,
@@ -51,7 +51,7 @@ impl Out {
     /// One clear sentence first, then the causes as detail.
     pub fn error(&self, err: &anyhow::Error) {
         let label = style("error:").for_stderr().red().bold();
-        match crate::error::storage_problem(err) {
+        match crate::infra::error::storage_problem(err) {
             // The plain cause first; git's or gix's own words follow as detail.
             Some(plain) => {
                 eprintln!("{label} {plain}");

@@ -1,7 +1,7 @@
 use clap::Args;
 
 use super::Ctx;
-use crate::plan;
+use crate::model::plan;
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {

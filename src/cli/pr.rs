@@ -1,7 +1,7 @@
 use clap::Args;
 
 use super::Ctx;
-use crate::forge::open;
+use crate::ops::forge::open;
 
 #[derive(Debug, Args)]
 pub struct PrArgs {

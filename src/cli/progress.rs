@@ -11,7 +11,7 @@ use console::style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::output::{duration, truncate};
-use crate::runner::Event;
+use crate::ops::runner::Event;
 
 struct Live {
     bar: ProgressBar,
@@ -46,7 +46,9 @@ impl Progress {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let width = console::Term::stderr().size().1 as usize;
                     for (id, l) in live.lock().expect("progress lock").iter() {
-                        let last = crate::log::tail_lines(&l.log, 1).pop().unwrap_or_default();
+                        let last = crate::infra::log::tail_lines(&l.log, 1)
+                            .pop()
+                            .unwrap_or_default();
                         let head = format!(
                             "{id}  running  {:>6}  attempt {}  ",
                             duration(l.started.elapsed().as_secs_f64()),

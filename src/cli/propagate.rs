@@ -2,8 +2,8 @@ use clap::Args;
 use console::style;
 
 use super::Ctx;
-use crate::config::Settings;
-use crate::propagate::{self, Options, Propagated, TicketResult};
+use crate::infra::config::Settings;
+use crate::ops::propagate::{self, Options, Propagated, TicketResult};
 
 #[derive(Debug, Args)]
 pub struct PropagateArgs {
@@ -58,7 +58,7 @@ pub fn run(ctx: &Ctx, a: PropagateArgs) -> anyhow::Result<i32> {
         }
     };
     results.extend(propagate::propagate(&ws, &settings, &open, opts, &line)?);
-    results.sort_by(|x, y| crate::ticket::natural_cmp(&x.id, &y.id));
+    results.sort_by(|x, y| crate::model::ticket::natural_cmp(&x.id, &y.id));
     if a.json {
         #[derive(serde::Serialize)]
         struct Json<'a> {
@@ -90,7 +90,10 @@ pub fn run(ctx: &Ctx, a: PropagateArgs) -> anyhow::Result<i32> {
             if let Some(stash) = &r.stash {
                 extra = format!("{extra} stash {stash}").trim().to_owned();
             }
-            if let Some(state) = r.state.filter(|s| *s != crate::state::State::Conflict) {
+            if let Some(state) = r
+                .state
+                .filter(|s| *s != crate::model::state::State::Conflict)
+            {
                 extra = format!("{extra} conflict cleared, now {state}")
                     .trim()
                     .to_owned();

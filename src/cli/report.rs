@@ -13,7 +13,7 @@ pub struct ReportArgs {
 
 pub fn run(ctx: &Ctx, a: ReportArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
-    let r = crate::report::build(&ws)?;
+    let r = crate::ops::report::build(&ws)?;
     if a.json {
         ctx.out.json(&r)?;
         return Ok(0);

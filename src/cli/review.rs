@@ -5,8 +5,8 @@ use clap::{ArgGroup, Args};
 use console::style;
 
 use super::Ctx;
-use crate::error::usage;
-use crate::review::{self, Repeated, TicketReview};
+use crate::infra::error::usage;
+use crate::ops::review::{self, Repeated, TicketReview};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("which").args(["ids", "wave"]).required(true)))]
@@ -196,7 +196,7 @@ fn render(reviews: &[TicketReview], repeated: &[Repeated], epic: &str) -> String
 fn page(text: &str, root: &std::path::Path) {
     let pager = std::io::stdout()
         .is_terminal()
-        .then(|| crate::gitx::git(root, &["var", "GIT_PAGER"]).ok())
+        .then(|| crate::infra::gitx::git(root, &["var", "GIT_PAGER"]).ok())
         .flatten()
         .filter(|p| !p.trim().is_empty() && p.trim() != "cat");
     if let Some(pager) = pager {

@@ -2,8 +2,8 @@ use clap::Args;
 
 use super::progress::Progress;
 use super::Ctx;
-use crate::config::{PromptVia, Settings};
-use crate::runner::{self, Selection};
+use crate::infra::config::{PromptVia, Settings};
+use crate::ops::runner::{self, Selection};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -60,7 +60,7 @@ pub fn execute(
         runner::prepare(&ws, &settings, &graph, &all)?;
     }
     let progress = Progress::new(ctx.out.quiet || flags.dry_run);
-    let opts = crate::merge::Options {
+    let opts = crate::ops::merge::Options {
         test: true,
         scope_check: true,
         cleanup: false,
@@ -90,21 +90,21 @@ pub fn execute(
         print_dry_run(ctx, &ws, &planned, jobs);
         return Ok(0);
     }
-    crate::interrupt::install();
+    crate::infra::interrupt::install();
     let mut summary = runner::run(
         &ws,
         &settings,
         planned,
         jobs,
         rerun_failed,
-        crate::interrupt::flag(),
+        crate::infra::interrupt::flag(),
         &|e| progress.event(e),
         flow.as_mut().map(|f| f as &mut dyn runner::OnDone),
     )?;
     drop(progress);
     // In ticket order, not in the order agents happened to finish: the same run reads the
     // same way every time.
-    let by_id = |a: &String, b: &String| crate::ticket::natural_cmp(a, b);
+    let by_id = |a: &String, b: &String| crate::model::ticket::natural_cmp(a, b);
     summary.done.sort_by(by_id);
     summary.interrupted.sort_by(by_id);
     for list in [
@@ -187,7 +187,12 @@ pub fn execute(
 }
 
 /// `--dry-run`: what would start, where, and with which command line.
-fn print_dry_run(ctx: &Ctx, ws: &crate::epic::Workspace, planned: &[runner::Planned], jobs: usize) {
+fn print_dry_run(
+    ctx: &Ctx,
+    ws: &crate::model::epic::Workspace,
+    planned: &[runner::Planned],
+    jobs: usize,
+) {
     ctx.out.result(format!(
         "Would start {} ticket(s), at most {jobs} at once:",
         planned.len()

@@ -5,7 +5,7 @@ use console::style;
 
 use super::output::{duration, state, truncate};
 use super::Ctx;
-use crate::status::{self, StatusReport};
+use crate::ops::status::{self, StatusReport};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {

@@ -2,9 +2,9 @@ use clap::Args;
 use console::style;
 
 use super::Ctx;
-use crate::error::usage;
-use crate::forge::follow::{self, FollowEvent, Followed};
-use crate::remote::{self, SyncReport};
+use crate::infra::error::usage;
+use crate::ops::forge::follow::{self, FollowEvent, Followed};
+use crate::ops::remote::{self, SyncReport};
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -16,7 +16,7 @@ pub struct SyncArgs {
 pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
     let graph = ws.graph()?;
-    let shared = crate::config::remote_of(&ws.repo, &ws.epic.name);
+    let shared = crate::infra::config::remote_of(&ws.repo, &ws.epic.name);
     let prs = follow::tickets_with_prs(&ws, &graph)?;
     if shared.is_none() && prs.is_empty() {
         return Err(usage(
@@ -36,12 +36,12 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
             .collect();
         r
     } else {
-        let remote = crate::forge::open::forge(&ws)
+        let remote = crate::ops::forge::open::forge(&ws)
             .map(|(r, _)| r)
             .unwrap_or_else(|_| "origin".into());
         let mut r = SyncReport {
             remote: remote.clone(),
-            epic: crate::gitx::transport::BranchSync::UpToDate,
+            epic: crate::infra::gitx::transport::BranchSync::UpToDate,
             ..Default::default()
         };
         match follow::catch_up(&ws, &remote) {
@@ -83,19 +83,20 @@ pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
 /// The epics here and on the remote diverged: landings made here while it could not be
 /// reached land again on the remote's epic, through the merge queue, and go out.
 fn reland(
-    ws: &crate::epic::Workspace,
-    graph: &crate::graph::Graph,
+    ws: &crate::model::epic::Workspace,
+    graph: &crate::model::graph::Graph,
     r: &mut SyncReport,
 ) -> anyhow::Result<()> {
     // Put back by this sync, or by an earlier one whose landing did not go through.
-    let store = crate::state::Store::new(&ws.repo, &ws.epic.name);
+    let store = crate::model::state::Store::new(&ws.repo, &ws.epic.name);
     let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
     let relanding: Vec<String> = store
         .get_many(&ids)?
         .into_iter()
         .filter(|(_, n)| {
-            n.as_ref()
-                .is_ok_and(|n| n.reland && n.is_local() && n.state == crate::state::State::Done)
+            n.as_ref().is_ok_and(|n| {
+                n.reland && n.is_local() && n.state == crate::model::state::State::Done
+            })
         })
         .map(|(id, _)| id)
         .collect();
@@ -109,15 +110,16 @@ fn reland(
     if relanding.is_empty() {
         return Ok(());
     }
-    let settings = crate::config::Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
-    let opts = crate::merge::Options {
+    let settings = crate::infra::config::Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
+    let opts = crate::ops::merge::Options {
         test: true,
         scope_check: true,
         cleanup: false,
     };
-    for (id, outcome) in crate::merge::merge(ws, &settings, graph, &relanding, opts, &|_| {})? {
+    for (id, outcome) in crate::ops::merge::merge(ws, &settings, graph, &relanding, opts, &|_| {})?
+    {
         match outcome {
-            crate::merge::Outcome::Merged { .. } => r.relanded.push(id),
+            crate::ops::merge::Outcome::Merged { .. } => r.relanded.push(id),
             other => r
                 .not_relanded
                 .push(format!("{id}: {}", outcome_reason(&other))),
@@ -129,8 +131,8 @@ fn reland(
     Ok(())
 }
 
-fn outcome_reason(o: &crate::merge::Outcome) -> String {
-    use crate::merge::Outcome;
+fn outcome_reason(o: &crate::ops::merge::Outcome) -> String {
+    use crate::ops::merge::Outcome;
     match o {
         Outcome::Merged { .. } => "merged".into(),
         Outcome::Rejected { gate, reason, .. } => format!("refused by the {gate} gate: {reason}"),
@@ -211,7 +213,7 @@ pub fn render(ctx: &Ctx, r: &SyncReport, branch: &str) {
     if r.pushed == 0
         && r.tickets_in.is_empty()
         && r.notes_in.is_empty()
-        && r.epic == crate::gitx::transport::BranchSync::UpToDate
+        && r.epic == crate::infra::gitx::transport::BranchSync::UpToDate
         && !acted
     {
         out.result("Everything was in sync already.");

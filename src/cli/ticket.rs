@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 
 use super::output::truncate;
 use super::Ctx;
-use crate::ticket::{self, NewTicket};
+use crate::model::ticket::{self, NewTicket};
 
 #[derive(Debug, Subcommand)]
 pub enum TicketCommand {
@@ -61,7 +61,7 @@ fn add(ctx: &Ctx, a: AddArgs) -> anyhow::Result<i32> {
     } else {
         let mut text = String::new();
         stdin.lock().read_to_string(&mut text).map_err(|e| {
-            crate::error::usage(format!("The ticket body on stdin cannot be read: {e}."))
+            crate::infra::error::usage(format!("The ticket body on stdin cannot be read: {e}."))
         })?;
         Some(text)
     };

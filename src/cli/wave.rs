@@ -1,7 +1,7 @@
 use clap::{ArgGroup, Args, Subcommand};
 
 use super::Ctx;
-use crate::runner::Selection;
+use crate::ops::runner::Selection;
 
 #[derive(Debug, Subcommand)]
 pub enum WaveCommand {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use git_epic::state::{Store, TicketNote};
+use git_epic::model::state::{Store, TicketNote};
 
 use crate::support::{agent, Repo};
 

@@ -60,11 +60,11 @@ fn doctor_reports_what_is_needed_and_what_is_stale() {
     let out = r.epic(&["doctor"]).code(1);
     assert!(out.stdout.contains("FAIL config"), "{}", out.stdout);
     assert_eq!(
-        git_epic::doctor::parse_git_version("git version 2.47.3"),
+        git_epic::ops::doctor::parse_git_version("git version 2.47.3"),
         Some((2, 47))
     );
     assert_eq!(
-        git_epic::doctor::parse_git_version("git version 2.37.1.windows.1"),
+        git_epic::ops::doctor::parse_git_version("git version 2.37.1.windows.1"),
         Some((2, 37))
     );
 }

@@ -1,6 +1,6 @@
 //! Automatic fix rounds: a refused ticket goes back to an agent with only what matters.
 
-use git_epic::state::{State, Store, TicketNote};
+use git_epic::model::state::{State, Store, TicketNote};
 
 use crate::support::{agent, Repo};
 

@@ -1,6 +1,6 @@
 //! Flow mode: `wave start --all --auto-merge` runs the whole graph with no wave barrier.
 
-use git_epic::state::{Store, TicketNote};
+use git_epic::model::state::{Store, TicketNote};
 
 use crate::support::Repo;
 
@@ -193,8 +193,8 @@ fn a_slow_test_gate_does_not_hold_up_other_agents() {
         "C waited for a merge: started {:?}, first merge {first_merge}",
         c.started_at
     );
-    assert_eq!(a.state, git_epic::state::State::Merged);
-    assert_eq!(note(&r, "C").state, git_epic::state::State::Merged);
+    assert_eq!(a.state, git_epic::model::state::State::Merged);
+    assert_eq!(note(&r, "C").state, git_epic::model::state::State::Merged);
 }
 
 #[test]
@@ -216,8 +216,8 @@ fn test_gates_of_tickets_done_together_run_side_by_side() {
     add(&r, "B", "", &[]);
     r.epic_env(&["wave", "start", "--all", "--auto-merge", "-j", "2"], &[])
         .ok();
-    assert_eq!(note(&r, "A").state, git_epic::state::State::Merged);
-    assert_eq!(note(&r, "B").state, git_epic::state::State::Merged);
+    assert_eq!(note(&r, "A").state, git_epic::model::state::State::Merged);
+    assert_eq!(note(&r, "B").state, git_epic::model::state::State::Merged);
     let text = std::fs::read_to_string(&log).unwrap();
     let time = |wt: &str, what: &str| -> f64 {
         let hits: Vec<f64> = text

@@ -265,7 +265,7 @@ fn a_forge_out_of_reach_or_a_hostile_url_changes_nothing() {
     r.epic_env(&["pr", "A"], &env).ok();
     // B's note names a pull request URL that would be an option of `gh`.
     let repo = gix::open(r.path()).unwrap();
-    git_epic::state::Store::new(&repo, "e")
+    git_epic::model::state::Store::new(&repo, "e")
         .update("B", |n| {
             n.pr_url = Some("--repo=evil/x".into());
             Ok(())

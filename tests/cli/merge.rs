@@ -107,7 +107,7 @@ fn scope_and_forbid_violations_are_rejected_with_the_files_named() {
     r.epic(&["merge", "A", "--no-scope-check"]).ok();
     assert_eq!(r.row("A")["state"], "merged");
     let repo = gix::open(r.path()).unwrap();
-    let note = git_epic::state::Store::new(&repo, "e")
+    let note = git_epic::model::state::Store::new(&repo, "e")
         .get("A")
         .unwrap()
         .unwrap();
@@ -213,9 +213,9 @@ fn a_wave_merges_in_dependency_order() {
     );
     // A running or rate-limited ticket cannot be named.
     let repo = gix::open(r.path()).unwrap();
-    git_epic::state::Store::new(&repo, "e")
+    git_epic::model::state::Store::new(&repo, "e")
         .update("C", |n| {
-            n.state = git_epic::state::State::Running;
+            n.state = git_epic::model::state::State::Running;
             Ok(())
         })
         .unwrap();

@@ -78,7 +78,7 @@ fn a_conflict_in_one_worktree_leaves_it_byte_identical_and_the_others_rebased() 
         "{row}"
     );
     let repo = gix::open(r.path()).unwrap();
-    let note = git_epic::state::Store::new(&repo, "e")
+    let note = git_epic::model::state::Store::new(&repo, "e")
         .get("C")
         .unwrap()
         .unwrap();
@@ -281,21 +281,21 @@ fn a_worktree_under_a_live_process_is_never_touched() {
     r.git(&["config", "epic.lintFix", "echo fixed >> lint.txt"]);
     let repo = gix::open(r.path()).unwrap();
     let me = std::process::id();
-    let store = git_epic::state::Store::new(&repo, "e");
+    let store = git_epic::model::state::Store::new(&repo, "e");
     // B: a live agent (this test process stands in for it); D: a live orchestrator.
     store
         .update("B", |n| {
-            n.state = git_epic::state::State::Running;
+            n.state = git_epic::model::state::State::Running;
             n.pid = Some(me);
-            n.pid_start = git_epic::process::start_time(me);
+            n.pid_start = git_epic::infra::process::start_time(me);
             Ok(())
         })
         .unwrap();
     store
         .update("D", |n| {
-            n.state = git_epic::state::State::Running;
+            n.state = git_epic::model::state::State::Running;
             n.owner_pid = Some(me);
-            n.owner_start = git_epic::process::start_time(me);
+            n.owner_start = git_epic::infra::process::start_time(me);
             Ok(())
         })
         .unwrap();

@@ -66,7 +66,7 @@ fn a_semantic_conflict_never_leaves_the_epic_red_in_flow_mode() {
         .epic_env(&["wave", "start", "--all", "--auto-merge", "-j", "2"], &[])
         .code(1);
     let repo = gix::open(r.path()).unwrap();
-    let store = git_epic::state::Store::new(&repo, "e");
+    let store = git_epic::model::state::Store::new(&repo, "e");
     let lines: Vec<String> = ["X", "Y"]
         .iter()
         .flat_map(|id| store.get(id).unwrap().unwrap().failed_lines)

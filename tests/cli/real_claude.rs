@@ -12,7 +12,7 @@ use crate::support::{ticket, Repo};
 
 /// The preset's command line with the installed CLI as its program.
 fn preset_with(cli: &std::path::Path) -> String {
-    let preset = git_epic::presets::find("claude").unwrap().command;
+    let preset = git_epic::infra::presets::find("claude").unwrap().command;
     let rest = preset.strip_prefix("claude").unwrap();
     format!("{}{rest}", shell_words::quote(&cli.to_string_lossy()))
 }

@@ -13,7 +13,7 @@ use crate::support::Repo;
 /// The preset's line with the installed CLI, pointed at `server` (retries off: the tests
 /// look at one try).
 fn command(cli: &std::path::Path, server: &ModelServer) -> String {
-    let preset = git_epic::presets::find("codex").unwrap().command;
+    let preset = git_epic::infra::presets::find("codex").unwrap().command;
     let rest = preset.strip_prefix("codex").unwrap();
     format!(
         "{}{rest} -c model_provider=fake -c model_providers.fake.name=fake -c {} -c model_providers.fake.env_key=FAKE_KEY -c model_providers.fake.request_max_retries=0 -c model_providers.fake.stream_max_retries=0",

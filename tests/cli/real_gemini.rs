@@ -44,7 +44,7 @@ impl Gemini {
 /// with tickets `ids`; the CLI gives up on a failed request at once (`maxAttempts: 1`).
 fn setup(ids: &[&str]) -> Option<Gemini> {
     let cli = real_cli("gemini")?;
-    let preset = git_epic::presets::find("gemini").unwrap().command;
+    let preset = git_epic::infra::presets::find("gemini").unwrap().command;
     let rest = preset
         .strip_prefix("gemini")
         .unwrap()

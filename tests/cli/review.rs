@@ -70,7 +70,7 @@ fn requested_changes_reach_the_next_prompt_byte_for_byte() {
     let rep = r.epic(&["report", "--json"]).ok().json();
     assert_eq!(rep["totals"]["review_rounds"], 1);
     let repo = gix::open(r.path()).unwrap();
-    let note = git_epic::state::Store::new(&repo, "e")
+    let note = git_epic::model::state::Store::new(&repo, "e")
         .get("A")
         .unwrap()
         .unwrap();

@@ -252,10 +252,10 @@ fn the_prompt_reaches_the_agent_byte_for_byte() {
         r.epic_env(&["run", "A"], &[]).ok();
         let repo = gix::open(r.path()).unwrap();
         let _ = repo;
-        let t = git_epic::ticket::load_all(&r.path(), std::path::Path::new("tasks"))
+        let t = git_epic::model::ticket::load_all(&r.path(), std::path::Path::new("tasks"))
             .unwrap()
             .remove(0);
-        let expected = git_epic::prompt::build(&t, Some("Use tabs.\n"));
+        let expected = git_epic::model::prompt::build(&t, Some("Use tabs.\n"));
         assert!(expected.starts_with(NASTY.trim_end()));
         assert!(
             expected.contains("- `src/**`")
@@ -695,7 +695,7 @@ fn worktrees_made_from_many_threads_at_once_all_come_out() {
             let root = &root;
             s.spawn(move || {
                 let path = root.join(format!("worktrees/feat-t{i}"));
-                git_epic::gitx::ensure_worktree(root, &path, &format!("feat/t{i}"), "main")
+                git_epic::infra::gitx::ensure_worktree(root, &path, &format!("feat/t{i}"), "main")
                     .unwrap();
             });
         }

@@ -372,7 +372,7 @@ fn ahead_behind_agrees_with_git_across_merges() {
         ("main~5", "main"),
     ] {
         let git = r.git(&["rev-list", "--left-right", "--count", &format!("{a}...{b}")]);
-        let ours = git_epic::gitx::ahead_behind(&repo, id(a), id(b)).unwrap();
+        let ours = git_epic::infra::gitx::ahead_behind(&repo, id(a), id(b)).unwrap();
         assert_eq!(git, format!("{}\t{}", ours.0, ours.1), "{a}...{b}");
     }
 }
@@ -409,7 +409,7 @@ fn ahead_behind_with_equal_commit_times() {
         ("main~1", "t"),
     ] {
         let git = r.git(&["rev-list", "--left-right", "--count", &format!("{a}...{b}")]);
-        let ours = git_epic::gitx::ahead_behind(&repo, id(a), id(b)).unwrap();
+        let ours = git_epic::infra::gitx::ahead_behind(&repo, id(a), id(b)).unwrap();
         assert_eq!(git, format!("{}\t{}", ours.0, ours.1), "{a}...{b}");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use git_epic::state::{State, Store};
+use git_epic::model::state::{State, Store};
 
 use crate::support::Repo;
 

@@ -256,7 +256,7 @@ fn ahead_behind_agrees_with_git_on_long_and_merged_histories() {
     for a in tips {
         for b in tips {
             let git = r.git(&["rev-list", "--left-right", "--count", &format!("{a}...{b}")]);
-            let ours = git_epic::gitx::ahead_behind(&repo, id(a), id(b)).unwrap();
+            let ours = git_epic::infra::gitx::ahead_behind(&repo, id(a), id(b)).unwrap();
             assert_eq!(git, format!("{}\t{}", ours.0, ours.1), "{a}...{b}");
         }
     }

@@ -1,0 +1,259 @@
+//! The `epic.*` git config keys, with per-epic overrides (`epic.<name>.<key>` wins over
+//! `epic.<key>`), parsed and validated once.
+
+use std::time::Duration;
+
+use gix::bstr::ByteSlice;
+
+use crate::infra::error::{usage, Result};
+
+pub const DEFAULT_AGENT: &str = "claude --print";
+/// The spec's alternatives (`try again` narrowed to `try again in|at|later`: a bare "try again"
+/// ends network and auth errors too), then what Claude Code, Codex, Gemini CLI and Aider print
+/// when a limit is hit, in their versions since Claude Code 1.0 (see
+/// tests/agents/limit-messages.tsv).
+pub const DEFAULT_RATE_LIMIT_PATTERN: &str = concat!(
+    r"(?i)rate.?limit|usage limit|capacity|try again (?:in|at|later)\b|overloaded|\b429\b",
+    r"|hit your .{0,40}(?:limit|budget)|out of usage|usage is paused",
+    r"|(?:hour|weekly|session) limit reached|quota limit",
+    r"|quota.?exceeded|exceeded your current quota|exhausted your \w+ quota|resource.?exhausted",
+    r"|experiencing high (?:load|demand)",
+);
+
+/// `epic.timeout` when unset: an agent silent this long is taken to hang.
+pub const DEFAULT_SILENCE: &str = "30m";
+
+/// How the prompt reaches the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptVia {
+    Arg,
+    Stdin,
+}
+
+/// The run-time settings of one epic.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub agent: String,
+    pub prompt_via: PromptVia,
+    pub max_parallel: usize,
+    pub stagger: Duration,
+    pub max_attempts: u32,
+    pub retry_wait: Duration,
+    pub rate_limit_pattern: regex::Regex,
+    pub rate_limit_wait: Duration,
+    /// Stop an agent after this long without output (`epic.timeout`; `0` or `off`: never).
+    pub timeout: Option<Duration>,
+    /// No new attempt starts once the epic's agents have spent this much (`epic.maxCost`).
+    pub max_cost: Option<f64>,
+    /// Continue the agent's session on the next attempt where the CLI can (`epic.resume`).
+    pub resume: bool,
+    pub lint_fix: Option<String>,
+    pub test: Option<String>,
+    pub auto_commit: bool,
+    /// Test the merged result (epic + ticket) before the epic moves (`epic.queue`).
+    pub queue: bool,
+    /// Merged-result tests run side by side (`epic.gateJobs`).
+    pub gate_jobs: usize,
+    /// The agent profile that fixes red gates and conflicts (`epic.fixAgent`); None: the
+    /// ticket's own agent.
+    pub fix_agent: Option<String>,
+    /// Automatic fix rounds per ticket (`epic.maxFixRounds`; 0: off).
+    pub max_fix_rounds: u32,
+    /// Nothing lands before `git epic review <id> --approve` (`epic.requireReview`).
+    pub require_review: bool,
+    /// How long a machine's claim on a ticket holds unless renewed (`epic.claimLease`).
+    pub claim_lease: Duration,
+}
+
+/// Read a config value as a string; `epic.<epic>.<key>` first, then `epic.<key>`.
+pub fn lookup(config: &gix::config::Snapshot<'_>, epic: &str, key: &str) -> Option<String> {
+    let file = config.plumbing();
+    let get = |sub: Option<&str>| {
+        file.string_by("epic", sub.map(|s| s.as_bytes().as_bstr()), key)
+            .map(|v| v.to_str_lossy().into_owned())
+    };
+    get(Some(epic)).or_else(|| get(None))
+}
+
+/// The command of agent profile `profile` (`epicAgent.<profile>.command`).
+pub fn agent_profile(config: &gix::config::Snapshot<'_>, profile: &str) -> Option<String> {
+    agent_profile_key(config, profile, "command")
+}
+
+/// `epicAgent.<profile>.<key>`.
+pub fn agent_profile_key(
+    config: &gix::config::Snapshot<'_>,
+    profile: &str,
+    key: &str,
+) -> Option<String> {
+    config
+        .plumbing()
+        .string_by("epicAgent", Some(profile.as_bytes().as_bstr()), key)
+        .map(|v| v.to_str_lossy().into_owned())
+}
+
+/// Every configured agent profile: (name, command).
+pub fn agent_profiles(config: &gix::config::Snapshot<'_>) -> Vec<(String, String)> {
+    subsections(config, "epicAgent")
+        .into_iter()
+        .filter_map(|name| agent_profile(config, &name).map(|cmd| (name, cmd)))
+        .collect()
+}
+
+/// The distinct subsection names of `section` (`[epic "blocking"]` -> `blocking`), sorted.
+pub fn subsections(config: &gix::config::Snapshot<'_>, section: &str) -> Vec<String> {
+    let mut out: Vec<String> = config
+        .plumbing()
+        .sections_by_name(section)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            s.header()
+                .subsection_name()
+                .map(|n| n.to_str_lossy().into_owned())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+impl Settings {
+    pub fn load(config: &gix::config::Snapshot<'_>, epic: &str) -> Result<Settings> {
+        let get = |key: &str| lookup(config, epic, key);
+        let dur = |key: &str, default: &str| -> Result<Duration> {
+            let v = get(key).unwrap_or_else(|| default.to_owned());
+            parse_duration(&v).ok_or_else(|| bad(key, &v, "a duration like 90, 90s, 5m or 1h"))
+        };
+        let num = |key: &str, default: u64, min: u64| -> Result<u64> {
+            match get(key) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if n >= min => Ok(n),
+                    _ => Err(bad(key, &v, &format!("a whole number of at least {min}"))),
+                },
+            }
+        };
+        let prompt_via = match get("promptVia").as_deref().map(str::trim) {
+            None | Some("arg") => PromptVia::Arg,
+            Some("stdin") => PromptVia::Stdin,
+            Some(other) => return Err(bad("promptVia", other, "`arg` or `stdin`")),
+        };
+        let pattern =
+            get("rateLimitPattern").unwrap_or_else(|| DEFAULT_RATE_LIMIT_PATTERN.to_owned());
+        let rate_limit_pattern = regex::Regex::new(&pattern)
+            .map_err(|_| bad("rateLimitPattern", &pattern, "a valid regular expression"))?;
+        let timeout = match get("timeout").as_deref().map(str::trim) {
+            Some("off" | "none" | "never" | "0") => None,
+            Some(v) => Some(
+                parse_duration(v)
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| bad("timeout", v, "a duration like 90s, 30m or 1h, or off"))?,
+            ),
+            None => parse_duration(DEFAULT_SILENCE),
+        };
+        let flag = |key: &str, default: bool| -> Result<bool> {
+            match get(key).as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+                None => Ok(default),
+                Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => Ok(true),
+                Some(v) if ["false", "no", "off", "0"].contains(&v.as_str()) => Ok(false),
+                Some(v) => Err(bad(key, &v, "true or false")),
+            }
+        };
+        let auto_commit = flag("autoCommit", true)?;
+        let resume = flag("resume", true)?;
+        let queue = flag("queue", true)?;
+        let require_review = flag("requireReview", false)?;
+        let fix_agent = get("fixAgent").filter(|p| !p.trim().is_empty());
+        if let Some(p) = &fix_agent {
+            if agent_profile(config, p).is_none() {
+                return Err(usage(format!(
+                    "git config epic.fixAgent is `{p}`, but git config epicAgent.{p}.command is not set."
+                )));
+            }
+        }
+        let max_cost = match get("maxCost") {
+            None => None,
+            Some(v) => Some(
+                parse_cost(&v).ok_or_else(|| bad("maxCost", &v, "an amount like 5 or 12.50"))?,
+            ),
+        };
+        let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        Ok(Settings {
+            agent: get("agent").unwrap_or_else(|| DEFAULT_AGENT.to_owned()),
+            prompt_via,
+            max_parallel: num("maxParallel", 4, 1)? as usize,
+            stagger: dur("stagger", "2s")?,
+            max_attempts: num("maxAttempts", 3, 1)? as u32,
+            retry_wait: dur("retryWait", "30s")?,
+            rate_limit_pattern,
+            rate_limit_wait: dur("rateLimitWait", "5m")?,
+            timeout,
+            max_cost,
+            resume,
+            lint_fix: non_empty(get("lintFix")),
+            test: non_empty(get("test")),
+            auto_commit,
+            queue,
+            gate_jobs: num("gateJobs", 2, 1)? as usize,
+            fix_agent,
+            max_fix_rounds: num("maxFixRounds", 2, 0)? as u32,
+            require_review,
+            claim_lease: dur("claimLease", "10m")?,
+        })
+    }
+}
+
+fn bad(key: &str, value: &str, expected: &str) -> anyhow::Error {
+    usage(format!(
+        "git config epic.{key} is `{value}`, expected {expected}."
+    ))
+}
+
+/// Parse an amount: `5`, `12.50`, `$12.50`; never negative, NaN or infinite.
+pub fn parse_cost(s: &str) -> Option<f64> {
+    s.trim()
+        .trim_start_matches('$')
+        .parse::<f64>()
+        .ok()
+        .filter(|c| c.is_finite() && *c >= 0.0)
+}
+
+/// Parse `90`, `90s`, `5m`, `1h` (also `500ms` and `1d`).
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => return Some(Duration::from_millis(n)),
+        "m" | "min" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86400)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
+}
+
+/// `epic.<name>.remote`, else `epic.remote`.
+pub fn remote_of(repo: &gix::Repository, epic: &str) -> Option<String> {
+    lookup(&repo.config_snapshot(), epic, "remote").filter(|r| !r.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+}

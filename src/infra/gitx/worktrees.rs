@@ -1,0 +1,248 @@
+//! Worktrees: made, repaired, removed and checked out, one git command at a time per
+//! repository where git's own bookkeeping needs it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context};
+use gix::ObjectId;
+
+use super::{git, STALE_LOCK};
+use crate::infra::error::Result;
+
+/// Forget worktrees whose directories were deleted by hand, or git refuses to reuse their
+/// branch. Only metadata of missing directories is removed.
+pub fn prune_worktrees(root: &Path) -> Result<()> {
+    worktree_admin(root, &["worktree", "prune"])?;
+    Ok(())
+}
+
+/// `git worktree add`, `remove` and `prune` read and write `.git/worktrees/` without locking
+/// against each other (a second `add` fails reading the first one's half-written entry), so
+/// git-epic runs them one at a time: threads of this process and other git-epic processes
+/// alike, by an exclusive lock on a file of the repository's git dir.
+fn worktree_admin(root: &Path, args: &[&str]) -> Result<String> {
+    with_worktree_lock(root, || git(root, args))
+}
+
+/// Run `f` holding git-epic's worktree lock (see [`worktree_admin`]).
+fn with_worktree_lock<T>(root: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let git_dir = root.join(".git");
+    let git_dir = if git_dir.is_file() {
+        gix::discover::path::from_gitdir_file(&git_dir).unwrap_or(git_dir)
+    } else {
+        git_dir
+    };
+    // Without the lock file (a read-only git dir, say) git still runs: only the turn-taking
+    // is lost, as with plain git.
+    let _ = std::fs::create_dir_all(git_dir.join("epic"));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(git_dir.join("epic/worktrees.lock"))
+        .ok()
+        .filter(|f| f.lock().is_ok());
+    let out = f();
+    drop(lock);
+    out
+}
+
+/// Remove the linked worktree at `path` as `git worktree remove` does (which refuses one
+/// with changes, untracked files or submodules).
+pub fn remove_worktree(root: &Path, path: &Path) -> Result<()> {
+    worktree_admin(root, &["worktree", "remove", &path.to_string_lossy()])?;
+    Ok(())
+}
+
+/// The same, for a worktree whose only changes are deleted tracked files.
+pub fn remove_worktree_force(root: &Path, path: &Path) -> Result<()> {
+    worktree_admin(
+        root,
+        &["worktree", "remove", "--force", &path.to_string_lossy()],
+    )?;
+    Ok(())
+}
+
+/// Make sure the ticket worktree exists at `path` on `branch`, creating the branch from
+/// `start` when it does not exist. Returns whether it was created. An existing directory
+/// that is not a worktree is refused, never overwritten. Call [`prune_worktrees`] first.
+pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> Result<bool> {
+    let common = gix::open(root).map(|r| r.common_dir().to_owned())?;
+    // Said before `git worktree add` and taken back after it: still there, the add was
+    // cut off, and what it left (a partial checkout, a locked entry) is not to be used.
+    let marker = common.join("epic/adding").join(
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
+    let usable =
+        |p: &Path| p.join(".git").exists() && gix::open(p).is_ok_and(|r| r.head_id().is_ok());
+    if !marker.exists() && usable(path) {
+        return Ok(false);
+    }
+    // Under the worktree lock no other git-epic makes worktrees: whatever a `git worktree
+    // add` left half-done is a killed one's.
+    with_worktree_lock(root, || {
+        if marker.exists() || (path.join(".git").exists() && !usable(path)) {
+            if marker.exists() && path.exists() {
+                // Nothing ran there: the add never finished. Only git's files are in it.
+                std::fs::remove_dir_all(path)?;
+            } else if path.exists() {
+                set_aside(path)?;
+            }
+            // `git worktree add` locks the entry while it works ("initializing").
+            let _ = git(root, &["worktree", "unlock", &path.to_string_lossy()]);
+            git(root, &["worktree", "prune"])?;
+            let _ = std::fs::remove_file(common.join(format!("refs/heads/{branch}.lock")));
+        } else if usable(path) {
+            return Ok(false);
+        }
+        if path.exists()
+            && std::fs::read_dir(path)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(true)
+        {
+            return Err(anyhow!(
+                "{} exists and is not a git worktree; move it away first",
+                path.display()
+            ));
+        }
+        let p = path.to_string_lossy();
+        let exists = duct::cmd(
+            "git",
+            [
+                "show-ref",
+                "--verify",
+                "--quiet",
+                &format!("refs/heads/{branch}"),
+            ],
+        )
+        .dir(root)
+        .unchecked()
+        .stdout_null()
+        .stderr_null()
+        .run()?
+        .status
+        .success();
+        if let Some(dir) = marker.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&marker, p.as_bytes())?;
+        if exists {
+            git(root, &["worktree", "add", "--quiet", &p, branch])?;
+        } else {
+            git(
+                root,
+                &["worktree", "add", "--quiet", "-b", branch, &p, start],
+            )?;
+        }
+        std::fs::remove_file(&marker)?;
+        Ok(true)
+    })
+}
+
+/// A worktree that `git worktree add` left half-made: removed when it holds nothing but its
+/// `.git` file, else moved aside (`<name>.broken-<time>`) so that nothing in it is lost.
+fn set_aside(path: &Path) -> Result<()> {
+    let only_git = std::fs::read_dir(path)?
+        .flatten()
+        .all(|e| e.file_name() == ".git");
+    if only_git {
+        std::fs::remove_dir_all(path)?;
+    } else {
+        let mut to = path.as_os_str().to_owned();
+        to.push(format!(".broken-{}", crate::infra::clock::now() as u64));
+        std::fs::rename(path, &to)?;
+    }
+    Ok(())
+}
+
+/// The git dirs a commit in worktree `worktree` writes to: the repository's own, and the
+/// worktree's (from its `.git` file); the usual `worktrees/<name>` before it exists.
+pub fn commit_dirs(repo: &gix::Repository, worktree: &Path) -> Vec<PathBuf> {
+    let common =
+        std::fs::canonicalize(repo.common_dir()).unwrap_or_else(|_| repo.common_dir().to_owned());
+    let own = gix::open(worktree)
+        .ok()
+        .and_then(|r| std::fs::canonicalize(r.git_dir()).ok())
+        .unwrap_or_else(|| {
+            common
+                .join("worktrees")
+                .join(worktree.file_name().unwrap_or_default())
+        });
+    vec![common, own]
+}
+
+/// A worktree's `index.lock` left by a killed `git add` or `git commit` would make every
+/// later commit there fail: wait for it to go, and remove it once it is stale.
+pub fn wait_out_index_lock(dir: &Path) {
+    let Some(lock) = gix::open(dir).ok().map(|r| r.git_dir().join("index.lock")) else {
+        return;
+    };
+    while let Ok(age) = std::fs::metadata(&lock).and_then(|m| m.modified()) {
+        if age.elapsed().is_ok_and(|a| a >= STALE_LOCK) {
+            let _ = std::fs::remove_file(&lock);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A detached worktree at `path` on `commit` (for git-epic's own scratch checkouts), made
+/// anew when what is there is not a usable worktree.
+pub fn ensure_detached_worktree(root: &Path, path: &Path, commit: ObjectId) -> Result<()> {
+    let usable = path.join(".git").exists() && gix::open(path).is_ok_and(|r| r.head_id().is_ok());
+    if usable {
+        return Ok(());
+    }
+    with_worktree_lock(root, || {
+        if path.exists() {
+            // A scratch checkout holds nothing of anyone's: made by git-epic, only read.
+            let _ = git(
+                root,
+                &["worktree", "remove", "--force", &path.to_string_lossy()],
+            );
+            if path.exists() {
+                std::fs::remove_dir_all(path)
+                    .with_context(|| format!("could not remove {}", path.display()))?;
+            }
+        }
+        git(root, &["worktree", "prune"])?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        git(
+            root,
+            &[
+                "worktree",
+                "add",
+                "--detach",
+                "--quiet",
+                &path.to_string_lossy(),
+                &commit.to_string(),
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+/// Put the scratch worktree at `dir` on `commit`, exactly: tracked files as committed,
+/// untracked files gone (ignored ones, such as build caches, are kept). The caller owns the
+/// worktree: an `index.lock` there is a killed user's and is removed.
+pub fn checkout_detached(dir: &Path, commit: ObjectId) -> Result<()> {
+    if let Ok(repo) = gix::open(dir) {
+        let _ = std::fs::remove_file(repo.git_dir().join("index.lock"));
+    }
+    git(
+        dir,
+        &[
+            "checkout",
+            "--quiet",
+            "--force",
+            "--detach",
+            &commit.to_string(),
+        ],
+    )?;
+    git(dir, &["clean", "-ffdq"])?;
+    Ok(())
+}

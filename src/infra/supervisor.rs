@@ -1,0 +1,151 @@
+//! The supervisor of one agent run: a small `git-epic __supervise` process in a session of
+//! its own, so that the agent outlives the orchestrator (a closed terminal, a `kill -9`, an
+//! OOM kill). Its standard streams are the ticket's log (and the prompt file), which the agent
+//! inherits; it waits for the agent and records how it ended, atomically, next to the log.
+//! The orchestrator talks to it only through those files and the ticket's note, so a later
+//! orchestrator can adopt a run that an earlier one started.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// How the agent of a supervised run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExitRecord {
+    /// The supervisor's pid, to tell this run's record from an older one.
+    pub supervisor: u32,
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    /// Unix time the agent ended.
+    pub ended_at: f64,
+}
+
+/// A supervised run as it started: written by the supervisor before the agent starts, so
+/// that a run whose orchestrator died before noting it is still found and adopted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The orchestrator's id for this run (in the ticket's note too).
+    pub run: String,
+    pub supervisor: u32,
+    pub supervisor_start: Option<u64>,
+    /// Where the run's output starts in the log.
+    pub offset: u64,
+}
+
+fn beside(log: &Path, suffix: &str) -> PathBuf {
+    let mut name = log.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    log.with_file_name(name)
+}
+
+/// Where the exit record of the run logged in `log` goes.
+pub fn record_path(log: &Path) -> PathBuf {
+    beside(log, ".exit")
+}
+
+/// Where the prompt of the run logged in `log` waits, when it goes on stdin.
+pub fn prompt_path(log: &Path) -> PathBuf {
+    beside(log, ".prompt")
+}
+
+/// Whether the supervisor of run `run` (logged in `log`) is alive.
+pub fn run_alive(log: &Path, run: Option<&str>) -> bool {
+    run.and_then(|r| read_run(log, r))
+        .is_some_and(|r| crate::infra::process::is_alive(r.supervisor, r.supervisor_start))
+}
+
+/// Where the start of the run logged in `log` is recorded.
+pub fn run_path(log: &Path) -> PathBuf {
+    beside(log, ".run")
+}
+
+/// The run `run` logged in `log`, if its supervisor started.
+pub fn read_run(log: &Path, run: &str) -> Option<RunRecord> {
+    let text = std::fs::read_to_string(run_path(log)).ok()?;
+    let r: RunRecord = serde_json::from_str(&text).ok()?;
+    (r.run == run).then_some(r)
+}
+
+/// Write `value` to `path` through a temporary file and a rename: never half a file.
+pub(crate) fn write_atomic(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let text = serde_json::to_string(value).expect("a record serializes");
+    let f = std::fs::File::create(&tmp)?;
+    std::io::Write::write_all(&mut &f, text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The record of the run whose supervisor was `supervisor`, if it has ended.
+pub fn read_record(log: &Path, supervisor: u32) -> Option<ExitRecord> {
+    let text = std::fs::read_to_string(record_path(log)).ok()?;
+    let r: ExitRecord = serde_json::from_str(&text).ok()?;
+    (r.supervisor == supervisor).then_some(r)
+}
+
+extern "C" fn ignore(_: libc::c_int) {}
+
+/// `git-epic __supervise --log L --run R --offset N -- <argv>`: record the run's start, run
+/// the agent, record its end. Returns 0 once the end is recorded.
+pub fn main(log: &Path, run: &str, offset: u64, argv: &[String]) -> i32 {
+    let record = &record_path(log);
+    // A signal to the group reaches the agent and this process alike: this one stays to
+    // write the record. A handler (not SIG_IGN) is reset by exec, so the agent keeps the
+    // default actions.
+    // SAFETY: installing a handler that does nothing is async-signal-safe.
+    unsafe {
+        for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+            libc::signal(sig, ignore as *const () as libc::sighandler_t);
+        }
+    }
+    let Some((program, args)) = argv.split_first() else {
+        eprintln!("git-epic __supervise: no agent command");
+        return 2;
+    };
+    let me = std::process::id();
+    let started = RunRecord {
+        run: run.to_owned(),
+        supervisor: me,
+        supervisor_start: crate::infra::process::start_time(me),
+        offset,
+    };
+    if let Err(e) = write_atomic(&run_path(log), &started) {
+        // Without it a dead orchestrator's successor could not find this run: do not start.
+        eprintln!(
+            "git-epic: could not record the run in {}: {e}",
+            run_path(log).display()
+        );
+        return write(record, Some(126), None);
+    }
+    let status = match std::process::Command::new(program).args(args).status() {
+        Ok(s) => s,
+        Err(e) => {
+            // The log is this process's stderr: the reason lands where the user looks.
+            eprintln!("git-epic: could not start the agent {program}: {e}");
+            return write(record, Some(127), None);
+        }
+    };
+    use std::os::unix::process::ExitStatusExt;
+    write(record, status.code(), status.signal())
+}
+
+fn write(record: &Path, code: Option<i32>, signal: Option<i32>) -> i32 {
+    let r = ExitRecord {
+        supervisor: std::process::id(),
+        code,
+        signal,
+        ended_at: crate::infra::clock::now(),
+    };
+    match write_atomic(record, &r) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!(
+                "git-epic: could not record the agent's end in {}: {e}",
+                record.display()
+            );
+            1
+        }
+    }
+}

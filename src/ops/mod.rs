@@ -1,0 +1,20 @@
+//! Operations: one stage or command of the work each (run, review, merge, propagate, share
+//! with other machines, status, cleanup, finish). Imports the model and infrastructure, never
+//! flow or cli (docs/architecture.md).
+
+pub mod cleanup;
+pub mod context;
+pub mod cooldown;
+pub mod demo;
+pub mod doctor;
+pub mod finish;
+pub mod forge;
+pub mod merge;
+pub mod monitor;
+pub mod propagate;
+pub mod remote;
+pub mod report;
+pub mod review;
+pub mod runner;
+pub mod status;
+pub mod worktree;

@@ -1,0 +1,414 @@
+//! What a run shares while it runs through the epic's remote: claims (one machine per
+//! ticket, decided by an atomic push of the notes), states, and landings on the epic.
+
+use std::collections::HashMap;
+
+use anyhow::{anyhow, Result};
+use gix::ObjectId;
+
+use super::{fetch_tips, notes, push, remote_of, track, Offline, Pushed, NOTES_REF};
+use crate::infra::gitx;
+use crate::model::epic::Workspace;
+
+/// Exchange notes with the epic's remote: fetch theirs, merge them into ours, push ours with
+/// a lease (again on a lost race). `Ok(None)` without a remote, `Err(Offline)` inside when
+/// it cannot be reached.
+pub fn exchange_notes(
+    ws: &Workspace,
+) -> Result<Option<std::result::Result<notes::Merged, Offline>>> {
+    exchange(ws, &[])
+}
+
+/// A ticket done here, shared: its branch goes to the remote in the same atomic push as the
+/// note that says it is done. Should this machine go away before it lands the ticket,
+/// another one lands it from there (see [`claim_landing`]) instead of running it again.
+pub fn publish_done(
+    ws: &Workspace,
+    branch: &str,
+    tip: ObjectId,
+) -> Result<Option<std::result::Result<notes::Merged, Offline>>> {
+    exchange(ws, &[(branch.to_owned(), tip)])
+}
+
+/// [`exchange_notes`], pushing `branches` (name, tip) along with the notes.
+fn exchange(
+    ws: &Workspace,
+    branches: &[(String, ObjectId)],
+) -> Result<Option<std::result::Result<notes::Merged, Offline>>> {
+    let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
+        return Ok(None);
+    };
+    let repo = gix::open(&ws.root)?;
+    let graph_ids: Vec<String> = crate::model::ticket::load_all(&ws.root, &ws.epic.tasks_dir)?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    let _one = super::one_at_a_time();
+    let epic_ref = format!("refs/heads/{}", ws.epic.branch);
+    let epic_track = track(&remote, &ws.epic.name, "epic");
+    // The epic as well: tickets start from, and land on, what every machine has.
+    let branch_refs: Vec<String> = branches
+        .iter()
+        .map(|(b, _)| format!("refs/heads/{b}"))
+        .collect();
+    let mut wants = vec![
+        (NOTES_REF, track(&remote, &ws.epic.name, "notes")),
+        (epic_ref.as_str(), epic_track.clone()),
+    ];
+    for ((b, _), dst) in branches.iter().zip(&branch_refs) {
+        wants.push((dst.as_str(), track(&remote, &ws.epic.name, b)));
+    }
+    for _ in 0..20 {
+        let (theirs, remote_epic, branch_tips) = match fetch_tips(&ws.root, &remote, &wants)? {
+            Ok(tips) => (tips[0], tips[1], tips[2..].to_vec()),
+            Err(offline) => return Ok(Some(Err(offline))),
+        };
+        let mut merged = notes::Merged::default();
+        // Landings made here while the remote could not be reached, on an epic it has not
+        // moved since: they go out with the notes that say they landed, never after them.
+        let mut epic_out = None;
+        if let (Some(local), Some(remote_epic)) =
+            (gitx::branch_tip(&repo, &ws.epic.branch)?, remote_epic)
+        {
+            let base = repo
+                .merge_base(local, remote_epic)
+                .ok()
+                .flatten()
+                .map(|b| b.detach());
+            let behind = local != remote_epic && base == Some(local);
+            if behind && gitx::checked_out_at(&repo, &ws.epic.branch)?.is_none() {
+                let _ = gitx::move_branch(
+                    &repo,
+                    &ws.epic.branch,
+                    local,
+                    remote_epic,
+                    "git-epic: sync from the remote",
+                );
+            } else if local != remote_epic && base == Some(remote_epic) {
+                epic_out = Some((local, epic_ref.clone(), Some(remote_epic)));
+            } else if base != Some(local) && base != Some(remote_epic) {
+                // Landings made here while the remote could not be reached, and landings
+                // there meanwhile: ours go back to done before the notes say merged there.
+                if let Err(e) = super::reconcile::reconcile(ws) {
+                    crate::infra::trace::trace(|| format!("reconcile: {e:#}"));
+                }
+            }
+        }
+        if let Some(theirs) = theirs {
+            merged = notes::merge(&repo, &ws.epic.name, &graph_ids, theirs)?;
+        }
+        let Some(ours) = gitx::resolve_commit(&repo, NOTES_REF) else {
+            return Ok(Some(Ok(merged)));
+        };
+        let mut updates: Vec<_> = epic_out.into_iter().collect();
+        if Some(ours) != theirs {
+            updates.push((ours, NOTES_REF.to_owned(), theirs));
+        }
+        for (((_, tip), dst), there) in branches.iter().zip(&branch_refs).zip(branch_tips) {
+            if there != Some(*tip) {
+                updates.push((*tip, dst.clone(), there));
+            }
+        }
+        if updates.is_empty() {
+            return Ok(Some(Ok(merged)));
+        }
+        match push(&ws.root, &remote, &updates)? {
+            Pushed::Done => return Ok(Some(Ok(merged))),
+            Pushed::Stale => continue,
+        }
+    }
+    Err(anyhow!(
+        "{remote}'s notes kept changing; run `git epic sync` again"
+    ))
+}
+
+/// How a landing went through the remote.
+pub enum Landing {
+    /// The remote epic moved to the landed commit too (or there is no remote).
+    Shared,
+    /// The remote cannot be reached: landed here only, `sync` shares it later.
+    LocalOnly,
+    /// Another machine landed first: the local epic was put back and brought up to the
+    /// remote's; merge again on it.
+    EpicMoved,
+}
+
+/// Before the local epic moves from `from` to `to` (a landing), move the remote's the same
+/// way, with a lease on what it has: the remote decides which machine lands first, and the
+/// local epic never shows a landing the other machines refused (a worktree made from it
+/// would carry it). When another machine was first, the local epic is brought up to the
+/// remote's instead, to merge again on it.
+pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<Landing> {
+    let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
+        return Ok(Landing::Shared);
+    };
+    let dst = format!("refs/heads/{}", ws.epic.branch);
+    // Most landings are on what the remote has: one push says so.
+    if let Ok(Pushed::Done) = push(&ws.root, &remote, &[(to, dst.clone(), Some(from))]) {
+        return Ok(Landing::Shared);
+    }
+    let tracked = track(&remote, &ws.epic.name, "epic");
+    let _one = super::one_at_a_time();
+    for _ in 0..20 {
+        let Ok(tips) = fetch_tips(&ws.root, &remote, &[(dst.as_str(), tracked.clone())])? else {
+            return Ok(Landing::LocalOnly);
+        };
+        let there = tips[0];
+        if there == Some(to) {
+            return Ok(Landing::Shared);
+        }
+        let ancestor = |a: ObjectId, b: ObjectId| gitx::is_ancestor(&ws.root, a, b);
+        // Where this landing started, or behind it (landings made here while the remote
+        // could not be reached): a fast-forward shares them all.
+        let behind = match there {
+            None => true,
+            Some(t) => ancestor(t, from)?,
+        };
+        if behind {
+            match push(&ws.root, &remote, &[(to, dst.clone(), there)])? {
+                Pushed::Done => return Ok(Landing::Shared),
+                Pushed::Stale => continue,
+            }
+        }
+        let there = there.expect("none was handled above");
+        // Landings made here while the remote could not be reached, and others there
+        // meanwhile: ours go back to done, to land again on theirs, as this one does.
+        if !ancestor(from, there)? {
+            super::reconcile::reconcile(ws)?;
+            return Ok(Landing::EpicMoved);
+        }
+        let repo = gix::open(&ws.root)?;
+        // An exchange may have brought it in already.
+        let _ = gitx::move_branch(
+            &repo,
+            &ws.epic.branch,
+            from,
+            there,
+            "git-epic: sync from the remote",
+        )?;
+        return Ok(Landing::EpicMoved);
+    }
+    Err(anyhow!(
+        "{remote}'s {} kept moving while this landing was shared; run `git epic sync`",
+        ws.epic.branch
+    ))
+}
+
+/// How claiming a ticket through the remote went.
+pub enum Claim {
+    /// The remote's notes say this machine holds the ticket now (or there is no remote).
+    Won,
+    /// Another machine was first: it holds the ticket, or it ran it already.
+    Lost(String),
+    /// The remote cannot be reached: the claim holds on this machine only.
+    Offline(String),
+}
+
+/// Bring ticket branch `branch` from the remote into the local branch of that name (a
+/// machine that went away left it there with its done note): its tip, or `None` when the
+/// remote has no such branch.
+pub fn fetch_branch(ws: &Workspace, branch: &str) -> Result<Option<ObjectId>> {
+    let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
+        return Ok(None);
+    };
+    // The name comes from another machine's note: only a ticket branch is ever written.
+    if !branch.starts_with("feat/") || !gitx::is_valid_branch_name(branch) {
+        return Err(anyhow!("`{branch}` is not a ticket branch"));
+    }
+    let src = format!("refs/heads/{branch}");
+    let tracked = track(&remote, &ws.epic.name, branch);
+    let fetched = {
+        let _one = super::one_at_a_time();
+        match fetch_tips(&ws.root, &remote, &[(src.as_str(), tracked)])? {
+            Ok(tips) => tips[0],
+            Err(Offline(why)) => return Err(anyhow!("{remote} cannot be reached: {why}")),
+        }
+    };
+    let Some(tip) = fetched else { return Ok(None) };
+    let repo = gix::open(&ws.root)?;
+    match gitx::branch_tip(&repo, branch)? {
+        None => gitx::create_branch(
+            &repo,
+            branch,
+            tip,
+            "git-epic: a ticket to land, from the remote",
+        )?,
+        Some(here) if here == tip => {}
+        Some(here) => {
+            if let Some(at) = gitx::checked_out_at(&repo, branch)? {
+                return Err(anyhow!(
+                    "{branch} is checked out in {}, with other commits than the remote's",
+                    at.display()
+                ));
+            }
+            // This machine's own commits on it (an older attempt) are kept under a ref.
+            if !gitx::is_ancestor(&ws.root, here, tip)? {
+                let kept = format!(
+                    "refs/epic-sync/{remote}/{}/kept/{branch}/{here}",
+                    ws.epic.name
+                );
+                repo.reference(
+                    kept.as_str(),
+                    here,
+                    gix::refs::transaction::PreviousValue::Any,
+                    "git-epic: this machine's commits, before the remote's branch was taken",
+                )?;
+            }
+            if !gitx::move_branch(
+                &repo,
+                branch,
+                here,
+                tip,
+                "git-epic: a ticket to land, from the remote",
+            )? {
+                return Err(anyhow!("{branch} moved while it was taken from the remote"));
+            }
+        }
+    }
+    Ok(Some(tip))
+}
+
+/// Claim ticket `id` through the remote (see [`claim_many`]).
+pub fn claim(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
+    let mut claims = claim_many(ws, &[id], until)?;
+    Ok(claims.pop().expect("one claim per id").1)
+}
+
+/// Claim tickets `ids` through the remote, in one push of its notes: the remote's notes as
+/// fetched, with these tickets' notes saying this machine holds them until `until`, pushed
+/// with a lease on what was fetched. The remote decides: a push that lost the race is made
+/// again on what won, without the tickets another machine took meanwhile. How it went for
+/// each, in the order of `ids`.
+pub fn claim_many(ws: &Workspace, ids: &[&str], until: f64) -> Result<Vec<(String, Claim)>> {
+    claim_for(ws, ids, until, false)
+}
+
+/// Claim the landing of ticket `id`, done on another machine whose claim ran out (it went
+/// away before it landed the ticket): won, this machine lands it from the branch that
+/// machine pushed with its done note. Lost when the ticket is not done any more, or another
+/// machine holds it (that one lands it).
+pub fn claim_landing(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
+    let mut claims = claim_for(ws, &[id], until, true)?;
+    Ok(claims.pop().expect("one claim per id").1)
+}
+
+/// [`claim_many`] to run the tickets, or (`land`) to land them.
+fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec<(String, Claim)>> {
+    let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
+        return Ok(ids.iter().map(|id| (id.to_string(), Claim::Won)).collect());
+    };
+    let store = crate::model::state::Store::new(&ws.repo, &ws.epic.name);
+    let host = store.host();
+    let tracked = track(&remote, &ws.epic.name, "notes");
+    let _one = super::one_at_a_time();
+    let mut lost: HashMap<String, String> = HashMap::new();
+    for _ in 0..100 {
+        let theirs = match fetch_tips(&ws.root, &remote, &[(NOTES_REF, tracked.clone())])? {
+            Ok(tips) => tips[0],
+            Err(Offline(why)) => {
+                return Ok(ids
+                    .iter()
+                    .map(|id| (id.to_string(), Claim::Offline(why.clone())))
+                    .collect())
+            }
+        };
+        let mut notes = Vec::new();
+        for id in ids {
+            if lost.contains_key(*id) {
+                continue;
+            }
+            let there = match theirs {
+                Some(t) => store.note_at(t, id)?,
+                None => None,
+            };
+            let there = match there {
+                None => None,
+                Some(Ok(n)) => Some(n),
+                Some(Err(bad)) => {
+                    let why = format!("{remote} (its note cannot be read: {})", bad.problem);
+                    lost.insert(id.to_string(), why);
+                    continue;
+                }
+            };
+            if let Some(n) = &there {
+                use crate::model::state::State;
+                let other = || n.machine_label();
+                let taken = if land {
+                    // This machine's own ticket (its note there may be older than the one
+                    // here), or a done ticket whose machine's claim ran out.
+                    let held = n
+                        .claim_until
+                        .is_some_and(|u| u > crate::model::state::now());
+                    (!n.is_local() && (n.state != State::Done || held)).then(other)
+                } else {
+                    n.claimed_elsewhere().or_else(|| {
+                        (!n.is_local() && matches!(n.state, State::Done | State::Merged))
+                            .then(other)
+                    })
+                };
+                if let Some(other) = taken {
+                    lost.insert(id.to_string(), other);
+                    continue;
+                }
+            }
+            let mine = store.get(id)?;
+            let rev = there
+                .as_ref()
+                .map_or(0, |n| n.rev)
+                .max(mine.as_ref().map_or(0, |n| n.rev));
+            // A landing takes over the done note as that machine left it.
+            let theirs_first = land && there.as_ref().is_some_and(|n| !n.is_local());
+            let mut note = if theirs_first {
+                there.or(mine)
+            } else {
+                mine.or(there)
+            }
+            .unwrap_or_default();
+            note.mark_mine(&host);
+            note.claim_until = Some(until);
+            note.owner_pid = Some(std::process::id());
+            note.owner_start = crate::infra::process::start_time(std::process::id());
+            note.rev = rev + 1;
+            notes.push((*id, note));
+        }
+        let outcome = |lost: &HashMap<String, String>| {
+            ids.iter()
+                .map(|id| {
+                    let c = lost.get(*id).map_or(Claim::Won, |h| Claim::Lost(h.clone()));
+                    (id.to_string(), c)
+                })
+                .collect()
+        };
+        if notes.is_empty() {
+            return Ok(outcome(&lost));
+        }
+        let commit = store.commit_on(theirs, &notes)?;
+        match push(&ws.root, &remote, &[(commit, NOTES_REF.to_owned(), theirs)])? {
+            Pushed::Stale => continue,
+            Pushed::Done => {
+                // The claims as pushed hold here too (this machine's notes, which the
+                // notes merge keeps over its own older copies from the remote).
+                let won: Vec<&str> = notes.iter().map(|(id, _)| *id).collect();
+                let by_id: HashMap<&str, &crate::model::state::TicketNote> =
+                    notes.iter().map(|(id, n)| (*id, n)).collect();
+                store.update_many(&won, |id, n| {
+                    let note = by_id[id];
+                    n.host = note.host.clone();
+                    n.machine = note.machine.clone();
+                    n.claim_until = note.claim_until;
+                    n.owner_pid = note.owner_pid;
+                    n.owner_start = note.owner_start;
+                    Ok(())
+                })?;
+                let repo = gix::open(&ws.root)?;
+                let won: Vec<String> = won.iter().map(|id| id.to_string()).collect();
+                notes::merge(&repo, &ws.epic.name, &won, commit)?;
+                return Ok(outcome(&lost));
+            }
+        }
+    }
+    Err(anyhow!(
+        "{remote}'s notes kept changing while tickets {} were claimed",
+        ids.join(", ")
+    ))
+}

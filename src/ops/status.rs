@@ -1,0 +1,394 @@
+//! `git epic status`: everything rebuilt from config, ticket files, notes and worktrees.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::infra::error::Result;
+use crate::infra::supervisor::{self, ExitRecord};
+use crate::model::agents::{self, Tokens};
+use crate::model::epic::{Epic, Workspace};
+use crate::model::state::{self, BadNote, State, Store, TicketNote};
+use crate::{infra::gitx, infra::log, model::ticket};
+
+/// One row of `git epic status`. Field names are the stable JSON contract (docs/status.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub title: String,
+    pub wave: usize,
+    pub state: State,
+    /// Agent runs that used an attempt, over every round (rate-limited runs do not).
+    pub attempts: u32,
+    /// Agent runs, every start: the first, retries, runs after a rate limit, fix and review
+    /// rounds.
+    pub runs: u32,
+    /// Attempts beyond the first of their round (the ticket's own, or a fix or review round).
+    pub retries: u32,
+    pub rate_limit_waits: u32,
+    /// Seconds left before a rate-limited ticket retries.
+    pub rate_limit_left_s: Option<f64>,
+    pub ahead: Option<usize>,
+    pub behind: Option<usize>,
+    pub dirty: Option<bool>,
+    pub elapsed_s: Option<f64>,
+    pub last_line: Option<String>,
+    pub deps: Vec<String>,
+    pub branch: Option<String>,
+    pub worktree: Option<PathBuf>,
+    pub reason: Option<String>,
+    pub pr_url: Option<String>,
+    /// The pull request as the forge last said (`git epic sync`): `open`, `merged` or
+    /// `closed`, and its CI: `passing`, `failing` or `pending`.
+    pub pr_state: Option<String>,
+    pub pr_ci: Option<String>,
+    /// Tokens the agent reported, summed over attempts.
+    pub tokens: Tokens,
+    /// What the attempts cost, in the agent's currency (USD for claude).
+    pub cost_usd: f64,
+    /// Automatic fix rounds it was sent back for.
+    pub fix_rounds: u32,
+    /// Reviews that requested changes.
+    pub review_rounds: u32,
+    /// A reviewer approved it (and it has not changed since).
+    pub approved: bool,
+    /// The machine that ran it: its label (`epic.hostName`, else its host name) and its
+    /// id (`epic.machineId`), which tells two clones on one host apart.
+    pub host: Option<String>,
+    pub machine: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    pub tickets: usize,
+    /// Count of tickets in each state (every state is present, zero or not).
+    pub states: BTreeMap<&'static str, usize>,
+    pub attempts: u32,
+    pub runs: u32,
+    pub retries: u32,
+    pub rate_limit_waits: u32,
+    pub fix_rounds: u32,
+    pub review_rounds: u32,
+    /// Seconds of agent runs, summed over tickets: what running them one by one would take.
+    pub agent_s: f64,
+    pub dirty: usize,
+    pub tokens: Tokens,
+    pub cost_usd: f64,
+    /// `epic.maxCost`, and what is left of it.
+    pub max_cost: Option<f64>,
+    pub cost_left: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub epic: String,
+    pub branch: String,
+    pub base: String,
+    /// `epic.remote`, when the epic is shared through one.
+    pub remote: Option<String>,
+    /// This machine's label, and its id when it shares an epic.
+    pub host: String,
+    pub machine: Option<String>,
+    pub tickets: Vec<Row>,
+    pub totals: Totals,
+    /// Tickets landed on the epic here and not on the remote's (as last fetched): made while
+    /// it could not be reached; the next landing or `git epic sync` shares them.
+    pub local_only: Vec<String>,
+    /// The agent profiles cooling down after a rate limit, by profile (see
+    /// [`crate::ops::cooldown`]); `git epic agent reset <profile>` lifts one.
+    pub cooldowns: Vec<crate::ops::cooldown::Cooldown>,
+    /// Notes that could not be read (never overwritten); the rows fall back to derivation.
+    pub problems: Vec<String>,
+}
+
+/// What is read from a ticket's worktree.
+#[derive(Default)]
+struct WorktreeInfo {
+    branch: Option<String>,
+    ahead: Option<usize>,
+    behind: Option<usize>,
+    dirty: Option<bool>,
+}
+
+/// The effective state: what the note says, plus what can only be derived.
+pub fn effective_state(note: Option<&TicketNote>, deps_merged: bool) -> State {
+    match note.map(|n| n.state) {
+        None | Some(State::Pending) | Some(State::Blocked) => {
+            if deps_merged {
+                State::Pending
+            } else {
+                State::Blocked
+            }
+        }
+        Some(State::Running) => {
+            let n = note.expect("matched Some");
+            if n.agent_alive() || n.owner_alive() || n.claimed_elsewhere().is_some() {
+                State::Running
+            } else {
+                State::Interrupted
+            }
+        }
+        Some(s) => s,
+    }
+}
+
+/// How the agent of a run noted `running` ended while no git epic watched: its supervisor
+/// recorded the end, and the git epic that started it was gone before it concluded the run.
+/// The next `wave start` or `run` adopts and concludes it.
+pub fn ended_unwatched(note: &TicketNote, log: &Path) -> Option<ExitRecord> {
+    if note.state != State::Running || note.owner_alive() || !note.is_local() {
+        return None;
+    }
+    let run = supervisor::read_run(log, note.run_id.as_deref()?)?;
+    supervisor::read_record(log, run.supervisor)
+}
+
+/// The state a ticket shows (logged in `log`), with the reason when it is derived here:
+/// [`effective_state`], except that a run whose supervisor lives on is `running`, and a run
+/// that ended while no git epic watched shows how it ended (`done` after a clean exit, else
+/// `pending`: the next run concludes it, retrying, waiting out a limit or failing it) rather
+/// than `interrupted`.
+pub fn shown_state(
+    note: Option<&TicketNote>,
+    deps_merged: bool,
+    log: &Path,
+) -> (State, Option<String>) {
+    let state = effective_state(note, deps_merged);
+    let Some(n) = note.filter(|n| state == State::Interrupted && n.state == State::Running) else {
+        return (state, None);
+    };
+    // A supervisor that started before its orchestrator could note its pid.
+    if supervisor::run_alive(log, n.run_id.as_deref()) {
+        return (State::Running, None);
+    }
+    let Some(end) = ended_unwatched(n, log) else {
+        return (state, None);
+    };
+    let how = match (end.code, end.signal) {
+        (Some(c), _) => format!("exit code {c}"),
+        (None, Some(s)) => format!("killed by signal {s}"),
+        (None, None) => "no exit status".to_owned(),
+    };
+    let shown = if end.code == Some(0) {
+        State::Done
+    } else {
+        State::Pending
+    };
+    let reason = format!(
+        "its agent ended ({how}) while no git epic watched; the next `git epic wave start` or `git epic run` concludes it"
+    );
+    (shown, Some(reason))
+}
+
+/// Build the status report of the workspace's epic.
+pub fn collect(ws: &Workspace) -> Result<StatusReport> {
+    let graph = ws.graph()?;
+    let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?;
+    let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
+    let notes = Store::new(&ws.repo, &ws.epic.name).get_many(&ids)?;
+    let mut problems = Vec::new();
+    let note_of = |id: &str| -> Option<&TicketNote> { notes.get(id).and_then(|n| n.as_ref().ok()) };
+    for n in notes.values() {
+        if let Err(bad) = n {
+            problems.push(BadNote::to_string(bad));
+        }
+    }
+    problems.sort();
+
+    let paths: Vec<PathBuf> = ids.iter().map(|id| ws.worktree_path(id)).collect();
+    let infos = read_worktrees(&ws.root, &paths, epic_tip);
+    let now = state::now();
+    let merged = |id: &str| note_of(id).is_some_and(|n| n.state == State::Merged);
+
+    let mut rows = Vec::new();
+    for (t, (info, path)) in graph.tickets.iter().zip(infos.into_iter().zip(paths)) {
+        let note = note_of(&t.id);
+        let (state, derived_reason) =
+            shown_state(note, t.deps.iter().all(|d| merged(d)), &ws.log_path(&t.id));
+        let counts = note.map(TicketNote::counts).unwrap_or_default();
+        let mut info = info;
+        let branch = info
+            .branch
+            .take()
+            .or_else(|| note.and_then(|n| n.branch.clone()))
+            .or_else(|| Some(Epic::ticket_branch(&t.id, &t.title)));
+        if info.ahead.is_none() {
+            // No worktree (cleaned up, or worked on elsewhere): the branch still tells.
+            if let (Some(b), Some(epic)) = (&branch, epic_tip) {
+                if let Ok(Some(tip)) = gitx::branch_tip(&ws.repo, b) {
+                    if let Ok((a, bh)) = gitx::ahead_behind(&ws.repo, tip, epic) {
+                        info.ahead = Some(a);
+                        info.behind = Some(bh);
+                    }
+                }
+            }
+        }
+        let elapsed_s = note.and_then(|n| {
+            let live = match (state, n.run_started_at) {
+                (State::Running, Some(s)) => (now - s).max(0.0),
+                // A run that ended while no git epic watched: its time until its end.
+                (_, Some(s)) if derived_reason.is_some() => ended_unwatched(n, &ws.log_path(&t.id))
+                    .map_or(0.0, |end| (end.ended_at - s).max(0.0)),
+                _ => 0.0,
+            };
+            (n.run_started_at.is_some() || n.run_s > 0.0).then_some(n.run_s + live)
+        });
+        let rate_limit_left_s = note
+            .and_then(|n| n.rate_limited_until)
+            .map(|u| u - now)
+            .filter(|left| *left > 0.0 && state == State::RateLimited);
+        // The agent's own last words (its text, not its JSON), not git-epic's lines.
+        let last_line = log::tail_lines(&ws.log_path(&t.id), 12)
+            .iter()
+            .filter(|l| !l.starts_with("=== git-epic"))
+            .flat_map(|l| agents::render::line(l))
+            .rfind(|l| !l.trim().is_empty());
+        rows.push(Row {
+            id: t.id.clone(),
+            title: t.title.clone(),
+            wave: graph.wave(&t.id),
+            state,
+            attempts: counts.attempts,
+            runs: counts.runs,
+            retries: counts.retries,
+            rate_limit_waits: note.map_or(0, |n| n.rate_limit_waits),
+            rate_limit_left_s,
+            ahead: info.ahead,
+            behind: info.behind,
+            dirty: info.dirty,
+            elapsed_s,
+            last_line,
+            deps: t.deps.clone(),
+            branch: if info.dirty.is_some() || note.is_some_and(|n| n.branch.is_some()) {
+                branch
+            } else {
+                None
+            },
+            worktree: info.dirty.is_some().then_some(path),
+            reason: derived_reason.or_else(|| note.and_then(|n| n.reason.clone())),
+            pr_url: note.and_then(|n| n.pr_url.clone()),
+            pr_state: note.and_then(|n| n.pr_state.clone()),
+            pr_ci: note.and_then(|n| n.pr_ci.clone()),
+            tokens: note.map_or_else(Tokens::default, |n| n.tokens),
+            cost_usd: note.map_or(0.0, |n| n.cost_usd),
+            fix_rounds: note.map_or(0, |n| n.fix_rounds),
+            review_rounds: note.map_or(0, |n| n.review_rounds),
+            approved: note.is_some_and(|n| n.approved.is_some()),
+            host: note.and_then(|n| n.host.clone()),
+            machine: note.and_then(|n| n.machine.clone()),
+        });
+    }
+    rows.sort_by(|a, b| {
+        a.wave
+            .cmp(&b.wave)
+            .then_with(|| ticket::natural_cmp(&a.id, &b.id))
+    });
+    let mut totals = totals(&rows, |id| note_of(id).map_or(0.0, |n| n.run_s));
+    totals.max_cost =
+        crate::infra::config::lookup(&ws.repo.config_snapshot(), &ws.epic.name, "maxCost")
+            .and_then(|v| crate::infra::config::parse_cost(&v));
+    totals.cost_left = totals.max_cost.map(|m| (m - totals.cost_usd).max(0.0));
+    let agents: Vec<(&str, Option<&str>)> = graph
+        .tickets
+        .iter()
+        .map(|t| (t.id.as_str(), t.agent.as_deref()))
+        .collect();
+    let cooldowns = crate::ops::cooldown::list_of(ws, &agents)?;
+    Ok(StatusReport {
+        epic: ws.epic.name.clone(),
+        branch: ws.epic.branch.clone(),
+        base: ws.epic.base.clone(),
+        remote: crate::infra::config::remote_of(&ws.repo, &ws.epic.name),
+        host: crate::infra::host::this_host().to_owned(),
+        machine: crate::infra::host::this_machine().map(str::to_owned),
+        tickets: rows,
+        totals,
+        local_only: crate::ops::remote::reconcile::local_only(ws)?
+            .into_iter()
+            .map(|l| l.id)
+            .collect(),
+        cooldowns,
+        problems,
+    })
+}
+
+fn totals(rows: &[Row], run_s: impl Fn(&str) -> f64) -> Totals {
+    let mut states: BTreeMap<&'static str, usize> =
+        State::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    for r in rows {
+        *states.entry(r.state.as_str()).or_default() += 1;
+    }
+    Totals {
+        tickets: rows.len(),
+        states,
+        attempts: rows.iter().map(|r| r.attempts).sum(),
+        runs: rows.iter().map(|r| r.runs).sum(),
+        retries: rows.iter().map(|r| r.retries).sum(),
+        rate_limit_waits: rows.iter().map(|r| r.rate_limit_waits).sum(),
+        fix_rounds: rows.iter().map(|r| r.fix_rounds).sum(),
+        review_rounds: rows.iter().map(|r| r.review_rounds).sum(),
+        agent_s: rows.iter().map(|r| run_s(&r.id)).sum(),
+        dirty: rows.iter().filter(|r| r.dirty == Some(true)).count(),
+        tokens: rows.iter().fold(Tokens::default(), |mut t, r| {
+            t.add(&r.tokens);
+            t
+        }),
+        cost_usd: rows.iter().map(|r| r.cost_usd).sum(),
+        max_cost: None,
+        cost_left: None,
+    }
+}
+
+/// Read every existing worktree in parallel. gix repositories are not `Sync`: each thread
+/// opens its own handle on the repository (at `root`), shared by the worktrees it reads.
+fn read_worktrees(
+    root: &std::path::Path,
+    paths: &[PathBuf],
+    epic_tip: Option<gix::ObjectId>,
+) -> Vec<WorktreeInfo> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(paths.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<(usize, WorktreeInfo)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut reader = gitx::WorktreeReader::open(root);
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break out };
+                        out.push((i, read_worktree(&mut reader, path, epic_tip)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a status worker panicked"))
+            .collect()
+    });
+    let mut results: Vec<WorktreeInfo> = paths.iter().map(|_| WorktreeInfo::default()).collect();
+    for (i, info) in done {
+        results[i] = info;
+    }
+    results
+}
+
+fn read_worktree(
+    reader: &mut Option<gitx::WorktreeReader>,
+    path: &std::path::Path,
+    epic_tip: Option<gix::ObjectId>,
+) -> WorktreeInfo {
+    let Some(snapshot) = reader.as_mut().and_then(|r| r.read(path, epic_tip)) else {
+        return WorktreeInfo::default();
+    };
+    WorktreeInfo {
+        branch: snapshot.branch,
+        ahead: snapshot.ahead_behind.map(|c| c.0),
+        behind: snapshot.ahead_behind.map(|c| c.1),
+        dirty: snapshot.dirty,
+    }
+}

@@ -1,0 +1,40 @@
+//! A ticket's worktree and git-epic's own scratch checkouts, below every stage that uses
+//! them: what a killed propagate left (intent), the hold that keeps propagation off a
+//! ticket in the merge queue, the queue's scratch worktrees, and removing a worktree.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+
+use crate::infra::error::Result;
+use crate::infra::gitx;
+use crate::model::epic::Workspace;
+
+pub mod hold;
+pub mod intent;
+pub mod scratch;
+
+/// Remove a clean ticket worktree (`git worktree remove`, which refuses a dirty one too).
+pub fn remove_worktree(ws: &Workspace, path: &Path) -> Result<()> {
+    // What a killed propagate left (a rebase, a stash) is put right before anything goes.
+    intent::recover(path)?;
+    let repo = gix::open(path)?;
+    if gitx::is_dirty(&repo)? {
+        // A removal cut off half-way (a killed cleanup) leaves tracked files deleted and
+        // nothing else: their content is in the branch's commits, so finish the removal.
+        let status = gitx::git(path, &["status", "--porcelain", "--untracked-files=all"])?;
+        let only_deletions = status
+            .lines()
+            .all(|l| l.starts_with(" D ") || l.starts_with("D  "));
+        if !only_deletions {
+            return Err(anyhow!(
+                "{} has uncommitted changes; commit or stash them, then run cleanup again",
+                path.display()
+            ));
+        }
+        gitx::remove_worktree_force(&ws.root, path)?;
+        return Ok(());
+    }
+    gitx::remove_worktree(&ws.root, path)?;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! What the merge queue tests in: scratch worktrees git-epic owns (never a user's checkout),
+//! and the record of merged trees already tested.
+//!
+//! The worktrees live in the git dir (`<common dir>/epic/queue/<epic>/<n>`), detached, and
+//! are reused from one test to the next so that ignored build caches survive. Each is held
+//! by a file lock while a test runs in it: two git-epic processes never share one, and a
+//! killed one's lock goes with it.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use gix::ObjectId;
+
+use crate::infra::error::Result;
+use crate::infra::gitx;
+
+/// A scratch worktree, held until dropped.
+pub struct Slot {
+    pub dir: PathBuf,
+    _lock: File,
+}
+
+/// Where an epic's scratch worktrees live.
+pub fn slots_dir(common_dir: &Path, epic: &str) -> PathBuf {
+    common_dir.join("epic/queue").join(epic)
+}
+
+/// Take a free scratch worktree of `epic` (making it when needed), checked out at `commit`.
+pub fn take(root: &Path, common_dir: &Path, epic: &str, commit: ObjectId) -> Result<Slot> {
+    let dir = slots_dir(common_dir, epic);
+    std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
+    for n in 0.. {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{n}.lock")))
+            .with_context(|| format!("could not open {}", dir.display()))?;
+        if lock.try_lock().is_err() {
+            continue;
+        }
+        let path = dir.join(n.to_string());
+        gitx::ensure_detached_worktree(root, &path, commit)?;
+        if gitx::checkout_detached(&path, commit).is_err() {
+            // Whatever a killed test or checkout left there, a fresh one replaces it.
+            std::fs::remove_dir_all(&path).ok();
+            gitx::ensure_detached_worktree(root, &path, commit)?;
+            gitx::checkout_detached(&path, commit)?;
+        }
+        return Ok(Slot {
+            dir: path,
+            _lock: lock,
+        });
+    }
+    unreachable!("the slot numbers never run out")
+}
+
+/// Remove the scratch worktrees of `epic` that no one holds.
+pub fn remove_all(root: &Path, common_dir: &Path, epic: &str) -> Result<usize> {
+    let dir = slots_dir(common_dir, epic);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path.with_extension("lock"))?;
+        if lock.try_lock().is_err() {
+            continue;
+        }
+        let _ = gitx::git(
+            root,
+            &["worktree", "remove", "--force", &path.to_string_lossy()],
+        );
+        if path.exists() {
+            std::fs::remove_dir_all(&path)?;
+        }
+        removed += 1;
+    }
+    gitx::prune_worktrees(root)?;
+    Ok(removed)
+}
+
+/// Merged trees already tested green by a test command, kept in the git dir across runs: the
+/// same tree is never tested twice. Red results are kept for this run only, as a later
+/// command may be run because the cause (a flaky test, the environment) was fixed.
+pub struct Tested {
+    path: PathBuf,
+    command: ObjectId,
+    green: HashMap<ObjectId, ()>,
+    red: HashMap<ObjectId, Vec<String>>,
+}
+
+impl Tested {
+    /// The record of `epic`, for results of `command`.
+    pub fn open(common_dir: &Path, epic: &str, command: &str) -> Tested {
+        let path = slots_dir(common_dir, epic).join("green");
+        // The command is part of the key: another `epic.test` must test again.
+        let command = gix::objs::compute_hash(
+            gix::hash::Kind::Sha1,
+            gix::objs::Kind::Blob,
+            command.as_bytes(),
+        )
+        .unwrap_or_else(|_| ObjectId::null(gix::hash::Kind::Sha1));
+        let mut green = HashMap::new();
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            for line in text.lines() {
+                let mut parts = line.split(' ');
+                let (Some(tree), Some(cmd)) = (parts.next(), parts.next()) else {
+                    continue;
+                };
+                let parse = |s: &str| ObjectId::from_hex(s.as_bytes()).ok();
+                if let (Some(tree), Some(cmd)) = (parse(tree), parse(cmd)) {
+                    if cmd == command {
+                        green.insert(tree, ());
+                    }
+                }
+            }
+        }
+        Tested {
+            path,
+            command,
+            green,
+            red: HashMap::new(),
+        }
+    }
+
+    /// `Some(Ok(()))` green before, `Some(Err(lines))` red before in this run, None untested.
+    pub fn get(&self, tree: ObjectId) -> Option<std::result::Result<(), Vec<String>>> {
+        if self.green.contains_key(&tree) {
+            return Some(Ok(()));
+        }
+        self.red.get(&tree).map(|lines| Err(lines.clone()))
+    }
+
+    pub fn record(&mut self, tree: ObjectId, result: std::result::Result<(), Vec<String>>) {
+        match result {
+            Ok(()) => {
+                self.green.insert(tree, ());
+                // One line appended per green tree; a line cut off by a kill is skipped
+                // when read.
+                if let Some(parent) = self.path.parent() {
+                    let _ = std::fs::create_dir_all(parent);
+                }
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&self.path)
+                {
+                    let _ = writeln!(f, "{tree} {}", self.command);
+                }
+            }
+            Err(lines) => {
+                self.red.insert(tree, lines);
+            }
+        }
+    }
+}
