@@ -2,9 +2,8 @@ use clap::Args;
 use console::style;
 
 use super::Ctx;
-use crate::infra::error::usage;
-use crate::ops::forge::follow::{self, FollowEvent, Followed};
-use crate::ops::remote::{self, SyncReport};
+use crate::ops::forge::follow::{FollowEvent, Followed};
+use crate::ops::remote::SyncReport;
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -15,130 +14,13 @@ pub struct SyncArgs {
 
 pub fn run(ctx: &Ctx, a: SyncArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
-    let graph = ws.graph()?;
-    let shared = crate::infra::config::remote_of(&ws.repo, &ws.epic.name);
-    let prs = follow::tickets_with_prs(&ws, &graph)?;
-    if shared.is_none() && prs.is_empty() {
-        return Err(usage(
-            "No remote for this epic: set one with `git config epic.remote <remote>`, or open pull requests with `git epic pr`.",
-        ));
-    }
-    // The epic first, so that what the forge merged is here before its tickets are marked
-    // merged; then the forge; then what that changed goes out.
-    let mut r = if shared.is_some() {
-        let mut r = remote::sync(&ws)?;
-        if r.offline.is_none() {
-            reland(&ws, &graph, &mut r)?;
-        }
-        r.local_only = remote::reconcile::local_only(&ws)?
-            .into_iter()
-            .map(|l| l.id)
-            .collect();
-        r
-    } else {
-        let remote = crate::ops::forge::open::forge(&ws)
-            .map(|(r, _)| r)
-            .unwrap_or_else(|_| "origin".into());
-        let mut r = SyncReport {
-            remote: remote.clone(),
-            epic: crate::infra::gitx::transport::BranchSync::UpToDate,
-            ..Default::default()
-        };
-        match follow::catch_up(&ws, &remote) {
-            Ok(epic) => r.epic = epic,
-            Err(e) => r.offline = Some(format!("{e:#}")),
-        }
-        r
-    };
-    let followed = follow::follow(&ws, &graph)?;
-    let changed = followed.iter().any(|f| {
-        matches!(
-            f.event,
-            Some(FollowEvent::Merged | FollowEvent::ChangesRequested)
-        )
-    });
-    if shared.is_some() && changed && r.offline.is_none() {
-        r.pushed += remote::sync(&ws)?.pushed;
-    }
-    let forge_failed = followed.iter().any(|f| f.event == Some(FollowEvent::Error));
-    r.forge = followed;
+    let r = crate::ops::sync::sync(&ws)?;
     if a.json {
         ctx.out.json(&r)?;
     } else {
         render(ctx, &r, &ws.epic.branch);
     }
-    Ok(
-        if r.offline.is_some()
-            || !r.notes_refused.is_empty()
-            || !r.not_relanded.is_empty()
-            || forge_failed
-        {
-            1
-        } else {
-            0
-        },
-    )
-}
-
-/// The epics here and on the remote diverged: landings made here while it could not be
-/// reached land again on the remote's epic, through the merge queue, and go out.
-fn reland(
-    ws: &crate::model::epic::Workspace,
-    graph: &crate::model::graph::Graph,
-    r: &mut SyncReport,
-) -> anyhow::Result<()> {
-    // Put back by this sync, or by an earlier one whose landing did not go through.
-    let store = crate::model::state::Store::new(&ws.repo, &ws.epic.name);
-    let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
-    let relanding: Vec<String> = store
-        .get_many(&ids)?
-        .into_iter()
-        .filter(|(_, n)| {
-            n.as_ref().is_ok_and(|n| {
-                n.reland && n.is_local() && n.state == crate::model::state::State::Done
-            })
-        })
-        .map(|(id, _)| id)
-        .collect();
-    let mut relanding: Vec<String> = graph
-        .topo_order()
-        .into_iter()
-        .map(|t| t.id.clone())
-        .filter(|id| relanding.contains(id))
-        .collect();
-    relanding.dedup();
-    if relanding.is_empty() {
-        return Ok(());
-    }
-    let settings = crate::infra::config::Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
-    let opts = crate::ops::merge::Options {
-        test: true,
-        scope_check: true,
-        cleanup: false,
-    };
-    for (id, outcome) in crate::ops::merge::merge(ws, &settings, graph, &relanding, opts, &|_| {})?
-    {
-        match outcome {
-            crate::ops::merge::Outcome::Merged { .. } => r.relanded.push(id),
-            other => r
-                .not_relanded
-                .push(format!("{id}: {}", outcome_reason(&other))),
-        }
-    }
-    let again = remote::sync(ws)?;
-    r.epic = again.epic;
-    r.pushed += again.pushed;
-    Ok(())
-}
-
-fn outcome_reason(o: &crate::ops::merge::Outcome) -> String {
-    use crate::ops::merge::Outcome;
-    match o {
-        Outcome::Merged { .. } => "merged".into(),
-        Outcome::Rejected { gate, reason, .. } => format!("refused by the {gate} gate: {reason}"),
-        Outcome::Conflict { files } => format!("conflicts in {}", files.join(", ")),
-        Outcome::Skipped { reason } | Outcome::Error { reason } => reason.clone(),
-    }
+    Ok(if crate::ops::sync::failed(&r) { 1 } else { 0 })
 }
 
 /// What a sync did, a line per kind of change.

@@ -17,4 +17,5 @@ pub mod report;
 pub mod review;
 pub mod runner;
 pub mod status;
+pub mod sync;
 pub mod worktree;
