@@ -10,18 +10,18 @@ use gix::ObjectId;
 use crate::infra::config::Settings;
 use crate::infra::error::{usage, Result};
 use crate::infra::gitx;
-use crate::infra::usercmd;
-use crate::model::epic::{Epic, Workspace};
+use crate::model::epic::Workspace;
 use crate::model::graph::Graph;
-use crate::model::state::{self, State, Store, TicketNote};
+use crate::model::state::{self, State, Store};
 use crate::ops::worktree::hold;
 
 pub use crate::infra::scope::scope_violations;
 
+mod gates;
 pub mod queue;
 mod record;
 
-use record::landed_elsewhere;
+pub use gates::{gate, Gate, Gated};
 
 use queue::{Candidate, Msg, Queue, Step};
 
@@ -240,215 +240,6 @@ pub fn merge(
 /// The message of a ticket's merge commit on the epic.
 fn message(epic: &str, gated: &Gated) -> String {
     format!("epic({epic}): merge {} {}", gated.id, gated.title)
-}
-
-/// A ticket through its gates: what landing it in the epic needs.
-#[derive(Debug, Clone)]
-pub struct Gated {
-    pub id: String,
-    title: String,
-    branch: String,
-    /// The commit the gates passed: the one merged (the queue checks the branch is still
-    /// there before it lands).
-    tip: ObjectId,
-    worktree: Option<std::path::PathBuf>,
-}
-
-/// Where the gates left a ticket.
-pub enum Gate {
-    Passed(Gated),
-    Ended(Outcome),
-}
-
-/// Check that `id` can be merged and run its gates (scope, then, with `epic.queue=false`,
-/// `epic.test` in its worktree). Gates of different tickets are independent of each other
-/// and of the epic's moves, so flow mode runs them side by side. Dependencies in `ahead`
-/// (in line before it) count as merged. Call it holding the ticket's [`hold`].
-#[allow(clippy::too_many_arguments)]
-pub fn gate(
-    ws: &Workspace,
-    settings: &Settings,
-    graph: &Graph,
-    store: &Store<'_>,
-    id: &str,
-    opts: Options,
-    ahead: &[String],
-    report: &dyn Fn(Event),
-) -> Result<Gate> {
-    let ticket = graph
-        .get(id)
-        .ok_or_else(|| anyhow!("unknown ticket {id}"))?;
-    let note = store.get(id)?.unwrap_or_default();
-    let skip = |reason: String| Ok(Gate::Ended(Outcome::Skipped { reason }));
-    match note.state {
-        State::Merged => return skip("already merged".into()),
-        State::Running
-            if crate::ops::status::ended_unwatched(&note, &ws.log_path(id)).is_some() =>
-        {
-            return skip(format!(
-                "its agent ended while no git epic watched; `git epic run {id}` concludes it first"
-            ))
-        }
-        State::Running | State::RateLimited => return skip(format!("it is {}", note.state)),
-        State::Failed
-            if !note
-                .reason
-                .as_deref()
-                .unwrap_or_default()
-                .starts_with("merge rejected")
-                && !note
-                    .reason
-                    .as_deref()
-                    .unwrap_or_default()
-                    .starts_with("merged result red") =>
-        {
-            return skip(format!(
-                "it failed ({}); run it again first",
-                note.reason.unwrap_or_default()
-            ))
-        }
-        State::Done
-        | State::Pending
-        | State::Failed
-        | State::Conflict
-        | State::Blocked
-        | State::Interrupted => {}
-    }
-    if matches!(note.state, State::Interrupted | State::Blocked) {
-        return skip(format!("it is {}, not done", note.state));
-    }
-    if let Some(why) = landed_elsewhere(ws, settings, &note, id)? {
-        return skip(why);
-    }
-    let notes = store.get_many(&ticket.deps.iter().map(String::as_str).collect::<Vec<_>>())?;
-    let waiting: Vec<&str> = ticket
-        .deps
-        .iter()
-        .filter(|d| !ahead.contains(d))
-        .filter(|d| {
-            !matches!(
-                notes.get(d.as_str()),
-                Some(Ok(TicketNote {
-                    state: State::Merged,
-                    ..
-                }))
-            )
-        })
-        .map(String::as_str)
-        .collect();
-    if !waiting.is_empty() {
-        return skip(format!("it waits for {} to be merged", waiting.join(", ")));
-    }
-    let worktree = ws.worktree_path(id);
-    let has_worktree = worktree.join(".git").exists();
-    // Never gate (nor land, then leave) a worktree a killed propagate left mid-rebase.
-    if has_worktree {
-        crate::ops::worktree::intent::recover_and_log(&worktree, &ws.log_path(id))?;
-    }
-    let branch = note
-        .branch
-        .clone()
-        .or_else(|| {
-            has_worktree
-                .then(|| {
-                    gix::open(&worktree)
-                        .ok()
-                        .and_then(|r| gitx::current_branch(&r).ok().flatten())
-                })
-                .flatten()
-        })
-        .unwrap_or_else(|| Epic::ticket_branch(id, &ticket.title));
-    let Some(tip) = gitx::branch_tip(&ws.repo, &branch)? else {
-        return skip(format!("its branch {branch} does not exist"));
-    };
-    let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?
-        .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
-    let (ahead, _) = gitx::ahead_behind(&ws.repo, tip, epic_tip)?;
-    if ahead == 0 {
-        return match record::on_the_epic(ws, store, id, &note, epic_tip, &branch)? {
-            Some(commit) => Ok(Gate::Ended(Outcome::Merged {
-                commit,
-                cleaned: None,
-            })),
-            None => skip(format!("{branch} has no commits beyond the epic")),
-        };
-    }
-    if has_worktree
-        && gix::open(&worktree)
-            .ok()
-            .is_some_and(|r| gitx::is_dirty(&r).unwrap_or(false))
-    {
-        return skip(format!(
-            "{} has uncommitted changes that would not be merged; commit or stash them",
-            worktree.display()
-        ));
-    }
-
-    if settings.require_review && note.approved != Some(tip.to_string()) {
-        let again = if note.approved.is_some() {
-            " again (its branch moved since it was approved)"
-        } else {
-            ""
-        };
-        return skip(format!(
-            "it waits for review: `git epic review {id}` then `git epic review {id} --approve`{again}"
-        ));
-    }
-    if opts.scope_check && (!ticket.scope.is_empty() || !ticket.forbid.is_empty()) {
-        report(Event::Gate {
-            id: id.to_owned(),
-            gate: "scope",
-        });
-        let changed = gitx::changed_files(&ws.root, epic_tip, tip)?;
-        let (outside, forbidden) = scope_violations(&ticket.scope, &ticket.forbid, &changed);
-        if !outside.is_empty() || !forbidden.is_empty() {
-            let mut parts = Vec::new();
-            if !outside.is_empty() {
-                parts.push(format!("outside its scope: {}", outside.join(", ")));
-            }
-            if !forbidden.is_empty() {
-                parts.push(format!("forbidden: {}", forbidden.join(", ")));
-            }
-            return reject(store, id, "scope", parts.join("; "), Vec::new()).map(Gate::Ended);
-        }
-    }
-    // With the queue, the test runs on the merged result instead, in line.
-    if opts.test && !settings.queue {
-        if let Some(test) = &settings.test {
-            if !has_worktree {
-                return skip(format!(
-                    "no worktree at {} to run epic.test in; pass --no-test to merge without it",
-                    worktree.display()
-                ));
-            }
-            report(Event::Gate {
-                id: id.to_owned(),
-                gate: "test",
-            });
-            let out = usercmd::run("test", test, &worktree, &ws.log_path(id))?;
-            if !out.ok {
-                let code = out
-                    .code
-                    .map_or("a signal".to_owned(), |c| format!("exit code {c}"));
-                return reject(
-                    store,
-                    id,
-                    "test",
-                    format!("epic.test failed ({code})"),
-                    out.errors,
-                )
-                .map(Gate::Ended);
-            }
-        }
-    }
-
-    Ok(Gate::Passed(Gated {
-        id: id.to_owned(),
-        title: ticket.title.clone(),
-        branch,
-        tip,
-        worktree: has_worktree.then_some(worktree),
-    }))
 }
 
 fn record_conflict(store: &Store<'_>, id: &str, files: Vec<String>) -> Result<Outcome> {
