@@ -1,5 +1,11 @@
 //! The `epic.*` git config keys, with per-epic overrides (`epic.<name>.<key>` wins over
-//! `epic.<key>`), parsed and validated once.
+//! `epic.<key>`): every key a command reads is named and parsed here. [`Settings::load`]
+//! reads and validates the run-time settings once per command, and a bad value refuses the
+//! command. A few keys are read on their own, each by its function here ([`remote_of`],
+//! [`forge_of`], [`max_cost_of`], [`lookup`] for `epic.hostName`): where a command must not
+//! fail on another key's bad value (`status`, `doctor`, `pr`), or before the settings are
+//! loaded (opening the workspace). The epic's own definition (`epic.<name>.branch`, `base`,
+//! `tasksDir`, `worktreesDir`, `epic.current`) is read by `model::epic`.
 
 use std::time::Duration;
 
@@ -239,6 +245,16 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 /// `epic.<name>.remote`, else `epic.remote`.
 pub fn remote_of(repo: &gix::Repository, epic: &str) -> Option<String> {
     lookup(&repo.config_snapshot(), epic, "remote").filter(|r| !r.trim().is_empty())
+}
+
+/// `epic.forge` as written (the forge module says what it means).
+pub fn forge_of(repo: &gix::Repository, epic: &str) -> Option<String> {
+    lookup(&repo.config_snapshot(), epic, "forge")
+}
+
+/// `epic.maxCost`, where it parses: what status shows needs no valid settings.
+pub fn max_cost_of(repo: &gix::Repository, epic: &str) -> Option<f64> {
+    lookup(&repo.config_snapshot(), epic, "maxCost").and_then(|v| parse_cost(&v))
 }
 
 #[cfg(test)]

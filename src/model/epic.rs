@@ -108,8 +108,7 @@ impl Workspace {
         })?;
         // Notes name the machine that wrote their pids: this one, from now on. A clone that
         // shares the epic gets its machine id now, before it claims anything.
-        let shared = crate::infra::config::lookup(&repo.config_snapshot(), &epic.name, "remote")
-            .is_some_and(|r| !r.trim().is_empty());
+        let shared = crate::infra::config::remote_of(&repo, &epic.name).is_some();
         crate::infra::host::open(&repo, &epic.name, shared)?;
         Ok(Workspace { repo, root, epic })
     }

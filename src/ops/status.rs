@@ -285,9 +285,7 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
             .then_with(|| ticket::natural_cmp(&a.id, &b.id))
     });
     let mut totals = totals(&rows, |id| note_of(id).map_or(0.0, |n| n.run_s));
-    totals.max_cost =
-        crate::infra::config::lookup(&ws.repo.config_snapshot(), &ws.epic.name, "maxCost")
-            .and_then(|v| crate::infra::config::parse_cost(&v));
+    totals.max_cost = crate::infra::config::max_cost_of(&ws.repo, &ws.epic.name);
     totals.cost_left = totals.max_cost.map(|m| (m - totals.cost_usd).max(0.0));
     let agents: Vec<(&str, Option<&str>)> = graph
         .tickets

@@ -1,5 +1,8 @@
-//! All git access. Reads go through gix in process; the `git` CLI (via duct) is used only for
-//! what gix cannot do (worktree add, rebase, merge-tree, commits in agent worktrees).
+//! All git access: nothing outside this folder starts `git`. Refs, objects, config and
+//! commits are read and written through gix in process; the `git` CLI (via duct, through
+//! [`git`], [`merge_tree`] and [`transport`]) runs for what gix cannot do (worktree add,
+//! rebase, stash, merge-tree, fetch and push, commits in agent worktrees) and for text made
+//! for people (the diffs, logs and stats review shows, `git remote get-url`).
 
 use std::path::{Path, PathBuf};
 
@@ -277,6 +280,29 @@ pub fn merge_tree(root: &Path, ours: ObjectId, theirs: ObjectId) -> Result<TreeM
             String::from_utf8_lossy(&out.stderr).trim()
         )),
     }
+}
+
+/// The tree `git merge-tree` writes for a conflicted merge of `ours` and `theirs` (it exits
+/// 1), conflict markers in its files; `None` when it cannot be had.
+pub fn conflicted_tree(root: &Path, ours: ObjectId, theirs: ObjectId) -> Option<String> {
+    let out = duct::cmd(
+        "git",
+        [
+            "merge-tree",
+            "--write-tree",
+            "--no-messages",
+            &ours.to_string(),
+            &theirs.to_string(),
+        ],
+    )
+    .dir(root)
+    .stdout_capture()
+    .stderr_null()
+    .unchecked()
+    .run()
+    .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().next().map(str::to_owned)
 }
 
 /// Make a merge commit of `tree` with `parents` and move `refs/heads/<branch>` to it only if

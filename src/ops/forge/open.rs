@@ -28,7 +28,7 @@ pub fn forge(ws: &Workspace) -> Result<(String, Forge)> {
     let remote =
         crate::infra::config::remote_of(&ws.repo, &ws.epic.name).unwrap_or_else(|| "origin".into());
     let url = gitx::git(&ws.root, &["remote", "get-url", &remote]).ok();
-    let setting = crate::infra::config::lookup(&ws.repo.config_snapshot(), &ws.epic.name, "forge");
+    let setting = crate::infra::config::forge_of(&ws.repo, &ws.epic.name);
     let forge = Forge::detect(setting.as_deref(), url.as_deref().unwrap_or_default())?;
     forge.require()?;
     if url.is_none() {

@@ -294,14 +294,7 @@ mod tests {
     /// A new empty repository, and its directory (removed when dropped).
     fn repo() -> (tempfile::TempDir, gix::Repository) {
         let dir = tempfile::tempdir().unwrap();
-        let ok = std::process::Command::new("git")
-            .args(["init", "-q"])
-            .arg(dir.path())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-        let repo = gix::open(dir.path()).unwrap();
+        let repo = gix::init(dir.path()).unwrap();
         (dir, repo)
     }
 

@@ -186,31 +186,9 @@ fn markers(
     theirs: ObjectId,
     files: &[String],
 ) -> Vec<(String, String)> {
-    conflict_tree(ws, ours, theirs)
+    crate::infra::gitx::conflicted_tree(&ws.root, ours, theirs)
         .map(|tree| excerpts(ws, tree, files))
         .unwrap_or_default()
-}
-
-/// The tree id `git merge-tree` prints for a conflicted merge (it exits 1).
-fn conflict_tree(ws: &Workspace, ours: ObjectId, theirs: ObjectId) -> Option<String> {
-    let out = duct::cmd(
-        "git",
-        [
-            "merge-tree",
-            "--write-tree",
-            "--no-messages",
-            &ours.to_string(),
-            &theirs.to_string(),
-        ],
-    )
-    .dir(&ws.root)
-    .stdout_capture()
-    .stderr_null()
-    .unchecked()
-    .run()
-    .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines().next().map(str::to_owned)
 }
 
 fn excerpts(ws: &Workspace, tree: String, files: &[String]) -> Vec<(String, String)> {
