@@ -438,7 +438,7 @@ fn after_landing(
             open.retain(|(other, _)| !busy.contains(other));
             (!open.is_empty()).then(|| {
                 let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
-                let opts = propagate::Options {
+                let opts = propagate::PropagateOptions {
                     jobs,
                     lint: true,
                     test: true,

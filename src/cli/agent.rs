@@ -5,15 +5,15 @@ use crate::infra::error::usage;
 use crate::infra::presets::{self, PRESETS};
 
 #[derive(Debug, Subcommand)]
-pub enum AgentCommand {
+pub enum AgentSubcommand {
     /// Configure an agent profile from a preset (claude, codex, aider, gemini)
     #[command(
         after_help = "Examples:\n  git epic agent add claude\n  git epic agent add claude --name haiku   # then edit: git config epicAgent.haiku.command\n  git epic agent add gemini --global\n\nTickets choose a profile with `agent = \"<name>\"`; set epic.agent to use one for every ticket."
     )]
-    Add(AddArgs),
+    Add(AgentAddArgs),
     /// List the configured agent profiles and the presets
     #[command(after_help = "Examples:\n  git epic agent list\n  git epic agent list --json")]
-    List(ListArgs),
+    List(AgentListArgs),
     /// Lift a profile's rate-limit cooldown: its waiting tickets start at once
     #[command(
         after_help = "Examples:\n  git epic agent reset claude\n  git epic agent reset default   # the profile of tickets that name none (epic.agent)\n\nAfter a rate limit every ticket of the profile waits for the reset the agent named (see \n`git epic agent list`). When you know better (plan upgraded, account switched, a reset read \nwrong), this lifts it: this machine's waiting tickets are due now, and a running \n`git epic wave start` or `run` starts them within a second or so. For a profile with \nepicAgent.<profile>.sharedAccount, the account's note is cleared too and sent through \nepic.remote: every machine's tickets of the profile go on."
@@ -31,7 +31,7 @@ pub struct ResetArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct AddArgs {
+pub struct AgentAddArgs {
     /// The preset
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(PRESETS.iter().map(|p| p.name)))]
     pub preset: String,
@@ -44,17 +44,17 @@ pub struct AddArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub struct AgentListArgs {
     /// Print JSON
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(ctx: &Ctx, c: AgentCommand) -> anyhow::Result<i32> {
+pub fn run(ctx: &Ctx, c: AgentSubcommand) -> anyhow::Result<i32> {
     match c {
-        AgentCommand::Add(a) => add(ctx, a),
-        AgentCommand::List(a) => list(ctx, a),
-        AgentCommand::Reset(a) => reset(ctx, a),
+        AgentSubcommand::Add(a) => add(ctx, a),
+        AgentSubcommand::List(a) => list(ctx, a),
+        AgentSubcommand::Reset(a) => reset(ctx, a),
     }
 }
 
@@ -131,7 +131,7 @@ fn local_time(unix: f64) -> String {
     }
 }
 
-fn add(ctx: &Ctx, a: AddArgs) -> anyhow::Result<i32> {
+fn add(ctx: &Ctx, a: AgentAddArgs) -> anyhow::Result<i32> {
     let preset = presets::find(&a.preset).expect("clap checked the name");
     let name = a.name.unwrap_or_else(|| preset.name.to_owned());
     if !crate::model::ticket::is_valid_profile(&name) {
@@ -182,7 +182,7 @@ fn add(ctx: &Ctx, a: AddArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<i32> {
+fn list(ctx: &Ctx, a: AgentListArgs) -> anyhow::Result<i32> {
     let repo = crate::infra::gitx::discover(&ctx.cwd).ok();
     let config = repo.as_ref().map(|r| r.config_snapshot());
     let profiles = config

@@ -3,7 +3,7 @@ use console::style;
 
 use super::Ctx;
 use crate::infra::config::Settings;
-use crate::ops::merge::{self, Event, Options, Outcome};
+use crate::ops::merge::{self, MergeEvent, Options, Outcome};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("which").args(["ids", "wave"]).required(true)))]
@@ -101,18 +101,18 @@ pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
     let results = merge::merge(&ws, &settings, &graph, &ids, opts, &|e| {
         match e {
         _ if json => {}
-        Event::Gate { id, gate } => out.info(format!("{id}: {gate} gate...")),
-        Event::SentBack { id, round, of } => out.info(format!(
+        MergeEvent::Gate { id, gate } => out.info(format!("{id}: {gate} gate...")),
+        MergeEvent::SentBack { id, round, of } => out.info(format!(
             "{id}: sent back to its agent for fix round {round} of {of} (`git epic run {id}`, or flow mode, runs it)"
         )),
-        Event::Testing { id, after } => {
+        MergeEvent::Testing { id, after } => {
             let on = std::iter::once(ws.epic.branch.as_str())
                 .chain(after.iter().map(String::as_str))
                 .collect::<Vec<_>>()
                 .join(" + ");
             out.info(format!("{id}: testing the merged result ({on} + {id})..."));
         }
-        Event::Finished { id, outcome } => match outcome {
+        MergeEvent::Finished { id, outcome } => match outcome {
             Outcome::Merged { commit, cleaned } => {
                 let short = commit.to_hex_with_len(10).to_string();
                 out.result(format!(

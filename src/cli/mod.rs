@@ -180,7 +180,7 @@ session it made.\n\nExamples:\n  git epic monitor\n  git epic monitor --detach  
     Monitor(monitor::MonitorArgs),
     /// Agent profiles: presets for claude, codex, aider, gemini
     #[command(subcommand)]
-    Agent(agent::AgentCommand),
+    Agent(agent::AgentSubcommand),
     /// Run the whole flow on a throw-away repository with a simulated agent, in seconds
     #[command(
         after_help = "Examples:\n  git epic demo\n  git epic demo --keep    # and look around: git epic status, git log --graph epic/shop"

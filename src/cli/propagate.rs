@@ -3,7 +3,7 @@ use console::style;
 
 use super::Ctx;
 use crate::infra::config::Settings;
-use crate::ops::propagate::{self, Options, Propagated, TicketResult};
+use crate::ops::propagate::{self, PropagateOptions, Propagated, TicketResult};
 
 #[derive(Debug, Args)]
 pub struct PropagateArgs {
@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, a: PropagateArgs) -> anyhow::Result<i32> {
         || std::thread::available_parallelism().map_or(2, |n| n.get()),
         |j| j as usize,
     );
-    let opts = Options {
+    let opts = PropagateOptions {
         jobs,
         lint: !a.no_lint,
         test: !a.no_test,

@@ -23,7 +23,7 @@ pub struct ExitRecord {
 /// A supervised run as it started: written by the supervisor before the agent starts, so
 /// that a run whose orchestrator died before noting it is still found and adopted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunRecord {
+pub struct StartRecord {
     /// The orchestrator's id for this run (in the ticket's note too).
     pub run: String,
     pub supervisor: u32,
@@ -60,9 +60,9 @@ pub fn run_path(log: &Path) -> PathBuf {
 }
 
 /// The run `run` logged in `log`, if its supervisor started.
-pub fn read_run(log: &Path, run: &str) -> Option<RunRecord> {
+pub fn read_run(log: &Path, run: &str) -> Option<StartRecord> {
     let text = std::fs::read_to_string(run_path(log)).ok()?;
-    let r: RunRecord = serde_json::from_str(&text).ok()?;
+    let r: StartRecord = serde_json::from_str(&text).ok()?;
     (r.run == run).then_some(r)
 }
 
@@ -105,7 +105,7 @@ pub fn main(log: &Path, run: &str, offset: u64, argv: &[String]) -> i32 {
         return 2;
     };
     let me = std::process::id();
-    let started = RunRecord {
+    let started = StartRecord {
         run: run.to_owned(),
         supervisor: me,
         supervisor_start: crate::infra::process::start_time(me),

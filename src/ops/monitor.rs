@@ -10,7 +10,7 @@ use crate::model::epic::Workspace;
 use crate::model::state::State;
 
 /// Where the monitor is.
-pub struct Opened {
+pub struct MonitorSession {
     /// `session` or `session:window` to attach to or look at.
     pub target: String,
     pub session: String,
@@ -54,7 +54,7 @@ pub fn session_name(ws: &Workspace) -> String {
     )
 }
 
-pub fn open(ws: &Workspace, exe: &Path) -> Result<Opened> {
+pub fn open(ws: &Workspace, exe: &Path) -> Result<MonitorSession> {
     which::which("tmux").map_err(|_| {
         usage("tmux is not installed: install it (apt install tmux, brew install tmux), or follow one agent with `git epic logs <id> -f`.")
     })?;
@@ -75,7 +75,7 @@ pub fn open(ws: &Workspace, exe: &Path) -> Result<Opened> {
         q(&ws.epic.name)
     );
     if !inside_tmux && tmux(&["has-session", "-t", &format!("={session}")]).is_ok() {
-        return Ok(Opened {
+        return Ok(MonitorSession {
             target: session.clone(),
             session,
             logs: running,
@@ -129,7 +129,7 @@ pub fn open(ws: &Workspace, exe: &Path) -> Result<Opened> {
         }
     }
     let _ = tmux(&["select-layout", "-t", &target, "tiled"]);
-    Ok(Opened {
+    Ok(MonitorSession {
         target,
         session,
         logs,

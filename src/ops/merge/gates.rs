@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 use gix::ObjectId;
 
-use super::{record, reject, scope_violations, Event, Options, Outcome};
+use super::{record, reject, scope_violations, MergeEvent, Options, Outcome};
 use crate::infra::config::Settings;
 use crate::infra::error::Result;
 use crate::infra::gitx;
@@ -53,7 +53,7 @@ pub fn gate(
     id: &str,
     opts: Options,
     ahead: &[String],
-    report: &dyn Fn(Event),
+    report: &dyn Fn(MergeEvent),
 ) -> Result<Gate> {
     let ticket = graph
         .get(id)
@@ -225,13 +225,13 @@ fn scope_gate(
     store: &Store<'_>,
     ticket: &Ticket,
     (from, to): (ObjectId, ObjectId),
-    report: &dyn Fn(Event),
+    report: &dyn Fn(MergeEvent),
 ) -> Result<Option<Outcome>> {
     if ticket.scope.is_empty() && ticket.forbid.is_empty() {
         return Ok(None);
     }
     let id = ticket.id.as_str();
-    report(Event::Gate {
+    report(MergeEvent::Gate {
         id: id.to_owned(),
         gate: "scope",
     });
@@ -257,7 +257,7 @@ fn test_gate(
     id: &str,
     test: &str,
     worktree: Option<&Path>,
-    report: &dyn Fn(Event),
+    report: &dyn Fn(MergeEvent),
 ) -> Result<Option<Gate>> {
     let Some(worktree) = worktree else {
         return skip(format!(
@@ -266,7 +266,7 @@ fn test_gate(
         ))
         .map(Some);
     };
-    report(Event::Gate {
+    report(MergeEvent::Gate {
         id: id.to_owned(),
         gate: "test",
     });

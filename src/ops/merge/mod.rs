@@ -74,7 +74,7 @@ impl Outcome {
 
 /// What the merge reports as it goes.
 #[derive(Debug, Clone)]
-pub enum Event {
+pub enum MergeEvent {
     Gate {
         id: String,
         gate: &'static str,
@@ -176,7 +176,7 @@ pub fn merge(
     graph: &Graph,
     ids: &[String],
     opts: Options,
-    report: &dyn Fn(Event),
+    report: &dyn Fn(MergeEvent),
 ) -> Result<Vec<(String, Outcome)>> {
     let store = Store::new(&ws.repo, &ws.epic.name);
     let (tx, rx) = queue::channel();
@@ -195,12 +195,12 @@ pub fn merge(
                 (Outcome::Error { reason }, None)
             }
         };
-        report(Event::Finished {
+        report(MergeEvent::Finished {
             id: id.to_owned(),
             outcome: outcome.clone(),
         });
         if let Some(round) = round {
-            report(Event::SentBack {
+            report(MergeEvent::SentBack {
                 id: id.to_owned(),
                 round,
                 of: settings.max_fix_rounds,
@@ -225,7 +225,7 @@ pub fn merge(
     let _ = tx.send(Msg::Closed);
     drop(tx);
     line.run(
-        &|Step::Testing { id, after }| report(Event::Testing { id, after }),
+        &|Step::Testing { id, after }| report(MergeEvent::Testing { id, after }),
         &mut |id, outcome, ()| {
             let outcome = outcome.unwrap_or_else(|e| Outcome::Error {
                 reason: format!("{e:#}"),

@@ -24,7 +24,7 @@ use crate::ops::worktree::intent;
 use crate::{infra::gitx, infra::usercmd};
 
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub struct PropagateOptions {
     pub jobs: usize,
     pub lint: bool,
     pub test: bool,
@@ -134,7 +134,7 @@ pub fn propagate(
     ws: &Workspace,
     settings: &Settings,
     worktrees: &[Open],
-    opts: Options,
+    opts: PropagateOptions,
     done: &(dyn Fn(&TicketResult) + Sync),
 ) -> Result<Vec<TicketResult>> {
     // The workspace's repository is not Sync: workers get owned names and open their own.
