@@ -158,6 +158,52 @@ fn every_module_imports_only_from_its_layer_or_below() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// `pub struct X`, `pub enum X`, `pub trait X`, `pub type X` in `text`: the names.
+fn public_types(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        for kind in ["pub struct ", "pub enum ", "pub trait ", "pub type "] {
+            if let Some(rest) = line.strip_prefix(kind) {
+                names.push(ident(rest).to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// One name, one type: a reader (or a `use`) never has to ask which `Event` is meant.
+#[test]
+fn no_two_public_types_share_a_name() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in files {
+        let rel = f.strip_prefix(&src).unwrap().display().to_string();
+        for name in public_types(&std::fs::read_to_string(&f).unwrap()) {
+            seen.entry(name).or_default().push(rel.clone());
+        }
+    }
+    let shared: Vec<String> = seen
+        .into_iter()
+        .filter(|(_, files)| files.len() > 1)
+        .map(|(name, files)| format!("{name}: {}", files.join(", ")))
+        .collect();
+    assert!(
+        shared.is_empty(),
+        "public types sharing a name:\n{}",
+        shared.join("\n")
+    );
+}
+
+#[test]
+fn public_type_names_are_read_from_declarations() {
+    let text =
+        "pub struct A {\n}\n  pub enum B<'a> {}\npub(crate) struct C;\nstruct D;\npub type E = u8;";
+    assert_eq!(public_types(text), ["A", "B", "E"]);
+}
+
 #[test]
 fn no_two_modules_import_each_other_directly_or_in_a_circle() {
     let graph = module_graph();
