@@ -81,6 +81,24 @@ pub fn lookup(config: &gix::config::Snapshot<'_>, epic: &str, key: &str) -> Opti
     get(Some(epic)).or_else(|| get(None))
 }
 
+/// Every value of a multi-valued key: those of `epic.<epic>.<key>` if any, else `epic.<key>`'s.
+pub fn lookup_all(config: &gix::config::Snapshot<'_>, epic: &str, key: &str) -> Vec<String> {
+    let file = config.plumbing();
+    let get = |sub: Option<&str>| {
+        file.strings_by("epic", sub.map(|s| s.as_bytes().as_bstr()), key)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| v.to_str_lossy().into_owned())
+            .collect::<Vec<_>>()
+    };
+    let own = get(Some(epic));
+    if own.is_empty() {
+        get(None)
+    } else {
+        own
+    }
+}
+
 /// The command of agent profile `profile` (`epicAgent.<profile>.command`).
 pub fn agent_profile(config: &gix::config::Snapshot<'_>, profile: &str) -> Option<String> {
     agent_profile_key(config, profile, "command")

@@ -1,5 +1,6 @@
 //! Commands the user put in git config (`epic.test`, `epic.lintFix`): the only things
-//! git-epic runs through a shell, in a ticket's worktree, with output to the ticket's log.
+//! git-epic runs through a shell, in a ticket's worktree, with output to the ticket's log;
+//! and `epic.setup`, split into words like an agent command and run without one.
 
 use std::path::Path;
 use std::time::Instant;
@@ -25,6 +26,30 @@ pub struct Ran {
 /// Run `sh -c <command>` in `dir`, appending its output to `log` between header lines.
 /// `what` names it in the log (`test`, `lint-fix`).
 pub fn run(what: &str, command: &str, dir: &Path, log: &Path) -> Result<Ran> {
+    run_expr(what, command, duct::cmd("sh", ["-c", command]), dir, log)
+        .with_context(|| format!("could not run sh -c {command}"))
+}
+
+/// Run a command the user gave as words (`epic.setup`): split like an agent command, run
+/// without a shell, logged like [`run`].
+pub fn run_words(what: &str, command: &str, dir: &Path, log: &Path) -> Result<Ran> {
+    let argv = shell_words::split(command).map_err(|e| {
+        anyhow::anyhow!("{what} command `{command}` does not split into words: {e}")
+    })?;
+    let Some((program, args)) = argv.split_first() else {
+        return Err(anyhow::anyhow!("{what} command is empty"));
+    };
+    run_expr(what, command, duct::cmd(program, args), dir, log)
+        .with_context(|| format!("could not run {what} command `{command}`"))
+}
+
+fn run_expr(
+    what: &str,
+    command: &str,
+    expr: duct::Expression,
+    dir: &Path,
+    log: &Path,
+) -> Result<Ran> {
     if let Some(parent) = log.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("could not create {}", parent.display()))?;
@@ -35,7 +60,7 @@ pub fn run(what: &str, command: &str, dir: &Path, log: &Path) -> Result<Ran> {
     )?;
     let file = std::fs::OpenOptions::new().append(true).open(log)?;
     let t = Instant::now();
-    let out = duct::cmd("sh", ["-c", command])
+    let out = expr
         .dir(dir)
         .stdin_null()
         .stdout_file(file)
@@ -44,8 +69,7 @@ pub fn run(what: &str, command: &str, dir: &Path, log: &Path) -> Result<Ran> {
         .env_remove("GIT_WORK_TREE")
         .env_remove("GIT_INDEX_FILE")
         .unchecked()
-        .run()
-        .with_context(|| format!("could not run sh -c {command}"))?;
+        .run()?;
     let seconds = t.elapsed().as_secs_f64();
     let mut lines = crate::infra::log::tail_lines(log, 2000);
     if let Some(i) = lines

@@ -71,7 +71,14 @@ pub fn write(
         }
         Writer::Mechanical => None,
     };
-    let slot = scratch::take(&ws.root, ws.repo.common_dir(), &ws.epic.name, tip)?;
+    let context_log = ws.logs_dir().join("CONTEXT.log");
+    let slot = scratch::take(
+        &ws.root,
+        ws.repo.common_dir(),
+        &ws.epic.name,
+        tip,
+        &context_log,
+    )?;
     let mut log = None;
     match agent {
         None => {
@@ -79,9 +86,8 @@ pub fn write(
             std::fs::write(slot.dir.join(FILE), text)?;
         }
         Some(agent) => {
-            let path = ws.logs_dir().join("CONTEXT.log");
-            run_agent(ws, settings, &agent, &slot.dir, &path)?;
-            log = Some(path);
+            run_agent(ws, settings, &agent, &slot.dir, &context_log)?;
+            log = Some(context_log);
         }
     }
     if !slot.dir.join(FILE).is_file() {

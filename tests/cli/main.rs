@@ -34,3 +34,4 @@ mod snapshots;
 mod state;
 mod status;
 mod support;
+mod worktrees;

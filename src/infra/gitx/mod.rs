@@ -17,6 +17,7 @@ mod dirty;
 mod history;
 mod locks;
 mod snapshot;
+mod submodules;
 pub mod transport;
 mod worktrees;
 
@@ -24,9 +25,10 @@ pub use dirty::is_dirty;
 pub use history::{ahead_behind, find_on_first_parents, is_ancestor};
 pub use locks::{remove_stale_ref_lock, wait_out_ref_lock, STALE_LOCK};
 pub use snapshot::{Snapshot, WorktreeReader};
+pub use submodules::{checkout_submodules, commits_only_in, ignored_matching};
 pub use worktrees::{
-    checkout_detached, commit_dirs, ensure_detached_worktree, ensure_worktree, prune_worktrees,
-    remove_worktree, remove_worktree_force, wait_out_index_lock,
+    checkout_detached, commit_dirs, ensure_detached_worktree, ensure_worktree, is_unready,
+    mark_ready, prune_worktrees, remove_worktree, remove_worktree_force, wait_out_index_lock,
 };
 
 /// Open the repository that contains `dir`, from any subdirectory or linked worktree.

@@ -136,6 +136,7 @@ pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> R
                 &["worktree", "add", "--quiet", "-b", branch, &p, start],
             )?;
         }
+        mark_unready(path)?;
         std::fs::remove_file(&marker)?;
         Ok(true)
     })
@@ -191,8 +192,10 @@ pub fn wait_out_index_lock(dir: &Path) {
 /// A detached worktree at `path` on `commit` (for git-epic's own scratch checkouts), made
 /// anew when what is there is not a usable worktree.
 pub fn ensure_detached_worktree(root: &Path, path: &Path, commit: ObjectId) -> Result<()> {
+    // Beside the checkout while it is made: still there, a killed add left it unmarked.
+    let making = path.with_extension("making");
     let usable = path.join(".git").exists() && gix::open(path).is_ok_and(|r| r.head_id().is_ok());
-    if usable {
+    if usable && !making.exists() {
         return Ok(());
     }
     with_worktree_lock(root, || {
@@ -211,6 +214,7 @@ pub fn ensure_detached_worktree(root: &Path, path: &Path, commit: ObjectId) -> R
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
+        std::fs::write(&making, b"")?;
         git(
             root,
             &[
@@ -222,8 +226,35 @@ pub fn ensure_detached_worktree(root: &Path, path: &Path, commit: ObjectId) -> R
                 &commit.to_string(),
             ],
         )?;
+        mark_unready(path)?;
+        std::fs::remove_file(&making)?;
         Ok(())
     })
+}
+
+/// Said in a worktree's own git dir as soon as git-epic has made it, and taken back once
+/// what the worktree needs besides its tracked files (submodules, carried files) is there:
+/// a command killed in between leaves it, and the next one does that part again.
+const UNREADY: &str = "epic-unready";
+
+fn mark_unready(path: &Path) -> Result<()> {
+    let dir = gix::open(path)?.git_dir().to_owned();
+    std::fs::write(dir.join(UNREADY), b"")
+        .with_context(|| format!("could not write in {}", dir.display()))
+}
+
+/// Whether the worktree at `path` was made by git-epic and is not ready yet.
+pub fn is_unready(path: &Path) -> bool {
+    gix::open(path).is_ok_and(|r| r.git_dir().join(UNREADY).exists())
+}
+
+/// The worktree at `path` has what it needs.
+pub fn mark_ready(path: &Path) -> Result<()> {
+    let dir = gix::open(path)?.git_dir().to_owned();
+    match std::fs::remove_file(dir.join(UNREADY)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// Put the scratch worktree at `dir` on `commit`, exactly: tracked files as committed,

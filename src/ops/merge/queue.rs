@@ -445,7 +445,7 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                 let (epic, log) = (self.ws.epic.name.clone(), self.ws.log_path(&id));
                 let (commit, tree, test) = (spec.commit, spec.tree, test.clone());
                 std::thread::spawn(move || {
-                    let result = scratch::take(&root, &common, &epic, commit)
+                    let result = scratch::take(&root, &common, &epic, commit, &log)
                         .and_then(|slot| usercmd::run("merged-result test", &test, &slot.dir, &log))
                         .map_err(|e| format!("{e:#}"));
                     let _ = tx.send(Msg::Tested { id, tree, result });

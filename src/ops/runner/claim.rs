@@ -1,10 +1,10 @@
 //! Holding tickets: claimed for this process before they run, released when they end
 //! short, and their worktrees made ahead of their start.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::launch::{adoptable, Adopted};
@@ -13,6 +13,7 @@ use super::{shared, Event, Planned, Summary};
 use crate::infra::error::Result;
 use crate::model::epic::Workspace;
 use crate::model::state::{self, State, Store, TicketNote};
+use crate::ops::worktree::ready::{self, Readiness};
 use crate::{infra::gitx, infra::process};
 
 /// Per ticket, where the scheduler is.
@@ -24,8 +25,21 @@ pub(super) struct Slot {
     pub(super) adopt: Option<Adopted>,
 }
 
+/// Why a queued ticket's worktree could not be had.
+pub(in crate::ops::runner) enum Unprepared {
+    /// No worktree: the ticket fails.
+    Worktree(String),
+    /// The worktree is there but not ready (a submodule missing, setup red): the ticket is
+    /// left as it was, no attempt spent, for the next run to try again.
+    NotReady(String),
+}
+
+/// Worktrees made ready side by side at most (a setup command can take minutes).
+const PREPARERS: usize = 4;
+
 /// Make the worktrees of queued tickets in the background, in queue order, while earlier
-/// agents run: worktree creation then costs nothing on the critical path.
+/// agents run, and make them ready (submodules, carried files, setup): all of that then
+/// costs nothing on the critical path.
 pub(super) fn prepare_worktrees<'a>(
     ws: &Workspace,
     plans: impl IntoIterator<Item = &'a Planned>,
@@ -34,26 +48,66 @@ pub(super) fn prepare_worktrees<'a>(
 ) {
     let root = ws.root.clone();
     let start = ws.epic.branch.clone();
-    let jobs: Vec<(String, PathBuf, String)> = plans
+    let jobs: Vec<Job> = plans
         .into_iter()
-        .map(|p| (p.id.clone(), p.worktree.clone(), p.branch.clone()))
+        .map(|p| Job {
+            id: p.id.clone(),
+            path: p.worktree.clone(),
+            branch: p.branch.clone(),
+            log: p.log.clone(),
+            ready: Readiness::load(&ws.repo, &ws.epic.name, Some(&p.agent.profile)),
+        })
         .collect();
+    if jobs.is_empty() {
+        return;
+    }
     let tx = tx.clone();
     std::thread::spawn(move || {
-        if jobs.iter().any(|(_, path, _)| !path.join(".git").exists()) {
+        if jobs.iter().any(|j| !j.path.join(".git").exists()) {
             let _ = gitx::prune_worktrees(&root);
         }
-        for (id, path, branch) in jobs {
-            if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
-                break;
-            }
-            let result =
-                gitx::ensure_worktree(&root, &path, &branch, &start).map_err(|e| format!("{e:#}"));
-            if tx.send(Msg::Prepared { id, result }).is_err() {
-                break;
-            }
+        let workers = jobs.len().min(PREPARERS);
+        let jobs = Arc::new(Mutex::new(VecDeque::from(jobs)));
+        for _ in 0..workers {
+            let (jobs, tx, root, start) = (jobs.clone(), tx.clone(), root.clone(), start.clone());
+            std::thread::spawn(move || prepare_each(&jobs, &tx, &root, &start, interrupt));
         }
     });
+}
+
+/// Take queued jobs one by one until none is left.
+fn prepare_each(
+    jobs: &Mutex<VecDeque<Job>>,
+    tx: &mpsc::Sender<Msg>,
+    root: &std::path::Path,
+    start: &str,
+    interrupt: &'static AtomicBool,
+) {
+    loop {
+        let job = jobs.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+        let Some(job) = job else { break };
+        if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        let result = gitx::ensure_worktree(root, &job.path, &job.branch, start)
+            .map_err(|e| Unprepared::Worktree(format!("{e:#}")))
+            .and_then(|created| {
+                ready::prepare(root, &job.path, &job.ready, &job.log, false)
+                    .map(|()| created)
+                    .map_err(|e| Unprepared::NotReady(format!("not ready: {e}")))
+            });
+        if tx.send(Msg::Prepared { id: job.id, result }).is_err() {
+            break;
+        }
+    }
+}
+
+struct Job {
+    id: String,
+    path: PathBuf,
+    branch: String,
+    log: PathBuf,
+    ready: Readiness,
 }
 
 /// Claim `planned` for this process (compare-and-swap on each note), so a second

@@ -162,7 +162,7 @@ impl Summary {
     pub fn exit_code(&self) -> i32 {
         if !self.interrupted.is_empty() {
             130
-        } else if !self.failed.is_empty() || self.fatal.is_some() {
+        } else if !self.failed.is_empty() || !self.halted.is_empty() || self.fatal.is_some() {
             1
         } else {
             0

@@ -16,6 +16,7 @@ use gix::ObjectId;
 
 use crate::infra::error::Result;
 use crate::infra::gitx;
+use crate::ops::worktree::ready;
 
 /// A scratch worktree, held until dropped.
 pub struct Slot {
@@ -28,8 +29,16 @@ pub fn slots_dir(common_dir: &Path, epic: &str) -> PathBuf {
     common_dir.join("epic/queue").join(epic)
 }
 
-/// Take a free scratch worktree of `epic` (making it when needed), checked out at `commit`.
-pub fn take(root: &Path, common_dir: &Path, epic: &str, commit: ObjectId) -> Result<Slot> {
+/// Take a free scratch worktree of `epic` (making it when needed), checked out at `commit`
+/// and ready to test in (its submodules on the commit's, the ignored files carried in and
+/// `epic.setup` run once when it was made); what that did is said in `log`.
+pub fn take(
+    root: &Path,
+    common_dir: &Path,
+    epic: &str,
+    commit: ObjectId,
+    log: &Path,
+) -> Result<Slot> {
     let dir = slots_dir(common_dir, epic);
     std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
     for n in 0.. {
@@ -50,6 +59,9 @@ pub fn take(root: &Path, common_dir: &Path, epic: &str, commit: ObjectId) -> Res
             gitx::ensure_detached_worktree(root, &path, commit)?;
             gitx::checkout_detached(&path, commit)?;
         }
+        let readiness = ready::Readiness::load(&gix::open(root)?, epic, None);
+        ready::prepare(root, &path, &readiness, log, true)
+            .map_err(|e| anyhow::anyhow!("the queue's scratch worktree is not ready: {e}"))?;
         return Ok(Slot {
             dir: path,
             _lock: lock,

@@ -8,7 +8,8 @@ use crate::infra::error::Result;
 use crate::model::agent::Exit;
 use crate::model::agents::Observed;
 use crate::ops::remote::Claim;
-use crate::ops::runner::claim::{fail, prepare_worktrees, Slot};
+use crate::ops::runner::budget::halt;
+use crate::ops::runner::claim::{fail, prepare_worktrees, Slot, Unprepared};
 use crate::ops::runner::conclude::{conclude, AfterExit, Finished, Next};
 use crate::ops::runner::{shared, trace, Event, MergeNews};
 
@@ -17,7 +18,7 @@ pub(in crate::ops::runner) enum Msg {
     /// A worktree was made (or found) ahead of its ticket's start.
     Prepared {
         id: String,
-        result: std::result::Result<bool, String>,
+        result: std::result::Result<bool, Unprepared>,
     },
     Finished {
         id: String,
@@ -70,11 +71,27 @@ impl Scheduler<'_, '_> {
             }
             Msg::Prepared {
                 id,
-                result: Err(reason),
+                result: Err(why),
             } => {
-                if let Some(pos) = self.queue.iter().position(|s| s.plan.id == id) {
-                    self.queue.remove(pos);
-                    fail(&self.store, &mut self.summary, self.report, id, reason)?;
+                let Some(pos) = self.queue.iter().position(|s| s.plan.id == id) else {
+                    return Ok(());
+                };
+                match why {
+                    Unprepared::Worktree(reason) => {
+                        self.queue.remove(pos);
+                        fail(&self.store, &mut self.summary, self.report, id, reason)?;
+                    }
+                    Unprepared::NotReady(reason) => {
+                        // No attempt was spent: the next run tries it again.
+                        halt(
+                            &self.store,
+                            &mut self.queue,
+                            &mut self.summary,
+                            self.report,
+                            |s| s.plan.id == id,
+                            &reason,
+                        )?;
+                    }
                 }
                 Ok(())
             }

@@ -1,0 +1,159 @@
+//! Carrying the ignored files a new worktree needs (`.worktreeinclude`, `epic.include`) from
+//! the main checkout: each file cloned copy-on-write where the file system can (btrfs, XFS,
+//! APFS), else copied; never linked, so that a change to a worktree's copy never reaches the
+//! user's. Many threads, as a dependency tree is many small files.
+
+use std::io::ErrorKind;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::{anyhow, Context};
+
+use crate::infra::error::Result;
+use crate::infra::gitx;
+
+/// The file at the top of the main checkout that lists what to carry (gitignore syntax).
+pub const INCLUDE_FILE: &str = ".worktreeinclude";
+
+/// What was carried.
+#[derive(Debug, Clone, Default)]
+pub struct Carried {
+    pub files: usize,
+    pub bytes: u64,
+    /// Whether the files were cloned copy-on-write (else copied).
+    pub cloned: bool,
+    pub seconds: f64,
+}
+
+/// The files of `root` to carry into new worktrees, relative to `root`.
+pub fn select(root: &Path, globs: &[String]) -> Result<Vec<String>> {
+    let file = root.join(INCLUDE_FILE);
+    let file = file.is_file().then_some(file.as_path());
+    gitx::ignored_matching(root, file, globs)
+}
+
+/// Copy `files` (relative paths) from `root` into `wt`. A file already in `wt` is replaced:
+/// it can only be one an earlier carry, cut off, left there.
+pub fn carry(root: &Path, wt: &Path, files: &[String]) -> Result<Carried> {
+    let t = Instant::now();
+    let mut dirs: Vec<&str> = files
+        .iter()
+        .filter_map(|f| f.rsplit_once('/').map(|(d, _)| d))
+        .collect();
+    dirs.dedup();
+    for d in dirs {
+        let dir = wt.join(d);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
+    }
+    let next = AtomicUsize::new(0);
+    let bytes = AtomicU64::new(0);
+    // Tried on the first file; a file system that cannot clone is not asked again.
+    let cow = AtomicBool::new(true);
+    let cloned = AtomicBool::new(false);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get() * 2)
+        .clamp(2, 16)
+        .min(files.len().max(1));
+    const BATCH: usize = 64;
+    let failed: Vec<anyhow::Error> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| -> Result<()> {
+                    loop {
+                        let start = next.fetch_add(BATCH, Ordering::Relaxed);
+                        let Some(batch) = files.get(start..(start + BATCH).min(files.len())) else {
+                            return Ok(());
+                        };
+                        for f in batch {
+                            let n = copy_one(&root.join(f), &wt.join(f), &cow, &cloned)
+                                .with_context(|| format!("could not carry {f}"))?;
+                            bytes.fetch_add(n, Ordering::Relaxed);
+                        }
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .filter_map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(anyhow!("a copy panicked")))
+                    .err()
+            })
+            .collect()
+    });
+    if let Some(e) = failed.into_iter().next() {
+        return Err(e);
+    }
+    Ok(Carried {
+        files: files.len(),
+        bytes: bytes.into_inner(),
+        cloned: cloned.into_inner(),
+        seconds: t.elapsed().as_secs_f64(),
+    })
+}
+
+/// Copy one file (a symbolic link stays a link with the same target, as in the source);
+/// its size.
+fn copy_one(from: &Path, to: &Path, cow: &AtomicBool, cloned: &AtomicBool) -> Result<u64> {
+    let meta = match std::fs::symlink_metadata(from) {
+        Ok(m) => m,
+        // Gone since it was listed (a build running in the main checkout): nothing to carry.
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    for again in [false, true] {
+        let made = if meta.file_type().is_symlink() {
+            std::fs::read_link(from).and_then(|target| symlink(&target, to))
+        } else if cow.load(Ordering::Relaxed) {
+            match reflink_copy::reflink(from, to) {
+                Ok(()) => {
+                    cloned.store(true, Ordering::Relaxed);
+                    Ok(())
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(e),
+                Err(_) => {
+                    cow.store(false, Ordering::Relaxed);
+                    plain_copy(from, to)
+                }
+            }
+        } else {
+            plain_copy(from, to)
+        };
+        match made {
+            Ok(()) => return Ok(meta.len()),
+            // Left by a carry cut off: replaced.
+            Err(e) if e.kind() == ErrorKind::AlreadyExists && !again => {
+                std::fs::remove_file(to)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("the second try returns")
+}
+
+/// A new file with the content and permissions of `from` (the kernel copies the bytes).
+fn plain_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut src = std::fs::File::open(from)?;
+    let mut dst = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)?;
+    std::io::copy(&mut src, &mut dst)?;
+    dst.set_permissions(src.metadata()?.permissions())
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        ErrorKind::Unsupported,
+        "symbolic links are carried on unix only",
+    ))
+}
