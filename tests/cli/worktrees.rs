@@ -228,3 +228,38 @@ fn a_carry_cut_off_is_done_again_by_the_next_command() {
     assert!(fake_lines(&r, "seen.A").contains(&"dep=dep".to_owned()));
     assert!(!git_dir.join("epic-unready").exists());
 }
+
+#[test]
+fn epic_include_stands_in_for_the_file_and_a_profile_has_its_own_setup() {
+    let r = ready_project("ready.sh");
+    std::fs::remove_file(r.path().join(".worktreeinclude")).unwrap();
+    r.git(&["config", "epic.include", ".env"]);
+    // The profile's setup stands in for epic.setup: nothing is installed.
+    r.git(&["config", "epicAgent.quick.command", &agent("ready.sh")]);
+    r.git(&["config", "epicAgent.quick.setup", "true"]);
+    r.epic_stdin(
+        &["ticket", "add", "B", "--title", "B", "--agent", "quick"],
+        "Do B.\n",
+    )
+    .ok();
+    r.epic_env(&["run", "B"], &[]).ok();
+    let seen = fake_lines(&r, "seen.B");
+    assert!(seen.contains(&"env=SECRET=1".to_owned()), "{seen:?}");
+    assert!(seen.contains(&"dep=missing".to_owned()), "{seen:?}");
+    assert!(seen.contains(&"setup=missing".to_owned()), "{seen:?}");
+    assert!(fake_lines(&r, "setups").is_empty());
+}
+
+#[test]
+fn a_setup_command_that_does_not_split_is_bad_input() {
+    let r = ready_project("ready.sh");
+    r.git(&["config", "epic.setup", "npm \"ci"]);
+    let out = r.epic_env(&["run", "A"], &[]).code(2);
+    assert!(
+        out.stderr
+            .contains("epic.setup is `npm \"ci`, which does not split into words"),
+        "{}",
+        out.stderr
+    );
+    assert!(!worktree(&r).exists());
+}

@@ -55,7 +55,8 @@ pub(super) fn prepare_worktrees<'a>(
             path: p.worktree.clone(),
             branch: p.branch.clone(),
             log: p.log.clone(),
-            ready: Readiness::load(&ws.repo, &ws.epic.name, Some(&p.agent.profile)),
+            ready: Readiness::load(&ws.repo, &ws.epic.name, Some(&p.agent.profile))
+                .map_err(|e| format!("{e:#}")),
         })
         .collect();
     if jobs.is_empty() {
@@ -92,7 +93,8 @@ fn prepare_each(
         let result = gitx::ensure_worktree(root, &job.path, &job.branch, start)
             .map_err(|e| Unprepared::Worktree(format!("{e:#}")))
             .and_then(|created| {
-                ready::prepare(root, &job.path, &job.ready, &job.log, false)
+                let readiness = job.ready.map_err(Unprepared::NotReady)?;
+                ready::prepare(root, &job.path, &readiness, &job.log, false)
                     .map(|()| created)
                     .map_err(|e| Unprepared::NotReady(format!("not ready: {e}")))
             });
@@ -107,7 +109,8 @@ struct Job {
     path: PathBuf,
     branch: String,
     log: PathBuf,
-    ready: Readiness,
+    /// Checked when the run was planned; read again here.
+    ready: std::result::Result<Readiness, String>,
 }
 
 /// Claim `planned` for this process (compare-and-swap on each note), so a second

@@ -11,6 +11,7 @@ use crate::model::epic::{Epic, Workspace};
 use crate::model::graph::Graph;
 use crate::model::prompt;
 use crate::model::state::{State, Store};
+use crate::ops::worktree::ready::Readiness;
 
 /// Which tickets to start.
 #[derive(Debug, Clone)]
@@ -157,6 +158,8 @@ pub fn prepare(
                 }
                 None => agent::resolve(&config, settings, t, &ws.root)?,
             };
+            // Bad input stops the run before anything is made.
+            Readiness::load(&ws.repo, &ws.epic.name, Some(&agent.profile))?;
             let prompt = prompt::build(t, context.as_deref());
             let worktree = ws.worktree_path(id);
             let git_dirs = crate::infra::gitx::commit_dirs(&ws.repo, &worktree);

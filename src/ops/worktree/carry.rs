@@ -116,11 +116,11 @@ fn copy_one(from: &Path, to: &Path, cow: &AtomicBool, cloned: &AtomicBool) -> Re
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(e),
                 Err(_) => {
                     cow.store(false, Ordering::Relaxed);
-                    plain_copy(from, to)
+                    plain_copy(from, to, &meta)
                 }
             }
         } else {
-            plain_copy(from, to)
+            plain_copy(from, to, &meta)
         };
         match made {
             Ok(()) => return Ok(meta.len()),
@@ -134,15 +134,22 @@ fn copy_one(from: &Path, to: &Path, cow: &AtomicBool, cloned: &AtomicBool) -> Re
     unreachable!("the second try returns")
 }
 
-/// A new file with the content and permissions of `from` (the kernel copies the bytes).
-fn plain_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+/// A new file with the content and mode (less the umask, as `cp` does) of `from`; the
+/// kernel copies the bytes.
+fn plain_copy(from: &Path, to: &Path, meta: &std::fs::Metadata) -> std::io::Result<()> {
     let mut src = std::fs::File::open(from)?;
-    let mut dst = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(to)?;
+    let mut new = std::fs::OpenOptions::new();
+    new.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(
+        &mut new,
+        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()),
+    );
+    #[cfg(not(unix))]
+    let _ = meta;
+    let mut dst = new.open(to)?;
     std::io::copy(&mut src, &mut dst)?;
-    dst.set_permissions(src.metadata()?.permissions())
+    Ok(())
 }
 
 #[cfg(unix)]

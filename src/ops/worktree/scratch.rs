@@ -59,7 +59,7 @@ pub fn take(
             gitx::ensure_detached_worktree(root, &path, commit)?;
             gitx::checkout_detached(&path, commit)?;
         }
-        let readiness = ready::Readiness::load(&gix::open(root)?, epic, None);
+        let readiness = ready::Readiness::load(&gix::open(root)?, epic, None)?;
         ready::prepare(root, &path, &readiness, log, true)
             .map_err(|e| anyhow::anyhow!("the queue's scratch worktree is not ready: {e}"))?;
         return Ok(Slot {
