@@ -41,9 +41,26 @@ pub(crate) const TICKETS: &[(&str, &str)] = &[
 pub(crate) const EPIC_TEST: &str =
     "sleep 0.2; for f in ?.txt; do [ ! -e \"$f\" ] || [ \"$(wc -l < \"$f\")\" -eq 1 ] || exit 1; done";
 
+/// Every worktree is made ready (`docs/worktrees.md`), so kills land in copies and setups
+/// too: the merged-result test is red in a scratch worktree a cut-off copy or setup left
+/// unfinished.
+const READY: &str = "[ -f .setup-ran ] && [ \"$(ls deps/p9 | wc -l)\" -eq 40 ] || exit 1;";
+
 fn setup() -> Repo {
     let r = Repo::with_agent("commit.sh");
-    r.git(&["config", "epic.test", EPIC_TEST]);
+    r.git(&["config", "epic.test", &format!("{READY} {EPIC_TEST}")]);
+    r.git(&["config", "epic.include", "deps/"]);
+    r.git(&["config", "epic.setup", &crate::support::agent("setup.sh")]);
+    let exclude = r.read(".git/info/exclude");
+    r.write(
+        ".git/info/exclude",
+        &format!("{exclude}\ndeps/\n.setup-ran\n"),
+    );
+    for p in 0..10 {
+        for f in 0..40 {
+            r.write(&format!("deps/p{p}/f{f}.js"), "module.exports = 1;\n");
+        }
+    }
     r.git(&["config", "epic.lintFix", "true"]);
     for (id, deps) in TICKETS {
         let mut args = vec!["ticket", "add", id];
@@ -59,7 +76,7 @@ fn setup() -> Repo {
 fn trial(seed: u64, kills: u32) -> Result<(), String> {
     let r = setup();
     let mut rng = Rng(seed | 1);
-    let env = [("FAKE_SLEEP", "0.3")];
+    let env = [("FAKE_SLEEP", "0.3"), ("FAKE_SETUP_SLEEP", "0.1")];
     let flow = ["wave", "start", "--all", "--auto-merge", "-j", "3"];
     // Flow mode most of the time; now and then a person's `merge` or `propagate` instead,
     // killed in its turn.
@@ -298,7 +315,7 @@ pub(crate) fn trials(
 #[test]
 fn two_orchestrators_a_propagate_and_a_merge_at_once() {
     let r = setup();
-    let env = [("FAKE_SLEEP", "0.3")];
+    let env = [("FAKE_SLEEP", "0.3"), ("FAKE_SETUP_SLEEP", "0.1")];
     let flow = ["wave", "start", "--all", "--auto-merge", "-j", "2"];
     let a = r.spawn_epic(&flow, &env);
     let b = r.spawn_epic(&flow, &env);
