@@ -2,9 +2,10 @@
 //! `epic.<key>`): every key a command reads is named and parsed here. [`Settings::load`]
 //! reads and validates the run-time settings once per command, and a bad value refuses the
 //! command. A few keys are read on their own, each by its function here ([`remote_of`],
-//! [`forge_of`], [`max_cost_of`], [`lookup`] for `epic.hostName`): where a command must not
-//! fail on another key's bad value (`status`, `doctor`, `pr`), or before the settings are
-//! loaded (opening the workspace). The epic's own definition (`epic.<name>.branch`, `base`,
+//! [`forge_of`], [`max_cost_of`], [`setup_of`], [`include_of`], [`lookup`] for
+//! `epic.hostName`): where a command must not fail on another key's bad value (`status`,
+//! `doctor`, `pr`), before the settings are loaded (opening the workspace), or where a
+//! worktree is made, per agent profile (`epic.setup`, `epic.include`). The epic's own definition (`epic.<name>.branch`, `base`,
 //! `tasksDir`, `worktreesDir`, `epic.current`) is read by `model::epic`.
 
 use std::time::Duration;
@@ -79,24 +80,6 @@ pub fn lookup(config: &gix::config::Snapshot<'_>, epic: &str, key: &str) -> Opti
             .map(|v| v.to_str_lossy().into_owned())
     };
     get(Some(epic)).or_else(|| get(None))
-}
-
-/// Every value of a multi-valued key: those of `epic.<epic>.<key>` if any, else `epic.<key>`'s.
-pub fn lookup_all(config: &gix::config::Snapshot<'_>, epic: &str, key: &str) -> Vec<String> {
-    let file = config.plumbing();
-    let get = |sub: Option<&str>| {
-        file.strings_by("epic", sub.map(|s| s.as_bytes().as_bstr()), key)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| v.to_str_lossy().into_owned())
-            .collect::<Vec<_>>()
-    };
-    let own = get(Some(epic));
-    if own.is_empty() {
-        get(None)
-    } else {
-        own
-    }
 }
 
 /// The command of agent profile `profile` (`epicAgent.<profile>.command`).
@@ -273,6 +256,58 @@ pub fn forge_of(repo: &gix::Repository, epic: &str) -> Option<String> {
 /// `epic.maxCost`, where it parses: what status shows needs no valid settings.
 pub fn max_cost_of(repo: &gix::Repository, epic: &str) -> Option<f64> {
     lookup(&repo.config_snapshot(), epic, "maxCost").and_then(|v| parse_cost(&v))
+}
+
+/// The setup command of new worktrees whose agent is of `profile`:
+/// `epicAgent.<profile>.setup`, else `epic.setup` (None: the queue's and git-epic's own
+/// worktrees). Read where a worktree is made, per profile, which `Settings` are not. A
+/// command that does not split into words is bad input.
+pub fn setup_of(
+    repo: &gix::Repository,
+    epic: &str,
+    profile: Option<&str>,
+) -> Result<Option<String>> {
+    let config = repo.config_snapshot();
+    let own = profile.and_then(|p| {
+        agent_profile_key(&config, p, "setup").map(|s| (format!("epicAgent.{p}"), s))
+    });
+    let setup = own
+        .or_else(|| lookup(&config, epic, "setup").map(|s| ("epic".to_owned(), s)))
+        .filter(|(_, s)| !s.trim().is_empty());
+    if let Some((section, s)) = &setup {
+        shell_words::split(s).map_err(|e| {
+            usage(format!(
+                "git config {section}.setup is `{s}`, which does not split into words ({e})."
+            ))
+        })?;
+    }
+    Ok(setup.map(|(_, s)| s))
+}
+
+/// `epic.include`: the globs (gitignore syntax) of ignored files carried into new
+/// worktrees besides `.worktreeinclude`; several in one value separated by spaces, or the
+/// key given several times (`epic.<name>.include` in place of them all).
+pub fn include_of(repo: &gix::Repository, epic: &str) -> Vec<String> {
+    let config = repo.config_snapshot();
+    let file = config.plumbing();
+    let all = |sub: Option<&str>| -> Vec<String> {
+        file.strings_by("epic", sub.map(|s| s.as_bytes().as_bstr()), "include")
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|v| {
+                v.to_str_lossy()
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let own = all(Some(epic));
+    if own.is_empty() {
+        all(None)
+    } else {
+        own
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::carry;
 use crate::infra::config;
-use crate::infra::error::{usage, Result};
+use crate::infra::error::Result;
 use crate::infra::gitx;
 use crate::infra::log::log_line;
 use crate::infra::usercmd;
@@ -27,27 +27,9 @@ impl Readiness {
     /// and git-epic's own worktrees). A setup command that does not split into words is
     /// bad input.
     pub fn load(repo: &gix::Repository, epic: &str, profile: Option<&str>) -> Result<Readiness> {
-        let config = repo.config_snapshot();
-        let own = profile.and_then(|p| {
-            config::agent_profile_key(&config, p, "setup").map(|s| (format!("epicAgent.{p}"), s))
-        });
-        let setup = own
-            .or_else(|| config::lookup(&config, epic, "setup").map(|s| ("epic".to_owned(), s)))
-            .filter(|(_, s)| !s.trim().is_empty());
-        if let Some((section, s)) = &setup {
-            shell_words::split(s).map_err(|e| {
-                usage(format!(
-                    "git config {section}.setup is `{s}`, which does not split into words ({e})."
-                ))
-            })?;
-        }
-        let include = config::lookup_all(&config, epic, "include")
-            .iter()
-            .flat_map(|v| v.split_whitespace().map(str::to_owned))
-            .collect();
         Ok(Readiness {
-            setup: setup.map(|(_, s)| s),
-            include,
+            setup: config::setup_of(repo, epic, profile)?,
+            include: config::include_of(repo, epic),
         })
     }
 }
