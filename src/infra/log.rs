@@ -3,6 +3,15 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+/// What starts a line the agent wrote to its stderr, in its log (its stdout's lines are as
+/// they came): the reason an agent gives for failing is usually there.
+pub const STDERR_MARK: &str = "[stderr] ";
+
+/// A log line without its stderr mark, if it has one.
+pub fn unmarked(line: &str) -> &str {
+    line.strip_prefix(STDERR_MARK).unwrap_or(line)
+}
+
 /// Append `line` to the log (our own header and footer lines).
 pub fn log_line(log: &Path, line: &str) -> crate::infra::error::Result<()> {
     use std::io::Write;

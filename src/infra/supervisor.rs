@@ -119,16 +119,75 @@ pub fn main(log: &Path, run: &str, offset: u64, argv: &[String]) -> i32 {
         );
         return write(record, Some(126), None);
     }
-    let status = match std::process::Command::new(program).args(args).status() {
-        Ok(s) => s,
+    // Its stdout is the log as it is; its stderr comes through here, each line marked, so
+    // that the reason it gives for failing reads as such wherever the log is shown.
+    let mut child = match std::process::Command::new(program)
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
         Err(e) => {
             // The log is this process's stderr: the reason lands where the user looks.
             eprintln!("git-epic: could not start the agent {program}: {e}");
             return write(record, Some(127), None);
         }
     };
+    let copied = child.stderr.take().map(|err| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log = log.to_owned();
+        std::thread::spawn(move || {
+            copy_marked(err, &log);
+            let _ = tx.send(());
+        });
+        rx
+    });
+    let status = child.wait();
+    // Whatever the agent left running may hold its stderr open: its last lines are waited
+    // for a moment, not for ever.
+    if let Some(rx) = copied {
+        let _ = rx.recv_timeout(std::time::Duration::from_secs(2));
+    }
     use std::os::unix::process::ExitStatusExt;
-    write(record, status.code(), status.signal())
+    match status {
+        Ok(s) => write(record, s.code(), s.signal()),
+        Err(e) => {
+            eprintln!("git-epic: could not wait for the agent {program}: {e}");
+            write(record, None, None)
+        }
+    }
+}
+
+/// Append each line read from `err` to the log, marked as the agent's stderr. A line is
+/// written in one call on a file opened for appending, so it never splits the agent's
+/// stdout lines.
+fn copy_marked(err: impl std::io::Read, log: &Path) {
+    use std::io::Write;
+    let Ok(mut file) = std::fs::OpenOptions::new().append(true).open(log) else {
+        return;
+    };
+    let mut lines = crate::infra::log::Lines::new(16 * 1024 * 1024);
+    let mut write = |line: &str| {
+        let marked = format!("{}{line}\n", crate::infra::log::STDERR_MARK);
+        file.write_all(marked.as_bytes())
+    };
+    let mut err = err;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match err.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if lines.push(&buf[..n], &mut write).is_err() {
+                    return;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    if let Some(rest) = lines.rest() {
+        let _ = write(&rest);
+    }
 }
 
 fn write(record: &Path, code: Option<i32>, signal: Option<i32>) -> i32 {

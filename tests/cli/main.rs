@@ -16,6 +16,7 @@ mod forge;
 mod merge;
 mod model_server;
 mod monitor;
+mod newcomer;
 mod output;
 mod pr;
 mod propagate;

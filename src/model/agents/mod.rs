@@ -313,7 +313,7 @@ impl Reader {
         if !self.adapter.structured {
             return heard;
         }
-        let line = line.trim();
+        let line = crate::infra::log::unmarked(line.trim());
         if !line.starts_with('{') {
             // What the CLI writes beside its stream (stderr is in the same log).
             let lost = match self.adapter.family {

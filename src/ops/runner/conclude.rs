@@ -161,11 +161,18 @@ pub(super) fn conclude(
     if limited {
         return end.rate_limited(settings, &said, &what, note.rate_limit_streak);
     }
-    // The agent's own words say more than an exit code.
-    let what = match result_error {
-        Some(r) if !r.message.trim().is_empty() => {
+    // The agent's own words say more than an exit code: its error result, else the last
+    // line it wrote to stderr.
+    let said_on_stderr = said.iter().rev().find_map(|l| {
+        l.strip_prefix(log::STDERR_MARK)
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+    });
+    let what = match (result_error, said_on_stderr) {
+        (Some(r), _) if !r.message.trim().is_empty() => {
             format!("{what}: {}", r.message.lines().next().unwrap_or("").trim())
         }
+        (_, Some(line)) => format!("{what}: {line}"),
         _ => what,
     };
     end.failed(settings, what)
