@@ -37,6 +37,8 @@ pub struct Flow<'g> {
     /// Stranded tickets handed over, with their note's `rev` then: one whose landing ended
     /// without a change to its note is not tried again (it would be, every moment).
     tried: std::collections::HashMap<String, u64>,
+    /// Done tickets left by earlier runs that wait for their reviewer.
+    awaiting_review: Vec<String>,
 }
 
 type Notify = Box<dyn FnOnce(MergeNews) + Send>;
@@ -93,6 +95,7 @@ impl<'g> Flow<'g> {
             gates: None,
             in_flight: Arc::default(),
             tried: Default::default(),
+            awaiting_review: Vec::new(),
         };
         // Through a remote, its state first: landings made here while it could not be
         // reached, and that its epic (moved meanwhile) lacks, are put back to done and land
@@ -130,6 +133,10 @@ impl<'g> Flow<'g> {
                             report(Event::Propagated { summary });
                         }
                     }
+                    Err(_) if news.awaits_review => {
+                        report(Event::AwaitsReview { id: t.id.clone() });
+                        flow.awaiting_review.push(t.id.clone());
+                    }
                     Err(reason) => report(Event::NotMerged {
                         id: t.id.clone(),
                         reason,
@@ -155,7 +162,9 @@ impl<'g> Flow<'g> {
         match selected {
             // Nothing ready here may still be work: what the waiting tickets need may be
             // another machine's to land, or this one's once that machine's claim runs out.
-            Err(_) if flow.waits_elsewhere(ws)? => Ok((flow, Vec::new())),
+            Err(_) if !flow.awaiting_review.is_empty() || flow.waits_elsewhere(ws)? => {
+                Ok((flow, Vec::new()))
+            }
             selected => Ok((flow, selected?)),
         }
     }
@@ -229,6 +238,7 @@ impl<'g> Flow<'g> {
                                 id: c.gated.id,
                                 result: Err(reason.clone()),
                                 fix_round: None,
+                                awaits_review: false,
                             });
                         }
                     }
@@ -254,6 +264,7 @@ impl<'g> Flow<'g> {
                             id: job.id.clone(),
                             result: Err(reason.clone()),
                             fix_round: None,
+                            awaits_review: false,
                         }),
                     };
                     match gated {
@@ -268,6 +279,7 @@ impl<'g> Flow<'g> {
                                     id: job.id,
                                     result: Err("the merge queue stopped".into()),
                                     fix_round: None,
+                                    awaits_review: false,
                                 });
                             }
                         }
@@ -281,6 +293,11 @@ impl<'g> Flow<'g> {
             });
         }
         tx
+    }
+
+    /// Done tickets of earlier runs found waiting for their reviewer as this one began.
+    pub fn awaiting_review(&self) -> &[String] {
+        &self.awaiting_review
     }
 
     /// Tickets that never started because something they depend on was not merged.
@@ -460,11 +477,13 @@ fn after_landing(
         id: id.to_owned(),
         result: news.result.map(|(commit, _)| (commit, propagated)),
         fix_round: None,
+        awaits_review: false,
     }
 }
 
 /// The news of a merge's outcome: the merge commit (short), or why it was not merged.
 fn news_of(id: &str, outcome: Result<Outcome>) -> MergeNews {
+    let awaits_review = matches!(outcome, Ok(Outcome::AwaitsReview { .. }));
     let result = match outcome {
         Ok(Outcome::Merged { commit, .. }) => Ok((commit.to_hex_with_len(10).to_string(), None)),
         Ok(Outcome::Rejected { gate, reason, .. }) => {
@@ -473,12 +492,17 @@ fn news_of(id: &str, outcome: Result<Outcome>) -> MergeNews {
         Ok(Outcome::Conflict { files }) => {
             Err(format!("conflicts with the epic in {}", files.join(", ")))
         }
-        Ok(Outcome::Skipped { reason } | Outcome::Error { reason }) => Err(reason),
+        Ok(
+            Outcome::Skipped { reason }
+            | Outcome::AwaitsReview { reason }
+            | Outcome::Error { reason },
+        ) => Err(reason),
         Err(e) => Err(format!("{e:#}")),
     };
     MergeNews {
         id: id.to_owned(),
         result,
         fix_round: None,
+        awaits_review,
     }
 }

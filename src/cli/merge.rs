@@ -75,7 +75,7 @@ fn json_of<'a>(id: &'a str, o: &'a Outcome) -> Json<'a> {
             reason: Some(reason),
             files: none,
         },
-        Outcome::Skipped { reason } => Json {
+        Outcome::Skipped { reason } | Outcome::AwaitsReview { reason } => Json {
             id,
             result: "skipped",
             commit: None,
@@ -145,7 +145,9 @@ pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
                 ws.epic.branch,
                 files.join(", ")
             )),
-            Outcome::Skipped { reason } => out.result(format!("{id}: not merged, {reason}")),
+            Outcome::Skipped { reason } | Outcome::AwaitsReview { reason } => {
+                out.result(format!("{id}: not merged, {reason}"))
+            }
             Outcome::Error { reason } => out.result(format!(
                 "{id}: {}, {reason}",
                 style("not merged").red().bold()
@@ -186,11 +188,13 @@ pub fn run(ctx: &Ctx, a: MergeArgs) -> anyhow::Result<i32> {
             ));
         }
     }
-    // Named tickets that were not merged are a failure too; a wave merges what is done.
-    let missed = a.wave.is_none()
-        && results
-            .iter()
-            .any(|(_, o)| matches!(o, Outcome::Skipped { reason } if reason != "already merged"));
+    // One rule for both forms (in `git epic --help`): a ticket selected and not on the epic
+    // is a failure, whatever it waits for.
+    let missed = results.iter().any(|(_, o)| match o {
+        Outcome::Skipped { reason } => reason != "already merged",
+        Outcome::AwaitsReview { .. } => true,
+        _ => false,
+    });
     if a.json {
         let items: Vec<Json> = results.iter().map(|(id, o)| json_of(id, o)).collect();
         out.json(&items)?;

@@ -38,7 +38,11 @@ const EXIT_CODES: &str = "\
 Exit status:
   0  success
   1  the work ran but something failed (a ticket failed, a conflict, a red test)
-  2  bad input or usage; nothing was changed";
+  2  bad input or usage; nothing was changed
+
+merge, with ids or --wave alike, exits 0 when every ticket it selected is on the epic
+(merged now or before), and 1 when any is not (refused by a gate, a conflict, not run yet,
+waiting for a dependency, its agent or its reviewer); each such ticket's line says why.";
 
 /// Run many coding agents in parallel on one epic, safely.
 #[derive(Debug, Parser)]
@@ -119,7 +123,7 @@ pub enum Command {
     /// Merge done tickets into the epic branch, behind the scope and test gates
     #[command(
         after_help = "The merge is computed with `git merge-tree` and the epic branch moves only if it \
-did not change meanwhile: a conflict or a failed gate leaves it exactly as it was.\n\nExamples:\n  git epic merge 177 178\n  git epic merge --wave 0 --cleanup\n  git epic merge 180 --no-test"
+did not change meanwhile: a conflict or a failed gate leaves it exactly as it was.\n\nExit status, with ids or --wave alike: 0 when every ticket selected is on the epic (merged now or before); 1 when any is not (each line says why); 2 on bad input.\n\nExamples:\n  git epic merge 177 178\n  git epic merge --wave 0 --cleanup\n  git epic merge 180 --no-test"
     )]
     Merge(merge::MergeArgs),
     /// Write CONTEXT.md (folders, patterns, files not to touch, naming) and commit it on the

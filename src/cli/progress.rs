@@ -186,6 +186,10 @@ impl Progress {
                 "{now} {id}: {} into the epic ({commit})",
                 style("merged").green().bold()
             )),
+            Event::AwaitsReview { id } => self.line(format!(
+                "{now} {id}: {} `git epic review {id}`, then `git epic review {id} --approve` lands it",
+                style("awaiting review:").cyan().bold()
+            )),
             Event::NotMerged { id, reason } => self.line(format!(
                 "{now} {id}: {} {reason}; the tickets that depend on it wait",
                 style("not merged:").red().bold()

@@ -76,11 +76,22 @@ pub fn execute(
         Some(f) if ids.is_empty() => f.waits_elsewhere(&ws)?,
         _ => false,
     };
+    let awaiting: Vec<String> = flow
+        .as_ref()
+        .map(|f| f.awaiting_review().to_vec())
+        .unwrap_or_default();
     if ids.is_empty() && !elsewhere {
-        ctx.out
-            .info("Nothing to start: every ticket selected is done or merged.");
+        if awaiting.is_empty() {
+            ctx.out
+                .info("Nothing to start: every ticket selected is done or merged.");
+        } else {
+            ctx.out.info(format!(
+                "Nothing to start: {} awaiting review (`git epic review <id>`, then `--approve` or `--request-changes`).",
+                awaiting.join(", ")
+            ));
+        }
         if flags.json {
-            ctx.out.json(&serde_json::json!({"done": [], "failed": [], "interrupted": [], "skipped": [], "held_back": []}))?;
+            ctx.out.json(&serde_json::json!({"done": [], "awaiting_review": awaiting, "failed": [], "interrupted": [], "skipped": [], "held_back": []}))?;
         }
         return Ok(0);
     }
@@ -106,6 +117,8 @@ pub fn execute(
     // same way every time.
     let by_id = |a: &String, b: &String| crate::model::ticket::natural_cmp(a, b);
     summary.done.sort_by(by_id);
+    summary.awaiting_review.extend(awaiting);
+    summary.awaiting_review.sort_by(by_id);
     summary.interrupted.sort_by(by_id);
     for list in [
         &mut summary.failed,
@@ -123,6 +136,8 @@ pub fn execute(
         #[derive(serde::Serialize)]
         struct Json<'a> {
             done: &'a [String],
+            /// Flow mode: done, waiting for a reviewer before they land (not failed).
+            awaiting_review: &'a [String],
             failed: Vec<Reasoned<'a>>,
             interrupted: &'a [String],
             skipped: Vec<Reasoned<'a>>,
@@ -135,6 +150,7 @@ pub fn execute(
         }
         ctx.out.json(&Json {
             done: &summary.done,
+            awaiting_review: &summary.awaiting_review,
             failed: pairs(&summary.failed),
             interrupted: &summary.interrupted,
             skipped: pairs(&summary.skipped),
@@ -143,13 +159,12 @@ pub fn execute(
             halted: pairs(&summary.halted),
             stopped: summary.fatal.as_deref(),
         })?;
-        return Ok(if held_back.is_empty() {
-            summary.exit_code()
-        } else {
-            summary.exit_code().max(1)
-        });
+        return Ok(exit_code(&summary, &held_back));
     }
     let mut parts = vec![format!("{} done", summary.done.len())];
+    if !summary.awaiting_review.is_empty() {
+        parts.push(format!("{} awaiting review", summary.awaiting_review.len()));
+    }
     if !summary.failed.is_empty() {
         parts.push(format!("{} failed", summary.failed.len()));
     }
@@ -170,6 +185,12 @@ pub fn execute(
         ctx.out
             .result(format!("  {id} failed: {reason} (git epic logs {id})"));
     }
+    if !summary.awaiting_review.is_empty() {
+        ctx.out.result(format!(
+            "  awaiting review: {} (`git epic review <id>`, then `--approve` or `--request-changes`)",
+            summary.awaiting_review.join(", ")
+        ));
+    }
     if !held_back.is_empty() {
         ctx.out.result(format!(
             "  not started, a dependency was not merged: {}",
@@ -179,11 +200,17 @@ pub fn execute(
     if !summary.interrupted.is_empty() {
         ctx.out.info("Run the same command again to resume.");
     }
-    Ok(if held_back.is_empty() {
+    Ok(exit_code(&summary, &held_back))
+}
+
+/// A run's exit code: tickets held back because a dependency was not merged make it 1,
+/// unless what holds them is a review (waiting for a human is not a failure).
+fn exit_code(summary: &runner::Summary, held_back: &[String]) -> i32 {
+    if held_back.is_empty() || !summary.awaiting_review.is_empty() {
         summary.exit_code()
     } else {
         summary.exit_code().max(1)
-    })
+    }
 }
 
 /// `--dry-run`: what would start, where, and with which command line.

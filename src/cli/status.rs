@@ -134,6 +134,9 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
                 .unwrap_or_default();
             last = format!("{ci}{url}  {last}");
         }
+        if let Some(review) = t.review {
+            last = format!("{}; {last}", review.as_str());
+        }
         if let Some(left) = t.rate_limit_left_s {
             last = format!("retry in {}; {last}", duration(left));
         }
@@ -181,7 +184,10 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
         .states
         .iter()
         .filter(|(_, n)| **n > 0)
-        .map(|(s, n)| format!("{n} {s}"))
+        .map(|(s, n)| match (*s, tot.awaiting_review) {
+            ("done", w) if w > 0 => format!("{n} {s} ({w} awaiting review)"),
+            _ => format!("{n} {s}"),
+        })
         .collect();
     out.result(format!(
         "{} tickets: {}; {} attempts, {} rate-limit waits, {} dirty, {} of agent time, {} tokens, {}{}",

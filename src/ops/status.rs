@@ -53,10 +53,53 @@ pub struct Row {
     pub review_rounds: u32,
     /// A reviewer approved it (and it has not changed since).
     pub approved: bool,
+    /// Where it stands with its reviewer: `awaiting` (done, `epic.requireReview` holds it
+    /// until approved), `approved` (its tip as it is now), `changes_requested` (sent back
+    /// to its agent by a reviewer, not run since); none otherwise.
+    pub review: Option<Review>,
     /// The machine that ran it: its label (`epic.hostName`, else its host name) and its
     /// id (`epic.machineId`), which tells two clones on one host apart.
     pub host: Option<String>,
     pub machine: Option<String>,
+}
+
+/// Where a ticket stands with its reviewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Review {
+    Awaiting,
+    Approved,
+    ChangesRequested,
+}
+
+impl Review {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Review::Awaiting => "awaiting review",
+            Review::Approved => "approved",
+            Review::ChangesRequested => "changes requested",
+        }
+    }
+}
+
+/// The review state of a ticket in `state` whose branch is at `tip`.
+fn review_of(
+    note: Option<&TicketNote>,
+    state: State,
+    tip: Option<gix::ObjectId>,
+    required: bool,
+) -> Option<Review> {
+    let n = note?;
+    if state == State::Done {
+        let approved = n.approved.is_some() && n.approved == tip.map(|t| t.to_string());
+        return match (approved, required) {
+            (true, _) => Some(Review::Approved),
+            (false, true) => Some(Review::Awaiting),
+            (false, false) => None,
+        };
+    }
+    let sent_back = n.request.as_ref().is_some_and(|r| r.kind == "review");
+    (sent_back && state != State::Merged).then_some(Review::ChangesRequested)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +113,8 @@ pub struct Totals {
     pub rate_limit_waits: u32,
     pub fix_rounds: u32,
     pub review_rounds: u32,
+    /// Done tickets that wait for a reviewer before they land (counted `done` in `states`).
+    pub awaiting_review: usize,
     /// Seconds of agent runs, summed over tickets: what running them one by one would take.
     pub agent_s: f64,
     pub dirty: usize,
@@ -183,6 +228,8 @@ pub fn shown_state(
 
 /// Build the status report of the workspace's epic.
 pub fn collect(ws: &Workspace) -> Result<StatusReport> {
+    // A bad value is refused here as by every command that reads it.
+    let settings = crate::infra::config::Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
     let graph = ws.graph()?;
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?;
     let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
@@ -224,6 +271,10 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
                 }
             }
         }
+        let tip = match (&branch, state) {
+            (Some(b), State::Done) => gitx::branch_tip(&ws.repo, b).ok().flatten(),
+            _ => None,
+        };
         let elapsed_s = note.and_then(|n| {
             let live = match (state, n.run_started_at) {
                 (State::Running, Some(s)) => (now - s).max(0.0),
@@ -275,6 +326,7 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
             fix_rounds: note.map_or(0, |n| n.fix_rounds),
             review_rounds: note.map_or(0, |n| n.review_rounds),
             approved: note.is_some_and(|n| n.approved.is_some()),
+            review: review_of(note, state, tip, settings.require_review),
             host: note.and_then(|n| n.host.clone()),
             machine: note.and_then(|n| n.machine.clone()),
         });
@@ -326,6 +378,10 @@ fn totals(rows: &[Row], run_s: impl Fn(&str) -> f64) -> Totals {
         rate_limit_waits: rows.iter().map(|r| r.rate_limit_waits).sum(),
         fix_rounds: rows.iter().map(|r| r.fix_rounds).sum(),
         review_rounds: rows.iter().map(|r| r.review_rounds).sum(),
+        awaiting_review: rows
+            .iter()
+            .filter(|r| r.review == Some(Review::Awaiting))
+            .count(),
         agent_s: rows.iter().map(|r| run_s(&r.id)).sum(),
         dirty: rows.iter().filter(|r| r.dirty == Some(true)).count(),
         tokens: rows.iter().fold(Tokens::default(), |mut t, r| {

@@ -131,6 +131,8 @@ fn outcome_reason(o: &Outcome) -> String {
         Outcome::Merged { .. } => "merged".into(),
         Outcome::Rejected { gate, reason, .. } => format!("refused by the {gate} gate: {reason}"),
         Outcome::Conflict { files } => format!("conflicts in {}", files.join(", ")),
-        Outcome::Skipped { reason } | Outcome::Error { reason } => reason.clone(),
+        Outcome::Skipped { reason }
+        | Outcome::AwaitsReview { reason }
+        | Outcome::Error { reason } => reason.clone(),
     }
 }

@@ -195,19 +195,22 @@ fn a_wave_merges_in_dependency_order() {
     assert!(a < b);
     let subjects = r.git(&["log", "--first-parent", "--format=%s", "-2", "epic/e"]);
     assert_eq!(subjects, "epic(e): merge B B\nepic(e): merge A A");
-    // C was not done, so a wave merge of wave 1 merges nothing and says why.
-    let out = r.epic(&["merge", "--wave", "1"]).ok();
+    // C has not run, so a wave merge of wave 1 merges nothing, says why, and exits 1 as
+    // `merge C` would (one rule for both forms).
+    let out = r.epic(&["merge", "--wave", "1"]).code(1);
     assert!(
-        out.stdout
-            .contains("C: not merged, its branch feat/C-c does not exist"),
+        out.stdout.contains(
+            "C: not merged, it has not run yet (`git epic run C`, or `git epic wave start`)"
+        ),
         "{}",
         out.stdout
     );
     // A named ticket that cannot be merged is a failure.
     let out = r.epic(&["merge", "C"]).code(1);
     assert!(
-        out.stdout
-            .contains("C: not merged, its branch feat/C-c does not exist"),
+        out.stdout.contains(
+            "C: not merged, it has not run yet (`git epic run C`, or `git epic wave start`)"
+        ),
         "{}",
         out.stdout
     );

@@ -71,3 +71,84 @@ fn a_supervised_runs_stderr_reaches_its_log_after_git_epic_died() {
         "{row}"
     );
 }
+
+/// With `epic.requireReview`, flow mode ends with its tickets awaiting review, not failed
+/// (exit 0); `status` shows the review state (awaiting, approved, changes requested) in its
+/// table and its JSON; `merge` of a ticket sent back by its reviewer says it waits for its
+/// agent, not for a review.
+#[test]
+fn awaiting_review_is_a_state_of_its_own_never_a_failure() {
+    let r = Repo::with_agent("commit.sh");
+    r.git(&["config", "epic.requireReview", "true"]);
+    r.epic_stdin(&["ticket", "add", "A", "--scope", "A.txt"], "Do A.\n")
+        .ok();
+    r.epic_stdin(&["ticket", "add", "B", "--scope", "B.txt"], "Do B.\n")
+        .ok();
+    r.epic_stdin(&["ticket", "add", "C", "--deps", "A"], "Do C.\n")
+        .ok();
+    let out = r
+        .epic_env(&["wave", "start", "--all", "--auto-merge"], &[])
+        .ok();
+    assert!(
+        out.stdout.contains("0 done, 2 awaiting review.") && !out.stdout.contains("failed"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("A: awaiting review:"), "{}", out.stderr);
+    let again = r.epic_env(&["wave", "start", "--all", "--auto-merge", "--json"], &[]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    let json = again.json();
+    assert_eq!(
+        json["awaiting_review"],
+        serde_json::json!(["A", "B"]),
+        "{json}"
+    );
+    assert_eq!(json["failed"], serde_json::json!([]), "{json}");
+    assert_eq!(r.row("A")["review"], "awaiting");
+    assert_eq!(r.status()["totals"]["awaiting_review"], 2);
+    r.epic(&["review", "A", "--approve"]).ok();
+    assert_eq!(r.row("A")["review"], "approved");
+    r.epic(&["review", "B", "--request-changes", "-m", "Name it b.txt"])
+        .ok();
+    assert_eq!(r.row("B")["review"], "changes_requested");
+    let table = r.epic(&["status"]).ok().stdout;
+    let line = |id: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no {id} in\n{table}"))
+            .to_owned()
+    };
+    assert!(line("A").contains("approved"), "{table}");
+    assert!(line("B").contains("changes requested"), "{table}");
+    let out = r.epic(&["merge", "B"]).code(1);
+    assert!(
+        out.stdout
+            .contains("B: not merged, its agent has yet to make the changes requested in review round 1: `git epic run B`"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// `merge` of tickets that have not run says so, and exits alike with ids or `--wave`:
+/// 1 when a selected ticket is not on the epic; the rule is in `git epic --help`.
+#[test]
+fn merge_before_anything_ran_says_so_and_exits_alike_in_both_forms() {
+    let r = Repo::with_agent("commit.sh");
+    r.epic_stdin(&["ticket", "add", "db"], "Do db.\n").ok();
+    let by_wave = r.epic(&["merge", "--wave", "0"]).code(1);
+    let by_id = r.epic(&["merge", "db"]).code(1);
+    for out in [&by_wave, &by_id] {
+        assert_eq!(
+            out.stdout.trim(),
+            "db: not merged, it has not run yet (`git epic run db`, or `git epic wave start`)",
+            "{}",
+            out.stdout
+        );
+    }
+    let help = r.epic(&["-h"]).ok().stdout;
+    assert!(
+        help.contains("merge, with ids or --wave alike, exits 0 when every ticket"),
+        "{help}"
+    );
+}

@@ -82,10 +82,11 @@ fn with_require_review_nothing_lands_before_approve() {
     let r = Repo::with_agent("commit.sh");
     r.git(&["config", "epic.requireReview", "true"]);
     add(&r, "A");
+    // Waiting for a reviewer is not a failure (issue 26): flow mode exits 0.
     let out = r
         .epic_env(&["wave", "start", "--all", "--auto-merge"], &[])
-        .code(1);
-    assert!(out.stderr.contains("it waits for review"), "{}", out.stderr);
+        .ok();
+    assert!(out.stderr.contains("A: awaiting review:"), "{}", out.stderr);
     assert_eq!(r.row("A")["state"], "done");
     r.epic(&["review", "A", "--approve"]).ok();
     assert_eq!(r.row("A")["approved"], true);

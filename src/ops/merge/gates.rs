@@ -74,6 +74,11 @@ pub fn gate(
     }
     let branch = branch_of(&note, ticket, &worktree, has_worktree);
     let Some(tip) = gitx::branch_tip(&ws.repo, &branch)? else {
+        if note.runs.is_empty() && !has_worktree {
+            return skip(format!(
+                "it has not run yet (`git epic run {id}`, or `git epic wave start`)"
+            ));
+        }
         return skip(format!("its branch {branch} does not exist"));
     };
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?
@@ -98,8 +103,8 @@ pub fn gate(
             worktree.display()
         ));
     }
-    if let Some(why) = waits_for_review(settings, &note, tip, id) {
-        return skip(why);
+    if let Some(reason) = waits_for_review(settings, &note, tip, id) {
+        return Ok(Gate::Ended(Outcome::AwaitsReview { reason }));
     }
     if opts.scope_check {
         if let Some(refused) = scope_gate(ws, store, ticket, (epic_tip, tip), report)? {
@@ -149,6 +154,14 @@ fn not_ready(
             Some(format!("it failed ({reason}); run it again first"))
         }
         State::Interrupted | State::Blocked => Some(format!("it is {}, not done", note.state)),
+        // Sent back by its reviewer: what it waits for is its agent's next run, not a
+        // review. (A fix round git epic asked for may still be merged by hand.)
+        State::Pending if note.request.as_ref().is_some_and(|r| r.kind == "review") => {
+            Some(format!(
+                "its agent has yet to make the changes requested in review round {}: `git epic run {id}`",
+                note.request.as_ref().map_or(0, |r| r.round)
+            ))
+        }
         State::Done | State::Pending | State::Failed | State::Conflict => None,
     };
     match why {

@@ -49,6 +49,8 @@ pub enum Outcome {
     Conflict { files: Vec<String> },
     /// Not merged and nothing recorded (already merged, waits for a dependency, ...).
     Skipped { reason: String },
+    /// Not merged: it waits for a reviewer (`epic.requireReview`), which is not a failure.
+    AwaitsReview { reason: String },
     /// Not merged: git or the disk failed on the way.
     Error { reason: String },
 }

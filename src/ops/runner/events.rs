@@ -64,6 +64,10 @@ pub enum Event {
         id: String,
         commit: String,
     },
+    /// Flow mode: a done ticket waits for a reviewer (`epic.requireReview`) before it lands.
+    AwaitsReview {
+        id: String,
+    },
     /// Flow mode: a done ticket was not merged; its dependents will not start.
     NotMerged {
         id: String,
@@ -118,6 +122,8 @@ pub struct MergeNews {
     pub result: std::result::Result<(String, Option<String>), String>,
     /// Not merged, and sent back to an agent for this fix round: run it again.
     pub fix_round: Option<u32>,
+    /// Not merged because it waits for a reviewer (`epic.requireReview`): not a failure.
+    pub awaits_review: bool,
 }
 
 /// Flow mode (`wave start --all --auto-merge`): done tickets are merged off the scheduler
@@ -145,6 +151,8 @@ pub trait OnDone {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub done: Vec<String>,
+    /// Flow mode: done, and waiting for a reviewer before it lands (never a failure).
+    pub awaiting_review: Vec<String>,
     pub failed: Vec<(String, String)>,
     pub interrupted: Vec<String>,
     pub skipped: Vec<(String, String)>,

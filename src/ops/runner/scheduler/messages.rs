@@ -252,6 +252,11 @@ impl Scheduler<'_, '_> {
                     }
                 }
             }
+            Err(_) if news.awaits_review => {
+                self.summary.done.retain(|d| d != &id);
+                (self.report)(Event::AwaitsReview { id: id.clone() });
+                self.summary.awaiting_review.push(id);
+            }
             Err(reason) => {
                 self.summary.done.retain(|d| d != &id);
                 let stopping = self.stopping();
