@@ -112,23 +112,10 @@ pub(super) fn cooldown_text(c: &crate::ops::cooldown::Cooldown) -> String {
     };
     format!(
         "until {} ({} left), after the {}{said}",
-        local_time(c.until),
+        super::output::local_time(c.until),
         super::output::duration(c.left_s),
         c.source
     )
-}
-
-/// A Unix time as a local time of day, with the day when it is not within a day.
-fn local_time(unix: f64) -> String {
-    let Ok(t) = jiff::Timestamp::from_second(unix.ceil() as i64) else {
-        return format!("{unix:.0}");
-    };
-    let zoned = t.to_zoned(jiff::tz::TimeZone::system());
-    if unix - crate::model::state::now() < 20.0 * 3600.0 {
-        zoned.strftime("%H:%M:%S").to_string()
-    } else {
-        zoned.strftime("%b %-d %H:%M").to_string()
-    }
 }
 
 fn add(ctx: &Ctx, a: AgentAddArgs) -> anyhow::Result<i32> {

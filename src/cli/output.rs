@@ -126,3 +126,16 @@ pub fn truncate(s: &str, width: usize) -> String {
         t
     }
 }
+
+/// A Unix time as a local time of day, with the day when it is not within a day.
+pub fn local_time(unix: f64) -> String {
+    let Ok(t) = jiff::Timestamp::from_second(unix.ceil() as i64) else {
+        return format!("{unix:.0}");
+    };
+    let zoned = t.to_zoned(jiff::tz::TimeZone::system());
+    if unix - crate::model::state::now() < 20.0 * 3600.0 {
+        zoned.strftime("%H:%M:%S").to_string()
+    } else {
+        zoned.strftime("%b %-d %H:%M").to_string()
+    }
+}

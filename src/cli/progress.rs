@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use console::style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::output::{duration, truncate};
+use super::output::{duration, local_time, truncate};
 use crate::ops::runner::Event;
 
 struct Live {
@@ -18,6 +18,9 @@ struct Live {
     log: PathBuf,
     started: Instant,
     attempt: u32,
+    /// A queued ticket waiting on a rate limit: what for, and until when (Unix time); its
+    /// line counts down instead of following a log.
+    wait: Option<(String, f64)>,
 }
 
 pub struct Progress {
@@ -46,6 +49,17 @@ impl Progress {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let width = console::Term::stderr().size().1 as usize;
                     for (id, l) in live.lock().expect("progress lock").iter() {
+                        if let Some((what, until)) = &l.wait {
+                            let left = (until - crate::model::state::now()).max(0.0);
+                            l.bar.set_message(format!(
+                                "{}  {what} until {} ({} left)",
+                                style(format!("{id}  waiting")).magenta(),
+                                local_time(*until),
+                                duration(left)
+                            ));
+                            l.bar.tick();
+                            continue;
+                        }
                         let last = crate::infra::log::tail_lines(&l.log, 1)
                             .pop()
                             .unwrap_or_default();
@@ -100,6 +114,7 @@ impl Progress {
                 pid,
                 log,
             } => {
+                self.finish(&id);
                 if let Some(m) = &self.multi {
                     let mut live = self.live.lock().expect("progress lock");
                     // More bars than rows garbles the screen: past the cap, a ticket only
@@ -117,6 +132,7 @@ impl Progress {
                                 log: log.clone(),
                                 started: Instant::now(),
                                 attempt,
+                                wait: None,
                             },
                         );
                     }
@@ -126,13 +142,39 @@ impl Progress {
                     log.display()
                 ));
             }
-            Event::RateLimited { id, wait } => {
+            Event::RateLimited { id, wait, until } => {
                 self.finish(&id);
+                // The time it ends once the wait is long enough to step away from.
+                let at = if wait >= Duration::from_secs(60) {
+                    format!(", at {}", local_time(until))
+                } else {
+                    String::new()
+                };
                 self.line(format!(
-                    "{now} {id}: {} retrying in {}",
+                    "{now} {id}: {} retrying in {}{at}",
                     style("rate limited,").magenta(),
                     duration(wait.as_secs_f64())
                 ));
+                self.wait_line(&id, "its rate limit".to_owned(), until);
+            }
+            Event::Waiting {
+                id,
+                profile,
+                own,
+                until,
+            } => {
+                let what = if own {
+                    format!("its rate limit (agent profile `{profile}`)")
+                } else {
+                    format!("the cooldown of agent profile `{profile}` (another ticket hit its rate limit)")
+                };
+                self.line(format!(
+                    "{now} {id}: {} {what} until {} ({} left); `git epic agent reset {profile}` lifts it",
+                    style("waiting for").magenta(),
+                    local_time(until),
+                    duration((until - crate::model::state::now()).max(0.0))
+                ));
+                self.wait_line(&id, what, until);
             }
             Event::Retrying {
                 id,
@@ -218,6 +260,31 @@ impl Progress {
                 style("local-only:").yellow().bold()
             )),
         }
+    }
+
+    /// On a terminal, a live line for a ticket that waits, counting down to `until`.
+    fn wait_line(&self, id: &str, what: String, until: f64) {
+        let Some(m) = &self.multi else { return };
+        let mut live = self.live.lock().expect("progress lock");
+        if let Some(l) = live.get_mut(id) {
+            l.wait = Some((what, until));
+            return;
+        }
+        if live.len() >= self.rows {
+            return;
+        }
+        let bar = m.add(ProgressBar::new_spinner());
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
+        live.insert(
+            id.to_owned(),
+            Live {
+                bar,
+                log: PathBuf::new(),
+                started: Instant::now(),
+                attempt: 0,
+                wait: Some((what, until)),
+            },
+        );
     }
 
     fn finish(&self, id: &str) {

@@ -152,3 +152,67 @@ fn merge_before_anything_ran_says_so_and_exits_alike_in_both_forms() {
         "{help}"
     );
 }
+
+/// Reads `child`'s stderr until a line contains `needle` (or the deadline passes); returns
+/// all it read.
+fn stderr_until(child: &mut std::process::Child, needle: &str, secs: u64) -> String {
+    use std::io::BufRead;
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let mut seen = String::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                seen.push_str(&line);
+                seen.push('\n');
+                if line.contains(needle) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    seen
+}
+
+/// A rate limit with a reset an hour away: the run says until when it waits, for the ticket
+/// that hit it and for the other ticket of its profile; a run started again after Ctrl-C
+/// says what it waits for at once instead of looking hung.
+#[test]
+fn a_wait_is_said_with_what_it_waits_for_and_until_when() {
+    let r = Repo::with_agent("ratelimit_once.sh");
+    r.epic_stdin(&["ticket", "add", "A"], "Do A.\n").ok();
+    r.epic_stdin(&["ticket", "add", "B"], "Do B.\n").ok();
+    let mut run = r.spawn_epic(&["wave", "start", "-j", "1"], &[("FAKE_RESET", "3600")]);
+    let said = stderr_until(&mut run, "B: waiting for", 60);
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let limited = said
+        .lines()
+        .find(|l| l.contains("A: rate limited, retrying in"))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(limited.contains(", at "), "{said}");
+    assert!(
+        said.contains("B: waiting for the cooldown of agent profile `default` (another ticket hit its rate limit) until ")
+            && said.contains("`git epic agent reset default` lifts it"),
+        "{said}"
+    );
+    // Run again: what A waits for is said at once.
+    let mut again = r.spawn_epic(&["wave", "start", "-j", "1"], &[]);
+    let said = stderr_until(&mut again, "A: waiting for", 30);
+    again.kill().unwrap();
+    again.wait().unwrap();
+    assert!(
+        said.contains("A: waiting for its rate limit (agent profile `default`) until "),
+        "{said}"
+    );
+}

@@ -20,6 +20,8 @@ use crate::{infra::gitx, infra::process};
 pub(super) struct Slot {
     pub(super) plan: Planned,
     pub(super) not_before: Instant,
+    /// `not_before` is a rate limit's wait (not a retry's after a failure).
+    pub(super) limited: bool,
     /// A run an earlier orchestrator started, whose supervisor lives on (or has recorded
     /// its end): it is waited for and concluded, never started again.
     pub(super) adopt: Option<Adopted>,
@@ -186,6 +188,7 @@ pub(super) fn claim(
                 slots.push(Slot {
                     plan,
                     not_before: Instant::now() + Duration::from_secs_f64(wait),
+                    limited: wait > 0.0,
                     adopt,
                 });
             }

@@ -89,3 +89,46 @@ pub(super) fn follow_resets(
         }
     }
 }
+
+/// What a wait said to the user is keyed by: its end, to the half minute (the notes and the
+/// run's clock differ by moments).
+pub(super) fn told_key(until: f64) -> u64 {
+    (until / 30.0).round() as u64
+}
+
+/// Say, once per wait, what each queued ticket waits for and until when: its own rate limit
+/// (a run started again after one) or its profile's cooldown (another ticket of the profile
+/// hit the limit). A wait that changes (lifted, or longer) is said again.
+pub(super) fn tell_waits(
+    queue: &VecDeque<Slot>,
+    cooldown: &HashMap<String, Instant>,
+    told: &mut HashMap<String, u64>,
+    report: &dyn Fn(super::Event),
+) {
+    let now = Instant::now();
+    let wall = state::now();
+    let ahead = |at: Instant| (at > now + SLACK).then(|| wall + (at - now).as_secs_f64());
+    for slot in queue.iter().filter(|s| s.adopt.is_none()) {
+        let profile = &slot.plan.agent.profile;
+        let own = slot.limited.then(|| ahead(slot.not_before)).flatten();
+        let cooling = cooldown.get(profile).and_then(|c| ahead(*c));
+        let (own, until) = match (own, cooling) {
+            (Some(o), Some(c)) if c > o => (false, c),
+            (Some(o), _) => (true, o),
+            (None, Some(c)) => (false, c),
+            (None, None) => {
+                told.remove(&slot.plan.id);
+                continue;
+            }
+        };
+        let key = told_key(until);
+        if told.insert(slot.plan.id.clone(), key) != Some(key) {
+            report(super::Event::Waiting {
+                id: slot.plan.id.clone(),
+                profile: profile.clone(),
+                own,
+                until,
+            });
+        }
+    }
+}

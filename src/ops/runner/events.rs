@@ -29,6 +29,18 @@ pub enum Event {
     RateLimited {
         id: String,
         wait: Duration,
+        /// When the wait ends (Unix time).
+        until: f64,
+    },
+    /// A queued ticket waits for a rate limit: its own (`own`), or its agent profile's
+    /// cooldown after another ticket of the profile hit it. Said at the start of a run, when
+    /// the wait begins and when it changes.
+    Waiting {
+        id: String,
+        profile: String,
+        own: bool,
+        /// When the wait ends (Unix time).
+        until: f64,
     },
     Retrying {
         id: String,

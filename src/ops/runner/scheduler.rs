@@ -43,6 +43,8 @@ pub(super) struct Scheduler<'a, 'h> {
     prepared: HashMap<String, bool>,
     running: HashMap<String, Slot>,
     cooldown: HashMap<String, Instant>,
+    /// The wait last said for each queued ticket ([`cooldown::tell_waits`]).
+    pub(super) told: HashMap<String, u64>,
     /// When the waits on rate limits were last read again from the notes (a reset lifts them).
     resets_read: Instant,
     last_start: Option<Instant>,
@@ -114,6 +116,7 @@ impl<'a, 'h> Scheduler<'a, 'h> {
             prepared: HashMap::new(),
             running: HashMap::new(),
             cooldown: HashMap::new(),
+            told: HashMap::new(),
             resets_read: Instant::now(),
             last_start: None,
             merging: HashMap::new(),
@@ -151,6 +154,7 @@ impl<'a, 'h> Scheduler<'a, 'h> {
             );
             if !stopping {
                 self.start_ready()?;
+                cooldown::tell_waits(&self.queue, &self.cooldown, &mut self.told, self.report);
             }
             // Claims still under way are waited for: one won after the end would hold its
             // ticket from the other machines until its lease ran out.

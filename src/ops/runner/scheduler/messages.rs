@@ -7,10 +7,12 @@ use super::{hand_over, Scheduler};
 use crate::infra::error::Result;
 use crate::model::agent::Exit;
 use crate::model::agents::Observed;
+use crate::model::state;
 use crate::ops::remote::Claim;
 use crate::ops::runner::budget::halt;
 use crate::ops::runner::claim::{fail, prepare_worktrees, Slot, Unprepared};
 use crate::ops::runner::conclude::{conclude, AfterExit, Finished, Next};
+use crate::ops::runner::cooldown::told_key;
 use crate::ops::runner::{shared, trace, Event, MergeNews};
 
 /// What the scheduler thread hears about.
@@ -176,6 +178,7 @@ impl Scheduler<'_, '_> {
                 });
                 self.queue.push_back(Slot {
                     not_before: Instant::now() + wait,
+                    limited: false,
                     adopt: None,
                     ..slot
                 });
@@ -204,9 +207,17 @@ impl Scheduler<'_, '_> {
             .entry(slot.plan.agent.profile.clone())
             .or_insert(until);
         *c = (*c).max(until);
-        (self.report)(Event::RateLimited { id, wait });
+        // Said here, with the time it ends: no second line for the same wait.
+        self.told
+            .insert(id.clone(), told_key(state::now() + wait.as_secs_f64()));
+        (self.report)(Event::RateLimited {
+            id,
+            wait,
+            until: state::now() + wait.as_secs_f64(),
+        });
         self.queue.push_front(Slot {
             not_before: until,
+            limited: true,
             adopt: None,
             ..slot
         });
