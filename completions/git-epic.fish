@@ -166,7 +166,7 @@ complete -c git-epic -n "__fish_git_epic_using_subcommand logs" -l epic -d 'The 
 complete -c git-epic -n "__fish_git_epic_using_subcommand logs" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c git-epic -n "__fish_git_epic_using_subcommand logs" -s f -l follow -d 'Keep printing what the agent writes, until interrupted'
+complete -c git-epic -n "__fish_git_epic_using_subcommand logs" -s f -l follow -d 'Keep printing what the agent writes, until its run ends (done, failed, ...) or Ctrl-C'
 complete -c git-epic -n "__fish_git_epic_using_subcommand logs" -l path -d 'Print the log file\'s path and nothing else'
 complete -c git-epic -n "__fish_git_epic_using_subcommand logs" -l raw -d 'The agent\'s output as it came: its JSON lines, not their text and tool calls'
 complete -c git-epic -n "__fish_git_epic_using_subcommand logs" -s q -l quiet -d 'Print only errors and results'

@@ -9,7 +9,7 @@ use super::Ctx;
 pub struct LogsArgs {
     /// The ticket
     pub id: String,
-    /// Keep printing what the agent writes, until interrupted
+    /// Keep printing what the agent writes, until its run ends (done, failed, ...) or Ctrl-C
     #[arg(short, long)]
     pub follow: bool,
     /// Only the last N lines
@@ -101,7 +101,11 @@ pub fn run(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     crate::infra::interrupt::install();
+    let store = crate::model::state::Store::new(&ws.repo, &ws.epic.name);
+    let mut ended = None;
     while !crate::infra::interrupt::requested() {
+        // Read after the state: what the agent wrote before its run ended is all printed.
+        ended = ended.or(run_ended(&store, &a.id, &path));
         if let Ok(mut f) = std::fs::File::open(&path) {
             let len = f.metadata().map_or(0, |m| m.len());
             if len < pos {
@@ -121,7 +125,29 @@ pub fn run(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<i32> {
                 out.out.flush()?;
             }
         }
+        if let Some(state) = ended {
+            out.finish()?;
+            ctx.out
+                .info(format!("The run of `{}` has ended: {state}.", a.id));
+            break;
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
     Ok(0)
+}
+
+/// The state ticket `id` ended in, once its run is over (nothing runs or waits to run again:
+/// no agent, no retry, no rate-limit wait, no fix round ahead); `None` while it goes on.
+fn run_ended(
+    store: &crate::model::state::Store<'_>,
+    id: &str,
+    log: &std::path::Path,
+) -> Option<crate::model::state::State> {
+    use crate::model::state::State;
+    let note = store.get(id).ok().flatten()?;
+    let (state, _) = crate::ops::status::shown_state(Some(&note), true, log);
+    match state {
+        State::Running | State::RateLimited | State::Pending | State::Blocked => None,
+        ended => Some(ended),
+    }
 }

@@ -49,7 +49,7 @@ struct Json<'a> {
 pub fn run(ctx: &Ctx, a: ReviewArgs) -> anyhow::Result<i32> {
     let ws = ctx.workspace()?;
     let graph = ws.graph()?;
-    let ids = review::select(&graph, &a.ids, a.wave)?;
+    let ids = review::select(&ws, &graph, &a.ids, a.wave)?;
     if a.request_changes {
         let [id] = ids.as_slice() else {
             return Err(usage(

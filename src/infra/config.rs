@@ -144,7 +144,16 @@ impl Settings {
         let prompt_via = match get("promptVia").as_deref().map(str::trim) {
             None | Some("arg") => PromptVia::Arg,
             Some("stdin") => PromptVia::Stdin,
-            Some(other) => return Err(bad("promptVia", other, "`arg` or `stdin`")),
+            Some(other) => {
+                return Err(bad(
+                    "promptVia",
+                    other,
+                    &format!(
+                        "`arg` or `stdin`.{}",
+                        crate::infra::suggest::did_you_mean(other, &["arg", "stdin"])
+                    ),
+                ))
+            }
         };
         let pattern =
             get("rateLimitPattern").unwrap_or_else(|| DEFAULT_RATE_LIMIT_PATTERN.to_owned());
@@ -164,7 +173,14 @@ impl Settings {
                 None => Ok(default),
                 Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => Ok(true),
                 Some(v) if ["false", "no", "off", "0"].contains(&v.as_str()) => Ok(false),
-                Some(v) => Err(bad(key, &v, "true or false")),
+                Some(v) => Err(bad(
+                    key,
+                    &v,
+                    &format!(
+                        "true or false.{}",
+                        crate::infra::suggest::did_you_mean(&v, &["true", "false"])
+                    ),
+                )),
             }
         };
         let auto_commit = flag("autoCommit", true)?;
@@ -212,8 +228,14 @@ impl Settings {
 }
 
 fn bad(key: &str, value: &str, expected: &str) -> anyhow::Error {
+    // An expectation that ends its own sentence (with a suggestion) keeps its stop.
+    let stop = if expected.ends_with(['.', '?']) {
+        ""
+    } else {
+        "."
+    };
     usage(format!(
-        "git config epic.{key} is `{value}`, expected {expected}."
+        "git config epic.{key} is `{value}`, expected {expected}{stop}"
     ))
 }
 

@@ -13,6 +13,7 @@ pub mod presets;
 pub mod process;
 pub mod ratelimit;
 pub mod scope;
+pub mod suggest;
 pub mod supervisor;
 pub mod trace;
 pub mod usercmd;

@@ -47,9 +47,12 @@ pub fn resolve(
     let (profile, line, source) = match &ticket.agent {
         Some(p) => {
             let line = config::agent_profile(config, p).ok_or_else(|| {
+                let known: Vec<String> =
+                    config::agent_profiles(config).into_iter().map(|(n, _)| n).collect();
                 usage(format!(
-                    "Ticket `{}` asks for agent profile `{p}`, but git config epicAgent.{p}.command is not set.",
-                    ticket.id
+                    "Ticket `{}` asks for agent profile `{p}`, but git config epicAgent.{p}.command is not set.{}",
+                    ticket.id,
+                    crate::infra::suggest::did_you_mean(p, &known)
                 ))
             })?;
             (p.clone(), line, format!("epicAgent.{p}.command"))

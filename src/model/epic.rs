@@ -101,8 +101,9 @@ impl Workspace {
                 ))
             } else {
                 usage(format!(
-                    "There is no epic named `{name}` (known: {}).",
-                    known.join(", ")
+                    "There is no epic named `{name}` (known: {}).{}",
+                    known.join(", "),
+                    crate::infra::suggest::did_you_mean(&name, &known)
                 ))
             }
         })?;
@@ -129,9 +130,12 @@ impl Workspace {
         id: &str,
     ) -> Result<&'g crate::model::ticket::Ticket> {
         graph.get(id).ok_or_else(|| {
+            let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
             usage(format!(
-                "There is no ticket `{id}` in {}.",
-                self.epic.tasks_dir.display()
+                "There is no ticket `{id}` in epic `{}` ({}).{}",
+                self.epic.name,
+                self.epic.tasks_dir.display(),
+                crate::infra::suggest::did_you_mean(id, &ids)
             ))
         })
     }

@@ -281,9 +281,13 @@ pub fn load_all(root: &Path, dir: &Path) -> Result<Vec<Ticket>> {
     for t in &tickets {
         for d in &t.deps {
             if !tickets.iter().any(|o| &o.id == d) {
+                let ids: Vec<&str> = tickets.iter().map(|o| o.id.as_str()).collect();
                 return Err(file_error(
                     &t.path,
-                    format!("unknown dependency `{d}`: there is no ticket with that id."),
+                    format!(
+                        "unknown dependency `{d}`: there is no ticket with that id.{}",
+                        crate::infra::suggest::did_you_mean(d, &ids)
+                    ),
                 ));
             }
         }
@@ -357,9 +361,11 @@ pub fn add(root: &Path, tasks_rel: &Path, new: NewTicket) -> Result<PathBuf> {
             return Err(usage(format!("Ticket `{id}` cannot depend on itself.")));
         }
         if !existing.iter().any(|t| &t.id == dep) {
+            let ids: Vec<&str> = existing.iter().map(|t| t.id.as_str()).collect();
             return Err(usage(format!(
-                "Unknown dependency `{dep}`: there is no ticket with that id in {}.",
-                tasks_rel.display()
+                "Unknown dependency `{dep}`: there is no ticket with that id in {}.{}",
+                tasks_rel.display(),
+                crate::infra::suggest::did_you_mean(dep, &ids)
             )));
         }
     }

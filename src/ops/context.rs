@@ -323,9 +323,15 @@ pub fn read(ws_repo: &gix::Repository, epic_branch: &str, root: &Path) -> Option
 
 /// Refuse `--agent P` for a profile that is not configured.
 pub fn check_profile(ws: &Workspace, profile: &str) -> Result<()> {
-    if crate::infra::config::agent_profile(&ws.repo.config_snapshot(), profile).is_none() {
+    let config = ws.repo.config_snapshot();
+    if crate::infra::config::agent_profile(&config, profile).is_none() {
+        let known: Vec<String> = crate::infra::config::agent_profiles(&config)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         return Err(usage(format!(
-            "There is no agent profile `{profile}`: git config epicAgent.{profile}.command is not set (see `git epic agent list`)."
+            "There is no agent profile `{profile}`: git config epicAgent.{profile}.command is not set (see `git epic agent list`).{}",
+            crate::infra::suggest::did_you_mean(profile, &known)
         )));
     }
     Ok(())

@@ -235,9 +235,7 @@ pub fn reset(ws: &Workspace, profile: &str) -> Result<Lifted> {
     let config = ws.repo.config_snapshot();
     let known = known_profiles(&config);
     if !known.iter().any(|k| k == profile) {
-        let hint = closest(profile, &known)
-            .map(|k| format!(" Did you mean `{k}`?"))
-            .unwrap_or_default();
+        let hint = crate::infra::suggest::did_you_mean(profile, &known);
         return Err(usage(format!(
             "There is no agent profile `{profile}` (profiles: {}).{hint}",
             known.join(", ")
@@ -309,34 +307,6 @@ pub fn reset(ws: &Workspace, profile: &str) -> Result<Lifted> {
     Ok(lifted)
 }
 
-/// The known name closest to `name`, when one is close enough to be a typo of it.
-fn closest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
-    known
-        .iter()
-        .map(|k| (edits(&name.to_lowercase(), &k.to_lowercase()), k))
-        .filter(|(d, k)| *d <= (k.chars().count() / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k.as_str())
-}
-
-/// Levenshtein distance.
-fn edits(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (row[j + 1] + 1)
-                .min(row[j] + 1)
-                .min(diag + usize::from(ca != *cb));
-            diag = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,15 +358,5 @@ mod tests {
         );
         assert_eq!(account_until(Some(&a), 2e12), None, "past");
         assert_eq!(account_until(None, 100.0), None);
-    }
-
-    #[test]
-    fn a_typo_of_a_profile_is_suggested() {
-        let known: Vec<String> = ["claude", "default", "gem"].map(String::from).to_vec();
-        assert_eq!(closest("clade", &known), Some("claude"));
-        assert_eq!(closest("Claude", &known), Some("claude"));
-        assert_eq!(closest("defualt", &known), Some("default"));
-        assert_eq!(closest("zzz", &known), None);
-        assert_eq!(edits("kitten", "sitting"), 3);
     }
 }

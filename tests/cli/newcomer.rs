@@ -216,3 +216,67 @@ fn a_wait_is_said_with_what_it_waits_for_and_until_when() {
         "{said}"
     );
 }
+
+/// `logs -f` ends when the ticket's run ends, with what the agent wrote last.
+#[test]
+fn logs_follow_ends_when_the_run_ends() {
+    use std::time::{Duration, Instant};
+    let r = Repo::with_agent("commit.sh");
+    r.epic_stdin(&["ticket", "add", "A"], "Do A.\n").ok();
+    let mut run = r.spawn_epic(&["wave", "start"], &[("FAKE_SLEEP", "2")]);
+    r.wait_supervised("A", Instant::now() + Duration::from_secs(60));
+    let follow = r.spawn_epic(&["logs", "A", "-f"], &[]);
+    let t = Instant::now();
+    let out = follow.wait_with_output().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("The run of `A` has ended: done."), "{err}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("=== git-epic: attempt 1"), "{text}");
+    assert_eq!(run.wait().unwrap().code(), Some(0));
+}
+
+/// An unknown ticket is said in one wording by every command, with the closest id; so are
+/// an unknown epic, agent profile and config value.
+#[test]
+fn one_wording_for_an_unknown_ticket_and_suggestions_for_typos() {
+    let r = Repo::with_agent("commit.sh");
+    r.epic_stdin(&["ticket", "add", "db"], "Do db.\n").ok();
+    let want = "error: There is no ticket `dbb` in epic `e` (tasks). Did you mean `db`?";
+    for args in [
+        &["logs", "dbb"][..],
+        &["merge", "dbb"],
+        &["review", "dbb"],
+        &["run", "dbb"],
+        &["review", "dbb", "--approve"],
+    ] {
+        let out = r.epic(args).code(2);
+        assert_eq!(out.stderr.trim(), want, "{args:?}");
+    }
+    let out = r.epic(&["status", "--epic", "ee"]).code(2);
+    assert!(
+        out.stderr
+            .contains("There is no epic named `ee` (known: e). Did you mean `e`?"),
+        "{}",
+        out.stderr
+    );
+    r.git(&["config", "epicAgent.claude.command", "claude -p"]);
+    r.epic_stdin(&["ticket", "add", "ui", "--agent", "clade"], "Do ui.\n")
+        .ok();
+    let out = r.epic(&["run", "ui"]).code(2);
+    assert!(
+        out.stderr.contains("Did you mean `claude`?"),
+        "{}",
+        out.stderr
+    );
+    r.git(&["config", "epic.promptVia", "stdn"]);
+    let out = r.epic(&["status"]).code(2);
+    assert!(
+        out.stderr.contains(
+            "git config epic.promptVia is `stdn`, expected `arg` or `stdin`. Did you mean `stdin`?"
+        ),
+        "{}",
+        out.stderr
+    );
+}

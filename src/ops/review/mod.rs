@@ -51,7 +51,12 @@ pub struct Repeated {
 }
 
 /// The tickets to review: the named ones, or those of wave `n`.
-pub fn select(graph: &Graph, ids: &[String], wave: Option<usize>) -> Result<Vec<String>> {
+pub fn select(
+    ws: &Workspace,
+    graph: &Graph,
+    ids: &[String],
+    wave: Option<usize>,
+) -> Result<Vec<String>> {
     match wave {
         Some(n) if n >= graph.wave_count() => Err(usage(format!(
             "There is no wave {n}: the epic has {} waves.",
@@ -60,9 +65,7 @@ pub fn select(graph: &Graph, ids: &[String], wave: Option<usize>) -> Result<Vec<
         Some(n) => Ok(graph.by_wave()[n].iter().map(|t| t.id.clone()).collect()),
         None => {
             for id in ids {
-                if graph.get(id).is_none() {
-                    return Err(usage(format!("There is no ticket `{id}` in this epic.")));
-                }
+                ws.ticket(graph, id)?;
             }
             Ok(ids.to_vec())
         }
@@ -215,9 +218,7 @@ fn reviewable(
     graph: &Graph,
     id: &str,
 ) -> Result<(TicketNote, String, gix::ObjectId)> {
-    let ticket = graph
-        .get(id)
-        .ok_or_else(|| usage(format!("There is no ticket `{id}` in this epic.")))?;
+    let ticket = ws.ticket(graph, id)?;
     let note = Store::new(&ws.repo, &ws.epic.name)
         .get(id)?
         .unwrap_or_default();
