@@ -435,3 +435,29 @@ fn man_pages_and_the_bash_completion_are_snapshots() {
     let script = String::from_utf8(out.stdout).expect("the script is UTF-8");
     snap("completions", "bash", "git epic completions bash", &script);
 }
+
+/// docs/config.md is made from the table of config keys in src/infra/keys.rs.
+#[test]
+fn the_config_page_is_fresh() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/config.md");
+    let text = git_epic::docgen::config_page();
+    if std::env::var_os("GIT_EPIC_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    assert!(
+        std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()),
+        "docs/config.md is stale. Run `GIT_EPIC_BLESS=1 cargo test --test generated` and commit the result."
+    );
+    let root = String::from_utf8_lossy(&git_epic::docgen::man_pages()[0].1).into_owned();
+    for needle in [
+        ".SH CONFIGURATION",
+        "epic.maxParallel",
+        ".SH ENVIRONMENT",
+        "EPIC_TICKET",
+    ] {
+        assert!(
+            root.contains(&needle.replace('-', "\\-")),
+            "{needle} in git-epic(1)"
+        );
+    }
+}

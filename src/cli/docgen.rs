@@ -115,6 +115,10 @@ fn render(cmd: Command, title: &str, root: bool) -> Vec<u8> {
             .expect("writing to memory");
     }
     buf.extend_from_slice(notes_and_examples(&cmd, root).as_bytes());
+    if root {
+        // Every config key and the agent's environment, from their one table.
+        buf.extend_from_slice(crate::infra::keys::roff().as_bytes());
+    }
     buf.extend_from_slice(EXIT_STATUS.as_bytes());
     buf.extend_from_slice(SEE_ALSO.as_bytes());
     man.render_version_section(&mut buf)
@@ -148,6 +152,11 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
     }
     walk(&root, "git-epic", &mut pages);
     pages
+}
+
+/// docs/config.md: every config key and the agent's environment, from their one table.
+pub fn config_page() -> String {
+    crate::infra::keys::markdown()
 }
 
 /// The completion shells, with the file name each script gets in `completions/`.

@@ -8,6 +8,7 @@ pub mod error;
 pub mod gitx;
 pub mod host;
 pub mod interrupt;
+pub mod keys;
 pub mod log;
 pub mod presets;
 pub mod process;
