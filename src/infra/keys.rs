@@ -46,6 +46,8 @@ pub const SETTINGS: &[Key] = &[
     key("forge", "from the remote's URL", "`github` or `gitlab`: where `git epic pr` opens pull requests"),
     key("claimLease", "10m", "how long a machine's claim on a ticket holds unless renewed"),
     key("hostName", "the host name", "this machine's name in `status`"),
+    key("setup", "none", "command run once in each new worktree (ticket or queue scratch) before its agent or test, split into words like an agent command (`npm ci --offline`); `epicAgent.<profile>.setup` wins for that profile's tickets"),
+    key("include", "none", "globs of gitignored files carried from the main checkout into each new worktree, beside `.worktreeinclude` (docs/worktrees.md)"),
 ];
 
 /// Keys of `epic.<name>.<key>` that define an epic (set by `git epic init`), and the keys of
@@ -91,6 +93,11 @@ pub const PROFILE: &[Key] = &[
         "fatalPattern",
         "per agent family",
         "output of a failed run that retrying cannot fix (not logged in, bad key): stop the run",
+    ),
+    key(
+        "setup",
+        "epic.setup",
+        "the command that makes a new worktree of this profile's tickets ready",
     ),
     key(
         "sharedAccount",
@@ -224,6 +231,31 @@ pub fn roff() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A key read in config.rs but missing here would be called unknown by `doctor` and be
+    /// absent from the man page: the reads are found by the helpers they go through.
+    #[test]
+    fn every_key_config_reads_is_in_the_table() {
+        let source = include_str!("config.rs");
+        let reads = regex::Regex::new(
+            r#"(?s)(?:\bget\(|lookup\([^;"]*?,\s*|agent_profile_key\([^;"]*?,\s*|strings_by\(\s*"epic",[^;"]*?,\s*)"([A-Za-z]+)""#,
+        )
+        .unwrap();
+        let names: Vec<&str> = reads
+            .captures_iter(source)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        assert!(names.len() > 10, "the scan finds the reads: {names:?}");
+        let known = |n: &str| {
+            SETTINGS
+                .iter()
+                .chain(PROFILE)
+                .any(|k| k.name.eq_ignore_ascii_case(n))
+                || EPIC.iter().any(|k| k.name.rsplit('.').next() == Some(n))
+        };
+        let missing: Vec<&&str> = names.iter().filter(|n| !known(n)).collect();
+        assert!(missing.is_empty(), "read but not in the table: {missing:?}");
+    }
 
     #[test]
     fn unknown_keys_are_found_with_the_key_they_likely_mean() {
