@@ -144,7 +144,7 @@ fn sync_marks_a_pull_request_merged_on_github_merged_and_sends_requested_changes
     assert_eq!(b["pr_ci"], "failing");
     let text = r.epic(&["status"]).ok().stdout;
     let row = text.lines().find(|l| l.starts_with("B ")).unwrap();
-    assert!(row.contains("CI failing  https://github.com/"), "{text}");
+    assert!(row.contains("changes requested; CI failing"), "{text}");
 
     // The same review is not sent twice.
     let out = r.epic_env(&["sync"], &env).ok().stdout;

@@ -609,17 +609,25 @@ fn logs_prints_tails_paths_and_follows() {
     let tail = r.epic(&["logs", "A", "-n", "2"]).ok().stdout;
     assert_eq!(tail.lines().count(), 2, "{tail}");
     assert!(tail.contains("committed A"));
-    // -f keeps printing what is appended, until interrupted.
-    let follow = r.spawn_epic(&["logs", "A", "-f", "-n", "1"], &[]);
-    std::thread::sleep(Duration::from_millis(300));
-    let log = r.path().join(".git/epic/e/logs/A.log");
-    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-    std::io::Write::write_all(&mut f, b"a line written later\n").unwrap();
-    std::thread::sleep(Duration::from_millis(600));
-    unsafe { libc::kill(follow.id() as i32, libc::SIGINT) };
+    // -f keeps printing what the agent writes, and ends by itself when the run ends.
+    let mut run = r.spawn_epic(&["run", "B"], &[("FAKE_SLEEP", "2")]);
+    r.wait_supervised("B", Instant::now() + Duration::from_secs(60));
+    let mut follow = r.spawn_epic(&["logs", "B", "-f", "-n", "1"], &[]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while follow.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            follow.kill().unwrap();
+            panic!("logs -f went on after the run ended");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let out = follow.wait_with_output().unwrap();
+    run.wait().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("a line written later"), "{text}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("committed B"), "{text}");
+    assert!(said.contains("The run of `B` has ended: done."), "{said}");
+    assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
