@@ -414,7 +414,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini) or a command')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured agent profiles and the presets')
             [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -422,6 +422,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
         }
         'git-epic;agent;add' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The profile name (default: the preset''s name)')
+            [CompletionResult]::new('--command', '--command', [CompletionResultType]::ParameterName, 'The agent command of a profile of your own (its program and arguments; the prompt is added as its last argument)')
             [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
             [CompletionResult]::new('--global', '--global', [CompletionResultType]::ParameterName, 'Write to your global git config instead of this repository''s')
@@ -458,7 +459,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;agent;help' {
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini) or a command')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured agent profiles and the presets')
             [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -612,7 +613,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;help;agent' {
-            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Configure an agent profile from a preset (claude, codex, aider, gemini) or a command')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured agent profiles and the presets')
             [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once')
             break

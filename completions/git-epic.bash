@@ -289,13 +289,17 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__agent__subcmd__add)
-            opts="-q -h -V --name --global --epic --quiet --color --help --version claude codex aider gemini"
+            opts="-q -h -V --name --command --global --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --command)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -380,13 +380,14 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
+            cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini) or a command'
             cand list 'List the configured agent profiles and the presets'
             cand reset 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'git-epic;agent;add'= {
             cand --name 'The profile name (default: the preset''s name)'
+            cand --command 'The agent command of a profile of your own (its program and arguments; the prompt is added as its last argument)'
             cand --epic 'The epic to act on (default: git config epic.current)'
             cand --color 'When to use colours (NO_COLOR is honoured)'
             cand --global 'Write to your global git config instead of this repository''s'
@@ -420,7 +421,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand --version 'Print version'
         }
         &'git-epic;agent;help'= {
-            cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
+            cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini) or a command'
             cand list 'List the configured agent profiles and the presets'
             cand reset 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -542,7 +543,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;monitor'= {
         }
         &'git-epic;help;agent'= {
-            cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
+            cand add 'Configure an agent profile from a preset (claude, codex, aider, gemini) or a command'
             cand list 'List the configured agent profiles and the presets'
             cand reset 'Lift a profile''s rate-limit cooldown: its waiting tickets start at once'
         }

@@ -294,11 +294,12 @@ never\t''"
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -s q -l quiet -d 'Print only errors and results'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -s h -l help -d 'Print help'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -s V -l version -d 'Print version'
-complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -f -a "add" -d 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -f -a "add" -d 'Configure an agent profile from a preset (claude, codex, aider, gemini) or a command'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -f -a "list" -d 'List the configured agent profiles and the presets'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -f -a "reset" -d 'Lift a profile\'s rate-limit cooldown: its waiting tickets start at once'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and not __fish_seen_subcommand_from add list reset help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from add" -l name -d 'The profile name (default: the preset\'s name)' -r
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from add" -l command -d 'The agent command of a profile of your own (its program and arguments; the prompt is added as its last argument)' -r
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from add" -l epic -d 'The epic to act on (default: git config epic.current)' -r
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from add" -l color -d 'When to use colours (NO_COLOR is honoured)' -r -f -a "auto\t''
 always\t''
@@ -323,7 +324,7 @@ complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from reset" -s q -l quiet -d 'Print only errors and results'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from reset" -s V -l version -d 'Print version'
-complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "add" -d 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
+complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "add" -d 'Configure an agent profile from a preset (claude, codex, aider, gemini) or a command'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the configured agent profiles and the presets'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "reset" -d 'Lift a profile\'s rate-limit cooldown: its waiting tickets start at once'
 complete -c git-epic -n "__fish_git_epic_using_subcommand agent; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -378,6 +379,6 @@ complete -c git-epic -n "__fish_git_epic_using_subcommand help; and not __fish_s
 complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_subcommand_from ticket" -f -a "add" -d 'Write a ticket file (body from stdin when piped, else a template)'
 complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_subcommand_from ticket" -f -a "list" -d 'List the tickets with their wave and dependencies'
 complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_subcommand_from wave" -f -a "start" -d 'Start the ready tickets of a wave: worktree, branch, agent'
-complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_subcommand_from agent" -f -a "add" -d 'Configure an agent profile from a preset (claude, codex, aider, gemini)'
+complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_subcommand_from agent" -f -a "add" -d 'Configure an agent profile from a preset (claude, codex, aider, gemini) or a command'
 complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_subcommand_from agent" -f -a "list" -d 'List the configured agent profiles and the presets'
 complete -c git-epic -n "__fish_git_epic_using_subcommand help; and __fish_seen_subcommand_from agent" -f -a "reset" -d 'Lift a profile\'s rate-limit cooldown: its waiting tickets start at once'

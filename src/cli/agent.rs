@@ -6,9 +6,9 @@ use crate::infra::presets::{self, PRESETS};
 
 #[derive(Debug, Subcommand)]
 pub enum AgentSubcommand {
-    /// Configure an agent profile from a preset (claude, codex, aider, gemini)
+    /// Configure an agent profile from a preset (claude, codex, aider, gemini) or a command
     #[command(
-        after_help = "Examples:\n  git epic agent add claude\n  git epic agent add claude --name haiku   # then edit: git config epicAgent.haiku.command\n  git epic agent add gemini --global\n\nTickets choose a profile with `agent = \"<name>\"`; set epic.agent to use one for every ticket."
+        after_help = "Examples:\n  git epic agent add claude\n  git epic agent add claude --name haiku   # then edit: git config epicAgent.haiku.command\n  git epic agent add gemini --global\n  git epic agent add mine --command \"./scripts/agent.sh --fast\"\n\nA custom agent runs in its ticket's worktree with its prompt as its last argument (epic.promptVia=stdin: on stdin) and EPIC_NAME, EPIC_TICKET and EPIC_BASE set (see git-epic(1), ENVIRONMENT).\n\nTickets choose a profile with `agent = \"<name>\"`; set epic.agent to use one for every ticket."
     )]
     Add(AgentAddArgs),
     /// List the configured agent profiles and the presets
@@ -32,12 +32,16 @@ pub struct ResetArgs {
 
 #[derive(Debug, Args)]
 pub struct AgentAddArgs {
-    /// The preset
-    #[arg(value_parser = clap::builder::PossibleValuesParser::new(PRESETS.iter().map(|p| p.name)))]
+    /// The preset (claude, codex, aider, gemini); with --command, the profile's name
+    #[arg(value_name = "PRESET|NAME")]
     pub preset: String,
     /// The profile name (default: the preset's name)
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", conflicts_with = "command")]
     pub name: Option<String>,
+    /// The agent command of a profile of your own (its program and arguments; the prompt
+    /// is added as its last argument)
+    #[arg(long, value_name = "CMD")]
+    pub command: Option<String>,
     /// Write to your global git config instead of this repository's
     #[arg(long)]
     pub global: bool,
@@ -118,19 +122,44 @@ pub(super) fn cooldown_text(c: &crate::ops::cooldown::Cooldown) -> String {
     )
 }
 
+/// What `agent add` configures: a preset's command (and limit wording), or the user's own.
+fn profile_of(a: &AgentAddArgs) -> anyhow::Result<(String, String, Option<&'static str>)> {
+    if let Some(command) = &a.command {
+        let words = shell_words::split(command).map_err(|e| {
+            usage(format!(
+                "--command `{command}` cannot be split into words: {e}."
+            ))
+        })?;
+        if words.is_empty() {
+            return Err(usage(
+                "--command is empty: give the agent's program and its arguments.",
+            ));
+        }
+        return Ok((a.preset.clone(), command.clone(), None));
+    }
+    let Some(preset) = presets::find(&a.preset) else {
+        let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+        return Err(usage(format!(
+            "There is no preset `{}` (presets: {}).{} For an agent of your own: git epic agent add {} --command \"<cmd>\".",
+            a.preset,
+            names.join(", "),
+            crate::infra::suggest::did_you_mean(&a.preset, &names),
+            a.preset
+        )));
+    };
+    let name = a.name.clone().unwrap_or_else(|| preset.name.to_owned());
+    Ok((name, preset.command.to_owned(), preset.rate_limit_pattern))
+}
+
 fn add(ctx: &Ctx, a: AgentAddArgs) -> anyhow::Result<i32> {
-    let preset = presets::find(&a.preset).expect("clap checked the name");
-    let name = a.name.unwrap_or_else(|| preset.name.to_owned());
+    let (name, command, rate_limit_pattern) = profile_of(&a)?;
     if !crate::model::ticket::is_valid_profile(&name) {
         return Err(usage(format!(
             "The profile name `{name}` must be letters, digits, `.`, `_` or `-`."
         )));
     }
-    let mut keys = vec![(
-        format!("epicAgent.{name}.command"),
-        preset.command.to_owned(),
-    )];
-    if let Some(p) = preset.rate_limit_pattern {
+    let mut keys = vec![(format!("epicAgent.{name}.command"), command.clone())];
+    if let Some(p) = rate_limit_pattern {
         keys.push((format!("epicAgent.{name}.rateLimitPattern"), p.to_owned()));
     }
     let scope = if a.global { "--global" } else { "--local" };
@@ -142,16 +171,15 @@ fn add(ctx: &Ctx, a: AgentAddArgs) -> anyhow::Result<i32> {
         crate::infra::gitx::git(&ctx.cwd, &["config", scope, key, value])?;
     }
     ctx.out
-        .result(format!("epicAgent.{name}.command = {}", preset.command));
-    let program = preset.command.split_whitespace().next().unwrap_or_default();
+        .result(format!("epicAgent.{name}.command = {command}"));
+    let argv = shell_words::split(&command).expect("checked above, or a preset's");
+    let program = argv.first().map(String::as_str).unwrap_or_default();
     if which::which(program).is_err() {
         ctx.out.warn(format!(
             "`{program}` is not on PATH yet: install it before running tickets with this profile."
         ));
     }
-    let adapter = crate::model::agents::Adapter::detect(
-        &shell_words::split(preset.command).expect("presets split into words"),
-    );
+    let adapter = crate::model::agents::Adapter::detect(&argv);
     // The epic's own commands, when run inside an epic.
     let commands: Vec<String> = ctx
         .workspace()
@@ -165,7 +193,7 @@ fn add(ctx: &Ctx, a: AgentAddArgs) -> anyhow::Result<i32> {
         ctx.out
             .info(format!("{}.", p[..1].to_uppercase() + &p[1..]));
     }
-    ctx.out.info(format!("Use it with `agent = \"{name}\"` in a ticket, or for every ticket: git config epic.agent \"{}\"", preset.command));
+    ctx.out.info(format!("Use it with `agent = \"{name}\"` in a ticket, or for every ticket: git config epic.agent \"{command}\""));
     Ok(0)
 }
 

@@ -2,10 +2,12 @@
 //! `epic.<key>`): every key a command reads is named and parsed here. [`Settings::load`]
 //! reads and validates the run-time settings once per command, and a bad value refuses the
 //! command. A few keys are read on their own, each by its function here ([`remote_of`],
-//! [`forge_of`], [`max_cost_of`], [`setup_of`], [`include_of`], [`lookup`] for
-//! `epic.hostName`): where a command must not fail on another key's bad value (`status`,
-//! `doctor`, `pr`), before the settings are loaded (opening the workspace), or where a
-//! worktree is made, per agent profile (`epic.setup`, `epic.include`). The epic's own definition (`epic.<name>.branch`, `base`,
+//! [`forge_of`], [`max_cost_of`], [`require_review_of`], [`setup_of`], [`include_of`],
+//! [`lookup`] for `epic.hostName`): where a command must not fail on another key's bad value
+//! (`status`, `doctor`, `pr`), before the settings are loaded (opening the workspace), or
+//! where a worktree is made, per agent profile (`epic.setup`, `epic.include`); a bad value of
+//! the key itself is refused alike. Every key, with its default and meaning, is in
+//! [`crate::infra::keys`]. The epic's own definition (`epic.<name>.branch`, `base`,
 //! `tasksDir`, `worktreesDir`, `epic.current`) is read by `model::epic`.
 
 use std::time::Duration;
@@ -107,6 +109,29 @@ pub fn agent_profiles(config: &gix::config::Snapshot<'_>) -> Vec<(String, String
         .collect()
 }
 
+/// Every key set under `epic.` and `epicAgent.`, as `section[.subsection].name` (the names
+/// as written), from every config file git reads.
+pub fn epic_keys(config: &gix::config::Snapshot<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for section in config.plumbing().sections() {
+        let header = section.header();
+        let name = header.name().to_str_lossy();
+        if !name.eq_ignore_ascii_case("epic") && !name.eq_ignore_ascii_case("epicAgent") {
+            continue;
+        }
+        let prefix = match header.subsection_name() {
+            Some(sub) => format!("{name}.{}", sub.to_str_lossy()),
+            None => name.into_owned(),
+        };
+        for key in section.value_names() {
+            out.push(format!("{prefix}.{key}"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The distinct subsection names of `section` (`[epic "blocking"]` -> `blocking`), sorted.
 pub fn subsections(config: &gix::config::Snapshot<'_>, section: &str) -> Vec<String> {
     let mut out: Vec<String> = config
@@ -168,21 +193,7 @@ impl Settings {
             ),
             None => parse_duration(DEFAULT_SILENCE),
         };
-        let flag = |key: &str, default: bool| -> Result<bool> {
-            match get(key).as_deref().map(|s| s.trim().to_ascii_lowercase()) {
-                None => Ok(default),
-                Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => Ok(true),
-                Some(v) if ["false", "no", "off", "0"].contains(&v.as_str()) => Ok(false),
-                Some(v) => Err(bad(
-                    key,
-                    &v,
-                    &format!(
-                        "true or false.{}",
-                        crate::infra::suggest::did_you_mean(&v, &["true", "false"])
-                    ),
-                )),
-            }
-        };
+        let flag = |key: &str, default: bool| parse_flag(key, get(key), default);
         let auto_commit = flag("autoCommit", true)?;
         let resume = flag("resume", true)?;
         let queue = flag("queue", true)?;
@@ -224,6 +235,23 @@ impl Settings {
             require_review,
             claim_lease: dur("claimLease", "10m")?,
         })
+    }
+}
+
+/// A true-or-false key's value; unset is `default`.
+fn parse_flag(key: &str, value: Option<String>, default: bool) -> Result<bool> {
+    match value.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if ["true", "yes", "on", "1"].contains(&v.as_str()) => Ok(true),
+        Some(v) if ["false", "no", "off", "0"].contains(&v.as_str()) => Ok(false),
+        Some(v) => Err(bad(
+            key,
+            &v,
+            &format!(
+                "true or false.{}",
+                crate::infra::suggest::did_you_mean(&v, &["true", "false"])
+            ),
+        )),
     }
 }
 
@@ -276,8 +304,22 @@ pub fn forge_of(repo: &gix::Repository, epic: &str) -> Option<String> {
 }
 
 /// `epic.maxCost`, where it parses: what status shows needs no valid settings.
-pub fn max_cost_of(repo: &gix::Repository, epic: &str) -> Option<f64> {
-    lookup(&repo.config_snapshot(), epic, "maxCost").and_then(|v| parse_cost(&v))
+pub fn max_cost_of(repo: &gix::Repository, epic: &str) -> Result<Option<f64>> {
+    match lookup(&repo.config_snapshot(), epic, "maxCost") {
+        None => Ok(None),
+        Some(v) => parse_cost(&v)
+            .map(Some)
+            .ok_or_else(|| bad("maxCost", &v, "an amount like 5 or 12.50")),
+    }
+}
+
+/// `epic.requireReview`, for `status`; a bad value is refused as by the settings.
+pub fn require_review_of(repo: &gix::Repository, epic: &str) -> Result<bool> {
+    parse_flag(
+        "requireReview",
+        lookup(&repo.config_snapshot(), epic, "requireReview"),
+        false,
+    )
 }
 
 /// The setup command of new worktrees whose agent is of `profile`:

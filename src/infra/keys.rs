@@ -144,14 +144,14 @@ pub fn unknown(keys: &[String], epics: &[String]) -> Vec<(String, Option<String>
         if let Some(rest) = lower.strip_prefix("epic.") {
             if !known_epic_key(rest, epics) {
                 let last = full.rsplit('.').next().unwrap_or(full);
-                let hint = crate::infra::suggest::closest(full, &settings)
-                    .map(str::to_owned)
-                    .or_else(|| {
-                        // A per-epic key: the same epic with the closest setting.
-                        let prefix = &full[..full.len() - last.len()];
-                        let names: Vec<&str> = SETTINGS.iter().map(|k| k.name).collect();
-                        crate::infra::suggest::closest(last, &names).map(|k| format!("{prefix}{k}"))
-                    });
+                let hint = if rest.contains('.') {
+                    // A per-epic key: the same epic with the closest setting.
+                    let prefix = &full[..full.len() - last.len()];
+                    let names: Vec<&str> = SETTINGS.iter().map(|k| k.name).collect();
+                    crate::infra::suggest::closest(last, &names).map(|k| format!("{prefix}{k}"))
+                } else {
+                    crate::infra::suggest::closest(full, &settings).map(str::to_owned)
+                };
                 out.push((full.clone(), hint));
             }
         } else if lower.starts_with("epicagent.") {

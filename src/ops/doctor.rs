@@ -60,6 +60,7 @@ pub fn diagnose(cwd: &Path, epic_flag: Option<&str>) -> Vec<Check> {
     };
     branches(&mut d, &ws);
     let settings = config_parses(&mut d, &ws);
+    config_keys(&mut d, &ws);
     let Some(graph) = tickets(&mut d, &ws) else {
         return d.0;
     };
@@ -169,6 +170,34 @@ fn config_parses(d: &mut Diagnosis, ws: &Workspace) -> Option<Settings> {
             None
         }
     }
+}
+
+/// Keys under `epic.` and `epicAgent.` that git-epic does not read: a typo is otherwise
+/// ignored without a word. A warning (git-epic works without them), with the likely key.
+fn config_keys(d: &mut Diagnosis, ws: &Workspace) {
+    let config = ws.repo.config_snapshot();
+    let keys = crate::infra::config::epic_keys(&config);
+    let unknown = crate::infra::keys::unknown(&keys, &crate::model::epic::Epic::names(&ws.repo));
+    // Said only when there is one: a line on every run would say nothing.
+    if unknown.is_empty() {
+        return;
+    }
+    let said: Vec<String> = unknown
+        .iter()
+        .map(|(key, hint)| match hint {
+            Some(h) => format!("{key} (did you mean {h}?)"),
+            None => key.clone(),
+        })
+        .collect();
+    d.check(
+        "config keys",
+        false,
+        false,
+        format!(
+            "not read by git-epic: {}; see docs/config.md or `man git-epic`",
+            said.join(", ")
+        ),
+    );
 }
 
 fn tickets(d: &mut Diagnosis, ws: &Workspace) -> Option<Graph> {

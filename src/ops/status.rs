@@ -228,8 +228,10 @@ pub fn shown_state(
 
 /// Build the status report of the workspace's epic.
 pub fn collect(ws: &Workspace) -> Result<StatusReport> {
-    // A bad value is refused here as by every command that reads it.
-    let settings = crate::infra::config::Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
+    // The keys status reads, each refused when bad as by every command that reads it (and
+    // only those: status must work whatever the other keys say).
+    let require_review = crate::infra::config::require_review_of(&ws.repo, &ws.epic.name)?;
+    let max_cost = crate::infra::config::max_cost_of(&ws.repo, &ws.epic.name)?;
     let graph = ws.graph()?;
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?;
     let ids: Vec<&str> = graph.tickets.iter().map(|t| t.id.as_str()).collect();
@@ -326,7 +328,7 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
             fix_rounds: note.map_or(0, |n| n.fix_rounds),
             review_rounds: note.map_or(0, |n| n.review_rounds),
             approved: note.is_some_and(|n| n.approved.is_some()),
-            review: review_of(note, state, tip, settings.require_review),
+            review: review_of(note, state, tip, require_review),
             host: note.and_then(|n| n.host.clone()),
             machine: note.and_then(|n| n.machine.clone()),
         });
@@ -337,7 +339,7 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
             .then_with(|| ticket::natural_cmp(&a.id, &b.id))
     });
     let mut totals = totals(&rows, |id| note_of(id).map_or(0.0, |n| n.run_s));
-    totals.max_cost = crate::infra::config::max_cost_of(&ws.repo, &ws.epic.name);
+    totals.max_cost = max_cost;
     totals.cost_left = totals.max_cost.map(|m| (m - totals.cost_usd).max(0.0));
     let agents: Vec<(&str, Option<&str>)> = graph
         .tickets

@@ -30,7 +30,7 @@ fn presets_write_profiles_and_a_tool_specific_rate_limit_pattern_applies() {
         .contains("resource.?exhausted"));
     let out = r.epic(&["agent", "add", "nope"]).code(2);
     assert!(
-        out.stderr.contains("invalid value 'nope'"),
+        out.stderr.contains("There is no preset `nope` (presets: "),
         "{}",
         out.stderr
     );

@@ -271,7 +271,7 @@ fn one_wording_for_an_unknown_ticket_and_suggestions_for_typos() {
         out.stderr
     );
     r.git(&["config", "epic.promptVia", "stdn"]);
-    let out = r.epic(&["status"]).code(2);
+    let out = r.epic(&["wave", "start"]).code(2);
     assert!(
         out.stderr.contains(
             "git config epic.promptVia is `stdn`, expected `arg` or `stdin`. Did you mean `stdin`?"
@@ -279,4 +279,66 @@ fn one_wording_for_an_unknown_ticket_and_suggestions_for_typos() {
         "{}",
         out.stderr
     );
+}
+
+/// Configuration one can see: a mistyped key is named by `doctor` with the key it likely
+/// means; a bad value is refused alike by every command that reads it, `status` included;
+/// the keys and the agent's environment are in `git epic --help`'s page.
+#[test]
+fn mistyped_keys_are_warned_and_bad_values_refused_alike() {
+    let r = Repo::with_agent("commit.sh");
+    r.git(&["config", "epic.tset", "cargo test"]);
+    r.git(&["config", "epicAgent.fast.comand", "claude -p"]);
+    let out = r.epic(&["doctor"]);
+    assert!(
+        out.stdout.contains(
+            "config keys        not read by git-epic: epic.tset (did you mean epic.test?), epicAgent.fast.comand (did you mean epicAgent.fast.command?)"
+        ),
+        "{}",
+        out.stdout
+    );
+    r.git(&["config", "epic.maxCost", "twenty"]);
+    let want = "git config epic.maxCost is `twenty`, expected an amount like 5 or 12.50.";
+    for args in [&["status"][..], &["wave", "start"], &["status", "--json"]] {
+        let out = r.epic(args).code(2);
+        assert!(out.stderr.contains(want), "{args:?}: {}", out.stderr);
+    }
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/git-epic.1"),
+    )
+    .unwrap();
+    for needle in ["epic.maxCost", "EPIC_TICKET", "EPIC_BASE", "EPIC_NAME"] {
+        assert!(page.contains(&needle.replace('-', "\\-")), "{needle}");
+    }
+}
+
+/// `git epic agent add <name> --command "<cmd>"` makes a profile of one's own, which a ticket
+/// then runs; a mistyped preset is refused with the closest one and how to add one's own.
+#[test]
+fn agent_add_takes_a_command_of_ones_own() {
+    let r = Repo::with_agent("commit.sh");
+    let out = r
+        .epic(&["agent", "add", "mine", "--command", &agent("commit.sh")])
+        .ok();
+    assert_eq!(
+        out.stdout.trim(),
+        format!("epicAgent.mine.command = {}", agent("commit.sh"))
+    );
+    assert_eq!(
+        r.git(&["config", "epicAgent.mine.command"]).trim(),
+        agent("commit.sh")
+    );
+    r.epic_stdin(&["ticket", "add", "A", "--agent", "mine"], "Do A.\n")
+        .ok();
+    r.epic_env(&["wave", "start"], &[]).ok();
+    assert_eq!(r.row("A")["state"], "done");
+    let out = r.epic(&["agent", "add", "cluade"]).code(2);
+    assert!(
+        out.stderr.contains("There is no preset `cluade` (presets: ")
+            && out.stderr.contains("Did you mean `claude`? For an agent of your own: git epic agent add cluade --command \"<cmd>\"."),
+        "{}",
+        out.stderr
+    );
+    let out = r.epic(&["agent", "add", "x", "--command", "  "]).code(2);
+    assert!(out.stderr.contains("--command is empty"), "{}", out.stderr);
 }
