@@ -140,6 +140,7 @@ impl<'g> Flow<'g> {
                     Err(reason) => report(Event::NotMerged {
                         id: t.id.clone(),
                         reason,
+                        dependents: flow.dependents(&t.id),
                     }),
                 }
             }
@@ -335,6 +336,14 @@ impl OnDone for Flow<'_> {
     fn ready(&mut self, ws: &Workspace) -> Result<Vec<Planned>> {
         let ready = self.take_ready(ws)?;
         runner::prepare(ws, &self.settings, self.graph, &ready)
+    }
+
+    fn dependents(&self, id: &str) -> Vec<String> {
+        self.graph
+            .dependents(id)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
     }
 
     fn again(&mut self, ws: &Workspace, id: &str) -> Result<Vec<Planned>> {

@@ -232,10 +232,21 @@ impl Progress {
                 "{now} {id}: {} `git epic review {id}`, then `git epic review {id} --approve` lands it",
                 style("awaiting review:").cyan().bold()
             )),
-            Event::NotMerged { id, reason } => self.line(format!(
-                "{now} {id}: {} {reason}; the tickets that depend on it wait",
-                style("not merged:").red().bold()
-            )),
+            Event::NotMerged {
+                id,
+                reason,
+                dependents,
+            } => {
+                let wait = match dependents.as_slice() {
+                    [] => String::new(),
+                    [one] => format!("; {one}, which depends on it, waits"),
+                    many => format!("; {}, which depend on it, wait", many.join(", ")),
+                };
+                self.line(format!(
+                    "{now} {id}: {} {reason}{wait}",
+                    style("not merged:").red().bold()
+                ))
+            }
             Event::FixRound { id, round, reason } => self.line(format!(
                 "{now} {id}: {} {reason}; sent back to an agent, fix round {round}",
                 style("not merged:").yellow().bold()

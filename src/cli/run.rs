@@ -96,9 +96,11 @@ pub fn execute(
         return Ok(0);
     }
     let planned = runner::prepare(&ws, &settings, &graph, &ids)?;
+    warn_untouched_templates(ctx, &ws, &graph, &ids);
     let jobs = flags.jobs.map_or(settings.max_parallel, |j| j as usize);
     if flags.dry_run {
         print_dry_run(ctx, &ws, &planned, jobs);
+        warn_overlaps(ctx, &graph, &ids);
         return Ok(0);
     }
     crate::infra::interrupt::install();
@@ -245,5 +247,49 @@ fn print_dry_run(
                 p.prompt.len()
             ));
         }
+    }
+}
+
+/// A ticket still as `ticket add` wrote it (its template, unfilled) goes to its agent with
+/// only its title to go on: say so before it starts.
+fn warn_untouched_templates(
+    ctx: &Ctx,
+    ws: &crate::model::epic::Workspace,
+    graph: &crate::model::graph::Graph,
+    ids: &[String],
+) {
+    for t in ids.iter().filter_map(|id| graph.get(id)) {
+        if crate::model::ticket::is_untouched_template(t) {
+            ctx.out.warn(format!(
+                "ticket `{}` is the unfilled template of `git epic ticket add` ({}): its agent gets only its title, \"{}\". Fill in its sections (or pipe a body to `ticket add`), or stop the run with Ctrl-C.",
+                t.id,
+                ws.epic.tasks_dir.join(format!("{}.md", t.id)).display(),
+                t.title
+            ));
+        }
+    }
+}
+
+/// `plan`'s warning, for the tickets a dry run would start side by side: two of one wave
+/// whose scopes overlap are a likely merge conflict.
+fn warn_overlaps(ctx: &Ctx, graph: &crate::model::graph::Graph, ids: &[String]) {
+    let plan = crate::model::plan::plan(graph);
+    for o in plan
+        .overlaps
+        .iter()
+        .filter(|o| ids.iter().any(|i| i == o.a) && ids.iter().any(|i| i == o.b))
+    {
+        let globs: Vec<String> = o
+            .globs
+            .iter()
+            .map(|(x, y)| format!("`{x}` ~ `{y}`"))
+            .collect();
+        ctx.out.warn(format!(
+            "{} and {} (wave {}) have overlapping scopes, a likely merge conflict: {} (git epic plan)",
+            o.a,
+            o.b,
+            o.wave,
+            globs.join(", ")
+        ));
     }
 }

@@ -322,6 +322,12 @@ pub fn template(title: &str) -> String {
     )
 }
 
+/// Whether `ticket`'s body is still the template `ticket add` wrote (nothing filled in): its
+/// agent would get only the title to go on.
+pub fn is_untouched_template(ticket: &Ticket) -> bool {
+    ticket.body.trim() == template(&ticket.title).trim()
+}
+
 /// What `git epic ticket add` is asked to write.
 #[derive(Debug, Default)]
 pub struct NewTicket {

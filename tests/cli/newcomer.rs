@@ -342,3 +342,63 @@ fn agent_add_takes_a_command_of_ones_own() {
     let out = r.epic(&["agent", "add", "x", "--command", "  "]).code(2);
     assert!(out.stderr.contains("--command is empty"), "{}", out.stderr);
 }
+
+/// `wave start` says plainly that a ticket is still the unfilled template of `ticket add`;
+/// a filled one gets no such word.
+#[test]
+fn an_unfilled_template_is_said_before_it_goes_to_the_agent() {
+    let r = Repo::with_agent("commit.sh");
+    r.epic(&["ticket", "add", "A", "--title", "Add a kanban board"])
+        .ok();
+    r.epic_stdin(&["ticket", "add", "B"], "Do B.\n").ok();
+    for args in [&["wave", "start", "--dry-run"][..], &["wave", "start"]] {
+        let out = r.epic_env(args, &[]).ok();
+        assert!(
+            out.stderr.contains(
+                "warning: ticket `A` is the unfilled template of `git epic ticket add` (tasks/A.md): its agent gets only its title, \"Add a kanban board\"."
+            ),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("ticket `B` is the unfilled"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+/// The smaller ones: `--dry-run` repeats `plan`'s scope-overlap warning; a ticket not merged
+/// in flow mode says which tickets wait on it, and nothing of the kind when none does.
+#[test]
+fn dry_run_warns_of_overlaps_and_not_merged_names_its_dependents() {
+    let r = Repo::with_agent("commit.sh");
+    r.epic_stdin(&["ticket", "add", "A", "--scope", "src/**"], "Do A.\n")
+        .ok();
+    r.epic_stdin(&["ticket", "add", "B", "--scope", "src/b/**"], "Do B.\n")
+        .ok();
+    r.epic_stdin(&["ticket", "add", "C", "--deps", "A"], "Do C.\n")
+        .ok();
+    let out = r.epic(&["wave", "start", "--dry-run"]).ok();
+    assert!(
+        out.stderr.contains(
+            "warning: A and B (wave 0) have overlapping scopes, a likely merge conflict: `src/**` ~ `src/b/**` (git epic plan)"
+        ),
+        "{}",
+        out.stderr
+    );
+    // The scope gate refuses both (commit.sh writes <id>.txt, outside their scopes).
+    r.git(&["config", "epic.maxFixRounds", "0"]);
+    let out = r.epic_env(&["wave", "start", "--all", "--auto-merge"], &[]);
+    assert!(
+        out.stderr.contains("; C, which depends on it, waits"),
+        "{}",
+        out.stderr
+    );
+    let b = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("B: not merged:"))
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    assert!(!b.contains("wait"), "{b}");
+}

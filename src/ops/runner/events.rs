@@ -80,10 +80,11 @@ pub enum Event {
     AwaitsReview {
         id: String,
     },
-    /// Flow mode: a done ticket was not merged; its dependents will not start.
+    /// Flow mode: a done ticket was not merged; its dependents (if any) will not start.
     NotMerged {
         id: String,
         reason: String,
+        dependents: Vec<String>,
     },
     /// Flow mode: a done ticket was not merged and goes back to an agent for a fix round.
     FixRound {
@@ -152,6 +153,8 @@ pub trait OnDone {
     fn ready(&mut self, ws: &Workspace) -> Result<Vec<Planned>>;
     /// A ticket sent back for a fix round, to start again.
     fn again(&mut self, ws: &Workspace, id: &str) -> Result<Vec<Planned>>;
+    /// The tickets that depend on `id` directly.
+    fn dependents(&self, id: &str) -> Vec<String>;
     /// Whether a ticket still waiting depends on work another machine holds now.
     fn waits_on_others(&mut self, ws: &Workspace) -> Result<bool>;
     /// Tickets done on other machines whose claims ran out before they landed them, with

@@ -24,9 +24,24 @@ pub struct Slot {
     _lock: File,
 }
 
-/// Where an epic's scratch worktrees live.
+/// Where an epic's scratch worktrees live. From a linked worktree git's common dir reads
+/// `.git/worktrees/<name>/../..`: the `..` are taken off, so that logs show a clean path
+/// (`<name>` is a directory git made, never a link, so this names the same place).
 pub fn slots_dir(common_dir: &Path, epic: &str) -> PathBuf {
-    common_dir.join("epic/queue").join(epic)
+    use std::path::Component;
+    let mut clean = PathBuf::new();
+    for c in common_dir.components() {
+        match c {
+            Component::ParentDir
+                if matches!(clean.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                clean.pop();
+            }
+            Component::CurDir => {}
+            c => clean.push(c),
+        }
+    }
+    clean.join("epic/queue").join(epic)
 }
 
 /// Take a free scratch worktree of `epic` (making it when needed), checked out at `commit`
@@ -176,5 +191,19 @@ impl Tested {
                 self.red.insert(tree, lines);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_slots_dir_of_a_linked_worktree_reads_clean() {
+        assert_eq!(
+            super::slots_dir(
+                std::path::Path::new("/r/.git/worktrees/feat-ui/../.."),
+                "kanban"
+            ),
+            std::path::Path::new("/r/.git/epic/queue/kanban")
+        );
     }
 }

@@ -281,10 +281,12 @@ impl Scheduler<'_, '_> {
                         let again = hook.again(self.ws, &id)?;
                         self.admit(again)?;
                     }
-                    _ => {
+                    (_, hook) => {
+                        let dependents = hook.map(|h| h.dependents(&id)).unwrap_or_default();
                         (self.report)(Event::NotMerged {
                             id: id.clone(),
                             reason: reason.clone(),
+                            dependents,
                         });
                         self.summary
                             .failed
