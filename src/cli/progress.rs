@@ -111,6 +111,7 @@ impl Progress {
             Event::Started {
                 id,
                 attempt,
+                round,
                 pid,
                 log,
             } => {
@@ -137,8 +138,12 @@ impl Progress {
                         );
                     }
                 }
+                let what = match &round {
+                    Some(round) => format!("{round}, attempt {attempt}"),
+                    None => format!("attempt {attempt}"),
+                };
                 self.line(format!(
-                    "{now} {id}: started attempt {attempt} (pid {pid}), log {}",
+                    "{now} {id}: started {what} (pid {pid}), log {}",
                     log.display()
                 ));
             }

@@ -402,3 +402,41 @@ fn dry_run_warns_of_overlaps_and_not_merged_names_its_dependents() {
         .unwrap_or_else(|| panic!("{}", out.stderr));
     assert!(!b.contains("wait"), "{b}");
 }
+
+/// Ctrl-C during attempt 1 is not an attempt: the run that resumes it starts attempt 1
+/// again; a fix round is shown as a round, with its own attempts.
+#[test]
+fn an_interruption_is_no_attempt_and_a_fix_round_is_shown_as_one() {
+    use std::time::{Duration, Instant};
+    let r = Repo::with_agent("commit.sh");
+    r.epic_stdin(&["ticket", "add", "A"], "Do A.\n").ok();
+    let mut run = r.spawn_epic(&["wave", "start"], &[("FAKE_SLEEP", "3")]);
+    r.wait_supervised("A", Instant::now() + Duration::from_secs(60));
+    // SAFETY: a signal to our own child.
+    unsafe { libc::kill(run.id() as i32, libc::SIGINT) };
+    assert_eq!(run.wait().unwrap().code(), Some(130));
+    let out = r.epic_env(&["wave", "start"], &[]).ok();
+    assert!(
+        out.stderr.contains("A: started attempt 1 ("),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(r.row("A")["attempts"], 1, "{}", r.row("A"));
+
+    let r = Repo::with_agent("fixer.sh");
+    r.git(&["config", "epic.test", "! grep -q broken *.txt"]);
+    r.epic_stdin(&["ticket", "add", "F"], "Do F.\n").ok();
+    let out = r
+        .epic_env(&["wave", "start", "--all", "--auto-merge"], &[])
+        .ok();
+    assert!(
+        out.stderr.contains("F: started attempt 1 ("),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("F: started fix round 1, attempt 1 ("),
+        "{}",
+        out.stderr
+    );
+}

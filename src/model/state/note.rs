@@ -248,12 +248,13 @@ pub struct RunRecord {
 
 impl RunRecord {
     /// Whether the run used one of the ticket's attempts: all but those that hit a rate
-    /// limit, were lost with their supervisor, were stopped by an agent error retrying
-    /// cannot fix, or could not resume their session.
+    /// limit, were interrupted (Ctrl-C, a signal to git epic), were lost with their
+    /// supervisor, were stopped by an agent error retrying cannot fix, or could not resume
+    /// their session.
     pub fn counted(&self) -> bool {
         !matches!(
             self.outcome.as_str(),
-            "rate_limited" | "lost" | "stopped" | "resume_failed"
+            "rate_limited" | "interrupted" | "lost" | "stopped" | "resume_failed"
         )
     }
 }

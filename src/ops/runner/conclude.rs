@@ -297,6 +297,8 @@ impl<'a> Ending<'a> {
         self.footer(&format!("was stopped ({why})"));
         self.store.update(&self.plan.id, |n| {
             self.finish(n, "interrupted");
+            // Ctrl-C is not the agent's failure: the run that resumes it is the same attempt.
+            n.attempts = n.attempts.saturating_sub(1);
             n.state = State::Interrupted;
             n.reason = Some(why.into());
             n.owner_pid = None;

@@ -23,6 +23,9 @@ pub enum Event {
     Started {
         id: String,
         attempt: u32,
+        /// The fix or review round the run serves (`fix round 1`), if any: its attempts
+        /// count from 1 again.
+        round: Option<String>,
         pid: u32,
         log: PathBuf,
     },

@@ -141,6 +141,10 @@ pub(super) fn start(
     report(Event::Started {
         id: plan.id.clone(),
         attempt: note.attempts,
+        round: note
+            .request
+            .as_ref()
+            .map(|r| format!("{} round {}", r.kind, r.round)),
         pid,
         log,
     });
