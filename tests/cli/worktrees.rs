@@ -263,3 +263,23 @@ fn a_setup_command_that_does_not_split_is_bad_input() {
     );
     assert!(!worktree(&r).exists());
 }
+
+#[test]
+fn a_scratch_worktree_that_is_not_ready_is_no_verdict_on_the_ticket() {
+    let r = ready_project("ready.sh");
+    r.git(&["config", "epic.test", "test -f .setup-ran"]);
+    let out = r
+        .epic_env(
+            &["wave", "start", "--all", "--auto-merge"],
+            &[("FAKE_SETUP_FAIL_IN", "/epic/queue/")],
+        )
+        .code(1);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(all.contains("could not be tested"), "{all}");
+    assert!(all.contains("epic.setup failed"), "{all}");
+    // Not the ticket's failure: not sent back to its agent, still done, landed next time.
+    assert_eq!(r.row("A")["state"], "done");
+    assert_eq!(fake_lines(&r, "seen.A").len(), 6, "the agent ran once");
+    r.epic(&["merge", "A"]).ok();
+    assert_eq!(r.row("A")["state"], "merged");
+}

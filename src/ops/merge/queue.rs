@@ -60,7 +60,15 @@ enum Test {
     Waiting,
     Running,
     Green,
-    Red { reason: String, lines: Vec<String> },
+    Red {
+        reason: String,
+        lines: Vec<String>,
+    },
+    /// The test could not run at all (its scratch worktree not ready, say): no verdict on
+    /// the ticket, which is not sent back for a fix; the next merge tries again.
+    Untestable {
+        reason: String,
+    },
 }
 
 /// A candidate's speculative merge: `commit` (tree `tree`) on top of `parent`.
@@ -174,7 +182,17 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                 let verdict = match result {
                     Ok(out) if out.ok => Ok(()),
                     Ok(out) => Err(red_of(&out)),
-                    Err(e) => Err((format!("epic.test could not run: {e}"), Vec::new())),
+                    Err(e) => {
+                        let reason = format!("the merged result could not be tested: {e}");
+                        for e in &mut self.line {
+                            if let Some(spec) = e.spec.as_mut().filter(|s| s.tree == tree) {
+                                spec.test = Test::Untestable {
+                                    reason: reason.clone(),
+                                };
+                            }
+                        }
+                        return;
+                    }
                 };
                 if let Some(tested) = &mut self.tested {
                     tested.record(tree, verdict.clone().map_err(|(_, lines)| lines));
@@ -308,6 +326,12 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                 let outcome = super::reject_merged_result(&store, &id, reason, lines.clone());
                 let e = self.line.remove(0);
                 done(&id, outcome, e.c.payload);
+                Ok(true)
+            }
+            Test::Untestable { reason } => {
+                let reason = reason.clone();
+                let e = self.line.remove(0);
+                done(&id, Err(anyhow::anyhow!(reason)), e.c.payload);
                 Ok(true)
             }
             Test::Green => {
