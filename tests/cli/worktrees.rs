@@ -283,3 +283,45 @@ fn a_scratch_worktree_that_is_not_ready_is_no_verdict_on_the_ticket() {
     r.epic(&["merge", "A"]).ok();
     assert_eq!(r.row("A")["state"], "merged");
 }
+
+#[test]
+fn propagate_moves_a_submodule_the_epic_moved_and_the_agent_did_not() {
+    let r = ready_project("ready.sh");
+    r.epic_env(&["run", "A"], &[]).ok();
+    // The epic moves vendor/lib to a commit only the main checkout's copy has.
+    let lib = r.path().join("vendor/lib");
+    std::fs::write(lib.join("s.txt"), "lib v2\n").unwrap();
+    r.git_in(&lib, &["commit", "-q", "-am", "v2"]);
+    let v2 = r.git_in(&lib, &["rev-parse", "HEAD"]);
+    let tmp = r.dir.path().join("bump");
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "--detach",
+        tmp.to_str().unwrap(),
+        "epic/e",
+    ]);
+    r.git_in(
+        &tmp,
+        &[
+            "update-index",
+            "--cacheinfo",
+            &format!("160000,{v2},vendor/lib"),
+        ],
+    );
+    r.git_in(&tmp, &["commit", "-q", "-m", "bump vendor/lib"]);
+    r.git_in(&tmp, &["push", "-q", ".", "HEAD:epic/e"]);
+    r.epic(&["propagate"]).ok();
+    let wt_lib = worktree(&r).join("vendor/lib");
+    assert_eq!(r.git_in(&wt_lib, &["rev-parse", "HEAD"]), v2);
+    assert_eq!(
+        std::fs::read_to_string(wt_lib.join("s.txt")).unwrap(),
+        "lib v2\n"
+    );
+    let status = r.git_in(
+        &worktree(&r),
+        &["status", "--porcelain", "--ignore-submodules=none"],
+    );
+    assert_eq!(status, "", "the worktree is clean");
+}

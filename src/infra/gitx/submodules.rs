@@ -15,12 +15,23 @@ use crate::infra::error::Result;
 /// unless allowed (CVE-2022-39253); the sources here are the user's own checkouts.
 const FILE_OK: &str = "protocol.file.allow=always";
 
+/// Which submodules already checked out are put on the commit the tree records.
+#[derive(Debug, Clone, Copy)]
+pub enum Follow {
+    /// Every one: a worktree git-epic has just made, or a scratch one of its own.
+    All,
+    /// None (only missing ones are made): what is there may be someone's work.
+    Missing,
+    /// Those still on the commit the worktree's tree recorded at this earlier commit (before
+    /// a rebase): an agent did not move them.
+    Unmoved(ObjectId),
+}
+
 /// Check out the submodules of worktree `wt` at the commits its index records, recursively,
 /// from the same submodules of `source` (the main checkout) when those have the commits,
-/// else from their URL. `force`: a submodule already there is put on its recorded commit
-/// (a worktree git-epic has just made, or a scratch one); otherwise only missing ones are
-/// made, as what is there may be someone's work. An error names the submodule.
-pub fn checkout_submodules(source: &Path, wt: &Path, force: bool) -> Result<usize> {
+/// else from their URL; `follow` says which of those already there move. An error names
+/// the submodule. How many submodules there are.
+pub fn checkout_submodules(source: &Path, wt: &Path, follow: Follow) -> Result<usize> {
     if !wt.join(".gitmodules").is_file() {
         return Ok(0);
     }
@@ -36,17 +47,48 @@ pub fn checkout_submodules(source: &Path, wt: &Path, force: bool) -> Result<usiz
         })?;
         let (src, dst) = (source.join(&path), wt.join(&path));
         let src = usable(&src).then_some(src.as_path());
-        match head_of(&dst) {
-            Some(head) if head == commit || !force => {}
-            Some(_) => {
-                move_to(src, &dst, commit).map_err(|e| cannot(&path, commit, &format!("{e:#}")))?
+        let inner = match head_of(&dst) {
+            Some(head) if head == commit => follow_inside(follow),
+            Some(head) if moves(follow, wt, &path, head) => {
+                move_to(src, &dst, commit).map_err(|e| cannot(&path, commit, &format!("{e:#}")))?;
+                Follow::All
             }
-            None => clone(src, wt, &path, name, commit)?,
-        }
-        done += 1 + checkout_submodules(&source.join(&path), &dst, force)
+            Some(_) => Follow::Missing,
+            None => {
+                clone(src, wt, &path, name, commit)?;
+                Follow::All
+            }
+        };
+        done += 1 + checkout_submodules(&source.join(&path), &dst, inner)
             .map_err(|e| anyhow!("in submodule {path}: {e:#}"))?;
     }
     Ok(done)
+}
+
+/// How the submodules of a submodule left on its commit follow.
+fn follow_inside(follow: Follow) -> Follow {
+    match follow {
+        Follow::All => Follow::All,
+        // Its own tree did not change: nothing inside moved with the rebase.
+        Follow::Missing | Follow::Unmoved(_) => Follow::Missing,
+    }
+}
+
+/// Whether the submodule at `path` of `wt`, checked out at `head`, is to move.
+fn moves(follow: Follow, wt: &Path, path: &str, head: ObjectId) -> bool {
+    match follow {
+        Follow::All => true,
+        Follow::Missing => false,
+        Follow::Unmoved(before) => recorded_at(wt, before, path) == Some(head),
+    }
+}
+
+/// The commit recorded for submodule `path` in the tree of commit `at`.
+fn recorded_at(wt: &Path, at: ObjectId, path: &str) -> Option<ObjectId> {
+    let repo = gix::open(wt).ok()?;
+    let tree = repo.find_commit(at).ok()?.tree().ok()?;
+    let entry = tree.lookup_entry_by_path(path).ok()??;
+    entry.mode().is_commit().then(|| entry.object_id())
 }
 
 fn cannot(path: &str, commit: ObjectId, why: &str) -> anyhow::Error {

@@ -139,6 +139,7 @@ pub fn propagate(
 ) -> Result<Vec<TicketResult>> {
     // The workspace's repository is not Sync: workers get owned names and open their own.
     let (epic, epic_name) = (ws.epic.branch.clone(), ws.epic.name.clone());
+    let root = ws.root.as_path();
     let next = AtomicUsize::new(0);
     let lint = settings.lint_fix.as_deref().filter(|_| opts.lint);
     let test = settings.test.as_deref().filter(|_| opts.test);
@@ -156,6 +157,7 @@ pub fn propagate(
                         let r = one(
                             id,
                             &Job {
+                                root,
                                 wt: path,
                                 epic_name: &epic_name,
                                 epic: &epic,
@@ -258,6 +260,8 @@ fn head(dir: &Path) -> Option<String> {
 
 /// What one worktree's propagation needs.
 struct Job<'a> {
+    /// The main checkout, whose submodules a rebase that moves them is followed from.
+    root: &'a Path,
     wt: &'a Path,
     /// The epic's name (its notes) and branch.
     epic_name: &'a str,
@@ -359,7 +363,11 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
         r.rebase = Rebase::UpToDate;
     } else {
         match gitx::git(wt, &["rebase", "--quiet", epic]) {
-            Ok(_) => r.rebase = Rebase::Rebased,
+            Ok(_) => {
+                r.rebase = Rebase::Rebased;
+                // The epic may have moved a submodule: it follows where the agent did not.
+                gitx::checkout_submodules(job.root, wt, gitx::Follow::Unmoved(head_id))?;
+            }
             Err(e) => {
                 let files =
                     gitx::git(wt, &["diff", "--name-only", "--diff-filter=U"]).unwrap_or_default();

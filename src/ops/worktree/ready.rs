@@ -77,7 +77,12 @@ pub fn prepare(
     };
     // A worktree made before this git-epic, or that an agent has worked in, is only given
     // the submodules it lacks: what is there may be someone's work.
-    let n = gitx::checkout_submodules(root, wt, fresh || ours)
+    let follow = if fresh || ours {
+        gitx::Follow::All
+    } else {
+        gitx::Follow::Missing
+    };
+    let n = gitx::checkout_submodules(root, wt, follow)
         .map_err(|e| NotReady::Submodules(format!("{e:#}")))?;
     if n > 0 && fresh {
         say(&format!("{n} submodule(s) checked out in {}", wt.display()));
