@@ -325,3 +325,31 @@ fn propagate_moves_a_submodule_the_epic_moved_and_the_agent_did_not() {
     );
     assert_eq!(status, "", "the worktree is clean");
 }
+
+#[test]
+fn cleanup_keeps_a_worktree_whose_submodule_holds_a_commit_found_nowhere_else() {
+    let r = ready_project("ready.sh");
+    r.git(&["config", "epic.test", "true"]);
+    r.epic_env(&["wave", "start", "--all", "--auto-merge"], &[])
+        .ok();
+    // After the landing, a commit made in the worktree's submodule, and nowhere else.
+    let wt_lib = worktree(&r).join("vendor/lib");
+    std::fs::write(wt_lib.join("s.txt"), "only here\n").unwrap();
+    r.git_in(&wt_lib, &["commit", "-q", "-am", "only here"]);
+    r.git_in(&worktree(&r), &["add", "vendor/lib"]);
+    r.git_in(&worktree(&r), &["commit", "-q", "-m", "record it"]);
+    let out = r.epic(&["cleanup"]);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains("submodule commits found nowhere else: vendor/lib"),
+        "{all}"
+    );
+    assert!(worktree(&r).join("vendor/lib/s.txt").exists());
+    // Once the main checkout's copy has it, the worktree goes, carried files and all.
+    r.git_in(
+        &r.path().join("vendor/lib"),
+        &["fetch", "-q", wt_lib.to_str().unwrap(), "HEAD"],
+    );
+    r.epic(&["cleanup"]).ok();
+    assert!(!worktree(&r).exists());
+}

@@ -164,3 +164,52 @@ fn symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
         "symbolic links are carried on unix only",
     ))
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn copies_keep_content_mode_and_links_and_a_second_carry_replaces_half_files() {
+        let from = tempfile::tempdir().unwrap();
+        let to = tempfile::tempdir().unwrap();
+        let bin = from.path().join("node_modules/.bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(from.path().join("node_modules/tool")).unwrap();
+        let tool = from.path().join("node_modules/tool/cli.js");
+        std::fs::write(&tool, "#!/usr/bin/env node\n").unwrap();
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink("../tool/cli.js", bin.join("tool")).unwrap();
+        let files: Vec<String> = ["node_modules/.bin/tool", "node_modules/tool/cli.js"]
+            .map(str::to_owned)
+            .to_vec();
+        let c = carry(from.path(), to.path(), &files).unwrap();
+        assert_eq!(c.files, 2);
+        let copied = to.path().join("node_modules/tool/cli.js");
+        assert_eq!(
+            std::fs::read_to_string(&copied).unwrap(),
+            "#!/usr/bin/env node\n"
+        );
+        let mode = std::fs::metadata(&copied).unwrap().permissions().mode();
+        assert_eq!(mode & 0o111, 0o111, "still executable: {mode:o}");
+        let link = to.path().join("node_modules/.bin/tool");
+        assert_eq!(
+            std::fs::read_link(&link).unwrap(),
+            Path::new("../tool/cli.js")
+        );
+        // Not a link to the user's file: changing the copy leaves it alone.
+        std::fs::write(&copied, "changed").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&tool).unwrap(),
+            "#!/usr/bin/env node\n"
+        );
+        // A carry cut off left a half-written file: the next one replaces it.
+        std::fs::write(&copied, "#!").unwrap();
+        carry(from.path(), to.path(), &files).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&copied).unwrap(),
+            "#!/usr/bin/env node\n"
+        );
+    }
+}
