@@ -153,7 +153,7 @@ fn clone(src: Option<&Path>, wt: &Path, path: &str, name: &str, commit: ObjectId
         }
     }
     let args = ["submodule", "update", "--init", "--quiet", "--", path];
-    git(wt, &args).map(drop).map_err(|e| {
+    unattended(wt, &args).map(drop).map_err(|e| {
         let why = match (src, local_failed) {
             (_, Some(local)) => local,
             (None, None) => format!("the main checkout does not have it, and {e:#}"),
@@ -163,6 +163,24 @@ fn clone(src: Option<&Path>, wt: &Path, path: &str, name: &str, commit: ObjectId
         };
         cannot(path, commit, &why)
     })
+}
+
+/// A git command that may reach the network, run where no one can answer a prompt (a
+/// background thread): a credential prompt fails at once instead of waiting forever.
+fn unattended(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = duct::cmd("git", args)
+        .dir(dir)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin_null()
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(anyhow!("git {} failed: {}", args.join(" "), stderr.trim()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
 }
 
 fn has_commit(repo: &Path, commit: ObjectId) -> bool {
@@ -191,7 +209,7 @@ fn move_to(src: Option<&Path>, dst: &Path, commit: ObjectId) -> Result<()> {
             })
             .is_some_and(|r| r.is_ok());
         if !fetched {
-            git(dst, &["fetch", "--quiet", "origin", &hex])?;
+            unattended(dst, &["fetch", "--quiet", "origin", &hex])?;
         }
     }
     git(dst, &["checkout", "--quiet", "--force", "--detach", &hex])?;
