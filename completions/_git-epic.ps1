@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create an epic branch and its config, and make it the current epic')
             [CompletionResult]::new('ticket', 'ticket', [CompletionResultType]::ParameterValue, 'Add or list tickets')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Write ticket files from the method''s tasks.md, or from GitHub or GitLab issues')
             [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'Show the dependency graph, grouped by wave')
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Show the waves, the critical path and the likely conflicts of a wave')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show one row per ticket and the epic''s totals')
@@ -101,6 +102,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;ticket;list' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, '`table`, or `tasks-md`: the method''s tasks.md, which `git epic import` reads back')
             [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
@@ -125,6 +127,24 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;ticket;help;help' {
+            break
+        }
+        'git-epic;import' {
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Only the issues with this label (github, gitlab)')
+            [CompletionResult]::new('--milestone', '--milestone', [CompletionResultType]::ParameterName, 'Only the issues of this milestone (github, gitlab)')
+            [CompletionResult]::new('--issue', '--issue', [CompletionResultType]::ParameterName, 'Only this issue (github, gitlab; repeatable)')
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the tickets and the graph without writing anything')
+            [CompletionResult]::new('--ours', '--ours', [CompletionResultType]::ParameterName, 'For tickets changed both here and at the source: keep the file as it is here')
+            [CompletionResult]::new('--theirs', '--theirs', [CompletionResultType]::ParameterName, 'For tickets changed both here and at the source: take the source''s version')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'git-epic;graph' {
@@ -515,6 +535,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
         'git-epic;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create an epic branch and its config, and make it the current epic')
             [CompletionResult]::new('ticket', 'ticket', [CompletionResultType]::ParameterValue, 'Add or list tickets')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Write ticket files from the method''s tasks.md, or from GitHub or GitLab issues')
             [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'Show the dependency graph, grouped by wave')
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Show the waves, the critical path and the likely conflicts of a wave')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show one row per ticket and the epic''s totals')
@@ -552,6 +573,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;help;ticket;list' {
+            break
+        }
+        'git-epic;help;import' {
             break
         }
         'git-epic;help;graph' {

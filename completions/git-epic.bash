@@ -43,6 +43,9 @@ _git__epic() {
             git__epic,help)
                 cmd="git__epic__subcmd__help"
                 ;;
+            git__epic,import)
+                cmd="git__epic__subcmd__import"
+                ;;
             git__epic,init)
                 cmd="git__epic__subcmd__init"
                 ;;
@@ -141,6 +144,9 @@ _git__epic() {
                 ;;
             git__epic__subcmd__help,help)
                 cmd="git__epic__subcmd__help__subcmd__help"
+                ;;
+            git__epic__subcmd__help,import)
+                cmd="git__epic__subcmd__help__subcmd__import"
                 ;;
             git__epic__subcmd__help,init)
                 cmd="git__epic__subcmd__help__subcmd__init"
@@ -245,7 +251,7 @@ _git__epic() {
 
     case "${cmd}" in
         git__epic)
-            opts="-q -h -V --epic --quiet --color --help --version init ticket graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="-q -h -V --epic --quiet --color --help --version init ticket import graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,7 +605,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help)
-            opts="init ticket graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="init ticket import graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -767,6 +773,20 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1039,6 +1059,40 @@ _git__epic() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__import)
+            opts="-q -h -V --label --milestone --issue --dry-run --ours --theirs --json --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --milestone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issue)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1543,12 +1597,16 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__ticket__subcmd__list)
-            opts="-q -h -V --json --epic --quiet --color --help --version"
+            opts="-q -h -V --json --format --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table tasks-md" -- "${cur}"))
+                    return 0
+                    ;;
                 --epic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -28,6 +28,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand --version 'Print version'
             cand init 'Create an epic branch and its config, and make it the current epic'
             cand ticket 'Add or list tickets'
+            cand import 'Write ticket files from the method''s tasks.md, or from GitHub or GitLab issues'
             cand graph 'Show the dependency graph, grouped by wave'
             cand plan 'Show the waves, the critical path and the likely conflicts of a wave'
             cand status 'Show one row per ticket and the epic''s totals'
@@ -94,6 +95,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand --version 'Print version'
         }
         &'git-epic;ticket;list'= {
+            cand --format '`table`, or `tasks-md`: the method''s tasks.md, which `git epic import` reads back'
             cand --epic 'The epic to act on (default: git config epic.current)'
             cand --color 'When to use colours (NO_COLOR is honoured)'
             cand --json 'Print JSON'
@@ -114,6 +116,23 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;ticket;help;list'= {
         }
         &'git-epic;ticket;help;help'= {
+        }
+        &'git-epic;import'= {
+            cand --label 'Only the issues with this label (github, gitlab)'
+            cand --milestone 'Only the issues of this milestone (github, gitlab)'
+            cand --issue 'Only this issue (github, gitlab; repeatable)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --dry-run 'Show the tickets and the graph without writing anything'
+            cand --ours 'For tickets changed both here and at the source: keep the file as it is here'
+            cand --theirs 'For tickets changed both here and at the source: take the source''s version'
+            cand --json 'Print JSON'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'git-epic;graph'= {
             cand --format 'Output format'
@@ -469,6 +488,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help'= {
             cand init 'Create an epic branch and its config, and make it the current epic'
             cand ticket 'Add or list tickets'
+            cand import 'Write ticket files from the method''s tasks.md, or from GitHub or GitLab issues'
             cand graph 'Show the dependency graph, grouped by wave'
             cand plan 'Show the waves, the critical path and the likely conflicts of a wave'
             cand status 'Show one row per ticket and the epic''s totals'
@@ -502,6 +522,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;ticket;add'= {
         }
         &'git-epic;help;ticket;list'= {
+        }
+        &'git-epic;help;import'= {
         }
         &'git-epic;help;graph'= {
         }

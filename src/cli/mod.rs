@@ -9,6 +9,7 @@ pub mod docgen;
 mod doctor;
 mod finish;
 mod graph;
+mod import;
 mod init;
 mod install_man;
 mod join;
@@ -96,6 +97,11 @@ pub enum Command {
     /// Add or list tickets
     #[command(subcommand)]
     Ticket(ticket::TicketCommand),
+    /// Write ticket files from the method's tasks.md, or from GitHub or GitLab issues
+    #[command(
+        after_help = "Examples:\n  git epic import tasks.md --dry-run\n  git epic import tasks.md\n  git epic import github --label epic:blocking\n  git epic import gitlab --milestone 2.0 --dry-run\n\nImporting again updates the tickets whose source changed and keeps the ones edited here; a ticket changed on both sides is refused until --ours or --theirs says which to keep. The files are left uncommitted. The tasks.md format is in docs/tasks-md.md."
+    )]
+    Import(import::ImportArgs),
     /// Show the dependency graph, grouped by wave
     #[command(
         after_help = "Examples:\n  git epic graph\n  git epic graph --format mermaid > docs/dependency-graph.md\n  git epic graph --format dot | dot -Tsvg > graph.svg"
@@ -254,6 +260,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
     match cli.command {
         Command::Init(a) => init::run(&ctx, a),
         Command::Ticket(c) => ticket::run(&ctx, c),
+        Command::Import(a) => import::run(&ctx, a),
         Command::Graph(a) => graph::run(&ctx, a),
         Command::Plan(a) => plan::run(&ctx, a),
         Command::Status(a) => status::run(&ctx, a),

@@ -18,7 +18,12 @@ pub fn run(ctx: &Ctx, a: PlanArgs) -> anyhow::Result<i32> {
         ctx.out.json(&p)?;
         return Ok(0);
     }
-    let out = ctx.out;
+    render(ctx.out, &graph, &p);
+    Ok(0)
+}
+
+/// The plan as `plan` shows it (import and split show theirs the same way).
+pub fn render(out: &super::Out, graph: &crate::model::graph::Graph, p: &plan::Plan) {
     out.result(format!(
         "{} tickets in {} waves",
         graph.len(),
@@ -59,5 +64,4 @@ pub fn run(ctx: &Ctx, a: PlanArgs) -> anyhow::Result<i32> {
             p.unscoped.join(", ")
         ));
     }
-    Ok(0)
 }

@@ -14,7 +14,9 @@ pub enum TicketCommand {
     )]
     Add(AddArgs),
     /// List the tickets with their wave and dependencies
-    #[command(after_help = "Examples:\n  git epic ticket list\n  git epic ticket list --json")]
+    #[command(
+        after_help = "Examples:\n  git epic ticket list\n  git epic ticket list --json\n  git epic ticket list --format tasks-md > tasks.md"
+    )]
     List(ListArgs),
 }
 
@@ -42,8 +44,17 @@ pub struct AddArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Print JSON
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// `table`, or `tasks-md`: the method's tasks.md, which `git epic import` reads back
+    #[arg(long, value_enum, default_value_t = ListFormat::Table, value_name = "FORMAT")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Table,
+    TasksMd,
 }
 
 pub fn run(ctx: &Ctx, c: TicketCommand) -> anyhow::Result<i32> {
@@ -107,6 +118,11 @@ fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<i32> {
             })
             .collect();
         ctx.out.json(&items)?;
+        return Ok(0);
+    }
+    if a.format == ListFormat::TasksMd {
+        let text = crate::model::tasks_md::render(&ws.epic.name, &graph.topo_order())?;
+        super::output::stdout(&text);
         return Ok(0);
     }
     if graph.is_empty() {

@@ -8,4 +8,5 @@ pub mod graph;
 pub mod plan;
 pub mod prompt;
 pub mod state;
+pub mod tasks_md;
 pub mod ticket;

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod doctor;
 pub mod finish;
 pub mod forge;
+pub mod import;
 pub mod merge;
 pub mod monitor;
 pub mod propagate;

@@ -13,6 +13,7 @@ mod doctor;
 mod fix;
 mod flow;
 mod forge;
+mod import;
 mod merge;
 mod model_server;
 mod monitor;

@@ -91,6 +91,27 @@ fn plan_and_ticket_list() {
 }
 
 #[test]
+fn import_of_a_tasks_md_and_its_way_back() {
+    let r = Repo::new();
+    r.epic(&["init", "e"]).ok();
+    r.write(
+        "tasks.md",
+        "# Epic\n\n## A: Create the port\nScope: `core/**`\n\n### Files to create\n- `core/port.ts`\n\n## B: Use it\nDepends on: A\nScope: `app/**`\n",
+    );
+    snap_epic(
+        &r,
+        "import_tasks_md_dry_run",
+        &["import", "tasks.md", "--dry-run"],
+    );
+    snap_epic(&r, "import_tasks_md", &["import", "tasks.md"]);
+    snap_epic(
+        &r,
+        "ticket_list_tasks_md",
+        &["ticket", "list", "--format", "tasks-md"],
+    );
+}
+
+#[test]
 fn status_of_an_epic_without_tickets_and_before_any_run() {
     let r = Repo::with_agent("steady.sh");
     snap_epic(&r, "status_no_tickets", &["status"]);
