@@ -40,12 +40,16 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<i32> {
         _ => Side::Ask,
     };
     let tracker = matches!(a.source.as_str(), "github" | "gitlab");
-    let outside: Vec<u64> = Vec::new();
+    let mut outside = Vec::new();
     let incoming = if tracker {
-        return Err(usage(format!(
-            "`import {}` comes in the next commit.",
-            a.source
-        )));
+        let filter = import::tracker::Filter {
+            label: a.label.clone(),
+            milestone: a.milestone.clone(),
+            issues: a.issue.clone(),
+        };
+        let got = import::tracker::fetch(&ws, &a.source, &filter)?;
+        outside = got.outside;
+        got.incoming
     } else {
         if a.label.is_some() || a.milestone.is_some() || !a.issue.is_empty() {
             return Err(usage(
@@ -69,7 +73,7 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<i32> {
         struct Out<'a> {
             dry_run: bool,
             tickets: &'a [import::ImportPlan],
-            outside: &'a [u64],
+            outside: &'a [import::tracker::Outside],
             plan: crate::model::plan::Plan<'a>,
         }
         ctx.out.json(&Out {
@@ -103,6 +107,18 @@ pub fn run(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<i32> {
             what,
             t.path.display(),
             super::output::truncate(&t.title, 50)
+        ));
+    }
+    for o in &outside {
+        out.warn(format!(
+            "#{} is not in this import but {} depend{} on it: left out of their dependencies, so check it is done before they run.",
+            o.number,
+            o.needed_by
+                .iter()
+                .map(|n| format!("#{n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if o.needed_by.len() == 1 { "s" } else { "" }
         ));
     }
     let p = crate::model::plan::plan(&prepared.graph);

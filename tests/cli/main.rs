@@ -14,6 +14,7 @@ mod fix;
 mod flow;
 mod forge;
 mod import;
+mod import_tracker;
 mod merge;
 mod model_server;
 mod monitor;

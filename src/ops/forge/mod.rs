@@ -250,7 +250,7 @@ impl PrUrl {
 }
 
 /// Run the forge's CLI in `dir`; its stdout, or an error with what it said.
-fn run_cli(forge: Forge, dir: &Path, args: &[&str]) -> Result<String> {
+pub(crate) fn run_cli(forge: Forge, dir: &Path, args: &[&str]) -> Result<String> {
     let out = duct::cmd(forge.cli(), args)
         .dir(dir)
         .env("GH_PROMPT_DISABLED", "1")

@@ -6,6 +6,8 @@
 //! source says now: only the source changed → the file is updated; only the file changed →
 //! it is kept; both → refused, naming the ticket, unless `--ours` or `--theirs` says which.
 
+pub mod tracker;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
