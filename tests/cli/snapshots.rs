@@ -112,6 +112,52 @@ fn import_of_a_tasks_md_and_its_way_back() {
 }
 
 #[test]
+fn import_of_github_issues() {
+    let r = Repo::new();
+    r.epic(&["init", "e"]).ok();
+    let bin = r.dir.path().join("forgebin");
+    let state = r.dir.path().join("forge");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(state.join("issues")).unwrap();
+    let stand_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/forge/gh");
+    std::os::unix::fs::symlink(stand_in, bin.join("gh")).unwrap();
+    for (n, title, body) in [
+        (1, "Create the port", "Types only."),
+        (2, "Use the port", "Depends on #1"),
+        (3, "Document it", "Depends on #2\nBlocked by #40"),
+    ] {
+        let issue = serde_json::json!({"number": n, "title": title, "body": body, "labels": [{"id": "LA_1", "name": "epic", "description": "", "color": "ededed"}], "state": "OPEN", "url": format!("https://github.com/acme/shop/issues/{n}")});
+        std::fs::write(state.join(format!("issues/{n}.json")), issue.to_string()).unwrap();
+    }
+    let path = r.path_without("no-such-tool", Some(&bin));
+    for (name, args) in [
+        (
+            "import_github_dry_run",
+            &["import", "github", "--label", "epic", "--dry-run"][..],
+        ),
+        (
+            "import_github",
+            &["import", "github", "--label", "epic"][..],
+        ),
+    ] {
+        let out = r.epic_env(
+            args,
+            &[
+                ("COLUMNS", "120"),
+                ("PATH", &path),
+                ("FAKE_FORGE", state.to_str().unwrap()),
+            ],
+        );
+        snap(
+            name,
+            None,
+            &format!("git epic {}", args.join(" ")),
+            &shown(&out, &r),
+        );
+    }
+}
+
+#[test]
 fn status_of_an_epic_without_tickets_and_before_any_run() {
     let r = Repo::with_agent("steady.sh");
     snap_epic(&r, "status_no_tickets", &["status"]);

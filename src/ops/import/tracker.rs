@@ -59,10 +59,12 @@ pub fn fetch(ws: &Workspace, source: &str, filter: &Filter) -> Result<Fetched> {
         other => return Err(usage(format!("Unknown tracker `{other}`."))),
     };
     forge.require()?;
-    let issues = match forge {
+    let mut issues = match forge {
         Forge::GitHub => github(ws, filter)?,
         Forge::GitLab => gitlab(ws, filter)?,
     };
+    // The trackers list newest first; tickets read better in the order they were filed.
+    issues.sort_by_key(|i| i.number);
     Ok(to_tickets(forge, issues, &ws.tickets()?))
 }
 
