@@ -424,7 +424,8 @@ fn ctrl_c_stops_every_agent_group_and_records_interrupted() {
         out.stderr
     );
     assert_eq!(r.row("A")["state"], "done");
-    assert_eq!(r.row("A")["attempts"], 2);
+    // An interruption is not an attempt: the resumed run is still attempt 1.
+    assert_eq!(r.row("A")["attempts"], 1);
 }
 
 #[test]
