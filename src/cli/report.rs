@@ -22,7 +22,8 @@ pub fn run(ctx: &Ctx, a: ReportArgs) -> anyhow::Result<i32> {
     out.result(format!("epic {}", r.epic));
     match r.speedup {
         Some(x) => out.result(format!(
-            "time: {} wall, {} of agent runs one after another: {x:.1}x faster in parallel",
+            "time: {} with agents at work ({} from the first start to the last landing), {} of agent runs one after another: {x:.1}x faster in parallel",
+            duration(r.active_s),
             duration(r.wall_s),
             duration(r.sequential_s)
         )),
@@ -52,7 +53,7 @@ pub fn run(ctx: &Ctx, a: ReportArgs) -> anyhow::Result<i32> {
             w.runs,
             w.merge_conflicts,
             w.rate_limit_waits,
-            duration(w.rate_limit_wait_s),
+            duration(w.rate_limit_waited_s),
             w.retries,
             w.rejected_merges,
             w.fix_rounds,

@@ -13,11 +13,15 @@ use crate::model::state::{State, Store, TicketNote};
 #[derive(Debug, Serialize)]
 pub struct Metrics {
     pub epic: String,
-    /// From the first agent start to the last merge (or the last run's end).
+    /// From the first agent start to the last merge (or the last run's end), the time
+    /// between commands included.
     pub wall_s: f64,
+    /// The time at least one agent ran: what the epic took the agents, without the hours
+    /// nothing ran (a human reviewing, away, or no command running).
+    pub active_s: f64,
     /// The sum of every agent run: the time running the tickets one by one would take.
     pub sequential_s: f64,
-    /// `sequential_s / wall_s`.
+    /// `sequential_s / active_s`.
     pub speedup: Option<f64>,
     pub waves: Vec<WaveReport>,
     pub totals: WaveReport,
@@ -32,7 +36,11 @@ pub struct WaveReport {
     /// Merges into the epic that conflicted, plus propagations that conflicted.
     pub merge_conflicts: u32,
     pub rate_limit_waits: u32,
+    /// The waits the limits called for (a reset time, or `epic.rateLimitWait`).
     pub rate_limit_wait_s: f64,
+    /// The waits as they happened: until the next run started, or now for a wait under
+    /// way (never past a wait's end).
+    pub rate_limit_waited_s: f64,
     /// Agent runs: every start (the first, retries, runs after a limit, fix and review
     /// rounds).
     pub runs: u32,
@@ -60,11 +68,12 @@ pub struct WaveReport {
 }
 
 impl WaveReport {
-    fn add(&mut self, n: &TicketNote) {
+    fn add(&mut self, n: &TicketNote, now: f64) {
         self.tickets += 1;
         self.merge_conflicts += n.merge_conflicts + n.propagate_conflicts;
         self.rate_limit_waits += n.rate_limit_waits;
         self.rate_limit_wait_s += n.rate_limit_wait_s;
+        self.rate_limit_waited_s += n.rate_limit_waited_s + n.waiting_so_far(now);
         let counts = n.counts();
         self.runs += counts.runs;
         self.attempts += counts.attempts;
@@ -108,10 +117,16 @@ pub fn build(ws: &Workspace) -> Result<Metrics> {
     let mut states: BTreeMap<&'static str, usize> =
         State::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let (mut first, mut last) = (f64::INFINITY, 0.0f64);
+    let now = crate::model::state::now();
+    let mut spans = Vec::new();
     for t in &graph.tickets {
         let n = note(&t.id);
-        waves[graph.wave(&t.id)].add(n);
-        totals.add(n);
+        waves[graph.wave(&t.id)].add(n, now);
+        totals.add(n, now);
+        spans.extend(n.runs.iter().map(|r| (r.ended_at - r.run_s, r.ended_at)));
+        if let (State::Running, Some(s)) = (n.state, n.run_started_at) {
+            spans.push((s, now));
+        }
         let deps_merged = t.deps.iter().all(|d| note(d).state == State::Merged);
         let (state, _) = crate::ops::status::shown_state(
             notes.get(t.id.as_str()).and_then(|n| n.as_ref().ok()),
@@ -131,13 +146,44 @@ pub fn build(ws: &Workspace) -> Result<Metrics> {
     } else {
         0.0
     };
+    let active_s = union_length(spans);
     Ok(Metrics {
         epic: ws.epic.name.clone(),
         wall_s,
+        active_s,
         sequential_s: totals.run_s,
-        speedup: (wall_s > 0.0).then(|| totals.run_s / wall_s),
+        speedup: (active_s > 0.0).then(|| totals.run_s / active_s),
         waves,
         totals,
         states,
     })
+}
+
+/// The time covered by at least one of `spans` (start, end).
+fn union_length(mut spans: Vec<(f64, f64)>) -> f64 {
+    spans.retain(|(a, b)| a.is_finite() && b.is_finite() && b > a);
+    spans.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut total = 0.0;
+    let mut current: Option<(f64, f64)> = None;
+    for (a, b) in spans {
+        current = match current {
+            Some((s, e)) if a <= e => Some((s, e.max(b))),
+            Some((s, e)) => {
+                total += e - s;
+                Some((a, b))
+            }
+            None => Some((a, b)),
+        };
+    }
+    total + current.map_or(0.0, |(s, e)| e - s)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_active_time_counts_overlapping_runs_once_and_gaps_not_at_all() {
+        let spans = vec![(0.0, 10.0), (5.0, 12.0), (100.0, 103.0), (101.0, 102.0)];
+        assert_eq!(super::union_length(spans), 15.0);
+        assert_eq!(super::union_length(vec![]), 0.0);
+    }
 }

@@ -440,3 +440,47 @@ fn an_interruption_is_no_attempt_and_a_fix_round_is_shown_as_one() {
         out.stderr
     );
 }
+
+/// The report's time is the time agents were at work, not the minutes between two commands;
+/// its WAITED is the wait that happened, not the one a limit called for.
+#[test]
+fn the_report_counts_agent_time_and_the_wait_that_happened() {
+    use std::time::{Duration, Instant};
+    let r = Repo::with_agent("ratelimit_once.sh");
+    r.epic_stdin(&["ticket", "add", "A"], "Do A.\n").ok();
+    r.epic_stdin(&["ticket", "add", "B", "--deps", "A"], "Do B.\n")
+        .ok();
+    // A hits a limit an hour away; the cooldown is lifted after a moment, A runs again.
+    let mut run = r.spawn_epic(&["wave", "start"], &[("FAKE_RESET", "3600")]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while r.row("A")["state"] != "rate_limited" {
+        assert!(Instant::now() < deadline, "A was never limited");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    r.epic(&["agent", "reset", "default"]).ok();
+    assert_eq!(run.wait().unwrap().code(), Some(0));
+    r.epic(&["merge", "A"]).ok();
+    // A human's coffee between two commands.
+    std::thread::sleep(Duration::from_secs(4));
+    r.epic_env(&["wave", "start"], &[]).ok();
+    let report = r.epic(&["report", "--json"]).ok().json();
+    let f = |k: &str| {
+        report[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k}: {report}"))
+    };
+    assert!(f("wall_s") >= 4.0, "{report}");
+    assert!(f("active_s") < 3.5, "{report}");
+    assert!(f("speedup") > 0.5, "{report}");
+    let totals = &report["totals"];
+    assert!(
+        totals["rate_limit_wait_s"].as_f64().unwrap() >= 3500.0,
+        "{totals}"
+    );
+    let waited = totals["rate_limit_waited_s"].as_f64().unwrap();
+    assert!((0.5..60.0).contains(&waited), "{totals}");
+    let text = r.epic(&["report"]).ok().stdout;
+    assert!(text.contains(" with agents at work ("), "{text}");
+    assert!(!text.contains("1h00m") && !text.contains("59m"), "{text}");
+}

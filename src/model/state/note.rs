@@ -64,6 +64,10 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+fn is_zero_f64(n: &f64) -> bool {
+    *n == 0.0
+}
+
 /// What is recorded about one ticket. Unknown fields are tolerated (a newer git-epic may
 /// have written them); fields of the wrong type make the note unreadable, which is reported.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -80,6 +84,10 @@ pub struct TicketNote {
     pub rate_limit_streak: u32,
     /// Total seconds spent waiting on rate limits.
     pub rate_limit_wait_s: f64,
+    /// Of those waits, the seconds that passed before the next run started (a wait lifted
+    /// early, or cut short, counts as long as it lasted; never more than it was to last).
+    #[serde(skip_serializing_if = "is_zero_f64")]
+    pub rate_limit_waited_s: f64,
     /// Unix time until which this ticket waits after a rate limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limited_until: Option<f64>,
@@ -305,6 +313,18 @@ impl TicketNote {
             c.runs = self.attempts + self.rate_limit_waits;
         }
         c
+    }
+
+    /// How long the rate-limit wait the ticket is in (its last run hit a limit) has lasted
+    /// at `now`: until `now` or the wait's end, whichever is first; 0 when it waits on none.
+    pub fn waiting_so_far(&self, now: f64) -> f64 {
+        match (self.runs.last(), self.state) {
+            (Some(last), State::RateLimited) if last.outcome == "rate_limited" => {
+                let end = self.rate_limited_until.map_or(now, |u| u.min(now));
+                (end - last.ended_at).max(0.0)
+            }
+            _ => 0.0,
+        }
     }
 
     /// Record one finished agent run.

@@ -73,7 +73,12 @@ fn unsafe_note(n: &TicketNote) -> Option<String> {
             return Some(format!("its {what} time `{t}` is not a time"));
         }
     }
-    let amounts = [n.rate_limit_wait_s, n.run_s, n.cost_usd];
+    let amounts = [
+        n.rate_limit_wait_s,
+        n.rate_limit_waited_s,
+        n.run_s,
+        n.cost_usd,
+    ];
     if amounts.iter().any(|a| !a.is_finite() || *a < 0.0) {
         return Some("it holds an amount that is not a number".into());
     }

@@ -66,6 +66,8 @@ pub(super) fn start(
     // successor finds it even if this process dies before noting the supervisor's pid.
     let run_id = format!("{}-{}", std::process::id(), state::now());
     let note = store.update(&plan.id, |n| {
+        // The wait it comes out of, as it happened (`report`'s WAITED).
+        n.rate_limit_waited_s += n.waiting_so_far(state::now());
         n.state = State::Running;
         n.run_id = Some(run_id.clone());
         n.pid = None;
