@@ -461,3 +461,64 @@ fn the_config_page_is_fresh() {
         );
     }
 }
+
+/// Right after `cargo install` (the binary in `<prefix>/bin`, nothing else), the first git-epic
+/// command puts the man pages beside it, where man finds them through PATH: then
+/// `git epic --help`, which git turns into `man git-epic`, opens git-epic(1) with no
+/// `install-man` step. A binary elsewhere (a build in `target/`) writes nothing.
+#[test]
+fn git_epic_help_works_after_install_and_any_first_command() {
+    if std::process::Command::new("man")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: man is not installed here");
+        return;
+    }
+    let prefix = tempfile::tempdir().unwrap();
+    let bin = prefix.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_git-epic"), bin.join("git-epic")).unwrap();
+    let home = prefix.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .current_dir(&home)
+            .env("HOME", &home)
+            .env("PATH", &path)
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .env("MANWIDTH", "80")
+            .env_remove("MANPATH")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, _) = run("git", &["epic", "--version"]);
+    assert!(ok);
+    let (ok, page) = run("git", &["epic", "--help"]);
+    assert!(
+        ok && page.contains("git-epic - Run many coding agents in parallel")
+            && page.contains("CONFIGURATION"),
+        "{page}"
+    );
+    // The build under test lives in target/, not in a bin directory: it wrote nothing.
+    let built = std::path::Path::new(env!("CARGO_BIN_EXE_git-epic"));
+    assert!(!built
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("share/man/man1/git-epic.1")
+        .exists());
+}

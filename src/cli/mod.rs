@@ -233,6 +233,7 @@ session it made.\n\nExamples:\n  git epic monitor\n  git epic monitor --detach  
 
 /// Parse the process arguments, run the command and return the exit code.
 pub fn main() -> i32 {
+    install_man::ensure_installed();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

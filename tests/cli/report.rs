@@ -47,7 +47,10 @@ fn report_figures_match_a_run_with_known_sleeps() {
     // The speedup is over the time agents were at work (issue 26: not the time between
     // commands), which one run of the whole graph makes close to its wall time.
     let active = f(&rep["active_s"]);
-    assert!(active > 1.0 && active <= wall + 0.01, "active {active}, wall {wall}");
+    assert!(
+        active > 1.0 && active <= wall + 0.01,
+        "active {active}, wall {wall}"
+    );
     assert!((f(&rep["speedup"]) - seq / active).abs() < 0.01);
     let w0 = &rep["waves"][0];
     assert_eq!(w0["tickets"], 4);
