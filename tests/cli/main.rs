@@ -19,6 +19,7 @@ mod merge;
 mod model_server;
 mod monitor;
 mod newcomer;
+mod newcomer_session;
 mod output;
 mod pr;
 mod propagate;
