@@ -48,6 +48,7 @@ pub fn run(ctx: &Ctx, a: FinishArgs) -> anyhow::Result<i32> {
                 ctx.out
                     .info(format!("The checkout at {} was updated.", wt.display()));
             }
+            say_what_stays(ctx, &ws, &into);
             Ok(0)
         }
         Finish::AlreadyIn { into } => {
@@ -55,6 +56,7 @@ pub fn run(ctx: &Ctx, a: FinishArgs) -> anyhow::Result<i32> {
                 "{into} already has everything in {}.",
                 ws.epic.branch
             ));
+            say_what_stays(ctx, &ws, &into);
             Ok(0)
         }
         Finish::Conflict { into, files } => {
@@ -65,5 +67,18 @@ pub fn run(ctx: &Ctx, a: FinishArgs) -> anyhow::Result<i32> {
             ));
             Ok(1)
         }
+    }
+}
+
+/// The ticket files are the epic's plan, never on its branch: finish leaves them in the
+/// checkout as they were. Say so, and how to keep or clear them.
+fn say_what_stays(ctx: &Ctx, ws: &crate::model::epic::Workspace, into: &str) {
+    let dir = ws.tasks_dir();
+    let has_tickets = std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some());
+    if has_tickets {
+        let shown = ws.epic.tasks_dir.display();
+        ctx.out.info(format!(
+            "The ticket files stay in {shown}/ as they were (finish merges the epic branch, which never holds them): commit them to keep the plan on {into}, or clear them with `rm -r {shown}`. `git epic cleanup --branches` removes the worktrees and branches."
+        ));
     }
 }

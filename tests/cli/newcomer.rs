@@ -484,3 +484,28 @@ fn the_report_counts_agent_time_and_the_wait_that_happened() {
     assert!(text.contains(" with agents at work ("), "{text}");
     assert!(!text.contains("1h00m") && !text.contains("59m"), "{text}");
 }
+
+/// Ticket files are the epic's plan, in the checkout and never on the epic branch: `finish`
+/// does not bring them into the base, and says that they stay and how to clear them.
+#[test]
+fn finish_says_the_ticket_files_stay_and_how_to_clear_them() {
+    let r = Repo::with_agent("commit.sh");
+    r.epic_stdin(&["ticket", "add", "A"], "Do A.\n").ok();
+    r.epic_env(&["wave", "start"], &[]).ok();
+    r.epic(&["merge", "A"]).ok();
+    let out = r.epic(&["finish"]).ok();
+    assert!(
+        out.stderr.contains(
+            "The ticket files stay in tasks/ as they were (finish merges the epic branch, which never holds them): commit them to keep the plan on main, or clear them with `rm -r tasks`."
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!r
+        .git(&["ls-tree", "-r", "--name-only", "main"])
+        .contains("tasks/"));
+    assert!(r
+        .git(&["status", "--porcelain"])
+        .lines()
+        .any(|l| l == "?? tasks/"));
+}
