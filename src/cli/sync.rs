@@ -29,6 +29,24 @@ pub fn render(ctx: &Ctx, r: &SyncReport, branch: &str) {
     for f in &r.forge {
         render_followed(ctx, f);
     }
+    for w in &r.tracker {
+        use crate::ops::import::writeback::TrackerAction;
+        let what = match &w.action {
+            TrackerAction::Label(Some(l)) => format!("labelled `{l}`"),
+            TrackerAction::Label(None) => "label removed".into(),
+            TrackerAction::Commented => "commented".into(),
+            TrackerAction::CommentEdited => "comment brought up to date".into(),
+            TrackerAction::Closed => "closed".into(),
+            TrackerAction::Error(e) => {
+                out.warn(format!("issue #{} (ticket {}): {e}", w.issue, w.ticket));
+                continue;
+            }
+        };
+        out.result(format!("issue #{} (ticket {}): {what}", w.issue, w.ticket));
+    }
+    if r.remote.is_empty() {
+        return;
+    }
     if let Some(why) = &r.offline {
         out.warn(format!(
             "{} cannot be reached ({why}); the state is local-only for now, and `git epic sync` catches up later.",

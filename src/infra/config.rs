@@ -70,6 +70,8 @@ pub struct Settings {
     pub max_fix_rounds: u32,
     /// Nothing lands before `git epic review <id> --approve` (`epic.requireReview`).
     pub require_review: bool,
+    /// `git epic sync` writes ticket state back to imported issues (`epic.trackerWriteBack`).
+    pub tracker_write_back: bool,
     /// How long a machine's claim on a ticket holds unless renewed (`epic.claimLease`).
     pub claim_lease: Duration,
 }
@@ -198,6 +200,7 @@ impl Settings {
         let resume = flag("resume", true)?;
         let queue = flag("queue", true)?;
         let require_review = flag("requireReview", false)?;
+        let tracker_write_back = flag("trackerWriteBack", false)?;
         let fix_agent = get("fixAgent").filter(|p| !p.trim().is_empty());
         if let Some(p) = &fix_agent {
             if agent_profile(config, p).is_none() {
@@ -233,6 +236,7 @@ impl Settings {
             fix_agent,
             max_fix_rounds: num("maxFixRounds", 2, 0)? as u32,
             require_review,
+            tracker_write_back,
             claim_lease: dur("claimLease", "10m")?,
         })
     }

@@ -44,6 +44,7 @@ pub const SETTINGS: &[Key] = &[
     key("requireReview", "false", "nothing lands before `git epic review <id> --approve`"),
     key("remote", "none", "the remote through which several machines share the epic"),
     key("forge", "from the remote's URL", "`github` or `gitlab`: where `git epic pr` opens pull requests"),
+    key("trackerWriteBack", "false", "`sync` writes ticket state back to imported issues: a label, one comment, closed when the epic is finished"),
     key("claimLease", "10m", "how long a machine's claim on a ticket holds unless renewed"),
     key("hostName", "the host name", "this machine's name in `status`"),
     key("setup", "none", "command run once in each new worktree (ticket or queue scratch) before its agent or test, split into words like an agent command (`npm ci --offline`); `epicAgent.<profile>.setup` wins for that profile's tickets"),

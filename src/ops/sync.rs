@@ -8,6 +8,7 @@ use crate::model::epic::Workspace;
 use crate::model::graph::Graph;
 use crate::model::state::{State, Store};
 use crate::ops::forge::follow::{self, FollowEvent};
+use crate::ops::import::writeback;
 use crate::ops::merge::{self, Outcome};
 use crate::ops::remote::{self, SyncReport};
 
@@ -17,6 +18,17 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
     let graph = ws.graph()?;
     let shared = crate::infra::config::remote_of(&ws.repo, &ws.epic.name);
     let prs = follow::tickets_with_prs(ws, &graph)?;
+    let write_back = writeback::wanted(ws)?;
+    if shared.is_none() && prs.is_empty() && write_back {
+        // Nothing to exchange but the imported issues to keep current.
+        let mut r = SyncReport {
+            remote: String::new(),
+            epic: BranchSync::UpToDate,
+            ..Default::default()
+        };
+        r.tracker = writeback::write_back(ws, &graph)?;
+        return Ok(r);
+    }
     if shared.is_none() && prs.is_empty() {
         return Err(usage(
             "No remote for this epic: set one with `git config epic.remote <remote>`, or open pull requests with `git epic pr`.",
@@ -38,6 +50,9 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
         r.pushed += remote::sync(ws)?.pushed;
     }
     r.forge = followed;
+    // Last, so that the issues say what the exchange and the forge made true; the graph is
+    // read again because the remote may have brought ticket files.
+    r.tracker = writeback::write_back(ws, &ws.graph()?)?;
     Ok(r)
 }
 
@@ -48,6 +63,9 @@ pub fn failed(r: &SyncReport) -> bool {
         || !r.notes_refused.is_empty()
         || !r.not_relanded.is_empty()
         || r.forge.iter().any(|f| f.event == Some(FollowEvent::Error))
+        || r.tracker
+            .iter()
+            .any(|w| matches!(w.action, writeback::TrackerAction::Error(_)))
 }
 
 /// The exchange with the shared remote, the landings made here while it could not be

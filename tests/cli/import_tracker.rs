@@ -427,3 +427,143 @@ fn hostile_issues_are_only_prompts() {
     assert_ne!(out.code, 0);
     assert_eq!(r.snapshot(), before);
 }
+
+fn labels_of(t: &Tracker, n: u64) -> Vec<String> {
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(t.state.join(format!("issues/{n}.json"))).unwrap(),
+    )
+    .unwrap();
+    v["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn issue_json(t: &Tracker, n: u64) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(t.state.join(format!("issues/{n}.json"))).unwrap(),
+    )
+    .unwrap()
+}
+
+fn writes(t: &Tracker) -> Vec<String> {
+    std::fs::read_to_string(t.state.join("calls"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| {
+            [
+                "gh issue edit",
+                "gh issue comment",
+                "gh issue close",
+                "gh api -X",
+                "gh label create",
+            ]
+            .iter()
+            .any(|w| l.starts_with(w))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `epic.trackerWriteBack=true`: sync keeps the imported issues current through a run, a
+/// pull request, the landings and the finish; without the setting nothing is written.
+#[test]
+fn sync_writes_the_state_back_to_imported_issues() {
+    let r = Repo::with_agent("commit.sh");
+    let t = Tracker::new(&r);
+    let origin = r.dir.path().join("origin.git");
+    r.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
+    r.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    t.put(
+        "issues/1.json",
+        &gh_issue(1, "Create the port", "Types.", &[L]),
+    );
+    t.put(
+        "issues/2.json",
+        &gh_issue(2, "Use the port", "Depends on #1", &[L]),
+    );
+    let env = [
+        ("PATH", t.path.as_str()),
+        ("FAKE_FORGE", t.state.to_str().unwrap()),
+    ];
+    t.epic(&r, &["import", "github", "--label", L]).ok();
+    r.git(&["add", "tasks"]);
+    r.git(&["commit", "-q", "-m", "tickets"]);
+    r.epic_env(&["run", "1"], &env).ok();
+
+    // Off (the default): sync has nothing to do and writes nothing to the tracker.
+    r.epic_env(&["sync"], &env).code(2);
+    assert_eq!(writes(&t), Vec::<String>::new());
+
+    r.git(&["config", "epic.trackerWriteBack", "true"]);
+    let out = r.epic_env(&["sync"], &env).ok().stdout;
+    assert!(
+        out.contains("issue #1 (ticket 1): labelled `git-epic:needs-review`"),
+        "{out}"
+    );
+    assert_eq!(labels_of(&t, 1), [L, "git-epic:needs-review"]);
+    assert_eq!(labels_of(&t, 2), [L], "ticket 2 has not started");
+
+    r.epic_env(&["merge", "1"], &env).ok();
+    let out = r.epic_env(&["sync"], &env).ok().stdout;
+    assert!(
+        out.contains("issue #1 (ticket 1): labelled `git-epic:merged`"),
+        "{out}"
+    );
+    assert!(out.contains("issue #1 (ticket 1): commented"), "{out}");
+    assert_eq!(labels_of(&t, 1), [L, "git-epic:merged"]);
+    let comments = issue_json(&t, 1)["comments"].as_array().unwrap().clone();
+    assert_eq!(comments.len(), 2, "bob's +1 and ours");
+    assert!(
+        comments[1]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Landed on `epic/e` at "),
+        "{comments:?}"
+    );
+
+    // Nothing changed: nothing written.
+    let before = writes(&t).len();
+    r.epic_env(&["sync"], &env).ok();
+    assert_eq!(writes(&t).len(), before);
+
+    // Ticket 2 through a pull request: the comment names it, and is edited when it lands.
+    r.epic_env(&["run", "2"], &env).ok();
+    r.epic_env(&["pr", "2"], &env).ok();
+    let out = r.epic_env(&["sync"], &env).ok().stdout;
+    assert!(out.contains("issue #2 (ticket 2): commented"), "{out}");
+    assert!(issue_json(&t, 2)["comments"][1]["body"]
+        .as_str()
+        .unwrap()
+        .contains("Pull request: https://github.com/acme/shop/pull/1"));
+    r.epic_env(&["merge", "2"], &env).ok();
+    let out = r.epic_env(&["sync"], &env).ok().stdout;
+    assert!(
+        out.contains("issue #2 (ticket 2): comment brought up to date"),
+        "{out}"
+    );
+    let comments = issue_json(&t, 2)["comments"].as_array().unwrap().clone();
+    assert_eq!(comments.len(), 2, "edited, not repeated: {comments:?}");
+    let body = comments[1]["body"].as_str().unwrap();
+    assert!(
+        body.contains("Pull request: https://github.com/acme/shop/pull/1")
+            && body.contains("Landed on"),
+        "{body}"
+    );
+    assert_eq!(issue_json(&t, 2)["state"], "OPEN");
+
+    // The epic is finished: every imported issue is closed, once.
+    r.epic_env(&["finish"], &env).ok();
+    let out = r.epic_env(&["sync"], &env).ok().stdout;
+    assert!(
+        out.contains("issue #1 (ticket 1): closed") && out.contains("issue #2 (ticket 2): closed"),
+        "{out}"
+    );
+    assert_eq!(issue_json(&t, 1)["state"], "CLOSED");
+    assert_eq!(issue_json(&t, 2)["state"], "CLOSED");
+    let before = writes(&t).len();
+    r.epic_env(&["sync"], &env).ok();
+    assert_eq!(writes(&t).len(), before);
+}

@@ -7,6 +7,7 @@
 //! it is kept; both → refused, naming the ticket, unless `--ours` or `--theirs` says which.
 
 pub mod tracker;
+pub mod writeback;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

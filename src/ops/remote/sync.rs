@@ -49,6 +49,9 @@ pub struct SyncReport {
     /// meanwhile, and landed again on it by this sync; and those that could not be, why.
     pub relanded: Vec<String>,
     pub not_relanded: Vec<String>,
+    /// What was written back to imported issues (`epic.trackerWriteBack`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tracker: Vec<crate::ops::import::writeback::TrackerWrite>,
 }
 
 /// Fetch the epic's shared state from its remote, merge it into the local one, and push
