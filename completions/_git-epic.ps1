@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create an epic branch and its config, and make it the current epic')
             [CompletionResult]::new('ticket', 'ticket', [CompletionResultType]::ParameterValue, 'Add or list tickets')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Write ticket files from the method''s tasks.md, or from GitHub or GitLab issues')
+            [CompletionResult]::new('split', 'split', [CompletionResultType]::ParameterValue, 'An agent splits a spec into small tickets with dependencies and scopes; git-epic checks them and sends what it found back to the agent')
             [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'Show the dependency graph, grouped by wave')
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Show the waves, the critical path and the likely conflicts of a wave')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show one row per ticket and the epic''s totals')
@@ -138,6 +139,20 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the tickets and the graph without writing anything')
             [CompletionResult]::new('--ours', '--ours', [CompletionResultType]::ParameterName, 'For tickets changed both here and at the source: keep the file as it is here')
             [CompletionResult]::new('--theirs', '--theirs', [CompletionResultType]::ParameterName, 'For tickets changed both here and at the source: take the source''s version')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'git-epic;split' {
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'The agent profile that splits it (default: epic.agent)')
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the tickets and the plan without writing them')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
@@ -536,6 +551,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create an epic branch and its config, and make it the current epic')
             [CompletionResult]::new('ticket', 'ticket', [CompletionResultType]::ParameterValue, 'Add or list tickets')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Write ticket files from the method''s tasks.md, or from GitHub or GitLab issues')
+            [CompletionResult]::new('split', 'split', [CompletionResultType]::ParameterValue, 'An agent splits a spec into small tickets with dependencies and scopes; git-epic checks them and sends what it found back to the agent')
             [CompletionResult]::new('graph', 'graph', [CompletionResultType]::ParameterValue, 'Show the dependency graph, grouped by wave')
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Show the waves, the critical path and the likely conflicts of a wave')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show one row per ticket and the epic''s totals')
@@ -576,6 +592,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;help;import' {
+            break
+        }
+        'git-epic;help;split' {
             break
         }
         'git-epic;help;graph' {

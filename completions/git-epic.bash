@@ -82,6 +82,9 @@ _git__epic() {
             git__epic,run)
                 cmd="git__epic__subcmd__run"
                 ;;
+            git__epic,split)
+                cmd="git__epic__subcmd__split"
+                ;;
             git__epic,status)
                 cmd="git__epic__subcmd__status"
                 ;;
@@ -184,6 +187,9 @@ _git__epic() {
             git__epic__subcmd__help,run)
                 cmd="git__epic__subcmd__help__subcmd__run"
                 ;;
+            git__epic__subcmd__help,split)
+                cmd="git__epic__subcmd__help__subcmd__split"
+                ;;
             git__epic__subcmd__help,status)
                 cmd="git__epic__subcmd__help__subcmd__status"
                 ;;
@@ -251,7 +257,7 @@ _git__epic() {
 
     case "${cmd}" in
         git__epic)
-            opts="-q -h -V --epic --quiet --color --help --version init ticket import graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="-q -h -V --epic --quiet --color --help --version init ticket import split graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -605,7 +611,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help)
-            opts="init ticket import graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="init ticket import split graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -955,6 +961,20 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__split)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1414,6 +1434,32 @@ _git__epic() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__split)
+            opts="-q -h -V --agent --dry-run --json --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --agent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand init 'Create an epic branch and its config, and make it the current epic'
             cand ticket 'Add or list tickets'
             cand import 'Write ticket files from the method''s tasks.md, or from GitHub or GitLab issues'
+            cand split 'An agent splits a spec into small tickets with dependencies and scopes; git-epic checks them and sends what it found back to the agent'
             cand graph 'Show the dependency graph, grouped by wave'
             cand plan 'Show the waves, the critical path and the likely conflicts of a wave'
             cand status 'Show one row per ticket and the epic''s totals'
@@ -126,6 +127,19 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand --dry-run 'Show the tickets and the graph without writing anything'
             cand --ours 'For tickets changed both here and at the source: keep the file as it is here'
             cand --theirs 'For tickets changed both here and at the source: take the source''s version'
+            cand --json 'Print JSON'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'git-epic;split'= {
+            cand --agent 'The agent profile that splits it (default: epic.agent)'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --dry-run 'Print the tickets and the plan without writing them'
             cand --json 'Print JSON'
             cand -q 'Print only errors and results'
             cand --quiet 'Print only errors and results'
@@ -489,6 +503,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand init 'Create an epic branch and its config, and make it the current epic'
             cand ticket 'Add or list tickets'
             cand import 'Write ticket files from the method''s tasks.md, or from GitHub or GitLab issues'
+            cand split 'An agent splits a spec into small tickets with dependencies and scopes; git-epic checks them and sends what it found back to the agent'
             cand graph 'Show the dependency graph, grouped by wave'
             cand plan 'Show the waves, the critical path and the likely conflicts of a wave'
             cand status 'Show one row per ticket and the epic''s totals'
@@ -524,6 +539,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;ticket;list'= {
         }
         &'git-epic;help;import'= {
+        }
+        &'git-epic;help;split'= {
         }
         &'git-epic;help;graph'= {
         }

@@ -24,6 +24,7 @@ mod propagate;
 mod report;
 mod review;
 mod run;
+mod split;
 mod status;
 mod sync;
 mod ticket;
@@ -102,6 +103,12 @@ pub enum Command {
         after_help = "Examples:\n  git epic import tasks.md --dry-run\n  git epic import tasks.md\n  git epic import github --label epic:blocking\n  git epic import gitlab --milestone 2.0 --dry-run\n\nImporting again updates the tickets whose source changed and keeps the ones edited here; a ticket changed on both sides is refused until --ours or --theirs says which to keep. The files are left uncommitted. The tasks.md format is in docs/tasks-md.md."
     )]
     Import(import::ImportArgs),
+    /// An agent splits a spec into small tickets with dependencies and scopes; git-epic
+    /// checks them and sends what it found back to the agent
+    #[command(
+        after_help = "Examples:\n  git epic split docs/blocking-spec.md --dry-run\n  git epic split docs/blocking-spec.md --agent claude\n\nThe agent reads the spec and the repository (CONTEXT.md when present) in a scratch worktree at the epic's tip. git-epic checks what it wrote with the strict ticket parser and the plan (unknown or cyclic dependencies, tickets too large, overlapping scopes in one wave) and sends the findings back to the same session, for at most epic.maxFixRounds rounds. The tickets go to the tasks dir uncommitted; nothing runs until you start it."
+    )]
+    Split(split::SplitArgs),
     /// Show the dependency graph, grouped by wave
     #[command(
         after_help = "Examples:\n  git epic graph\n  git epic graph --format mermaid > docs/dependency-graph.md\n  git epic graph --format dot | dot -Tsvg > graph.svg"
@@ -262,6 +269,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Init(a) => init::run(&ctx, a),
         Command::Ticket(c) => ticket::run(&ctx, c),
         Command::Import(a) => import::run(&ctx, a),
+        Command::Split(a) => split::run(&ctx, a),
         Command::Graph(a) => graph::run(&ctx, a),
         Command::Plan(a) => plan::run(&ctx, a),
         Command::Status(a) => status::run(&ctx, a),

@@ -17,6 +17,7 @@ pub mod remote;
 pub mod report;
 pub mod review;
 pub mod runner;
+pub mod split;
 pub mod status;
 pub mod sync;
 pub mod worktree;

@@ -35,6 +35,7 @@ mod review;
 mod runner;
 mod session;
 mod snapshots;
+mod split;
 mod state;
 mod status;
 mod support;

@@ -158,6 +158,13 @@ fn import_of_github_issues() {
 }
 
 #[test]
+fn split_rounds_and_plan() {
+    let r = Repo::with_agent("splitter.sh");
+    r.write("spec.md", "# Blocking\n");
+    snap_epic(&r, "split_dry_run", &["split", "spec.md", "--dry-run"]);
+}
+
+#[test]
 fn status_of_an_epic_without_tickets_and_before_any_run() {
     let r = Repo::with_agent("steady.sh");
     snap_epic(&r, "status_no_tickets", &["status"]);

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Stand-in agent for `git epic split`: writes tickets into .epic-split/. Told nothing, it
+# writes a plan with a dependency cycle; told of the cycle, a plan whose wave-0 scopes
+# overlap; told of the overlap, a good plan. Each prompt is kept in $FAKE_DIR/split-prompt.<n>.
+set -e
+for last in "$@"; do :; done
+prompt=$last
+[ -n "$prompt" ] || prompt=$(cat)
+n=$(ls "$FAKE_DIR" 2>/dev/null | grep -c '^split-prompt\.' || true)
+printf '%s' "$prompt" > "$FAKE_DIR/split-prompt.$n"
+mkdir -p .epic-split
+ticket() { # id title deps scope
+  printf '+++\ntitle = "%s"\ndeps = [%s]\nscope = [%s]\n+++\n## Goal\n%s\n' "$2" "$3" "$4" "$2" > ".epic-split/$1.md"
+}
+case "$prompt" in
+*"dependency cycle"*)
+  ticket port "Create the port" "" '"src/port/**"'
+  ticket use "Use the port" '"port"' '"src/app/**"'
+  ticket docs "Document the port" "" '"docs/**", "src/port/README.md"'
+  ;;
+*"scopes overlap"*)
+  ticket docs "Document the port" '"port"' '"docs/**", "src/port/README.md"'
+  ;;
+*)
+  ticket port "Create the port" '"use"' '"src/port/**"'
+  ticket use "Use the port" '"port"' '"src/app/**"'
+  ticket docs "Document the port" "" '"docs/**"'
+  ;;
+esac
+echo "wrote the tickets"
