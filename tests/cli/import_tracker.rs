@@ -567,3 +567,62 @@ fn sync_writes_the_state_back_to_imported_issues() {
     r.epic_env(&["sync"], &env).ok();
     assert_eq!(writes(&t).len(), before);
 }
+
+/// The same write-back on GitLab through glab: labels, one note, closed at the finish.
+#[test]
+fn sync_writes_the_state_back_to_gitlab_issues() {
+    let r = Repo::with_agent("commit.sh");
+    let t = Tracker::new(&r);
+    for (iid, title, description) in [(5, "Schema", ""), (6, "API", "Blocked by #5")] {
+        t.put(
+            &format!("gl-issues/{iid}.json"),
+            &json!({"id": 500 + iid, "iid": iid, "project_id": 4, "title": title, "description": description, "state": "opened", "labels": ["epic"], "milestone": null, "web_url": format!("https://gitlab.example.com/acme/shop/-/issues/{iid}")}),
+        );
+    }
+    let env = [
+        ("PATH", t.path.as_str()),
+        ("FAKE_FORGE", t.state.to_str().unwrap()),
+    ];
+    t.epic(&r, &["import", "gitlab", "--label", "epic"]).ok();
+    r.git(&["add", "tasks"]);
+    r.git(&["commit", "-q", "-m", "tickets"]);
+    r.git(&["config", "epic.trackerWriteBack", "true"]);
+    r.epic_env(&["run", "5"], &env).ok();
+    r.epic_env(&["merge", "5"], &env).ok();
+    let out = r.epic_env(&["sync"], &env).ok().stdout;
+    assert!(
+        out.contains("issue #5 (ticket 5): labelled `git-epic:merged`"),
+        "{out}"
+    );
+    let issue = |iid: u64| -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(t.state.join(format!("gl-issues/{iid}.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(issue(5)["labels"], json!(["epic", "git-epic:merged"]));
+    let notes: Value = serde_json::from_str(
+        &std::fs::read_to_string(t.state.join("gl-issues/5.notes.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(notes.as_array().unwrap().len(), 1);
+    assert!(notes[0]["body"]
+        .as_str()
+        .unwrap()
+        .contains("Landed on `epic/e`"));
+    r.epic_env(&["run", "6"], &env).ok();
+    r.epic_env(&["merge", "6"], &env).ok();
+    r.epic_env(&["finish"], &env).ok();
+    let out = r.epic_env(&["sync"], &env).ok().stdout;
+    assert!(
+        out.contains("issue #5 (ticket 5): closed") && out.contains("issue #6 (ticket 6): closed"),
+        "{out}"
+    );
+    assert_eq!(issue(6)["state"], "closed");
+    let calls = std::fs::read_to_string(t.state.join("calls")).unwrap();
+    assert!(
+        calls.contains("glab issue update 5 --label git-epic:merged"),
+        "{calls}"
+    );
+    assert_eq!(calls.matches("glab issue note 5").count(), 1, "{calls}");
+}
