@@ -88,3 +88,46 @@ fn split_that_stays_broken_writes_nothing() {
         bad.stderr
     );
 }
+
+/// An agent that keeps its session (Claude Code's stream-json): the findings go back to the
+/// same session with `--resume`, without the spec again, and its tokens and cost add up.
+#[test]
+fn split_resumes_the_agents_session_and_counts_its_tokens() {
+    let r = Repo::with_agent("splitter.sh");
+    r.write("spec.md", SPEC);
+    let bin = r.dir.path().join("claude-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(crate::support::agent("splitter.sh"), bin.join("claude")).unwrap();
+    let cmd = format!(
+        "{} --print --output-format stream-json --verbose",
+        bin.join("claude").display()
+    );
+    r.git(&["config", "epicAgent.splitter.command", &cmd]);
+    let out = r
+        .epic_env(&["split", "spec.md", "--agent", "splitter", "--json"], &[])
+        .ok()
+        .json();
+    assert_eq!(out["rounds"].as_array().unwrap().len(), 3, "{out}");
+    assert_eq!(out["tokens"]["input"], 300);
+    assert_eq!(out["tokens"]["output"], 60);
+    assert!(
+        (out["cost_usd"].as_f64().unwrap() - 0.03).abs() < 1e-9,
+        "{out}"
+    );
+    let first = std::fs::read_to_string(r.fake_dir().join("split-argv.0")).unwrap();
+    assert!(!first.contains("--resume"), "{first:?}");
+    for n in [1, 2] {
+        let argv = std::fs::read_to_string(r.fake_dir().join(format!("split-argv.{n}"))).unwrap();
+        assert!(argv.contains("\0--resume=split-session\0"), "{argv:?}");
+        let prompt =
+            std::fs::read_to_string(r.fake_dir().join(format!("split-prompt.{n}"))).unwrap();
+        assert!(
+            prompt.contains("# Findings") && !prompt.contains("# The spec"),
+            "{prompt}"
+        );
+    }
+    assert_eq!(
+        out["plan"]["waves"],
+        serde_json::json!([["port"], ["docs", "use"]])
+    );
+}
