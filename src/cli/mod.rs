@@ -225,6 +225,9 @@ session it made.\n\nExamples:\n  git epic monitor\n  git epic monitor --detach  
         /// Where the run's output starts in the log
         #[arg(long)]
         offset: u64,
+        /// The sandbox policy of the run
+        #[arg(long)]
+        sandbox: Option<PathBuf>,
         /// The agent's command
         #[arg(last = true, required = true)]
         argv: Vec<String>,
@@ -297,8 +300,15 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
             log,
             run,
             offset,
+            sandbox,
             argv,
-        } => Ok(crate::infra::supervisor::main(&log, &run, offset, &argv)),
+        } => Ok(crate::infra::supervisor::main(
+            &log,
+            &run,
+            offset,
+            sandbox.as_deref(),
+            &argv,
+        )),
     }
 }
 

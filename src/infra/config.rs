@@ -74,6 +74,8 @@ pub struct Settings {
     pub tracker_write_back: bool,
     /// How long a machine's claim on a ticket holds unless renewed (`epic.claimLease`).
     pub claim_lease: Duration,
+    /// Confine each agent run (`epic.sandbox`; a profile's own setting wins).
+    pub sandbox: crate::infra::sandbox::Mode,
 }
 
 /// Read a config value as a string; `epic.<epic>.<key>` first, then `epic.<key>`.
@@ -101,6 +103,27 @@ pub fn agent_profile_key(
         .plumbing()
         .string_by("epicAgent", Some(profile.as_bytes().as_bstr()), key)
         .map(|v| v.to_str_lossy().into_owned())
+}
+
+/// Every value of `epicAgent.<profile>.<key>` (the key may be repeated), each split at commas.
+pub fn agent_profile_list(
+    config: &gix::config::Snapshot<'_>,
+    profile: &str,
+    key: &str,
+) -> Vec<String> {
+    config
+        .plumbing()
+        .strings_by("epicAgent", Some(profile.as_bytes().as_bstr()), key)
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|v| {
+            v.to_str_lossy()
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Every configured agent profile: (name, command).
@@ -238,6 +261,10 @@ impl Settings {
             require_review,
             tracker_write_back,
             claim_lease: dur("claimLease", "10m")?,
+            sandbox: crate::infra::sandbox::Mode::parse(
+                &get("sandbox").unwrap_or_default(),
+                "epic.sandbox",
+            )?,
         })
     }
 }

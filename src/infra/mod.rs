@@ -13,6 +13,7 @@ pub mod log;
 pub mod presets;
 pub mod process;
 pub mod ratelimit;
+pub mod sandbox;
 pub mod scope;
 pub mod suggest;
 pub mod supervisor;

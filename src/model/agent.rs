@@ -12,7 +12,7 @@ use crate::infra::config::{self, PromptVia, Settings};
 use crate::infra::error::{usage, Result};
 use crate::model::agents::{Adapter, Heard, Launch};
 use crate::model::ticket::Ticket;
-use crate::{infra::process, infra::supervisor};
+use crate::{infra::process, infra::sandbox, infra::supervisor};
 
 /// The profile name of tickets that name none.
 pub const DEFAULT_PROFILE: &str = "default";
@@ -35,6 +35,9 @@ pub struct AgentCommand {
     /// machine of the epic, so a rate limit hit on one holds them all back (through the
     /// notes). Otherwise a cooldown is this machine's alone.
     pub shared_account: bool,
+    /// How the profile's runs are confined (`epic.sandbox`, `epicAgent.<profile>.sandbox*`,
+    /// `.passEnv`).
+    pub sandbox: sandbox::Profile,
 }
 
 /// Find the agent command of `ticket` and check its program exists, before anything is made.
@@ -103,6 +106,7 @@ pub fn resolve(
             .expect("the built-in fatal patterns are valid"),
     };
     let shared_account = shared_account(config, &profile)?;
+    let sandbox = sandbox_profile(config, settings, &profile)?;
     Ok(AgentCommand {
         profile,
         argv,
@@ -110,6 +114,34 @@ pub fn resolve(
         fatal_pattern,
         adapter,
         shared_account,
+        sandbox,
+    })
+}
+
+/// The sandbox settings of `profile`: its own `sandbox` wins over `epic.sandbox`. A
+/// confinement asked for by name that this kernel cannot give stops before anything starts.
+pub fn sandbox_profile(
+    config: &gix::config::Snapshot<'_>,
+    settings: &Settings,
+    profile: &str,
+) -> Result<sandbox::Profile> {
+    let mode = match config::agent_profile_key(config, profile, "sandbox") {
+        Some(v) => sandbox::Mode::parse(&v, &format!("epicAgent.{profile}.sandbox"))?,
+        None => settings.sandbox,
+    };
+    if mode == sandbox::Mode::Landlock {
+        if let sandbox::Support::None(why) = sandbox::support() {
+            return Err(usage(format!(
+                "The sandbox is set to landlock, but {why}; set `git config epic.sandbox auto` to run agents unconfined here."
+            )));
+        }
+    }
+    let list = |key: &str| config::agent_profile_list(config, profile, key);
+    Ok(sandbox::Profile {
+        mode,
+        write: list("sandboxWrite"),
+        hide: list("sandboxHide"),
+        pass_env: list("passEnv"),
     })
 }
 
@@ -171,6 +203,8 @@ pub struct Spawn<'a> {
     pub header: &'a str,
     /// The orchestrator's id for this run, recorded by the supervisor.
     pub run: &'a str,
+    /// The confinement the supervisor sets up, `None` for none.
+    pub sandbox: Option<&'a sandbox::Policy>,
 }
 
 /// A running agent under its supervisor, the leader of its own session and process group.
@@ -215,7 +249,12 @@ pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
             .with_context(|| format!("could not create {}", dir.display()))?;
     }
     // An earlier run's records must not be taken for this one's.
-    for old in [supervisor::record_path(s.log), supervisor::run_path(s.log)] {
+    let policy = sandbox::policy_path(s.log);
+    for old in [
+        supervisor::record_path(s.log),
+        supervisor::run_path(s.log),
+        policy.clone(),
+    ] {
         match std::fs::remove_file(&old) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -238,8 +277,13 @@ pub fn spawn(s: &Spawn<'_>) -> Result<Running> {
         s.run.into(),
         "--offset".into(),
         start.to_string().into(),
-        "--".into(),
     ];
+    if let Some(p) = s.sandbox {
+        supervisor::write_atomic(&policy, p)
+            .with_context(|| format!("could not write {}", policy.display()))?;
+        args.extend(["--sandbox".into(), policy.into_os_string()]);
+    }
+    args.push("--".into());
     args.extend(s.argv.iter().map(Into::into));
     let mut e = duct::cmd(me, args)
         .dir(s.dir)

@@ -1,6 +1,7 @@
 //! Starting an agent run under its supervisor, or adopting one an earlier orchestrator
 //! started, and the thread that waits for it to end.
 
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use super::scheduler::Msg;
 use super::{Event, Planned};
 use crate::infra::config::{PromptVia, Settings};
 use crate::infra::error::Result;
-use crate::infra::gitx;
+use crate::infra::{gitx, sandbox};
 use crate::model::agent::{self, Exit};
 use crate::model::epic::Workspace;
 use crate::model::state::{self, State, Store, TicketNote};
@@ -123,6 +124,18 @@ pub(super) fn start(
         ("EPIC_BASE", ws.epic.branch.clone()),
     ];
     let stdin = (plan.prompt_via == PromptVia::Stdin).then_some(prompt.as_str());
+    let home = std::env::var_os("HOME").map_or_else(|| "/nonexistent".into(), PathBuf::from);
+    let policy = sandbox::policy(
+        &plan.agent.sandbox,
+        &sandbox::Run {
+            home: &home,
+            root: &ws.root,
+            worktree: &plan.worktree,
+            common_dir: &git_dirs[0],
+            git_dir: &git_dirs[1],
+            program: &plan.agent.argv[0],
+        },
+    );
     let child = agent::spawn(&agent::Spawn {
         dir: &plan.worktree,
         argv: &argv,
@@ -131,6 +144,7 @@ pub(super) fn start(
         log: &log,
         header: &header,
         run: &run_id,
+        sandbox: policy.as_ref(),
     })?;
     let pid = child.pid;
     store.update(&plan.id, |n| {

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod confine;
+
 /// How the agent of a supervised run ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExitRecord {
@@ -18,6 +20,9 @@ pub struct ExitRecord {
     pub signal: Option<i32>,
     /// Unix time the agent ended.
     pub ended_at: f64,
+    /// What the agent said the sandbox refused it (see `sandbox::refusals`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<String>,
 }
 
 /// A supervised run as it started: written by the supervisor before the agent starts, so
@@ -87,9 +92,10 @@ pub fn read_record(log: &Path, supervisor: u32) -> Option<ExitRecord> {
 
 extern "C" fn ignore(_: libc::c_int) {}
 
-/// `git-epic __supervise --log L --run R --offset N -- <argv>`: record the run's start, run
-/// the agent, record its end. Returns 0 once the end is recorded.
-pub fn main(log: &Path, run: &str, offset: u64, argv: &[String]) -> i32 {
+/// `git-epic __supervise --log L --run R --offset N [--sandbox P] -- <argv>`: record the
+/// run's start, run the agent (confined by the policy in P), record its end. Returns 0 once
+/// the end is recorded.
+pub fn main(log: &Path, run: &str, offset: u64, sandbox: Option<&Path>, argv: &[String]) -> i32 {
     let record = &record_path(log);
     // A signal to the group reaches the agent and this process alike: this one stays to
     // write the record. A handler (not SIG_IGN) is reset by exec, so the agent keeps the
@@ -117,20 +123,31 @@ pub fn main(log: &Path, run: &str, offset: u64, argv: &[String]) -> i32 {
             "git-epic: could not record the run in {}: {e}",
             run_path(log).display()
         );
-        return write(record, Some(126), None);
+        return write(record, Some(126), None, Vec::new());
     }
+    let confined = match sandbox.map(confine::prepare).transpose() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("git-epic: the agent was not started: {e:#}");
+            return write(record, Some(126), None, Vec::new());
+        }
+    };
     // Its stdout is the log as it is; its stderr comes through here, each line marked, so
     // that the reason it gives for failing reads as such wherever the log is shown.
-    let mut child = match std::process::Command::new(program)
-        .args(args)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-    {
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args).stderr(std::process::Stdio::piped());
+    if let Some(c) = &confined {
+        c.apply(&mut cmd);
+    }
+    let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             // The log is this process's stderr: the reason lands where the user looks.
             eprintln!("git-epic: could not start the agent {program}: {e}");
-            return write(record, Some(127), None);
+            if let Some(c) = confined {
+                c.finish(log, offset);
+            }
+            return write(record, Some(127), None, Vec::new());
         }
     };
     let copied = child.stderr.take().map(|err| {
@@ -148,12 +165,13 @@ pub fn main(log: &Path, run: &str, offset: u64, argv: &[String]) -> i32 {
     if let Some(rx) = copied {
         let _ = rx.recv_timeout(std::time::Duration::from_secs(2));
     }
+    let refused = confined.map_or_else(Vec::new, |c| c.finish(log, offset));
     use std::os::unix::process::ExitStatusExt;
     match status {
-        Ok(s) => write(record, s.code(), s.signal()),
+        Ok(s) => write(record, s.code(), s.signal(), refused),
         Err(e) => {
             eprintln!("git-epic: could not wait for the agent {program}: {e}");
-            write(record, None, None)
+            write(record, None, None, refused)
         }
     }
 }
@@ -190,12 +208,13 @@ fn copy_marked(err: impl std::io::Read, log: &Path) {
     }
 }
 
-fn write(record: &Path, code: Option<i32>, signal: Option<i32>) -> i32 {
+fn write(record: &Path, code: Option<i32>, signal: Option<i32>, refused: Vec<String>) -> i32 {
     let r = ExitRecord {
         supervisor: std::process::id(),
         code,
         signal,
         ended_at: crate::infra::clock::now(),
+        refused,
     };
     match write_atomic(record, &r) {
         Ok(()) => 0,
