@@ -33,6 +33,7 @@ mod remote_recovery;
 mod report;
 mod review;
 mod runner;
+mod sandbox;
 mod session;
 mod snapshots;
 mod split;

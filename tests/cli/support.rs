@@ -85,6 +85,11 @@ impl Repo {
         repo
     }
 
+    /// The fake home directory the commands run with.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
     /// The working tree (a subdirectory of the temp dir, which also holds HOME).
     pub fn path(&self) -> PathBuf {
         self.dir.path().join("repo")
