@@ -271,6 +271,10 @@ impl Progress {
             Event::LandingTakenOver { id, host } => self.line(format!(
                 "{now} {id}: done on {host}, which let its claim run out before landing it; landing it here from its branch"
             )),
+            Event::Unconfined { why } => self.line(format!(
+                "{now} {} agents run unconfined: {why} (epic.sandbox is auto; see docs/sandbox.md)",
+                style("sandbox:").yellow().bold()
+            )),
             Event::LocalOnly { remote, why } => self.line(format!(
                 "{now} {} {remote} cannot be reached ({why}); claims and states stay on this machine until `git epic sync`",
                 style("local-only:").yellow().bold()

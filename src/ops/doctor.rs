@@ -61,6 +61,10 @@ pub fn diagnose(cwd: &Path, epic_flag: Option<&str>) -> Vec<Check> {
     branches(&mut d, &ws);
     let settings = config_parses(&mut d, &ws);
     config_keys(&mut d, &ws);
+    if let Some(s) = &settings {
+        let (ok, needed, detail) = crate::infra::sandbox::diagnose(s.sandbox);
+        d.check("sandbox", ok, needed, detail);
+    }
     let Some(graph) = tickets(&mut d, &ws) else {
         return d.0;
     };

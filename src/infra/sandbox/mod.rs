@@ -58,7 +58,11 @@ pub enum Support {
 const MIN_ABI: i32 = 3;
 
 /// Ask the kernel which Landlock ABI it has (a system call that changes nothing).
+/// `GIT_EPIC_LANDLOCK=off` in the environment makes git-epic act as on a kernel without it.
 pub fn support() -> Support {
+    if std::env::var_os("GIT_EPIC_LANDLOCK").is_some_and(|v| v == "off") {
+        return Support::None("GIT_EPIC_LANDLOCK=off is set".to_owned());
+    }
     #[cfg(target_os = "linux")]
     {
         const VERSION: libc::c_uint = 1;
@@ -159,13 +163,15 @@ pub const HIDDEN_IN_HOME: &[&str] = &[
 ];
 
 /// The state and cache an agent family keeps in the home directory, which it must write to
-/// work at all (its login, its sessions): by the program's name.
+/// work at all (its login, its sessions): by the program's name. Directories end in `/`
+/// (made before the run if missing: a rule needs something to name); files are granted
+/// only when they exist.
 pub fn state_paths(program: &str) -> &'static [&'static str] {
     match program {
-        "claude" => &[".claude", ".claude.json", ".claude.json.backup"],
-        "codex" => &[".codex"],
-        "gemini" => &[".gemini"],
-        "aider" => &[".aider", ".aider.chat.history.md", ".aider.input.history"],
+        "claude" => &[".claude/", ".claude.json", ".claude.json.backup"],
+        "codex" => &[".codex/"],
+        "gemini" => &[".gemini/"],
+        "aider" => &[".aider/", ".aider.chat.history.md", ".aider.input.history"],
         _ => &[],
     }
 }
@@ -179,6 +185,9 @@ pub struct Policy {
     /// Directories and files the agent may write (beneath them too): the worktree, its
     /// private git dir, the object store, the agent's state, `sandboxWrite`.
     pub write: Vec<PathBuf>,
+    /// The agent's state directories, made before the run when missing.
+    #[serde(default)]
+    pub make: Vec<PathBuf>,
     /// What it may not read: the secrets in HOME and `sandboxHide`.
     pub hide: Vec<PathBuf>,
     /// Environment variables taken out of the agent's environment.
@@ -257,7 +266,14 @@ pub fn policy(profile: &Profile, run: &Run<'_>) -> Option<Policy> {
         real(run.git_dir.to_owned()),
         real(run.common_dir.join("objects")),
     ];
-    write.extend(state_paths(&family).iter().map(|p| real(run.home.join(p))));
+    let mut make = Vec::new();
+    for p in state_paths(&family) {
+        let path = run.home.join(p.trim_end_matches('/'));
+        if p.ends_with('/') {
+            make.push(path.clone());
+        }
+        write.push(real(path));
+    }
     write.extend(
         profile
             .write
@@ -283,6 +299,7 @@ pub fn policy(profile: &Profile, run: &Run<'_>) -> Option<Policy> {
         mode: profile.mode,
         worktree: real(run.worktree.to_owned()),
         write,
+        make,
         hide,
         drop_env,
     })
@@ -330,13 +347,32 @@ pub fn refusals(output: &str, limit: usize) -> Vec<String> {
     out
 }
 
-/// What the sandbox enforces here, in a sentence (for `doctor` and the unconfined notice).
-pub fn describe(support: &Support) -> String {
-    match support {
-        Support::Landlock(abi) => format!(
-            "Landlock ABI {abi}: each agent writes only its worktree, its own git dir, the object store, the temporary dir and its own state; ~/.ssh, ~/.gnupg, ~/.aws, ~/.config/gh, ~/.netrc and the git credential stores are unreadable; network and reads elsewhere are not confined"
+/// What the sandbox enforces here under `mode`, for `doctor`: whether that is what the
+/// setting asks for, whether it must be, and a sentence.
+pub fn diagnose(mode: Mode) -> (bool, bool, String) {
+    match (mode, support()) {
+        (Mode::Off, _) => (
+            true,
+            false,
+            "off (epic.sandbox): agents run unconfined, with the whole environment".to_owned(),
         ),
-        Support::None(why) => format!("agents run unconfined: {why}"),
+        (_, Support::Landlock(abi)) => (
+            true,
+            false,
+            format!(
+                "Landlock ABI {abi}: each agent writes only its worktree, its own git dir, the object store, a temporary dir and its own state; ~/.ssh, ~/.gnupg, ~/.aws, ~/.config/gh, ~/.netrc and the git credential stores are unreadable; forge and cloud credentials are held back; network and reads elsewhere are not confined (docs/sandbox.md)"
+            ),
+        ),
+        (Mode::Auto, Support::None(why)) => (
+            false,
+            false,
+            format!("agents run unconfined: {why} (credentials are still held back)"),
+        ),
+        (Mode::Landlock, Support::None(why)) => (
+            false,
+            true,
+            format!("epic.sandbox is landlock, but {why}: no agent can start"),
+        ),
     }
 }
 
@@ -392,6 +428,7 @@ mod tests {
         )
         .unwrap();
         assert!(p.write.contains(&home.join(".claude")));
+        assert_eq!(p.make, vec![home.join(".claude")]);
         assert!(p.write.contains(&home.join(".cache/x")));
         assert!(p.hide.contains(&home.join(".ssh")));
         assert!(!p.drop_env.contains(&"GH_TOKEN".to_owned()));

@@ -43,6 +43,11 @@ pub(super) fn prepare(path: &Path) -> Result<Prepared> {
             return Ok(unconfined(policy));
         }
     };
+    for dir in &policy.make {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("git-epic: could not make {}: {e}", dir.display());
+        }
+    }
     let tmp = tempfile::Builder::new()
         .prefix("git-epic-agent-")
         .tempdir()

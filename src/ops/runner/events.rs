@@ -122,6 +122,10 @@ pub enum Event {
     Relanding {
         id: String,
     },
+    /// `epic.sandbox` is auto and this machine cannot confine agents: they run unconfined.
+    Unconfined {
+        why: String,
+    },
     /// The epic's remote cannot be reached: claims and states stay on this machine until
     /// `git epic sync`.
     LocalOnly {

@@ -55,6 +55,14 @@ pub fn run(
     report: &dyn Fn(Event),
     on_done: Option<&mut dyn OnDone>,
 ) -> Result<Summary> {
+    let auto = planned
+        .iter()
+        .any(|p| p.agent.sandbox.mode == crate::infra::sandbox::Mode::Auto);
+    if let (true, crate::infra::sandbox::Support::None(why)) =
+        (auto, crate::infra::sandbox::support())
+    {
+        report(Event::Unconfined { why });
+    }
     Scheduler::new(
         ws,
         settings,
