@@ -166,6 +166,15 @@ fn render(reviews: &[TicketReview], repeated: &[Repeated], epic: &str) -> String
         for l in &r.failed_lines {
             t.push_str(&format!("  {l}\n"));
         }
+        if !r.sandbox_refused.is_empty() {
+            t.push_str(&format!(
+                "{}\n",
+                style("sandbox refused its agent:").yellow()
+            ));
+            for l in &r.sandbox_refused {
+                t.push_str(&format!("  {l}\n"));
+            }
+        }
         if let Some(req) = &r.request {
             t.push_str(&format!(
                 "next run is asked ({} round {}):\n",

@@ -105,15 +105,17 @@ pub fn agent_profile_key(
         .map(|v| v.to_str_lossy().into_owned())
 }
 
-/// Every value of `epicAgent.<profile>.<key>` (the key may be repeated), each split at commas.
-pub fn agent_profile_list(
+/// Every value of `<section>[.<sub>].<key>` (the key may be repeated), each split at commas:
+/// `epic.sandboxWrite` for every profile, `epicAgent.<profile>.sandboxWrite` for one.
+pub fn list(
     config: &gix::config::Snapshot<'_>,
-    profile: &str,
+    section: &str,
+    sub: Option<&str>,
     key: &str,
 ) -> Vec<String> {
     config
         .plumbing()
-        .strings_by("epicAgent", Some(profile.as_bytes().as_bstr()), key)
+        .strings_by(section, sub.map(|s| s.as_bytes().as_bstr()), key)
         .unwrap_or_default()
         .iter()
         .flat_map(|v| {

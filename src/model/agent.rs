@@ -136,7 +136,12 @@ pub fn sandbox_profile(
             )));
         }
     }
-    let list = |key: &str| config::agent_profile_list(config, profile, key);
+    // What `epic.<key>` gives every profile, and what this profile adds.
+    let list = |key: &str| {
+        let mut all = config::list(config, "epic", None, key);
+        all.extend(config::list(config, "epicAgent", Some(profile), key));
+        all
+    };
     Ok(sandbox::Profile {
         mode,
         write: list("sandboxWrite"),
@@ -175,6 +180,7 @@ pub fn full_argv(
     settings: &Settings,
     resume: Option<&str>,
     git_dirs: &[PathBuf],
+    confined: bool,
 ) -> Vec<String> {
     let allowed: Vec<String> = settings
         .test
@@ -189,6 +195,7 @@ pub fn full_argv(
             resume,
             allowed_commands: &allowed,
             git_dirs,
+            confined,
         },
     )
 }

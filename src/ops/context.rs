@@ -181,6 +181,7 @@ fn run_agent(
         settings,
         None,
         &git_dirs,
+        false,
     );
     if let Some(parent) = log.parent() {
         std::fs::create_dir_all(parent)?;

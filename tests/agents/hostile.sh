@@ -8,7 +8,12 @@ common=$(git rev-parse --path-format=absolute --git-common-dir)
 try() {
   what=$1
   shift
-  if ( "$@" ) >/dev/null 2>&1; then echo "WORKED: $what"; else echo "REFUSED: $what"; fi
+  if said=$( ("$@") 2>&1 ); then
+    echo "WORKED: $what"
+  else
+    echo "REFUSED: $what"
+    [ -n "$said" ] && echo "$said" | sed 's/^/  /'
+  fi
 }
 try "sibling worktree" sh -c "echo pwned > '$HOSTILE_SIBLING/pwned.txt'"
 try "main checkout" sh -c "echo pwned > '$HOSTILE_ROOT/pwned.txt'"
@@ -23,6 +28,8 @@ try "~/.ssh read" sh -c "cat '$HOME/.ssh/id_ed25519' | grep -q PRIVATE"
 try "~/.config/gh read" sh -c "cat '$HOME/.config/gh/hosts.yml' | grep -q oauth_token"
 try "GH_TOKEN" test -n "$GH_TOKEN"
 try "the temporary dir" sh -c "echo ok > \"\${TMPDIR:-/tmp}/hostile.$$\" && rm \"\${TMPDIR:-/tmp}/hostile.$$\""
+# HOSTILE_NO_WORK: all it meant to do was outside (nothing of its own).
+[ -n "$HOSTILE_NO_WORK" ] && exit 0
 echo "$EPIC_TICKET" > "$EPIC_TICKET.txt"
 git add "$EPIC_TICKET.txt"
 git commit -q -m "$EPIC_TICKET: the work"

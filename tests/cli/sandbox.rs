@@ -51,20 +51,23 @@ fn setup() -> Repo {
 
 /// Run the hostile agent on A; its log.
 fn attack(r: &Repo) -> String {
+    attack_with(r, &[])
+}
+
+fn attack_with(r: &Repo, more: &[(&str, &str)]) -> String {
     let other = r.git(&["for-each-ref", "--format=%(refname)", "refs/heads/feat/B-*"]);
     assert!(other.starts_with("refs/heads/feat/B-"), "{other}");
     let root = r.path().to_string_lossy().into_owned();
     let sibling = r.path().join("worktrees/feat-B");
-    r.epic_env(
-        &["run", "A"],
-        &[
-            ("HOSTILE_ROOT", root.as_str()),
-            ("HOSTILE_SIBLING", &sibling.to_string_lossy()),
-            ("HOSTILE_OTHER_REF", &other),
-            ("GH_TOKEN", "ghp_secret"),
-        ],
-    )
-    .ok();
+    let sibling = sibling.to_string_lossy();
+    let mut env = vec![
+        ("HOSTILE_ROOT", root.as_str()),
+        ("HOSTILE_SIBLING", &sibling),
+        ("HOSTILE_OTHER_REF", &other),
+        ("GH_TOKEN", "ghp_secret"),
+    ];
+    env.extend_from_slice(more);
+    r.epic_env(&["run", "A"], &env);
     r.log("A")
 }
 
@@ -145,6 +148,20 @@ fn a_confined_agent_is_refused_every_escape_and_its_commit_lands() {
     assert!(branch.starts_with("feat/A-"), "{branch}");
     assert_eq!(r.git(&["log", "-1", "--format=%s", &branch]), "A: the work");
     assert_eq!(r.git_in(&wt, &["status", "--porcelain"]), "");
+    // What was refused is in the log and in review, where a reviewer looks.
+    let review = r.epic(&["review", "A", "--json"]).ok().json();
+    let refused = review["tickets"][0]["sandbox_refused"].to_string();
+    for what in [
+        ".git/config",
+        "hooks/post-checkout",
+        ".ssh/id_ed25519",
+        "pwned.txt",
+    ] {
+        assert!(refused.contains(what), "{what}: {refused}");
+    }
+    assert!(log.contains("git-epic: sandbox refused: "), "{log}");
+    let text = r.epic(&["review", "A"]).ok().stdout;
+    assert!(text.contains("sandbox refused its agent:"), "{text}");
 }
 
 #[test]
@@ -158,4 +175,90 @@ fn the_same_agent_unconfined_gets_everywhere() {
     assert_ne!(before, outside_a(&r));
     assert!(notes_added_by_hand(&r));
     assert!(Path::new(&r.path().join("pwned.txt")).exists());
+}
+
+#[test]
+fn work_the_sandbox_refused_is_no_work_done() {
+    if !landlock_here() {
+        return;
+    }
+    let r = setup();
+    r.git(&["config", "epic.sandbox", "landlock"]);
+    r.git(&["config", "epic.maxAttempts", "1"]);
+    let log = attack_with(&r, &[("HOSTILE_NO_WORK", "1")]);
+    let row = r.row("A");
+    assert_eq!(row["state"], "failed", "{log}");
+    let reason = row["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("agent made no changes; the sandbox refused it: "),
+        "{reason}"
+    );
+    assert!(!r.path().join("pwned.txt").exists());
+}
+
+#[test]
+fn auto_on_a_kernel_without_landlock_says_once_that_agents_run_unconfined() {
+    let r = Repo::with_agent("commit.sh");
+    for id in ["A", "B"] {
+        r.epic(&["ticket", "add", id, "--title", id]).ok();
+    }
+    r.git(&["add", "tasks"]);
+    r.git(&["commit", "-q", "-m", "tickets"]);
+    let no = [("GIT_EPIC_LANDLOCK", "off"), ("GH_TOKEN", "ghp_secret")];
+    let out = r.epic_env(&["wave", "start", "0"], &no).ok();
+    let said = "agents run unconfined: GIT_EPIC_LANDLOCK=off is set";
+    assert_eq!(out.stderr.matches(said).count(), 1, "{}", out.stderr);
+    assert_eq!(r.row("A")["state"], "done");
+    // Unconfined, its credentials are still held back.
+    assert!(
+        r.log("A").contains("this agent runs unconfined"),
+        "{}",
+        r.log("A")
+    );
+    let doctor = r.epic_env(&["doctor"], &no).stdout;
+    assert!(
+        doctor.contains("agents run unconfined: GIT_EPIC_LANDLOCK=off is set"),
+        "{doctor}"
+    );
+    // Asked for by name, it stops before anything is made.
+    r.git(&["config", "epic.sandbox", "landlock"]);
+    r.epic(&["ticket", "add", "C", "--title", "C"]).ok();
+    r.git(&["add", "tasks"]);
+    r.git(&["commit", "-q", "-m", "C"]);
+    let before = r.snapshot();
+    let out = r.epic_env(&["run", "C"], &no).code(2);
+    assert!(
+        out.stderr
+            .contains("The sandbox is set to landlock, but GIT_EPIC_LANDLOCK=off is set"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(before, r.snapshot());
+}
+
+#[test]
+fn credentials_are_held_back_unless_the_profile_passes_them() {
+    let r = Repo::with_agent("env.sh");
+    for id in ["A", "B"] {
+        r.epic(&["ticket", "add", id, "--title", id]).ok();
+    }
+    r.git(&["add", "tasks"]);
+    r.git(&["commit", "-q", "-m", "tickets"]);
+    r.git(&["config", "epicAgent.default.passEnv", "GITLAB_TOKEN"]);
+    let env = [
+        ("GH_TOKEN", "ghp_secret"),
+        ("GITLAB_TOKEN", "glpat_passed"),
+        ("SSH_AUTH_SOCK", "/tmp/agent.sock"),
+        ("ANTHROPIC_API_KEY", "sk-own-key"),
+    ];
+    r.epic_env(&["run", "A"], &env).ok();
+    let log = r.log("A");
+    assert!(log.contains("GH_TOKEN=<unset>"), "{log}");
+    assert!(log.contains("SSH_AUTH_SOCK=<unset>"), "{log}");
+    assert!(log.contains("GITLAB_TOKEN=glpat_passed"), "{log}");
+    assert!(log.contains("ANTHROPIC_API_KEY=sk-own-key"), "{log}");
+    // Off is as before: the whole environment.
+    r.git(&["config", "epic.sandbox", "off"]);
+    r.epic_env(&["run", "B"], &env).ok();
+    assert!(r.log("B").contains("GH_TOKEN=ghp_secret"), "{}", r.log("B"));
 }

@@ -76,6 +76,18 @@ impl Repo {
             "[user]\n\tname = Test\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
         )
         .unwrap();
+        // The fake agents keep their records in the fake dir (FAKE_DIR): open to them in
+        // the sandbox, as a user's config opens a cache to theirs.
+        let fake = dir.path().join("fake");
+        let mut config = std::fs::OpenOptions::new()
+            .append(true)
+            .open(home.join(".gitconfig"))
+            .unwrap();
+        std::io::Write::write_all(
+            &mut config,
+            format!("[epic]\n\tsandboxWrite = {}\n", fake.display()).as_bytes(),
+        )
+        .unwrap();
         let repo = Repo { dir, home };
         std::fs::create_dir_all(repo.path()).unwrap();
         repo.git(&["init", "-q"]);

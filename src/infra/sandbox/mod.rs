@@ -210,6 +210,13 @@ pub struct Profile {
     pub pass_env: Vec<String>,
 }
 
+impl Profile {
+    /// Whether its runs are confined on this machine.
+    pub fn confines(&self) -> bool {
+        self.mode != Mode::Off && matches!(support(), Support::Landlock(_))
+    }
+}
+
 impl Default for Profile {
     fn default() -> Profile {
         Profile {

@@ -83,6 +83,15 @@ pub(crate) fn write_atomic(path: &Path, value: &impl Serialize) -> std::io::Resu
     std::fs::rename(&tmp, path)
 }
 
+/// What the sandbox refused the run logged in `log` (the last run there: each run's start
+/// removes the records of the one before).
+pub fn refused(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(record_path(log))
+        .ok()
+        .and_then(|t| serde_json::from_str::<ExitRecord>(&t).ok())
+        .map_or_else(Vec::new, |r| r.refused)
+}
+
 /// The record of the run whose supervisor was `supervisor`, if it has ended.
 pub fn read_record(log: &Path, supervisor: u32) -> Option<ExitRecord> {
     let text = std::fs::read_to_string(record_path(log)).ok()?;

@@ -56,6 +56,7 @@ pub fn allowed_tools(commands: &[String]) -> Vec<String> {
             resume: None,
             allowed_commands: commands,
             git_dirs: &[],
+            confined: false,
         },
     );
     argv.into_iter()

@@ -30,12 +30,37 @@ pub(super) const RESUME_FAILED: &str = "Error: thread/resume";
 /// dir and to the worktree's own, so both are opened to it. The thread to continue comes
 /// last, as the `resume` subcommand after every option of `exec`, before the prompt.
 pub(super) fn add_options(argv: &mut Vec<String>, launch: &Launch<'_>) {
-    for dir in launch.git_dirs {
-        argv.push(format!("--add-dir={}", dir.display()));
+    if !launch.confined {
+        for dir in launch.git_dirs {
+            argv.push(format!("--add-dir={}", dir.display()));
+        }
     }
     if let Some(thread) = launch.resume {
         argv.push("resume".into());
         argv.push(thread.into());
+    }
+}
+
+/// Codex's own sandbox is bubblewrap, which needs user namespaces and mounts that Landlock
+/// refuses to a confined process ("bwrap: setting up uid map: Permission denied"). Under
+/// git-epic's sandbox (which also keeps it out of the repository's config and hooks, which
+/// --add-dir would open), codex runs without its own: its `--sandbox` becomes
+/// `danger-full-access` in the command line `argv`.
+pub(super) fn step_aside(argv: &mut [String], launch: &Launch<'_>) {
+    if !launch.confined {
+        return;
+    }
+    let mut i = 0;
+    while i < argv.len() {
+        if argv[i] == "--sandbox" || argv[i] == "-s" {
+            if let Some(v) = argv.get_mut(i + 1) {
+                *v = "danger-full-access".into();
+            }
+            i += 1;
+        } else if argv[i].starts_with("--sandbox=") {
+            argv[i] = "--sandbox=danger-full-access".into();
+        }
+        i += 1;
     }
 }
 
@@ -180,6 +205,7 @@ mod tests {
                 resume: Some("01a21839-956a-7791-bee6-06300638b29e"),
                 allowed_commands: &[],
                 git_dirs: &dirs,
+                confined: false,
             },
         );
         assert_eq!(
@@ -199,6 +225,7 @@ mod tests {
                 resume: Some("t1"),
                 allowed_commands: &[],
                 git_dirs: &[],
+                confined: false,
             },
         );
         assert_eq!(out[5..], ["resume", "t1"]);
@@ -240,6 +267,28 @@ mod tests {
     }
 
     #[test]
+    fn under_git_epics_sandbox_its_own_steps_aside() {
+        let argv: Vec<String> = ["codex", "exec", "--json", "--sandbox", "workspace-write"]
+            .map(String::from)
+            .to_vec();
+        let dirs = [std::path::PathBuf::from("/r/.git")];
+        let out = Adapter::detect(&argv).launch_argv(
+            &argv,
+            &Launch {
+                prompt_arg: Some("do it"),
+                resume: None,
+                allowed_commands: &[],
+                git_dirs: &dirs,
+                confined: true,
+            },
+        );
+        assert_eq!(
+            out[2..],
+            ["--json", "--sandbox", "danger-full-access", "do it"]
+        );
+    }
+
+    #[test]
     fn the_git_dirs_are_opened_to_the_sandbox() {
         let argv: Vec<String> = ["codex", "exec", "--json"].map(String::from).to_vec();
         let dirs = [
@@ -253,6 +302,7 @@ mod tests {
                 resume: None,
                 allowed_commands: &[],
                 git_dirs: &dirs,
+                confined: false,
             },
         );
         assert_eq!(

@@ -156,6 +156,7 @@ mod tests {
                 resume: Some("40c5227c-d053-4c81-9953-e47d85d1ed4c"),
                 allowed_commands: &[],
                 git_dirs: &[],
+                confined: false,
             },
         );
         assert_eq!(

@@ -126,6 +126,9 @@ impl Adapter {
         // A command that ends with the option taking the prompt (`gemini --prompt`)
         // keeps it next to the prompt.
         let mut argv = base.to_vec();
+        if self.family == Family::Codex {
+            codex::step_aside(&mut argv, launch);
+        }
         let at = match argv.last().map(String::as_str) {
             Some("-p" | "--prompt" | "-m" | "--message") if launch.prompt_arg.is_some() => {
                 argv.len() - 1
@@ -169,6 +172,9 @@ pub struct Launch<'a> {
     pub allowed_commands: &'a [String],
     /// The repository's git dir and the worktree's own, which a commit writes to.
     pub git_dirs: &'a [std::path::PathBuf],
+    /// git-epic's sandbox confines the run (docs/sandbox.md): an agent's own sandbox that
+    /// cannot run inside it steps aside.
+    pub confined: bool,
 }
 
 /// Output of a failed run that retrying will not fix, for agents git-epic does not know.
@@ -415,6 +421,7 @@ mod tests {
                 resume: Some("s1"),
                 allowed_commands: &[],
                 git_dirs: &[],
+                confined: false,
             },
         );
         assert_eq!(out[out.len() - 2..], ["-p", "the prompt"]);

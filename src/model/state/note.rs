@@ -252,6 +252,9 @@ pub struct RunRecord {
     pub fix_round: u32,
     #[serde(skip_serializing_if = "is_zero")]
     pub review_round: u32,
+    /// What the sandbox refused the agent in this run, as its output told it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sandbox_refused: Vec<String>,
 }
 
 impl RunRecord {

@@ -41,6 +41,8 @@ pub struct TicketReview {
     pub request: Option<Request>,
     /// The last lines of its log, as `git epic logs` renders them.
     pub log_tail: Vec<String>,
+    /// What the sandbox refused its agent in its last run.
+    pub sandbox_refused: Vec<String>,
 }
 
 /// A failing line that several reviewed tickets share: one problem to fix once.
@@ -124,6 +126,10 @@ pub fn gather(
             approved: note.approved.is_some() && note.approved == tip.map(|t| t.to_string()),
             request: note.request.clone(),
             log_tail: log_tail(&ws.log_path(id)),
+            sandbox_refused: note
+                .runs
+                .last()
+                .map_or_else(Vec::new, |r| r.sandbox_refused.clone()),
         };
         if let Some(tip) = tip {
             // The ticket's own change: against where it left the epic (or landed in it).
@@ -310,6 +316,7 @@ mod tests {
             approved: false,
             request: None,
             log_tail: vec![],
+            sandbox_refused: vec![],
         }
     }
 

@@ -115,9 +115,15 @@ pub(super) fn conclude(
     }
     if !failed {
         let finish = |n: &mut TicketNote, outcome: &str| end.finish(n, outcome);
-        return done(store, plan, &fin, &ws.epic.branch, finish, |w| {
-            end.footer(w)
-        });
+        return done(
+            store,
+            plan,
+            &fin,
+            &ws.epic.branch,
+            &end.refused,
+            finish,
+            |w| end.footer(w),
+        );
     }
     let what = match exit {
         Exit::Code(0) if seen.result.is_none() => "exit code 0 without a result".to_owned(),
@@ -192,6 +198,8 @@ struct Ending<'a> {
     review_round: u32,
     /// The session a next attempt continues, if the agent can resume one.
     resumable: Option<String>,
+    /// What the sandbox refused the agent (its supervisor's record).
+    refused: Vec<String>,
 }
 
 impl<'a> Ending<'a> {
@@ -220,11 +228,13 @@ impl<'a> Ending<'a> {
             .then(|| seen.resumable_session(fin.resumed.as_deref()))
             .flatten()
             .map(str::to_owned);
+        let log = ws.log_path(&plan.id);
         Ending {
             store,
             plan,
             fin,
-            log: ws.log_path(&plan.id),
+            refused: crate::infra::supervisor::refused(&log),
+            log,
             attempt: note.attempts,
             ran,
             cost_usd,
@@ -253,6 +263,7 @@ impl<'a> Ending<'a> {
             resumed: self.fin.resumed.is_some(),
             fix_round: self.fix_round,
             review_round: self.review_round,
+            sandbox_refused: self.refused.clone(),
         });
         // Only a run cut short by a limit or a signal is worth continuing.
         n.resume_session = None;
@@ -459,6 +470,7 @@ fn done(
     plan: &Planned,
     fin: &Finished,
     epic_branch: &str,
+    refused: &[String],
     finish: impl Fn(&mut TicketNote, &str),
     footer: impl Fn(&str),
 ) -> Result<Next> {
@@ -476,7 +488,11 @@ fn done(
     ));
     let reason = match (problem, commits) {
         (Some(p), _) => Some(p),
-        (None, 0) => Some("agent made no changes".to_owned()),
+        // Work the sandbox kept from happening is no work done, and says why.
+        (None, 0) => Some(match refused.first() {
+            Some(r) => format!("agent made no changes; the sandbox refused it: {r}"),
+            None => "agent made no changes".to_owned(),
+        }),
         (None, _) => None,
     };
     store.update(&plan.id, |n| {

@@ -97,6 +97,18 @@ pub(super) fn start(
         (None, Some(_)) => continuation(stopped_because.as_deref()),
         (None, None) => plan.prompt.clone(),
     };
+    let home = std::env::var_os("HOME").map_or_else(|| "/nonexistent".into(), PathBuf::from);
+    let policy = sandbox::policy(
+        &plan.agent.sandbox,
+        &sandbox::Run {
+            home: &home,
+            root: &ws.root,
+            worktree: &plan.worktree,
+            common_dir: &git_dirs[0],
+            git_dir: &git_dirs[1],
+            program: &plan.agent.argv[0],
+        },
+    );
     let argv = agent::full_argv(
         &plan.agent,
         &prompt,
@@ -104,6 +116,7 @@ pub(super) fn start(
         settings,
         resume.as_deref(),
         &git_dirs,
+        policy.is_some() && plan.agent.sandbox.confines(),
     );
     let log = ws.log_path(&plan.id);
     let header = format!(
@@ -124,18 +137,6 @@ pub(super) fn start(
         ("EPIC_BASE", ws.epic.branch.clone()),
     ];
     let stdin = (plan.prompt_via == PromptVia::Stdin).then_some(prompt.as_str());
-    let home = std::env::var_os("HOME").map_or_else(|| "/nonexistent".into(), PathBuf::from);
-    let policy = sandbox::policy(
-        &plan.agent.sandbox,
-        &sandbox::Run {
-            home: &home,
-            root: &ws.root,
-            worktree: &plan.worktree,
-            common_dir: &git_dirs[0],
-            git_dir: &git_dirs[1],
-            program: &plan.agent.argv[0],
-        },
-    );
     let child = agent::spawn(&agent::Spawn {
         dir: &plan.worktree,
         argv: &argv,

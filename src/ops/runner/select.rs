@@ -170,6 +170,7 @@ pub fn prepare(
                 settings,
                 None,
                 &git_dirs,
+                agent.sandbox.confines(),
             );
             Ok(Planned {
                 id: id.clone(),
