@@ -162,17 +162,43 @@ pub const HIDDEN_IN_HOME: &[&str] = &[
     ".kube",
 ];
 
-/// The state and cache an agent family keeps in the home directory, which it must write to
-/// work at all (its login, its sessions): by the program's name. Directories end in `/`
+/// The state and cache an agent family keeps, which it must write to work at all (its
+/// login, its sessions), by the program's name: in HOME, or where the family's own variable
+/// moves it (`CLAUDE_CONFIG_DIR`, `CODEX_HOME`, `GEMINI_CLI_HOME`). Directories end in `/`
 /// (made before the run if missing: a rule needs something to name); files are granted
 /// only when they exist.
-pub fn state_paths(program: &str) -> &'static [&'static str] {
+pub fn state_paths(program: &str, home: &Path) -> Vec<String> {
+    let moved = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(|v| PathBuf::from(v).display().to_string())
+    };
+    let at = |dir: PathBuf, names: &[&str]| -> Vec<String> {
+        names
+            .iter()
+            .map(|n| dir.join(n).display().to_string() + if n.ends_with('/') { "/" } else { "" })
+            .collect()
+    };
     match program {
-        "claude" => &[".claude/", ".claude.json", ".claude.json.backup"],
-        "codex" => &[".codex/"],
-        "gemini" => &[".gemini/"],
-        "aider" => &[".aider/", ".aider.chat.history.md", ".aider.input.history"],
-        _ => &[],
+        "claude" => match moved("CLAUDE_CONFIG_DIR") {
+            Some(d) => vec![d + "/"],
+            None => at(
+                home.to_owned(),
+                &[".claude/", ".claude.json", ".claude.json.backup"],
+            ),
+        },
+        "codex" => vec![
+            moved("CODEX_HOME").unwrap_or_else(|| home.join(".codex").display().to_string()) + "/",
+        ],
+        "gemini" => {
+            let base = moved("GEMINI_CLI_HOME").map_or_else(|| home.to_owned(), PathBuf::from);
+            at(base, &[".gemini/"])
+        }
+        "aider" => at(
+            home.to_owned(),
+            &[".aider/", ".aider.chat.history.md", ".aider.input.history"],
+        ),
+        _ => Vec::new(),
     }
 }
 
@@ -274,8 +300,8 @@ pub fn policy(profile: &Profile, run: &Run<'_>) -> Option<Policy> {
         real(run.common_dir.join("objects")),
     ];
     let mut make = Vec::new();
-    for p in state_paths(&family) {
-        let path = run.home.join(p.trim_end_matches('/'));
+    for p in state_paths(&family, run.home) {
+        let path = PathBuf::from(p.trim_end_matches('/'));
         if p.ends_with('/') {
             make.push(path.clone());
         }
