@@ -529,3 +529,78 @@ fn claude_gets_the_requested_changes_in_the_same_session() {
         .expect("the request reached the model");
     assert!(asked.text.contains(text.trim_end()), "{}", asked.text);
 }
+
+/// (m) Under the sandbox, with its own permission checks bypassed (as many users run it):
+/// its Write tool outside the worktree is refused by the kernel, its Bash `git commit` and
+/// `epic.test` inside work, and the refusal is in review. Unconfined, the same write lands.
+#[test]
+fn claude_confined_cannot_write_outside_its_worktree_but_commits_and_tests() {
+    let check = "echo \"tests passed in $(basename \"$PWD\")\"\n";
+    let Some(cli) = real_cli("claude") else {
+        return;
+    };
+    for mode in ["landlock", "off"] {
+        if mode == "landlock"
+            && !matches!(
+                git_epic::infra::sandbox::support(),
+                git_epic::infra::sandbox::Support::Landlock(_)
+            )
+        {
+            eprintln!("SKIPPED: this kernel has no Landlock");
+            continue;
+        }
+        let command = preset_with(&cli).replace("acceptEdits", "bypassPermissions");
+        let r = epic_with_agent(&command, &["A"], &[("check.sh", check)]);
+        r.git(&["config", "epic.test", "sh check.sh"]);
+        r.git(&["config", "epic.sandbox", mode]);
+        let server = ModelServer::start(|req| {
+            let dir = req.workdir().unwrap_or_default();
+            let root = dir
+                .strip_suffix("/worktrees/feat-A")
+                .unwrap_or(&dir)
+                .to_owned();
+            match req.tool_calls() {
+                0 => Reply::tool(
+                    "Write",
+                    json!({"file_path": format!("{root}/escaped.txt"), "content": "pwned\n"}),
+                ),
+                1 => Reply::tool(
+                    "Bash",
+                    json!({"command": "echo work > A.txt && git add A.txt && git commit -q -m 'A: by the agent'", "description": "commit"}),
+                ),
+                2 => Reply::tool(
+                    "Bash",
+                    json!({"command": "sh check.sh", "description": "run the tests"}),
+                ),
+                _ => Reply::text("Committed and tested."),
+            }
+        });
+        // Claude Code runs without its permission checks as root only inside a sandbox.
+        let mut e = env(&server, API_KEY);
+        e.push(("IS_SANDBOX", "1"));
+        r.epic_env(&["run", "A"], &e).ok();
+        let results = server.messages().last().unwrap().all_tool_results();
+        assert_eq!(results.len(), 3, "{results:?}");
+        let escaped = r.path().join("escaped.txt");
+        assert!(results[2].contains("tests passed in feat-A"), "{results:?}");
+        let wt = r.path().join("worktrees/feat-A");
+        assert_eq!(
+            r.git_in(&wt, &["log", "-1", "--format=%s"]),
+            "A: by the agent"
+        );
+        assert_eq!(r.status()["tickets"][0]["state"], "done");
+        if mode == "off" {
+            assert!(escaped.exists(), "{results:?}");
+            continue;
+        }
+        assert!(!escaped.exists(), "{results:?}");
+        assert!(
+            results[0].to_lowercase().contains("permission denied")
+                || results[0].contains("EACCES"),
+            "{results:?}"
+        );
+        let review = r.epic(&["review", "A", "--json"]).ok().json();
+        let refused = review["tickets"][0]["sandbox_refused"].to_string();
+        assert!(refused.contains("escaped.txt"), "{refused}");
+    }
+}
