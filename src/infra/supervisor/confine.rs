@@ -105,14 +105,9 @@ fn unconfined(policy: Policy) -> Prepared {
 
 fn report_reattached(worktree: &Path, r: Result<Reattached>) {
     match r {
-        Ok(Reattached::Nothing)
-        | Ok(Reattached::Moved {
-            commits: false,
-            ..
-        }) => {}
-        Ok(Reattached::Moved { branch, .. }) => {
-            eprintln!("git-epic: the agent's commits are on {branch}")
-        }
+        // The routine end says nothing: the agent's last line stays its last line (the run's
+        // first line said where its commits go).
+        Ok(Reattached::Nothing) | Ok(Reattached::Moved { .. }) => {}
         Ok(Reattached::AgentSwitched(b)) => {
             eprintln!("git-epic: the agent switched its worktree to {b}; left as it is")
         }
