@@ -116,7 +116,7 @@ fn trial(seed: u64) -> Result<(), String> {
     let (remote, all) = machines(&r);
     let mut rng = Rng(seed | 1);
     let sleep = format!("0.{}", 3 + rng.below(6));
-    let starts = |m: usize| r.dir.path().join(format!("starts-{m}"));
+    let starts = |m: usize| r.fake_dir().join(format!("starts-{m}"));
     let mut runs: Vec<Option<Child>> = all
         .iter()
         .enumerate()

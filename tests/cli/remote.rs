@@ -599,7 +599,7 @@ fn clones_that_share_a_host_name_each_have_their_own_identity_and_run_each_ticke
         .map(|m| r.git_in(m, &["config", "--local", "epic.machineId"]))
         .collect();
     assert_eq!(ids.len(), 3, "{ids:?}");
-    let starts = r.dir.path().join("starts");
+    let starts = r.fake_dir().join("starts");
     let runs: Vec<_> = machines
         .iter()
         .map(|m| {
@@ -707,7 +707,7 @@ fn a_ticket_done_on_a_machine_that_went_away_is_landed_by_another_from_its_branc
     }
     // beta's merged-result test never ends: it dies in its gate, A done and not landed.
     r.git_in(&beta, &["config", "epic.test", "sleep 600"]);
-    let starts = r.dir.path().join("starts");
+    let starts = r.fake_dir().join("starts");
     let starts_env = ("FAKE_STARTS", starts.to_str().unwrap());
     let mut run = spawn_in(
         &r,

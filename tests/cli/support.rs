@@ -79,6 +79,7 @@ impl Repo {
         // The fake agents keep their records in the fake dir (FAKE_DIR): open to them in
         // the sandbox, as a user's config opens a cache to theirs.
         let fake = dir.path().join("fake");
+        std::fs::create_dir_all(&fake).unwrap();
         let mut config = std::fs::OpenOptions::new()
             .append(true)
             .open(home.join(".gitconfig"))

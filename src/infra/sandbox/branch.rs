@@ -133,3 +133,91 @@ pub fn reattach(worktree: &Path) -> Result<Reattached> {
     std::fs::remove_file(&path)?;
     Ok(Reattached::Moved { branch, commits })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// A repository with branch feat/A-x checked out in worktree `wt`.
+    fn repo() -> (tempfile::TempDir, PathBuf) {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path().join("r");
+        std::fs::create_dir(&r).unwrap();
+        git(&r, &["init", "-q"]);
+        git(&r, &["commit", "-q", "--allow-empty", "-m", "first"]);
+        git(&r, &["worktree", "add", "-q", "-b", "feat/A-x", "wt"]);
+        let wt = r.join("wt");
+        (t, wt)
+    }
+
+    #[test]
+    fn the_agents_commits_land_on_its_branch_and_head_goes_back_on_it() {
+        let (_t, wt) = repo();
+        assert_eq!(detach(&wt).unwrap().as_deref(), Some("refs/heads/feat/A-x"));
+        assert_eq!(git(&wt, &["rev-parse", "--abbrev-ref", "HEAD"]), "HEAD");
+        git(
+            &wt,
+            &["commit", "-q", "--allow-empty", "-m", "by the agent"],
+        );
+        let head = git(&wt, &["rev-parse", "HEAD"]);
+        assert_eq!(
+            reattach(&wt).unwrap(),
+            Reattached::Moved {
+                branch: "refs/heads/feat/A-x".into(),
+                commits: true
+            }
+        );
+        assert_eq!(git(&wt, &["symbolic-ref", "HEAD"]), "refs/heads/feat/A-x");
+        assert_eq!(git(&wt, &["rev-parse", "feat/A-x"]), head);
+        // Once done, there is nothing more to do (a later run, or git-epic, asks again).
+        assert_eq!(reattach(&wt).unwrap(), Reattached::Nothing);
+    }
+
+    #[test]
+    fn a_branch_moved_meanwhile_is_left_alone_and_no_commit_is_lost() {
+        let (_t, wt) = repo();
+        detach(&wt).unwrap();
+        git(
+            &wt,
+            &["commit", "-q", "--allow-empty", "-m", "by the agent"],
+        );
+        let head = git(&wt, &["rev-parse", "HEAD"]);
+        let root = wt.parent().unwrap().to_owned();
+        git(
+            &root,
+            &["commit", "-q", "--allow-empty", "-m", "main moves"],
+        );
+        git(&root, &["branch", "-f", "feat/A-x", "main"]);
+        assert_eq!(
+            reattach(&wt).unwrap(),
+            Reattached::BranchMoved {
+                branch: "refs/heads/feat/A-x".into()
+            }
+        );
+        assert_eq!(git(&wt, &["rev-parse", "HEAD"]), head);
+    }
+}

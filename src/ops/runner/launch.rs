@@ -61,6 +61,10 @@ pub(super) fn start(
     interrupt: &'static AtomicBool,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<()> {
+    // A confined run whose supervisor was killed left the worktree on a detached HEAD with
+    // its commits: onto the branch first (its next supervisor would, but the note names the
+    // branch now).
+    let _ = sandbox::reattach(&plan.worktree);
     let branch = open_branch(&plan.worktree).unwrap_or_else(|| plan.branch.clone());
     let mut stopped_because = None;
     // Names this run in the note and in the supervisor's record of its start, so that a
