@@ -461,8 +461,9 @@ fn a_limit_on_a_shared_account_holds_back_every_machine_and_an_unshared_one_only
     for dir in [r.path(), beta.clone()] {
         r.git_in(&dir, &["config", "epicAgent.default.sharedAccount", "true"]);
     }
-    let fake = tempfile::tempdir().unwrap();
-    let fake_dir = fake.path().to_str().unwrap();
+    // The fake dir: open to the agents in the sandbox.
+    let fake = r.fake_dir();
+    let fake_dir = fake.to_str().unwrap();
     // alpha's agent hits the account's limit, which resets in 5 s.
     let mut alpha = spawn_in(
         &r,
@@ -894,8 +895,9 @@ fn a_reset_of_a_shared_account_on_one_machine_starts_every_machine_s_waiting_tic
         // Claims renewed, and notes exchanged, every second.
         r.git_in(&dir, &["config", "epic.claimLease", "3s"]);
     }
-    let fake = tempfile::tempdir().unwrap();
-    let fake_dir = fake.path().to_str().unwrap();
+    // The fake dir: open to the agents in the sandbox.
+    let fake = r.fake_dir();
+    let fake_dir = fake.to_str().unwrap();
     // alpha's agent hits the account's limit, which resets in an hour.
     let alpha = spawn_in(
         &r,

@@ -580,7 +580,8 @@ fn host_name() -> String {
 /// `[HOST]` (unless it is a plain word), git's version `[VERSION]`; dates `[DATE]`, clock
 /// times `[TIME]`; 7 to 40 hex digits (commit and object names) `[HASH]`; durations (`0s`,
 /// `1.2s`, `3m05s`, `1h02m`, `12ms`) `[DUR]`, right-aligned in the width the duration had so
-/// that table columns stay aligned; process ids `[PID]`; speed-ups (`2.5x`) `[N]x`.
+/// that table columns stay aligned; process ids `[PID]`; speed-ups (`2.5x`) `[N]x`. The
+/// sandbox's own lines in a log are left out.
 pub fn normalize(text: &str, r: &Repo) -> String {
     use regex::{Captures, Regex};
     use std::sync::LazyLock;
@@ -601,6 +602,25 @@ pub fn normalize(text: &str, r: &Repo) -> String {
     static RATIO: LazyLock<Regex> = LazyLock::new(|| re(r"\b\d+(\.\d+)?x\b"));
 
     let mut t = ANSI.replace_all(text, "").into_owned();
+    // What the sandbox says in a log depends on the kernel (confined, or not, and how), and
+    // so does git's complaint about packed-refs.lock after each confined commit: left out.
+    let sandbox = |l: &str| {
+        let l = l.trim_start();
+        l.starts_with("git-epic: confined by Landlock")
+            || l.starts_with("git-epic: this agent runs unconfined")
+            || (l.contains("packed-refs.lock") && l.contains("Permission denied"))
+    };
+    if t.lines().any(sandbox) {
+        let ends = t.ends_with('\n');
+        t = t
+            .lines()
+            .filter(|l| !sandbox(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if ends {
+            t.push('\n');
+        }
+    }
     // Paths, the longest first: the temp dir may hold the source tree's copy, never the reverse.
     let mut paths: Vec<(String, &str)> = Vec::new();
     for (p, name) in [

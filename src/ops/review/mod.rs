@@ -166,7 +166,7 @@ pub fn gather(
 fn log_tail(path: &std::path::Path) -> Vec<String> {
     log::tail_lines(path, 60)
         .iter()
-        .filter(|l| !l.starts_with("=== git-epic"))
+        .filter(|l| !l.starts_with("=== git-epic") && !l.starts_with("git-epic: confined by"))
         .flat_map(|l| agents::render::line(l))
         .filter(|l| !l.trim().is_empty())
         .collect::<Vec<_>>()
