@@ -262,3 +262,30 @@ fn credentials_are_held_back_unless_the_profile_passes_them() {
     r.epic_env(&["run", "B"], &env).ok();
     assert!(r.log("B").contains("GH_TOKEN=ghp_secret"), "{}", r.log("B"));
 }
+
+#[test]
+fn a_sandbox_setting_that_is_not_a_mode_is_refused_before_anything_changes() {
+    let r = Repo::with_agent("commit.sh");
+    r.epic(&["ticket", "add", "A", "--title", "A"]).ok();
+    r.git(&["add", "tasks"]);
+    r.git(&["commit", "-q", "-m", "tickets"]);
+    for (key, value, said) in [
+        (
+            "epic.sandbox",
+            "firejail",
+            "git config epic.sandbox is `firejail`, expected auto, landlock or off.",
+        ),
+        (
+            "epicAgent.default.sandbox",
+            "on",
+            "git config epicAgent.default.sandbox is `on`, expected auto, landlock or off.",
+        ),
+    ] {
+        r.git(&["config", key, value]);
+        let before = r.snapshot();
+        let out = r.epic(&["run", "A"]).code(2);
+        assert!(out.stderr.contains(said), "{}", out.stderr);
+        assert_eq!(before, r.snapshot());
+        r.git(&["config", "--unset", key]);
+    }
+}
