@@ -76,6 +76,11 @@ pub struct Settings {
     pub claim_lease: Duration,
     /// Confine each agent run (`epic.sandbox`; a profile's own setting wins).
     pub sandbox: crate::infra::sandbox::Mode,
+    /// What every profile may also write, may not read, and gets of the credentials
+    /// (`epic.sandboxWrite`, `epic.sandboxHide`, `epic.passEnv`, and their per-epic keys).
+    pub sandbox_write: Vec<String>,
+    pub sandbox_hide: Vec<String>,
+    pub pass_env: Vec<String>,
 }
 
 /// Read a config value as a string; `epic.<epic>.<key>` first, then `epic.<key>`.
@@ -241,6 +246,11 @@ impl Settings {
             ),
         };
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let lists = |key: &str| {
+            let mut all = list(config, "epic", None, key);
+            all.extend(list(config, "epic", Some(epic), key));
+            all
+        };
         Ok(Settings {
             agent: get("agent").unwrap_or_else(|| DEFAULT_AGENT.to_owned()),
             prompt_via,
@@ -267,6 +277,9 @@ impl Settings {
                 &get("sandbox").unwrap_or_default(),
                 "epic.sandbox",
             )?,
+            sandbox_write: lists("sandboxWrite"),
+            sandbox_hide: lists("sandboxHide"),
+            pass_env: lists("passEnv"),
         })
     }
 }

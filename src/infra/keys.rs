@@ -49,6 +49,10 @@ pub const SETTINGS: &[Key] = &[
     key("hostName", "the host name", "this machine's name in `status`"),
     key("setup", "none", "command run once in each new worktree (ticket or queue scratch) before its agent or test, split into words like an agent command (`npm ci --offline`); `epicAgent.<profile>.setup` wins for that profile's tickets"),
     key("include", "none", "globs of gitignored files carried from the main checkout into each new worktree, beside `.worktreeinclude` (docs/worktrees.md)"),
+    key("sandbox", "auto", "`auto`, `landlock` or `off`: confine each agent run to its ticket with Linux Landlock (`auto`: where the kernel can, else say once per run that agents run unconfined); `epicAgent.<profile>.sandbox` wins (docs/sandbox.md)"),
+    key("sandboxWrite", "none", "more paths every agent may write in the sandbox (repeat the key or separate with commas; `~/` is the home dir); a profile's own add to them"),
+    key("sandboxHide", "none", "more paths no agent may read in the sandbox, beside ~/.ssh, ~/.gnupg, ~/.aws, ~/.config/gh, ~/.netrc and the git credential stores"),
+    key("passEnv", "none", "credential variables every agent gets though the sandbox holds them back (GH_TOKEN, AWS_*, SSH_AUTH_SOCK, ...)"),
 ];
 
 /// Keys of `epic.<name>.<key>` that define an epic (set by `git epic init`), and the keys of
@@ -105,6 +109,26 @@ pub const PROFILE: &[Key] = &[
         "false",
         "the profile's rate limit is shared by every machine of the epic",
     ),
+    key(
+        "sandbox",
+        "epic.sandbox",
+        "`auto`, `landlock` or `off` for this profile's runs",
+    ),
+    key(
+        "sandboxWrite",
+        "none",
+        "more paths this profile's agent may write (a language server's cache, a package manager's store)",
+    ),
+    key(
+        "sandboxHide",
+        "none",
+        "more paths this profile's agent may not read",
+    ),
+    key(
+        "passEnv",
+        "none",
+        "credential variables this profile's agent gets though the sandbox holds them back",
+    ),
 ];
 
 /// The environment each agent runs with, in its ticket's worktree.
@@ -114,6 +138,10 @@ pub const AGENT_ENV: &[(&str, &str)] = &[
     (
         "EPIC_BASE",
         "the epic branch, which the ticket's branch starts from and merges into",
+    ),
+    (
+        "TMPDIR",
+        "in the sandbox: a temporary dir of the run's own (also `TMP` and `TEMP`); forge and cloud credentials are held back (docs/sandbox.md)",
     ),
 ];
 

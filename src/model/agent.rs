@@ -137,16 +137,16 @@ pub fn sandbox_profile(
         }
     }
     // What `epic.<key>` gives every profile, and what this profile adds.
-    let list = |key: &str| {
-        let mut all = config::list(config, "epic", None, key);
+    let list = |every: &[String], key: &str| {
+        let mut all = every.to_vec();
         all.extend(config::list(config, "epicAgent", Some(profile), key));
         all
     };
     Ok(sandbox::Profile {
         mode,
-        write: list("sandboxWrite"),
-        hide: list("sandboxHide"),
-        pass_env: list("passEnv"),
+        write: list(&settings.sandbox_write, "sandboxWrite"),
+        hide: list(&settings.sandbox_hide, "sandboxHide"),
+        pass_env: list(&settings.pass_env, "passEnv"),
     })
 }
 
