@@ -148,9 +148,24 @@ fn plain_copy(from: &Path, to: &Path, meta: &std::fs::Metadata) -> std::io::Resu
     #[cfg(not(unix))]
     let _ = meta;
     let mut dst = new.open(to)?;
+    // Most carried files are small: one read and one write, without the kernel copy's own
+    // look at both files (a dependency tree is tens of thousands of them).
+    let len = meta.len();
+    if len <= SMALL {
+        let mut buf = vec![0; len as usize];
+        if std::io::Read::read_exact(&mut src, &mut buf).is_ok() {
+            return std::io::Write::write_all(&mut dst, &buf);
+        }
+        // Changed since it was listed: copied as it is now.
+        std::io::Seek::rewind(&mut src)?;
+        dst.set_len(0)?;
+    }
     std::io::copy(&mut src, &mut dst)?;
     Ok(())
 }
+
+/// Files up to this size are read and written whole.
+const SMALL: u64 = 256 * 1024;
 
 #[cfg(unix)]
 fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
