@@ -332,6 +332,9 @@ fn run_round(
         settings,
         resume,
         &git_dirs,
+        // Like context's agent, the splitter runs in a scratch worktree git-epic made for
+        // it and throws away, unsupervised: the sandbox confines supervised ticket runs.
+        false,
     );
     agent::log_line(
         log,
