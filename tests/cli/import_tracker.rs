@@ -626,3 +626,40 @@ fn sync_writes_the_state_back_to_gitlab_issues() {
     );
     assert_eq!(calls.matches("glab issue note 5").count(), 1, "{calls}");
 }
+
+/// While its agent runs, the issue says so; once done, the label moves on.
+#[test]
+fn a_running_ticket_is_labelled_running_then_needs_review() {
+    let r = Repo::with_agent("commit.sh");
+    let t = Tracker::new(&r);
+    t.put(
+        "issues/1.json",
+        &gh_issue(1, "Create the port", "Types.", &[L]),
+    );
+    let env = [
+        ("PATH", t.path.as_str()),
+        ("FAKE_FORGE", t.state.to_str().unwrap()),
+    ];
+    t.epic(&r, &["import", "github", "--issue", "1"]).ok();
+    r.git(&["config", "epic.trackerWriteBack", "true"]);
+    let mut run = r.spawn_epic(&["run", "1"], &[("FAKE_SLEEP", "3"), env[0], env[1]]);
+    r.wait_supervised(
+        "1",
+        std::time::Instant::now() + std::time::Duration::from_secs(20),
+    );
+    let out = r.epic_env(&["sync"], &env).ok().stdout;
+    assert!(
+        out.contains("issue #1 (ticket 1): labelled `git-epic:running`"),
+        "{out}"
+    );
+    assert_eq!(labels_of(&t, 1), [L, "git-epic:running"]);
+    assert!(run.wait().unwrap().success());
+    r.epic_env(&["sync"], &env).ok();
+    assert_eq!(labels_of(&t, 1), [L, "git-epic:needs-review"]);
+    assert!(
+        writes(&t).iter().any(|w| w
+            == "gh issue edit 1 --add-label git-epic:needs-review --remove-label git-epic:running"),
+        "{:?}",
+        writes(&t)
+    );
+}
