@@ -62,8 +62,9 @@ pub fn simulate_agent() -> Result<i32> {
         .map_err(|_| anyhow!("EPIC_TICKET is not set: this mode is for git epic demo"))?;
     let here = std::env::current_dir()?;
     if ticket == RATE_LIMITED {
-        let common = gitx::git(&here, &["rev-parse", "--git-common-dir"])?;
-        let marker = here.join(common).join("epic-demo-rate-limited");
+        // In the worktree's own git dir: the sandbox lets the agent write there.
+        let own = gitx::git(&here, &["rev-parse", "--git-dir"])?;
+        let marker = here.join(own).join("epic-demo-rate-limited");
         if !marker.exists() {
             std::fs::write(&marker, "")?;
             let reset = crate::model::state::now() as u64 + 1;
