@@ -24,7 +24,7 @@ fn configure(r: &Repo, dir: &Path) {
         ("epic.agent", agent("commit.sh")),
         ("epic.stagger", "0".into()),
         ("epic.test", EPIC_TEST.into()),
-        ("epic.claimLease", "2s".into()),
+        ("epic.claimLease", "4s".into()),
     ] {
         r.git_in(dir, &["config", k, &v]);
     }
