@@ -83,7 +83,12 @@ pub fn cleanup(ws: &Workspace, graph: &Graph, branches: bool) -> Result<Vec<Clea
         .all(|n| matches!(n, Ok(n) if n.state == State::Merged))
         && notes.len() == graph.tickets.len();
     if all_merged {
-        crate::ops::worktree::scratch::remove_all(&ws.root, ws.repo.common_dir(), &ws.epic.name)?;
+        crate::ops::worktree::scratch::remove_all(
+            &ws.root,
+            ws.repo.common_dir(),
+            &ws.worktrees_dir(),
+            &ws.epic.name,
+        )?;
     }
     Ok(out)
 }

@@ -2,7 +2,7 @@
 //! (folder structure, patterns to follow, files not to touch, naming conventions), written
 //! once by an agent on the epic branch, or mechanically, and committed on the epic.
 //!
-//! It is written in one of the merge queue's scratch worktrees (detached at the epic's tip,
+//! It is written in a scratch worktree beside the ticket worktrees (detached at the epic's tip,
 //! never a user's checkout); the epic moves to the new commit by compare-and-swap, and only
 //! when CONTEXT.md is all that changed.
 
@@ -72,9 +72,9 @@ pub fn write(
         Writer::Mechanical => None,
     };
     let context_log = ws.logs_dir().join("CONTEXT.log");
-    let slot = scratch::take(
+    let slot = scratch::take_for_agent(
         &ws.root,
-        ws.repo.common_dir(),
+        &ws.worktrees_dir(),
         &ws.epic.name,
         tip,
         &context_log,

@@ -82,7 +82,7 @@ pub fn split(
         .ok_or_else(|| anyhow!("the epic branch {} is gone", ws.epic.branch))?;
     let log = ws.logs_dir().join("SPLIT.log");
     std::fs::create_dir_all(ws.logs_dir())?;
-    let slot = scratch::take(&ws.root, ws.repo.common_dir(), &ws.epic.name, tip, &log)?;
+    let slot = scratch::take_for_agent(&ws.root, &ws.worktrees_dir(), &ws.epic.name, tip, &log)?;
     let out = slot.dir.join(OUT_DIR);
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out)?;
@@ -153,8 +153,7 @@ pub fn split(
         }
         prepared = Some(p);
     }
-    let _ = std::fs::remove_dir_all(&out);
-    drop(slot);
+    slot.discard(&ws.root)?;
     let report = SplitReport {
         rounds,
         tokens: total,

@@ -604,3 +604,65 @@ fn claude_confined_cannot_write_outside_its_worktree_but_commits_and_tests() {
         assert!(refused.contains("escaped.txt"), "{refused}");
     }
 }
+
+/// The model's side of `git epic split`: first a plan whose two tickets depend on each
+/// other, one Write a turn; told of the cycle, in the same session, it rewrites the first.
+fn split_the_spec(req: &Request) -> Reply {
+    let dir = req
+        .workdir()
+        .expect("the system prompt names the working directory");
+    let write = |id: &str, deps: &str| {
+        Reply::tool(
+            "Write",
+            json!({
+                "file_path": format!("{dir}/.epic-split/{id}.md"),
+                "content": format!(
+                    "+++\ntitle = \"The {id}\"\ndeps = [{deps}]\nscope = [\"src/{id}/**\"]\n+++\nCreate src/{id}/mod.rs.\n"
+                ),
+            }),
+        )
+    };
+    let told = req.text.contains("# Findings");
+    match (told, req.tool_calls()) {
+        (false, 0) => write("port", "\"use\""),
+        (false, 1) => write("use", "\"port\""),
+        (true, 2) => write("port", ""),
+        _ => Reply::text("The tickets are written."),
+    }
+}
+
+/// `git epic split` with the real CLI: its Write calls make the ticket files, git-epic finds
+/// the cycle and sends it back to the same session (`--resume`: the second round's request
+/// carries the first round's turns), and the fixed plan lands in the tasks dir, uncommitted.
+#[test]
+fn claude_splits_a_spec_and_fixes_the_cycle_it_is_told_of() {
+    let Some(r) = setup(&[]) else { return };
+    r.write("spec.md", "# Ports\n\nA port and its use.\n");
+    let server = ModelServer::start(split_the_spec);
+    let out = r
+        .epic_env(&["split", "spec.md", "--json"], &env(&server, API_KEY))
+        .ok();
+    let report = out.json();
+    assert_eq!(report["rounds"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(
+        report["plan"]["waves"],
+        json!([["port"], ["use"]]),
+        "{report}"
+    );
+    assert!(report["tokens"]["input"].as_u64().unwrap() > 0, "{report}");
+    // The second round continued the first one's conversation, findings included.
+    let asked = server.messages();
+    let told = asked
+        .iter()
+        .find(|m| m.text.contains("# Findings"))
+        .expect("the findings went back to the agent");
+    assert!(told.text.contains("cycle"), "{}", told.text);
+    assert!(told.tool_calls() >= 2, "the same session: {}", told.text);
+    assert!(r.read("tasks/use.md").contains("deps = [\"port\"]"));
+    assert!(
+        !r.read("tasks/port.md").contains("use"),
+        "the cycle is gone"
+    );
+    let status = r.git(&["status", "--porcelain", "--untracked-files=all"]);
+    assert!(status.contains("?? tasks/port.md"), "uncommitted: {status}");
+}

@@ -137,8 +137,10 @@ pub fn epic_with_agent(
             &crate::support::ticket(&format!("title = \"{id}\""), &format!("Create {id}.txt.")),
         );
     }
-    r.git(&["add", "tasks"]);
-    r.git(&["commit", "-q", "-m", "tickets"]);
+    if !ids.is_empty() {
+        r.git(&["add", "tasks"]);
+        r.git(&["commit", "-q", "-m", "tickets"]);
+    }
     r
 }
 

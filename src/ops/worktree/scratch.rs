@@ -44,6 +44,30 @@ pub fn slots_dir(common_dir: &Path, epic: &str) -> PathBuf {
     clean.join("epic/queue").join(epic)
 }
 
+impl Slot {
+    /// Remove this scratch worktree (and its lock) rather than keep it for the next use: for
+    /// a command that leaves nothing behind, such as `split`.
+    pub fn discard(self, root: &Path) -> Result<()> {
+        let _ = gitx::git(
+            root,
+            &["worktree", "remove", "--force", &self.dir.to_string_lossy()],
+        );
+        if self.dir.exists() {
+            std::fs::remove_dir_all(&self.dir)?;
+        }
+        // Unlinked while held: a process waiting on it finds the slot free and remakes it.
+        std::fs::remove_file(self.dir.with_extension("lock")).ok();
+        gitx::prune_worktrees(root)
+    }
+}
+
+/// Where the scratch worktrees an agent works in live (`context`, `split`): beside the
+/// ticket worktrees, not in the git dir, where agents refuse to write (Claude Code calls any
+/// path under `.git/` a sensitive file).
+pub fn agent_slots_dir(worktrees_dir: &Path, epic: &str) -> PathBuf {
+    worktrees_dir.join(format!(".scratch-{epic}"))
+}
+
 /// Take a free scratch worktree of `epic` (making it when needed), checked out at `commit`
 /// and ready to test in (its submodules on the commit's, the ignored files carried in and
 /// `epic.setup` run once when it was made); what that did is said in `log`.
@@ -54,16 +78,43 @@ pub fn take(
     commit: ObjectId,
     log: &Path,
 ) -> Result<Slot> {
-    let dir = slots_dir(common_dir, epic);
-    std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
-    for n in 0.. {
+    take_in(&slots_dir(common_dir, epic), root, epic, commit, log)
+}
+
+/// [`take`], for an agent to work in: in [`agent_slots_dir`].
+pub fn take_for_agent(
+    root: &Path,
+    worktrees_dir: &Path,
+    epic: &str,
+    commit: ObjectId,
+    log: &Path,
+) -> Result<Slot> {
+    take_in(
+        &agent_slots_dir(worktrees_dir, epic),
+        root,
+        epic,
+        commit,
+        log,
+    )
+}
+
+fn take_in(dir: &Path, root: &Path, epic: &str, commit: ObjectId, log: &Path) -> Result<Slot> {
+    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    let mut n = 0;
+    loop {
+        let lock_path = dir.join(format!("{n}.lock"));
         let lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(dir.join(format!("{n}.lock")))
+            .open(&lock_path)
             .with_context(|| format!("could not open {}", dir.display()))?;
         if lock.try_lock().is_err() {
+            n += 1;
+            continue;
+        }
+        if !same_file(&lock, &lock_path) {
+            // A discarded slot's lock, unlinked after we opened it: take the new one.
             continue;
         }
         let path = dir.join(n.to_string());
@@ -82,13 +133,37 @@ pub fn take(
             _lock: lock,
         });
     }
-    unreachable!("the slot numbers never run out")
 }
 
-/// Remove the scratch worktrees of `epic` that no one holds.
-pub fn remove_all(root: &Path, common_dir: &Path, epic: &str) -> Result<usize> {
-    let dir = slots_dir(common_dir, epic);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+/// Whether `file` is still what `path` names.
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Remove the scratch worktrees of `epic` that no one holds, the queue's and the agents'.
+pub fn remove_all(
+    root: &Path,
+    common_dir: &Path,
+    worktrees_dir: &Path,
+    epic: &str,
+) -> Result<usize> {
+    let mut removed = 0;
+    for dir in [
+        slots_dir(common_dir, epic),
+        agent_slots_dir(worktrees_dir, epic),
+    ] {
+        removed += remove_in(root, &dir)?;
+    }
+    gitx::prune_worktrees(root)?;
+    Ok(removed)
+}
+
+fn remove_in(root: &Path, dir: &Path) -> Result<usize> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(0);
     };
     let mut removed = 0;
@@ -114,7 +189,6 @@ pub fn remove_all(root: &Path, common_dir: &Path, epic: &str) -> Result<usize> {
         }
         removed += 1;
     }
-    gitx::prune_worktrees(root)?;
     Ok(removed)
 }
 
