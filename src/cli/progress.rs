@@ -103,50 +103,13 @@ impl Progress {
     pub fn event(&self, e: Event) {
         let now = clock();
         match e {
-            Event::Skipped { id, reason } => self.line(format!("{now} {id}: skipped, {reason}")),
-            Event::WorktreeCreated { id, path, branch } => self.line(format!(
-                "{now} {id}: worktree {} on branch {branch}",
-                path.display()
-            )),
             Event::Started {
                 id,
                 attempt,
                 round,
                 pid,
                 log,
-            } => {
-                self.finish(&id);
-                if let Some(m) = &self.multi {
-                    let mut live = self.live.lock().expect("progress lock");
-                    // More bars than rows garbles the screen: past the cap, a ticket only
-                    // gets its event lines.
-                    if live.len() < self.rows {
-                        let bar = m.add(ProgressBar::new_spinner());
-                        bar.set_style(
-                            ProgressStyle::with_template("{spinner} {msg}")
-                                .expect("valid template"),
-                        );
-                        live.insert(
-                            id.clone(),
-                            Live {
-                                bar,
-                                log: log.clone(),
-                                started: Instant::now(),
-                                attempt,
-                                wait: None,
-                            },
-                        );
-                    }
-                }
-                let what = match &round {
-                    Some(round) => format!("{round}, attempt {attempt}"),
-                    None => format!("attempt {attempt}"),
-                };
-                self.line(format!(
-                    "{now} {id}: started {what} (pid {pid}), log {}",
-                    log.display()
-                ));
-            }
+            } => self.started(&now, id, attempt, round, pid, log),
             Event::RateLimited { id, wait, until } => {
                 self.finish(&id);
                 // The time it ends once the wait is long enough to step away from.
@@ -181,6 +144,63 @@ impl Progress {
                 ));
                 self.wait_line(&id, what, until);
             }
+            other => self.said(&now, other),
+        }
+    }
+
+    /// A started attempt: on a terminal it gets a live bar (up to the rows there are).
+    fn started(
+        &self,
+        now: &str,
+        id: String,
+        attempt: u32,
+        round: Option<String>,
+        pid: u32,
+        log: std::path::PathBuf,
+    ) {
+        self.finish(&id);
+        if let Some(m) = &self.multi {
+            let mut live = self.live.lock().expect("progress lock");
+            // More bars than rows garbles the screen: past the cap, a ticket only
+            // gets its event lines.
+            if live.len() < self.rows {
+                let bar = m.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg}").expect("valid template"),
+                );
+                live.insert(
+                    id.clone(),
+                    Live {
+                        bar,
+                        log: log.clone(),
+                        started: Instant::now(),
+                        attempt,
+                        wait: None,
+                    },
+                );
+            }
+        }
+        let what = match &round {
+            Some(round) => format!("{round}, attempt {attempt}"),
+            None => format!("attempt {attempt}"),
+        };
+        self.line(format!(
+            "{now} {id}: started {what} (pid {pid}), log {}",
+            log.display()
+        ));
+    }
+
+    /// The events that are one line each (and end a ticket's live bar where they end its run).
+    fn said(&self, now: &str, e: Event) {
+        match e {
+            Event::Started { .. } | Event::RateLimited { .. } | Event::Waiting { .. } => {
+                unreachable!("said by event() itself")
+            }
+            Event::Skipped { id, reason } => self.line(format!("{now} {id}: skipped, {reason}")),
+            Event::WorktreeCreated { id, path, branch } => self.line(format!(
+                "{now} {id}: worktree {} on branch {branch}",
+                path.display()
+            )),
             Event::Retrying {
                 id,
                 attempt,

@@ -115,8 +115,18 @@ pub fn execute(
         flow.as_mut().map(|f| f as &mut dyn runner::OnDone),
     )?;
     drop(progress);
-    // In ticket order, not in the order agents happened to finish: the same run reads the
-    // same way every time.
+    sort_by_ticket(&mut summary, awaiting);
+    if let Some(sentence) = &summary.fatal {
+        ctx.out.error(&anyhow::anyhow!("{sentence}"));
+    }
+    let held_back = flow.as_ref().map(|f| f.held_back()).unwrap_or_default();
+    print_summary(ctx, &summary, &held_back, flags.json)?;
+    Ok(exit_code(&summary, &held_back))
+}
+
+/// In ticket order, not in the order agents happened to finish: the same run reads the same
+/// way every time.
+fn sort_by_ticket(summary: &mut runner::Summary, awaiting: Vec<String>) {
     let by_id = |a: &String, b: &String| crate::model::ticket::natural_cmp(a, b);
     summary.done.sort_by(by_id);
     summary.awaiting_review.extend(awaiting);
@@ -130,11 +140,16 @@ pub fn execute(
     ] {
         list.sort_by(|a, b| by_id(&a.0, &b.0));
     }
-    if let Some(sentence) = &summary.fatal {
-        ctx.out.error(&anyhow::anyhow!("{sentence}"));
-    }
-    let held_back = flow.as_ref().map(|f| f.held_back()).unwrap_or_default();
-    if flags.json {
+}
+
+/// The run's summary: JSON, or a line of counts and what needs a look.
+fn print_summary(
+    ctx: &Ctx,
+    s: &runner::Summary,
+    held_back: &[String],
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
         #[derive(serde::Serialize)]
         struct Json<'a> {
             done: &'a [String],
@@ -151,46 +166,46 @@ pub fn execute(
             stopped: Option<&'a str>,
         }
         ctx.out.json(&Json {
-            done: &summary.done,
-            awaiting_review: &summary.awaiting_review,
-            failed: pairs(&summary.failed),
-            interrupted: &summary.interrupted,
-            skipped: pairs(&summary.skipped),
-            elsewhere: pairs(&summary.elsewhere),
-            held_back: &held_back,
-            halted: pairs(&summary.halted),
-            stopped: summary.fatal.as_deref(),
+            done: &s.done,
+            awaiting_review: &s.awaiting_review,
+            failed: pairs(&s.failed),
+            interrupted: &s.interrupted,
+            skipped: pairs(&s.skipped),
+            elsewhere: pairs(&s.elsewhere),
+            held_back,
+            halted: pairs(&s.halted),
+            stopped: s.fatal.as_deref(),
         })?;
-        return Ok(exit_code(&summary, &held_back));
+        return Ok(());
     }
-    let mut parts = vec![format!("{} done", summary.done.len())];
-    if !summary.awaiting_review.is_empty() {
-        parts.push(format!("{} awaiting review", summary.awaiting_review.len()));
+    let mut parts = vec![format!("{} done", s.done.len())];
+    if !s.awaiting_review.is_empty() {
+        parts.push(format!("{} awaiting review", s.awaiting_review.len()));
     }
-    if !summary.failed.is_empty() {
-        parts.push(format!("{} failed", summary.failed.len()));
+    if !s.failed.is_empty() {
+        parts.push(format!("{} failed", s.failed.len()));
     }
-    if !summary.interrupted.is_empty() {
-        parts.push(format!("{} interrupted", summary.interrupted.len()));
+    if !s.interrupted.is_empty() {
+        parts.push(format!("{} interrupted", s.interrupted.len()));
     }
-    if !summary.skipped.is_empty() {
-        parts.push(format!("{} skipped", summary.skipped.len()));
+    if !s.skipped.is_empty() {
+        parts.push(format!("{} skipped", s.skipped.len()));
     }
-    if !summary.elsewhere.is_empty() {
-        parts.push(format!("{} on other machines", summary.elsewhere.len()));
+    if !s.elsewhere.is_empty() {
+        parts.push(format!("{} on other machines", s.elsewhere.len()));
     }
-    if !summary.halted.is_empty() {
-        parts.push(format!("{} left as they were", summary.halted.len()));
+    if !s.halted.is_empty() {
+        parts.push(format!("{} left as they were", s.halted.len()));
     }
     ctx.out.result(parts.join(", ") + ".");
-    for (id, reason) in &summary.failed {
+    for (id, reason) in &s.failed {
         ctx.out
             .result(format!("  {id} failed: {reason} (git epic logs {id})"));
     }
-    if !summary.awaiting_review.is_empty() {
+    if !s.awaiting_review.is_empty() {
         ctx.out.result(format!(
             "  awaiting review: {} (`git epic review <id>`, then `--approve` or `--request-changes`)",
-            summary.awaiting_review.join(", ")
+            s.awaiting_review.join(", ")
         ));
     }
     if !held_back.is_empty() {
@@ -199,10 +214,10 @@ pub fn execute(
             held_back.join(", ")
         ));
     }
-    if !summary.interrupted.is_empty() {
+    if !s.interrupted.is_empty() {
         ctx.out.info("Run the same command again to resume.");
     }
-    Ok(exit_code(&summary, &held_back))
+    Ok(())
 }
 
 /// A run's exit code: tickets held back because a dependency was not merged make it 1,
