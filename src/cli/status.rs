@@ -77,6 +77,7 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
         out.result("No tickets yet: add one with `git epic ticket add <id>`.");
         return;
     }
+    print_needs_you(ctx, r);
     let w = r
         .tickets
         .iter()
@@ -93,6 +94,8 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
             .iter()
             .any(|t| t.host.as_ref().is_some_and(|h| *h != r.host));
     let labels = host_labels(r);
+    // The ACTIVITY column while an agent runs: what it does now and how long it is silent.
+    let active = r.tickets.iter().any(|t| t.activity.is_some());
     let hw = labels
         .iter()
         .map(|h| h.chars().count())
@@ -100,7 +103,7 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
         .unwrap_or(4)
         .clamp(4, 20);
     out.result(format!(
-        "{:<w$}  WAVE  {:<12}{}  ATT  RL{}  AHEAD  BEHIND  DIRTY  ELAPSED  TOKENS     COST  LAST",
+        "{:<w$}  WAVE  {:<12}{}  ATT  RL{}  AHEAD  BEHIND  DIRTY  ELAPSED  TOKENS     COST  {}LAST",
         "ID",
         "STATE",
         if hosts {
@@ -108,7 +111,12 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
         } else {
             String::new()
         },
-        if fixes { "  FIX" } else { "" }
+        if fixes { "  FIX" } else { "" },
+        if active {
+            format!("{:<ACTIVITY$}  ", "ACTIVITY")
+        } else {
+            String::new()
+        }
     ));
     let width = console::Term::stdout()
         .size_checked()
@@ -165,6 +173,11 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
             tokens(t.tokens.total()),
             cost(t.cost_usd),
         );
+        let line = if active {
+            format!("{line}{:<ACTIVITY$}  ", truncate(&activity(t), ACTIVITY))
+        } else {
+            line
+        };
         let room = width.saturating_sub(line.chars().count()).max(20);
         // Colour only the state word; padding is computed on the plain text above.
         let padded = format!("{:<12}", t.state.as_str());
@@ -217,6 +230,43 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
             c.profile,
             super::agent::cooldown_text(c),
             c.profile
+        ));
+    }
+}
+
+/// Width of the ACTIVITY column.
+const ACTIVITY: usize = 28;
+
+/// A running agent's step and, once it has been quiet a while, for how long.
+pub fn activity(t: &crate::ops::status::Row) -> String {
+    let Some(a) = &t.activity else {
+        return "-".into();
+    };
+    match t.idle_s {
+        Some(idle) if idle >= 2.0 => format!("{a} · {}", duration(idle)),
+        _ => a.clone(),
+    }
+}
+
+/// The tickets that wait on a human, first: why, and the command that resolves it.
+fn print_needs_you(ctx: &Ctx, r: &StatusReport) {
+    let waiting: Vec<_> = r
+        .tickets
+        .iter()
+        .filter_map(|t| t.needs_you.as_ref().map(|n| (t, n)))
+        .collect();
+    if waiting.is_empty() {
+        return;
+    }
+    ctx.out
+        .result(format!("{}:", style("needs you").bold().yellow()));
+    for (t, n) in waiting {
+        ctx.out.result(format!(
+            "  {}  {}: {}  → {}",
+            t.id,
+            n.reason.as_str(),
+            n.why,
+            n.command
         ));
     }
 }

@@ -12,6 +12,7 @@ pub mod forge;
 pub mod import;
 pub mod merge;
 pub mod monitor;
+pub mod needs;
 pub mod propagate;
 pub mod remote;
 pub mod report;

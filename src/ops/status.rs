@@ -10,6 +10,7 @@ use crate::infra::supervisor::{self, ExitRecord};
 use crate::model::agents::{self, Tokens};
 use crate::model::epic::{Epic, Workspace};
 use crate::model::state::{self, BadNote, State, Store, TicketNote};
+use crate::ops::needs::{self, NeedsYou, Policy};
 use crate::{infra::gitx, infra::log, model::ticket};
 
 /// One row of `git epic status`. Field names are the stable JSON contract (docs/status.md).
@@ -61,6 +62,13 @@ pub struct Row {
     /// id (`epic.machineId`), which tells two clones on one host apart.
     pub host: Option<String>,
     pub machine: Option<String>,
+    /// Whether it waits on a human, why, and the command that resolves it (null: it does
+    /// not); see [`crate::ops::needs`].
+    pub needs_you: Option<NeedsYou>,
+    /// What its agent is doing now, in a few words, while it runs ("editing src/x.rs").
+    pub activity: Option<String>,
+    /// Seconds since its agent last wrote anything, while it runs.
+    pub idle_s: Option<f64>,
 }
 
 /// Where a ticket stands with its reviewer.
@@ -118,6 +126,8 @@ pub struct Totals {
     /// Seconds of agent runs, summed over tickets: what running them one by one would take.
     pub agent_s: f64,
     pub dirty: usize,
+    /// Tickets that wait on a human (`needs_you` set).
+    pub needs_you: usize,
     pub tokens: Tokens,
     pub cost_usd: f64,
     /// `epic.maxCost`, and what is left of it.
@@ -249,6 +259,7 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
     let infos = read_worktrees(&ws.root, &paths, epic_tip);
     let now = state::now();
     let merged = |id: &str| note_of(id).is_some_and(|n| n.state == State::Merged);
+    let policy = Policy::of(&ws.repo, &ws.epic.name);
 
     let mut rows = Vec::new();
     for (t, (info, path)) in graph.tickets.iter().zip(infos.into_iter().zip(paths)) {
@@ -292,11 +303,20 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
             .map(|u| u - now)
             .filter(|left| *left > 0.0 && state == State::RateLimited);
         // The agent's own last words (its text, not its JSON), not git-epic's lines.
-        let last_line = log::tail_lines(&ws.log_path(&t.id), 12)
+        let log_path = ws.log_path(&t.id);
+        let tail = log::tail_lines(&log_path, 12);
+        let last_line = tail
             .iter()
             .filter(|l| !l.starts_with("=== git-epic"))
             .flat_map(|l| agents::render::line(l))
             .rfind(|l| !l.trim().is_empty());
+        let (activity, idle_s) = if state == State::Running {
+            activity_of(&tail, &log_path, &path, now)
+        } else {
+            (None, None)
+        };
+        let held = note.is_some_and(|n| n.owner_alive() || n.claimed_elsewhere().is_some());
+        let needs_you = needs::needs_you(&t.id, state, note, rate_limit_left_s, held, policy);
         rows.push(Row {
             id: t.id.clone(),
             title: t.title.clone(),
@@ -331,6 +351,9 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
             review: review_of(note, state, tip, require_review),
             host: note.and_then(|n| n.host.clone()),
             machine: note.and_then(|n| n.machine.clone()),
+            needs_you,
+            activity,
+            idle_s,
         });
     }
     rows.sort_by(|a, b| {
@@ -365,6 +388,24 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
     })
 }
 
+/// What a running agent does now (from the last lines of its log) and for how long it has
+/// been silent (since its log last changed).
+fn activity_of(
+    tail: &[String],
+    log: &Path,
+    worktree: &Path,
+    now: f64,
+) -> (Option<String>, Option<f64>) {
+    let root = worktree.to_str();
+    let activity = agents::activity::current(tail, root).or_else(|| Some("starting".into()));
+    let idle = std::fs::metadata(log)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|t| (now - t.as_secs_f64()).max(0.0));
+    (activity, idle)
+}
+
 fn totals(rows: &[Row], run_s: impl Fn(&str) -> f64) -> Totals {
     let mut states: BTreeMap<&'static str, usize> =
         State::ALL.iter().map(|s| (s.as_str(), 0)).collect();
@@ -386,6 +427,7 @@ fn totals(rows: &[Row], run_s: impl Fn(&str) -> f64) -> Totals {
             .count(),
         agent_s: rows.iter().map(|r| run_s(&r.id)).sum(),
         dirty: rows.iter().filter(|r| r.dirty == Some(true)).count(),
+        needs_you: rows.iter().filter(|r| r.needs_you.is_some()).count(),
         tokens: rows.iter().fold(Tokens::default(), |mut t, r| {
             t.add(&r.tokens);
             t

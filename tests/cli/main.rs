@@ -18,6 +18,7 @@ mod import_tracker;
 mod merge;
 mod model_server;
 mod monitor;
+mod needs;
 mod newcomer;
 mod newcomer_session;
 mod output;

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod activity;
 mod claude;
 mod codex;
 mod gemini;
