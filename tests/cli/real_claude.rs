@@ -665,4 +665,60 @@ fn claude_splits_a_spec_and_fixes_the_cycle_it_is_told_of() {
     );
     let status = r.git(&["status", "--porcelain", "--untracked-files=all"]);
     assert!(status.contains("?? tasks/port.md"), "uncommitted: {status}");
+
+/// What the agent is doing now, from its stream as it arrives: `running <its command>` while
+/// its Bash tool runs, `thinking` while the model answers, with the time it has been quiet.
+#[test]
+fn claude_activity_follows_its_tool_calls_as_they_stream() {
+    let Some(r) = setup_with(&["A"], &[("slow.sh", "sleep 5\necho slow done\n")]) else {
+        return;
+    };
+    r.git(&["config", "epic.test", "sh slow.sh"]);
+    let server = ModelServer::start(|req| match req.tool_calls() {
+        0 => Reply::tool(
+            "Bash",
+            json!({"command": "sh slow.sh", "description": "run the tests"}),
+        ),
+        1 => {
+            // The model takes its time: the agent is thinking.
+            std::thread::sleep(Duration::from_secs(5));
+            let dir = req.workdir().unwrap_or_default();
+            Reply::tool(
+                "Write",
+                json!({"file_path": format!("{dir}/A.txt"), "content": "made by claude\n"}),
+            )
+        }
+        _ => Reply::text("Done."),
+    });
+    let mut child = r.spawn_epic(&["run", "A"], &env(&server, API_KEY));
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        let row = r.row("A");
+        if let Some(a) = row["activity"].as_str() {
+            assert!(row["idle_s"].as_f64().is_some(), "{row}");
+            if seen.last().map(String::as_str) != Some(a) {
+                seen.push(a.to_owned());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}\n{seen:?}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        r.log("A")
+    );
+    let at = |step: &str| seen.iter().position(|a| a == step);
+    let order = [
+        at("running sh slow.sh"),
+        at("thinking"),
+        at("editing A.txt").or(Some(usize::MAX)),
+    ];
+    assert!(
+        order.iter().all(Option::is_some) && order.is_sorted(),
+        "running, then thinking (then editing, if seen): {seen:?}"
+    );
 }
