@@ -51,6 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Push ticket branches and open pull requests against the epic branch (gh or glab)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees')
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'A tmux session with one pane per running ticket''s log and one with status --watch')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Block until a ticket needs you, the agents are done, or named tickets end')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Agent profiles: presets for claude, codex, aider, gemini')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
@@ -440,6 +441,20 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'git-epic;wait' {
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'What to wait for: `needs-you` (a ticket waits on a human), `done` (no agent runs or waits to run any more), or ticket ids (the ticket''s run ends or it needs you); default: needs-you and done')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (90s, 30m, 2h): exit 1')
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the event as JSON (fields: docs/notify.md)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'git-epic;agent' {
             [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
@@ -570,6 +585,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Push ticket branches and open pull requests against the epic branch (gh or glab)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees')
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'A tmux session with one pane per running ticket''s log and one with status --watch')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Block until a ticket needs you, the agents are done, or named tickets end')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Agent profiles: presets for claude, codex, aider, gemini')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
@@ -653,6 +669,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;help;monitor' {
+            break
+        }
+        'git-epic;help;wait' {
             break
         }
         'git-epic;help;agent' {

@@ -28,6 +28,7 @@ mod split;
 mod status;
 mod sync;
 mod ticket;
+mod wait;
 mod wave;
 
 use std::path::PathBuf;
@@ -195,6 +196,11 @@ still to run use, a broken ticket file or config); gh and tmux are only advice.\
 session it made.\n\nExamples:\n  git epic monitor\n  git epic monitor --detach    # make it, attach later with tmux attach -t <name>"
     )]
     Monitor(monitor::MonitorArgs),
+    /// Block until a ticket needs you, the agents are done, or named tickets end
+    #[command(
+        after_help = "Exit status: 0 on the event (printed, as JSON with --json), 1 when --timeout passes first, \n2 on bad input. What holds already counts: a ticket that needs you now answers at once.\n\nExamples:\n  git epic wait && say done\n  git epic wait --for needs-you --timeout 2h\n  git epic wait --for A B --json"
+    )]
+    Wait(wait::WaitArgs),
     /// Agent profiles: presets for claude, codex, aider, gemini
     #[command(subcommand)]
     Agent(agent::AgentSubcommand),
@@ -291,6 +297,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Pr(a) => pr::run(&ctx, a),
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Monitor(a) => monitor::run(&ctx, a),
+        Command::Wait(a) => wait::run(&ctx, a),
         Command::Agent(c) => agent::run(&ctx, c),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),

@@ -21,4 +21,5 @@ pub mod runner;
 pub mod split;
 pub mod status;
 pub mod sync;
+pub mod watch;
 pub mod worktree;

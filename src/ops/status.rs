@@ -65,6 +65,8 @@ pub struct Row {
     /// Whether it waits on a human, why, and the command that resolves it (null: it does
     /// not); see [`crate::ops::needs`].
     pub needs_you: Option<NeedsYou>,
+    /// A git epic (here or on another machine) holds it: runs it, or waits to retry it.
+    pub held: bool,
     /// What its agent is doing now, in a few words, while it runs ("editing src/x.rs").
     pub activity: Option<String>,
     /// Seconds since its agent last wrote anything, while it runs.
@@ -238,6 +240,22 @@ pub fn shown_state(
 
 /// Build the status report of the workspace's epic.
 pub fn collect(ws: &Workspace) -> Result<StatusReport> {
+    collect_with(ws, Depth::Full)
+}
+
+/// How much of the status a caller reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Everything `git epic status` shows.
+    Full,
+    /// The notes, logs and supervisors' records, not the worktrees (`ahead`, `behind`,
+    /// `dirty` stay null): what watchers that poll (`wait`, notifications, the dashboard
+    /// between its full refreshes) need, at a fraction of the cost.
+    Notes,
+}
+
+/// [`collect`] at a depth.
+pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
     // The keys status reads, each refused when bad as by every command that reads it (and
     // only those: status must work whatever the other keys say).
     let require_review = crate::infra::config::require_review_of(&ws.repo, &ws.epic.name)?;
@@ -256,7 +274,11 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
     problems.sort();
 
     let paths: Vec<PathBuf> = ids.iter().map(|id| ws.worktree_path(id)).collect();
-    let infos = read_worktrees(&ws.root, &paths, epic_tip);
+    let infos = if depth == Depth::Full {
+        read_worktrees(&ws.root, &paths, epic_tip)
+    } else {
+        paths.iter().map(|_| WorktreeInfo::default()).collect()
+    };
     let now = state::now();
     let merged = |id: &str| note_of(id).is_some_and(|n| n.state == State::Merged);
     let policy = Policy::of(&ws.repo, &ws.epic.name);
@@ -273,7 +295,7 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
             .take()
             .or_else(|| note.and_then(|n| n.branch.clone()))
             .or_else(|| Some(Epic::ticket_branch(&t.id, &t.title)));
-        if info.ahead.is_none() {
+        if info.ahead.is_none() && depth == Depth::Full {
             // No worktree (cleaned up, or worked on elsewhere): the branch still tells.
             if let (Some(b), Some(epic)) = (&branch, epic_tip) {
                 if let Ok(Some(tip)) = gitx::branch_tip(&ws.repo, b) {
@@ -352,6 +374,7 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
             host: note.and_then(|n| n.host.clone()),
             machine: note.and_then(|n| n.machine.clone()),
             needs_you,
+            held,
             activity,
             idle_s,
         });
@@ -379,10 +402,14 @@ pub fn collect(ws: &Workspace) -> Result<StatusReport> {
         machine: crate::infra::host::this_machine().map(str::to_owned),
         tickets: rows,
         totals,
-        local_only: crate::ops::remote::reconcile::local_only(ws)?
-            .into_iter()
-            .map(|l| l.id)
-            .collect(),
+        local_only: if depth == Depth::Full {
+            crate::ops::remote::reconcile::local_only(ws)?
+                .into_iter()
+                .map(|l| l.id)
+                .collect()
+        } else {
+            Vec::new()
+        },
         cooldowns,
         problems,
     })

@@ -41,4 +41,5 @@ mod split;
 mod state;
 mod status;
 mod support;
+mod wait;
 mod worktrees;
