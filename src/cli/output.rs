@@ -45,7 +45,7 @@ impl Out {
     }
 
     pub fn warn(&self, line: impl std::fmt::Display) {
-        eprintln!("{} {line}", style("warning:").for_stderr().yellow().bold());
+        warn_line(line);
     }
 
     /// One clear sentence first, then the causes as detail.
@@ -138,4 +138,9 @@ pub fn local_time(unix: f64) -> String {
     } else {
         zoned.strftime("%b %-d %H:%M").to_string()
     }
+}
+
+/// A warning on stderr, from any thread (what [`Out::warn`] prints).
+pub fn warn_line(line: impl std::fmt::Display) {
+    eprintln!("{} {line}", style("warning:").for_stderr().yellow().bold());
 }

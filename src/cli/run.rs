@@ -54,6 +54,8 @@ pub fn execute(
     let ws = ctx.workspace()?;
     let settings = Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
     let graph = ws.graph()?;
+    // A notify command that cannot be read is refused before anything changes.
+    crate::ops::notify::target(&ws)?;
     if auto_merge {
         // Every agent of the graph must exist before anything starts.
         let all: Vec<String> = graph.tickets.iter().map(|t| t.id.clone()).collect();
@@ -104,6 +106,8 @@ pub fn execute(
         return Ok(0);
     }
     crate::infra::interrupt::install();
+    let notifier =
+        crate::ops::notify::Notifier::start(&ws, Box::new(|p| super::output::warn_line(&p)))?;
     let mut summary = runner::run(
         &ws,
         &settings,
@@ -116,6 +120,9 @@ pub fn execute(
     )?;
     drop(progress);
     sort_by_ticket(&mut summary, awaiting);
+    if let Some(n) = notifier {
+        n.finish(run_ended(&summary));
+    }
     if let Some(sentence) = &summary.fatal {
         ctx.out.error(&anyhow::anyhow!("{sentence}"));
     }
@@ -227,6 +234,16 @@ fn exit_code(summary: &runner::Summary, held_back: &[String]) -> i32 {
         summary.exit_code()
     } else {
         summary.exit_code().max(1)
+    }
+}
+
+/// The `run_ended` event `epic.notify` gets.
+fn run_ended(s: &runner::Summary) -> crate::ops::watch::Event {
+    crate::ops::watch::Event::RunEnded {
+        done: s.done.clone(),
+        failed: s.failed.iter().map(|f| f.0.clone()).collect(),
+        interrupted: s.interrupted.clone(),
+        stopped: s.fatal.clone(),
     }
 }
 

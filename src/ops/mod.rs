@@ -13,6 +13,7 @@ pub mod import;
 pub mod merge;
 pub mod monitor;
 pub mod needs;
+pub mod notify;
 pub mod propagate;
 pub mod remote;
 pub mod report;

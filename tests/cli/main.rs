@@ -21,6 +21,7 @@ mod monitor;
 mod needs;
 mod newcomer;
 mod newcomer_session;
+mod notify;
 mod output;
 mod pr;
 mod propagate;
