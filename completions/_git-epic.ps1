@@ -51,6 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Push ticket branches and open pull requests against the epic branch (gh or glab)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees')
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'A tmux session with one pane per running ticket''s log and one with status --watch')
+            [CompletionResult]::new('dashboard', 'dashboard', [CompletionResultType]::ParameterValue, 'The full-screen live view over the epic, with the tech lead''s actions on keys')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Block until a ticket needs you, the agents are done, or named tickets end')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Agent profiles: presets for claude, codex, aider, gemini')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds')
@@ -441,6 +442,18 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'git-epic;dashboard' {
+            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Seconds between two looks at the epic')
+            [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'git-epic;wait' {
             [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'What to wait for: `needs-you` (a ticket waits on a human), `done` (no agent runs or waits to run any more), or ticket ids (the ticket''s run ends or it needs you); default: needs-you and done')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (90s, 30m, 2h): exit 1')
@@ -585,6 +598,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             [CompletionResult]::new('pr', 'pr', [CompletionResultType]::ParameterValue, 'Push ticket branches and open pull requests against the epic branch (gh or glab)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees')
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'A tmux session with one pane per running ticket''s log and one with status --watch')
+            [CompletionResult]::new('dashboard', 'dashboard', [CompletionResultType]::ParameterValue, 'The full-screen live view over the epic, with the tech lead''s actions on keys')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Block until a ticket needs you, the agents are done, or named tickets end')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Agent profiles: presets for claude, codex, aider, gemini')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole flow on a throw-away repository with a simulated agent, in seconds')
@@ -669,6 +683,9 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
             break
         }
         'git-epic;help;monitor' {
+            break
+        }
+        'git-epic;help;dashboard' {
             break
         }
         'git-epic;help;wait' {

@@ -48,6 +48,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand pr 'Push ticket branches and open pull requests against the epic branch (gh or glab)'
             cand doctor 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees'
             cand monitor 'A tmux session with one pane per running ticket''s log and one with status --watch'
+            cand dashboard 'The full-screen live view over the epic, with the tech lead''s actions on keys'
             cand wait 'Block until a ticket needs you, the agents are done, or named tickets end'
             cand agent 'Agent profiles: presets for claude, codex, aider, gemini'
             cand demo 'Run the whole flow on a throw-away repository with a simulated agent, in seconds'
@@ -405,6 +406,17 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'git-epic;dashboard'= {
+            cand --every 'Seconds between two looks at the epic'
+            cand --epic 'The epic to act on (default: git config epic.current)'
+            cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand -q 'Print only errors and results'
+            cand --quiet 'Print only errors and results'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'git-epic;wait'= {
             cand --for 'What to wait for: `needs-you` (a ticket waits on a human), `done` (no agent runs or waits to run any more), or ticket ids (the ticket''s run ends or it needs you); default: needs-you and done'
             cand --timeout 'Give up after this long (90s, 30m, 2h): exit 1'
@@ -536,6 +548,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
             cand pr 'Push ticket branches and open pull requests against the epic branch (gh or glab)'
             cand doctor 'Check git, the agents, gh, tmux, the epic''s config and stale worktrees'
             cand monitor 'A tmux session with one pane per running ticket''s log and one with status --watch'
+            cand dashboard 'The full-screen live view over the epic, with the tech lead''s actions on keys'
             cand wait 'Block until a ticket needs you, the agents are done, or named tickets end'
             cand agent 'Agent profiles: presets for claude, codex, aider, gemini'
             cand demo 'Run the whole flow on a throw-away repository with a simulated agent, in seconds'
@@ -595,6 +608,8 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         &'git-epic;help;doctor'= {
         }
         &'git-epic;help;monitor'= {
+        }
+        &'git-epic;help;dashboard'= {
         }
         &'git-epic;help;wait'= {
         }

@@ -4,6 +4,7 @@ mod agent;
 mod cleanup;
 mod completions;
 mod context;
+mod dashboard;
 mod demo;
 pub mod docgen;
 mod doctor;
@@ -196,6 +197,11 @@ still to run use, a broken ticket file or config); gh and tmux are only advice.\
 session it made.\n\nExamples:\n  git epic monitor\n  git epic monitor --detach    # make it, attach later with tmux attach -t <name>"
     )]
     Monitor(monitor::MonitorArgs),
+    /// The full-screen live view over the epic, with the tech lead's actions on keys
+    #[command(
+        after_help = "It reads the notes, logs and supervisors' records, so it works from any clone or worktree, \nwhether or not this process runs the agents. Keys: a approve, c request changes ($EDITOR), m merge, \nr run or retry, s stop, p pull request, f flow mode, l/d/g log, diff or graph pane, R raw log, \n? help, q quit (the agents go on). The mouse selects; resizing redraws.\n\nExamples:\n  git epic dashboard\n  git epic dashboard --every 2"
+    )]
+    Dashboard(dashboard::DashboardArgs),
     /// Block until a ticket needs you, the agents are done, or named tickets end
     #[command(
         after_help = "Exit status: 0 on the event (printed, as JSON with --json), 1 when --timeout passes first, \n2 on bad input. What holds already counts: a ticket that needs you now answers at once.\n\nExamples:\n  git epic wait && say done\n  git epic wait --for needs-you --timeout 2h\n  git epic wait --for A B --json"
@@ -298,6 +304,7 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Doctor(a) => doctor::run(&ctx, a),
         Command::Monitor(a) => monitor::run(&ctx, a),
         Command::Wait(a) => wait::run(&ctx, a),
+        Command::Dashboard(a) => dashboard::run(&ctx, a),
         Command::Agent(c) => agent::run(&ctx, c),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Completions(a) => completions::run(&ctx, a),

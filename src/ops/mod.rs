@@ -4,6 +4,7 @@
 
 pub mod cleanup;
 pub mod context;
+pub mod control;
 pub mod cooldown;
 pub mod demo;
 pub mod doctor;

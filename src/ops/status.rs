@@ -135,6 +135,8 @@ pub struct Totals {
     /// `epic.maxCost`, and what is left of it.
     pub max_cost: Option<f64>,
     pub cost_left: Option<f64>,
+    /// Unix time the epic's first agent run started (its wall time runs from there).
+    pub started_at: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -387,6 +389,10 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
     let mut totals = totals(&rows, |id| note_of(id).map_or(0.0, |n| n.run_s));
     totals.max_cost = max_cost;
     totals.cost_left = totals.max_cost.map(|m| (m - totals.cost_usd).max(0.0));
+    totals.started_at = ids
+        .iter()
+        .filter_map(|id| note_of(id)?.started_at)
+        .min_by(f64::total_cmp);
     let agents: Vec<(&str, Option<&str>)> = graph
         .tickets
         .iter()
@@ -462,6 +468,7 @@ fn totals(rows: &[Row], run_s: impl Fn(&str) -> f64) -> Totals {
         cost_usd: rows.iter().map(|r| r.cost_usd).sum(),
         max_cost: None,
         cost_left: None,
+        started_at: None,
     }
 }
 

@@ -1,0 +1,276 @@
+//! `git epic dashboard`: the full-screen live view over the current epic, with the tech
+//! lead's actions on keys. It reads what every command reads (notes, logs, supervisors'
+//! records), so it works from any clone or worktree, whether or not it runs the agents.
+
+mod app;
+#[cfg(test)]
+mod tests;
+mod view;
+
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEventKind, MouseEventKind,
+};
+use ratatui::crossterm::execute;
+use ratatui::DefaultTerminal;
+
+use super::Ctx;
+use crate::model::epic::Workspace;
+pub use app::{App, Pane};
+
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// Seconds between two looks at the epic
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    pub every: f64,
+}
+
+pub fn run(ctx: &Ctx, a: DashboardArgs) -> anyhow::Result<i32> {
+    if !(0.1..=60.0).contains(&a.every) {
+        return Err(crate::infra::error::usage(
+            "--every must be between 0.1 and 60 seconds.",
+        ));
+    }
+    let ws = ctx.workspace()?;
+    if !console::Term::stdout().is_term() {
+        return Err(crate::infra::error::usage(
+            "git epic dashboard needs a terminal; use `git epic status --watch` or `git epic wait` in scripts.",
+        ));
+    }
+    let report = crate::ops::status::collect_with(&ws, crate::ops::status::Depth::Notes)?;
+    let mut app = App::new(report, slots(&ws));
+    app.read_pane(&ws);
+    let mut term = enter()?;
+    let result = event_loop(&mut term, &ws, &mut app, Duration::from_secs_f64(a.every));
+    leave();
+    result.map(|()| 0)
+}
+
+fn slots(ws: &Workspace) -> usize {
+    crate::infra::config::lookup(&ws.repo.config_snapshot(), &ws.epic.name, "maxParallel")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(4)
+}
+
+/// Raw mode, the alternate screen, the mouse; a panic restores the terminal first.
+fn enter() -> anyhow::Result<DefaultTerminal> {
+    let term = ratatui::try_init()?;
+    execute!(std::io::stdout(), EnableMouseCapture)?;
+    Ok(term)
+}
+
+/// The terminal exactly as it was: mouse off, main screen, cursor shown, raw mode off.
+fn leave() {
+    let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+}
+
+fn event_loop(
+    term: &mut DefaultTerminal,
+    ws: &Workspace,
+    app: &mut App,
+    every: Duration,
+) -> anyhow::Result<()> {
+    let mut next = Instant::now() + every;
+    let mut dirty = true;
+    let mut last = String::new();
+    loop {
+        if dirty {
+            term.draw(|f| view::draw(f, app))?;
+            dirty = false;
+        }
+        let wait = next.saturating_duration_since(Instant::now());
+        if event::poll(wait)? {
+            match event::read()? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => {
+                    if app.help {
+                        app.help = false;
+                    } else if !on_key(term, ws, app, k.code)? {
+                        return Ok(());
+                    }
+                    dirty = true;
+                }
+                Event::Mouse(m) => {
+                    dirty |= on_mouse(ws, app, m.kind, m.row);
+                }
+                Event::Resize(..) => {
+                    term.autoresize()?;
+                    dirty = true;
+                }
+                _ => {}
+            }
+        }
+        if Instant::now() >= next {
+            next = Instant::now() + every;
+            app.refresh(ws)?;
+            // Redraw only when something shown changed, or a clock on screen moves.
+            let seen = serde_json::to_string(&(&app.report.tickets, &app.log))?;
+            let ticking = app.report.tickets.iter().any(|t| t.activity.is_some())
+                || !app.report.cooldowns.is_empty();
+            if seen != last || ticking {
+                dirty = true;
+                last = seen;
+            }
+        }
+    }
+}
+
+fn on_mouse(ws: &Workspace, app: &mut App, kind: MouseEventKind, y: u16) -> bool {
+    match kind {
+        MouseEventKind::ScrollDown => app.move_by(1),
+        MouseEventKind::ScrollUp => app.move_by(-1),
+        MouseEventKind::Down(_) => {
+            let area = app.table_area;
+            // The border and the header row come before the first row.
+            if y < area.y + 2 || y >= area.y + area.height.saturating_sub(1) {
+                return false;
+            }
+            let row = (y - area.y - 2) as usize + app.table.offset();
+            match app.ticket_at_row(row) {
+                Some(i) => app.select(i),
+                None => return false,
+            }
+        }
+        _ => return false,
+    }
+    app.read_pane(ws);
+    true
+}
+
+/// Act on a key; false to quit.
+fn on_key(
+    term: &mut DefaultTerminal,
+    ws: &Workspace,
+    app: &mut App,
+    key: KeyCode,
+) -> anyhow::Result<bool> {
+    app.message = None;
+    let id = app.selected_id();
+    match key {
+        KeyCode::Char('q') | KeyCode::Esc => return Ok(false),
+        KeyCode::Down | KeyCode::Char('j') => app.move_by(1),
+        KeyCode::Up | KeyCode::Char('k') => app.move_by(-1),
+        KeyCode::Char('n') => app.next_needing(),
+        KeyCode::Char('?') => app.help = true,
+        KeyCode::Char('l') => app.pane = Pane::Log,
+        KeyCode::Char('d') => app.pane = Pane::Diff,
+        KeyCode::Char('g') => app.pane = Pane::Graph,
+        KeyCode::Char('R') => app.raw = !app.raw,
+        KeyCode::Char(c) if id.is_some() || c == 'f' => {
+            let id = id.unwrap_or_default();
+            app.message = Some(match act(term, ws, c, &id) {
+                Ok(Some(m)) => m,
+                Ok(None) => return Ok(true),
+                Err(e) => format!("{id}: {e:#}"),
+            });
+            app.refresh(ws)?;
+        }
+        _ => return Ok(true),
+    }
+    app.read_pane(ws);
+    Ok(true)
+}
+
+/// The action of key `c` on ticket `id`: what it did, for the footer.
+fn act(
+    term: &mut DefaultTerminal,
+    ws: &Workspace,
+    c: char,
+    id: &str,
+) -> anyhow::Result<Option<String>> {
+    Ok(Some(match c {
+        'a' => {
+            let tip = crate::ops::review::approve(ws, &ws.graph()?, id)?;
+            format!("{id} approved at {}", &tip.to_string()[..7])
+        }
+        'c' => {
+            let text = edit(term)?;
+            if text.trim().is_empty() {
+                return Ok(Some(format!(
+                    "{id}: no changes requested (the text was empty)"
+                )));
+            }
+            let round = crate::ops::review::request_changes(ws, &ws.graph()?, id, &text)?;
+            format!("{id}: changes requested (review round {round}); its next run gets them")
+        }
+        'm' => background(ws, &["merge", id])?,
+        'r' => background(ws, &["run", id])?,
+        'p' => background(ws, &["pr", id])?,
+        'f' => background(ws, &["wave", "start", "--all", "--auto-merge"])?,
+        's' => match crate::ops::control::stop(ws, id)? {
+            crate::ops::control::Stopped::Asked { pid } => {
+                format!("{id}: asked the git epic that runs it (pid {pid}) to stop; r resumes")
+            }
+            crate::ops::control::Stopped::Elsewhere(m) => {
+                format!("{id} runs on {m}: stop it there")
+            }
+            crate::ops::control::Stopped::NotRunning => format!("{id}: no git epic runs it"),
+        },
+        _ => return Ok(None),
+    }))
+}
+
+/// The requested changes, written in `$VISUAL` or `$EDITOR` (else vi) with the dashboard
+/// put away meanwhile; the text as written.
+fn edit(term: &mut DefaultTerminal) -> anyhow::Result<String> {
+    let file = tempfile::Builder::new()
+        .prefix("git-epic-changes-")
+        .suffix(".md")
+        .tempfile()?;
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .or_else(|| std::env::var("EDITOR").ok())
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| "vi".into());
+    let mut argv = shell_words::split(&editor).map_err(|_| {
+        crate::infra::error::usage(format!("$EDITOR `{editor}` cannot be split into words."))
+    })?;
+    argv.push(file.path().to_string_lossy().into_owned());
+    leave();
+    let status = std::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .status();
+    *term = enter()?;
+    term.clear()?;
+    match status {
+        Ok(s) if s.success() => Ok(std::fs::read_to_string(file.path())?),
+        Ok(s) => Err(anyhow::anyhow!(
+            "the editor exited with {s}; nothing was requested"
+        )),
+        Err(e) => Err(anyhow::anyhow!(
+            "the editor `{}` could not start: {e}",
+            argv[0]
+        )),
+    }
+}
+
+/// Run `git epic <args>` on its own, beside the dashboard (it may run agents or tests for
+/// long): its output goes to `dashboard.log` in the epic's logs.
+fn background(ws: &Workspace, args: &[&str]) -> anyhow::Result<String> {
+    let exe = std::env::current_exe()?;
+    let out_path = ws.logs_dir().join("dashboard.log");
+    std::fs::create_dir_all(ws.logs_dir())?;
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&out_path)?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--epic")
+        .arg(&ws.epic.name)
+        .args(args)
+        .current_dir(&ws.root)
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out);
+    // Its own process group: keys typed here never reach it, and it outlives `q`.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let child = cmd.spawn()?;
+    Ok(format!(
+        "started `git epic {}` (pid {}); its output: {}",
+        args.join(" "),
+        child.id(),
+        out_path.display()
+    ))
+}
