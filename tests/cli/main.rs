@@ -7,6 +7,7 @@ mod chaos_machines;
 mod context;
 mod cooldown;
 mod counts;
+mod dashboard;
 mod demo;
 mod disk;
 mod doctor;

@@ -135,6 +135,24 @@ impl Repo {
         }
     }
 
+    /// `git-epic <args>` as a pseudo-terminal runs it: the environment of [`Repo::env`],
+    /// with a terminal that understands escapes.
+    pub fn pty_command(&self, args: &[&str]) -> portable_pty::CommandBuilder {
+        let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_git-epic"));
+        cmd.args(args);
+        cmd.cwd(self.path());
+        cmd.env("PATH", path_with_bin());
+        cmd.env("HOME", &self.home);
+        cmd.env("XDG_CONFIG_HOME", self.home.join(".config"));
+        cmd.env("GIT_CONFIG_NOSYSTEM", "1");
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("FAKE_DIR", self.fake_dir());
+        for var in ["GIT_CONFIG_GLOBAL", "GIT_DIR", "GIT_WORK_TREE", "NO_COLOR"] {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
     pub fn write(&self, rel: &str, text: &str) {
         let p = self.path().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();

@@ -232,8 +232,19 @@ fn edit(term: &mut DefaultTerminal) -> anyhow::Result<String> {
     let status = std::process::Command::new(&argv[0])
         .args(&argv[1..])
         .status();
-    *term = enter()?;
-    term.clear()?;
+    // Back on the same terminal object, cleared by hand: a new one, or `clear`, asks the
+    // terminal where its cursor is, which not every terminal answers.
+    ratatui::crossterm::terminal::enable_raw_mode()?;
+    execute!(
+        std::io::stdout(),
+        ratatui::crossterm::terminal::EnterAlternateScreen,
+        ratatui::crossterm::terminal::Clear(ratatui::crossterm::terminal::ClearType::All),
+        ratatui::crossterm::cursor::Hide,
+        EnableMouseCapture
+    )?;
+    // An empty frame: what ratatui believes is on screen is then blank too, and the next
+    // draw paints everything.
+    term.draw(|_| {})?;
     match status {
         Ok(s) if s.success() => Ok(std::fs::read_to_string(file.path())?),
         Ok(s) => Err(anyhow::anyhow!(
