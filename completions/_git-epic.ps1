@@ -444,8 +444,10 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
         }
         'git-epic;dashboard' {
             [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Seconds between two looks at the epic')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'The frame''s size with --print')
             [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')
+            [CompletionResult]::new('--print', '--print', [CompletionResultType]::ParameterName, 'Draw one frame as text on stdout and exit (no terminal needed)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and results')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and results')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

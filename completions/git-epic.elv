@@ -408,8 +408,10 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         }
         &'git-epic;dashboard'= {
             cand --every 'Seconds between two looks at the epic'
+            cand --size 'The frame''s size with --print'
             cand --epic 'The epic to act on (default: git config epic.current)'
             cand --color 'When to use colours (NO_COLOR is honoured)'
+            cand --print 'Draw one frame as text on stdout and exit (no terminal needed)'
             cand -q 'Print only errors and results'
             cand --quiet 'Print only errors and results'
             cand -h 'Print help'

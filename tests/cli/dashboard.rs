@@ -192,3 +192,32 @@ fn the_dashboard_follows_a_flow_run_its_keys_change_the_notes_and_q_restores_the
     drop(g);
     flow.wait_with_output().unwrap();
 }
+
+#[test]
+fn the_dashboard_prints_one_frame_without_a_terminal_and_refuses_bad_input() {
+    let r = Repo::with_agent("commit.sh");
+    r.git(&["config", "epic.requireReview", "true"]);
+    r.epic(&["ticket", "add", "A", "--title", "A"]).ok();
+    r.epic_env(&["run", "A"], &[]).ok();
+    let out = r
+        .epic(&["dashboard", "--print", "--size", "100x30"])
+        .ok()
+        .stdout;
+    assert_eq!(out.lines().count(), 30, "{out}");
+    assert!(
+        out.contains("needs you (1)") && out.contains("[a approve · c changes]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("committed A"),
+        "the log pane follows A:\n{out}"
+    );
+    let bad = r.epic(&["dashboard", "--print", "--size", "wide"]).code(2);
+    assert!(
+        bad.stderr.contains("--size `wide` is not COLSxROWS"),
+        "{}",
+        bad.stderr
+    );
+    let bad = r.epic(&["dashboard"]).code(2);
+    assert!(bad.stderr.contains("needs a terminal"), "{}", bad.stderr);
+}

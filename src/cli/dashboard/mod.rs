@@ -25,6 +25,17 @@ pub struct DashboardArgs {
     /// Seconds between two looks at the epic
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
     pub every: f64,
+    /// Draw one frame as text on stdout and exit (no terminal needed)
+    #[arg(long)]
+    pub print: bool,
+    /// The frame's size with --print
+    #[arg(
+        long,
+        value_name = "COLSxROWS",
+        default_value = "120x40",
+        requires = "print"
+    )]
+    pub size: String,
 }
 
 pub fn run(ctx: &Ctx, a: DashboardArgs) -> anyhow::Result<i32> {
@@ -33,10 +44,25 @@ pub fn run(ctx: &Ctx, a: DashboardArgs) -> anyhow::Result<i32> {
             "--every must be between 0.1 and 60 seconds.",
         ));
     }
+    let size = a
+        .size
+        .split_once('x')
+        .and_then(|(c, r)| Some((c.parse::<u16>().ok()?, r.parse::<u16>().ok()?)))
+        .filter(|(c, r)| (20..=1000).contains(c) && (10..=1000).contains(r))
+        .ok_or_else(|| {
+            crate::infra::error::usage(format!(
+                "--size `{}` is not COLSxROWS (like 120x40, at least 20x10).",
+                a.size
+            ))
+        })?;
     let ws = ctx.workspace()?;
+    if a.print {
+        print!("{}", frame(&ws, size)?);
+        return Ok(0);
+    }
     if !console::Term::stdout().is_term() {
         return Err(crate::infra::error::usage(
-            "git epic dashboard needs a terminal; use `git epic status --watch` or `git epic wait` in scripts.",
+            "git epic dashboard needs a terminal; use --print, `git epic status --watch` or `git epic wait` in scripts.",
         ));
     }
     let report = crate::ops::status::collect_with(&ws, crate::ops::status::Depth::Notes)?;
@@ -46,6 +72,23 @@ pub fn run(ctx: &Ctx, a: DashboardArgs) -> anyhow::Result<i32> {
     let result = event_loop(&mut term, &ws, &mut app, Duration::from_secs_f64(a.every));
     leave();
     result.map(|()| 0)
+}
+
+/// One refresh drawn on a buffer of `(cols, rows)`, as text.
+pub fn frame(ws: &Workspace, (cols, rows): (u16, u16)) -> anyhow::Result<String> {
+    let report = crate::ops::status::collect_with(ws, crate::ops::status::Depth::Notes)?;
+    let mut app = App::new(report, slots(ws));
+    app.read_pane(ws);
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(cols, rows))?;
+    term.draw(|f| view::draw(f, &mut app))?;
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..rows {
+        let line: String = (0..cols).map(|x| buf[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 fn slots(ws: &Workspace) -> usize {
