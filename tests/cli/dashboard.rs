@@ -10,11 +10,11 @@ use portable_pty::{native_pty_system, Child, MasterPty, PtySize};
 use crate::support::Repo;
 
 /// A program in a pseudo-terminal, with the screen it draws.
-struct Term {
+pub struct Term {
     master: Box<dyn MasterPty + Send>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
-    screen: Arc<Mutex<(vt100::Parser, Vec<u8>)>>,
+    pub screen: Arc<Mutex<(vt100::Parser, Vec<u8>)>>,
 }
 
 fn nz(n: u16) -> std::num::NonZeroU16 {
@@ -31,7 +31,7 @@ fn size(rows: u16, cols: u16) -> PtySize {
 }
 
 impl Term {
-    fn start(cmd: portable_pty::CommandBuilder, rows: u16, cols: u16) -> Term {
+    pub fn start(cmd: portable_pty::CommandBuilder, rows: u16, cols: u16) -> Term {
         let pair = native_pty_system().openpty(size(rows, cols)).unwrap();
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
@@ -61,11 +61,11 @@ impl Term {
         }
     }
 
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         self.screen.lock().unwrap().0.screen().contents()
     }
 
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let t = self.text();

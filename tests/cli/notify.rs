@@ -120,3 +120,36 @@ fn a_notify_command_whose_quotes_do_not_close_is_refused_before_anything_runs() 
     assert!(out.stderr.contains("epic.notify"), "{}", out.stderr);
     assert!(r.row("A")["runs"] == 0, "nothing ran");
 }
+
+#[test]
+fn the_terminal_notify_rings_and_sends_the_desktop_notification_escapes_to_its_terminal() {
+    let r = Repo::with_agent("commit.sh");
+    r.git(&["config", "epic.requireReview", "true"]);
+    add(&r, "A");
+    r.git(&["config", "epic.notify", "terminal"]);
+    let t = crate::dashboard::Term::start(r.pty_command(&["run", "A"]), 30, 120);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let raw = loop {
+        let raw = String::from_utf8_lossy(&t.screen.lock().unwrap().1).into_owned();
+        if raw.contains("run ended") {
+            break raw;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no run_ended notification in {raw:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        raw.contains("\x07\x1b]9;git epic e: A needs you: done, waiting for your review"),
+        "{raw:?}"
+    );
+    assert!(
+        raw.contains("\x1b]777;notify;git epic;git epic e: A needs you"),
+        "{raw:?}"
+    );
+    assert!(
+        raw.contains("\x1b]9;git epic e: run ended: 1 done, 0 failed, 0 interrupted\x07"),
+        "{raw:?}"
+    );
+}
