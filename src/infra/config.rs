@@ -359,6 +359,18 @@ pub fn max_cost_of(repo: &gix::Repository, epic: &str) -> Result<Option<f64>> {
     }
 }
 
+/// `epic.maxFixRounds`, for `status` (whether a refusal is still git-epic's to fix); a bad
+/// value is refused as by the settings.
+pub fn max_fix_rounds_of(repo: &gix::Repository, epic: &str) -> Result<u32> {
+    match lookup(&repo.config_snapshot(), epic, "maxFixRounds") {
+        None => Ok(2),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| bad("maxFixRounds", &v, "a whole number (0: off)")),
+    }
+}
+
 /// `epic.requireReview`, for `status`; a bad value is refused as by the settings.
 pub fn require_review_of(repo: &gix::Repository, epic: &str) -> Result<bool> {
     parse_flag(

@@ -54,42 +54,38 @@ pub struct NeedsYou {
 /// The config the derivation depends on.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Policy {
-    pub require_review: bool,
+    /// `epic.maxFixRounds`.
     pub max_fix_rounds: u32,
 }
 
-impl Policy {
-    /// Read from the epic's config; a value that does not parse counts as its default here
-    /// (the commands that act on it report it).
-    pub fn of(repo: &gix::Repository, epic: &str) -> Policy {
-        let config = repo.config_snapshot();
-        let get = |k: &str| crate::infra::config::lookup(&config, epic, k);
-        Policy {
-            require_review: get("requireReview").is_some_and(|v| {
-                ["true", "yes", "on", "1"].contains(&v.trim().to_ascii_lowercase().as_str())
-            }),
-            max_fix_rounds: get("maxFixRounds")
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(2),
-        }
-    }
+/// What `status` derived of a ticket besides its note.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Facts {
+    /// Its review state is `awaiting` (done, `epic.requireReview`, its tip not approved).
+    pub awaiting_review: bool,
+    /// Seconds before its rate limit lifts.
+    pub limit_left_s: Option<f64>,
+    /// A git epic (here or on another machine) holds it and will run what it has to.
+    pub held: bool,
 }
 
 /// A rate limit that holds longer than this waits on a human (switch profile, reset it).
 pub const LONG_LIMIT_S: f64 = 3600.0;
 
 /// What a ticket shown in `state` (with its note) waits for from a human, if anything.
-/// `limit_left_s`: seconds before its rate limit lifts; `held`: an orchestrator (here or on
-/// another machine) holds the ticket and will run what it has to.
 pub fn needs_you(
     id: &str,
     state: State,
     note: Option<&TicketNote>,
-    limit_left_s: Option<f64>,
-    held: bool,
+    facts: Facts,
     policy: Policy,
 ) -> Option<NeedsYou> {
     let n = note?;
+    let Facts {
+        awaiting_review,
+        limit_left_s,
+        held,
+    } = facts;
     let reason = n.reason.as_deref().unwrap_or("");
     // A refusal that a fix round will still take up is git-epic's turn, not the human's.
     let rounds_left = n.fix_rounds < policy.max_fix_rounds;
@@ -102,7 +98,7 @@ pub fn needs_you(
         })
     };
     match state {
-        State::Done if policy.require_review && n.approved.is_none() => need(
+        State::Done if awaiting_review => need(
             Need::Review,
             "done, waiting for your review (epic.requireReview)".into(),
             format!("git epic review {id} --approve"),
@@ -167,9 +163,14 @@ mod tests {
     use crate::model::state::Request;
 
     fn policy() -> Policy {
-        Policy {
-            require_review: true,
-            max_fix_rounds: 2,
+        Policy { max_fix_rounds: 2 }
+    }
+
+    fn facts(left: Option<f64>, held: bool) -> Facts {
+        Facts {
+            awaiting_review: true,
+            limit_left_s: left,
+            held,
         }
     }
 
@@ -182,25 +183,20 @@ mod tests {
     }
 
     fn reason_of(state: State, n: &TicketNote, left: Option<f64>, held: bool) -> Option<Need> {
-        needs_you("a", state, Some(n), left, held, policy()).map(|x| x.reason)
+        needs_you("a", state, Some(n), facts(left, held), policy()).map(|x| x.reason)
     }
 
     #[test]
     fn each_wait_on_a_human_has_its_reason_and_command() {
         let done = note(State::Done, "");
-        let got = needs_you("a", State::Done, Some(&done), None, false, policy()).unwrap();
+        let got = needs_you("a", State::Done, Some(&done), facts(None, false), policy()).unwrap();
         assert_eq!(got.reason, Need::Review);
         assert_eq!(got.command, "git epic review a --approve");
-        let approved = TicketNote {
-            approved: Some("abc".into()),
-            ..done.clone()
+        let reviewed = Facts {
+            awaiting_review: false,
+            ..facts(None, false)
         };
-        assert_eq!(reason_of(State::Done, &approved, None, false), None);
-        let no_review = Policy {
-            require_review: false,
-            ..policy()
-        };
-        assert!(needs_you("a", State::Done, Some(&done), None, false, no_review).is_none());
+        assert!(needs_you("a", State::Done, Some(&done), reviewed, policy()).is_none());
 
         let failed = note(State::Failed, "exit code 1 on attempt 3 of 3");
         assert_eq!(
@@ -234,7 +230,14 @@ mod tests {
             pr_review: Some("r1".into()),
             ..note(State::Pending, "changes requested in review round 1")
         };
-        let got = needs_you("a", State::Pending, Some(&asked), None, false, policy()).unwrap();
+        let got = needs_you(
+            "a",
+            State::Pending,
+            Some(&asked),
+            facts(None, false),
+            policy(),
+        )
+        .unwrap();
         assert_eq!(got.reason, Need::ChangesRequested);
         assert!(got.why.contains("pull request"), "{}", got.why);
     }
@@ -258,7 +261,14 @@ mod tests {
             conflict_files: vec!["a.txt".into()],
             ..conflict
         };
-        let got = needs_you("a", State::Conflict, Some(&after), None, false, policy()).unwrap();
+        let got = needs_you(
+            "a",
+            State::Conflict,
+            Some(&after),
+            facts(None, false),
+            policy(),
+        )
+        .unwrap();
         assert_eq!(got.reason, Need::Conflict);
         assert!(got.why.contains("a.txt"));
     }

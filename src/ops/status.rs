@@ -283,7 +283,9 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
     };
     let now = state::now();
     let merged = |id: &str| note_of(id).is_some_and(|n| n.state == State::Merged);
-    let policy = Policy::of(&ws.repo, &ws.epic.name);
+    let policy = Policy {
+        max_fix_rounds: crate::infra::config::max_fix_rounds_of(&ws.repo, &ws.epic.name)?,
+    };
 
     let mut rows = Vec::new();
     for (t, (info, path)) in graph.tickets.iter().zip(infos.into_iter().zip(paths)) {
@@ -340,7 +342,18 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
             (None, None)
         };
         let held = note.is_some_and(|n| n.owner_alive() || n.claimed_elsewhere().is_some());
-        let needs_you = needs::needs_you(&t.id, state, note, rate_limit_left_s, held, policy);
+        let review = review_of(note, state, tip, require_review);
+        let needs_you = needs::needs_you(
+            &t.id,
+            state,
+            note,
+            needs::Facts {
+                awaiting_review: review == Some(Review::Awaiting),
+                limit_left_s: rate_limit_left_s,
+                held,
+            },
+            policy,
+        );
         rows.push(Row {
             id: t.id.clone(),
             title: t.title.clone(),
@@ -372,7 +385,7 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
             fix_rounds: note.map_or(0, |n| n.fix_rounds),
             review_rounds: note.map_or(0, |n| n.review_rounds),
             approved: note.is_some_and(|n| n.approved.is_some()),
-            review: review_of(note, state, tip, require_review),
+            review,
             host: note.and_then(|n| n.host.clone()),
             machine: note.and_then(|n| n.machine.clone()),
             needs_you,

@@ -47,6 +47,7 @@ fn row(id: &str, wave: usize, state: State) -> Row {
         fix_rounds: 0,
         review_rounds: 0,
         approved: false,
+        review: None,
         host: Some("laptop".into()),
         machine: None,
         needs_you: None,
@@ -58,6 +59,7 @@ fn row(id: &str, wave: usize, state: State) -> Row {
 
 fn report() -> StatusReport {
     let mut a = row("A", 0, State::Done);
+    a.review = Some(crate::ops::status::Review::Awaiting);
     a.needs_you = Some(NeedsYou {
         reason: Need::Review,
         why: "done, waiting for your review (epic.requireReview)".into(),
@@ -101,6 +103,7 @@ fn report() -> StatusReport {
             agent_s: 285.0,
             dirty: 0,
             needs_you: 2,
+            awaiting_review: 1,
             tokens: Tokens {
                 input: 36_000,
                 output: 2_400,
