@@ -54,8 +54,8 @@ pub fn execute(
     let ws = ctx.workspace()?;
     let settings = Settings::load(&ws.repo.config_snapshot(), &ws.epic.name)?;
     let graph = ws.graph()?;
-    // A notify command that cannot be read is refused before anything changes.
-    crate::ops::notify::target(&ws)?;
+    // Before anything changes, so that a notify command that cannot be read is refused.
+    let notifier = notifier(&ws, flags.dry_run)?;
     if auto_merge {
         // Every agent of the graph must exist before anything starts.
         let all: Vec<String> = graph.tickets.iter().map(|t| t.id.clone()).collect();
@@ -106,8 +106,6 @@ pub fn execute(
         return Ok(0);
     }
     crate::infra::interrupt::install();
-    let notifier =
-        crate::ops::notify::Notifier::start(&ws, Box::new(|p| super::output::warn_line(&p)))?;
     let mut summary = runner::run(
         &ws,
         &settings,
@@ -120,9 +118,7 @@ pub fn execute(
     )?;
     drop(progress);
     sort_by_ticket(&mut summary, awaiting);
-    if let Some(n) = notifier {
-        n.finish(run_ended(&summary));
-    }
+    end_notifier(notifier, &summary);
     if let Some(sentence) = &summary.fatal {
         ctx.out.error(&anyhow::anyhow!("{sentence}"));
     }
@@ -234,6 +230,26 @@ fn exit_code(summary: &runner::Summary, held_back: &[String]) -> i32 {
         summary.exit_code()
     } else {
         summary.exit_code().max(1)
+    }
+}
+
+/// The `epic.notify` watcher of a run (none for a dry run, or without the key).
+fn notifier(
+    ws: &crate::model::epic::Workspace,
+    dry_run: bool,
+) -> anyhow::Result<Option<crate::ops::notify::Notifier>> {
+    if dry_run {
+        crate::ops::notify::target(ws)?;
+        return Ok(None);
+    }
+    let warn = Box::new(|p: String| super::output::warn_line(&p));
+    crate::ops::notify::Notifier::start(ws, warn)
+}
+
+/// Send the run's end to `epic.notify`, after what changed last.
+fn end_notifier(notifier: Option<crate::ops::notify::Notifier>, s: &runner::Summary) {
+    if let Some(n) = notifier {
+        n.finish(run_ended(s));
     }
 }
 

@@ -112,11 +112,7 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
             String::new()
         },
         if fixes { "  FIX" } else { "" },
-        if active {
-            format!("{:<ACTIVITY$}  ", "ACTIVITY")
-        } else {
-            String::new()
-        }
+        activity_cell(active, "ACTIVITY")
     ));
     let width = console::Term::stdout()
         .size_checked()
@@ -173,11 +169,7 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
             tokens(t.tokens.total()),
             cost(t.cost_usd),
         );
-        let line = if active {
-            format!("{line}{:<ACTIVITY$}  ", truncate(&activity(t), ACTIVITY))
-        } else {
-            line
-        };
+        let line = format!("{line}{}", activity_cell(active, &activity(t)));
         let room = width.saturating_sub(line.chars().count()).max(20);
         // Colour only the state word; padding is computed on the plain text above.
         let padded = format!("{:<12}", t.state.as_str());
@@ -236,6 +228,15 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
 
 /// Width of the ACTIVITY column.
 const ACTIVITY: usize = 28;
+
+/// The ACTIVITY column's cell: `text`, when the column is shown.
+fn activity_cell(shown: bool, text: &str) -> String {
+    if shown {
+        format!("{:<ACTIVITY$}  ", truncate(text, ACTIVITY))
+    } else {
+        String::new()
+    }
+}
 
 /// A running agent's step and, once it has been quiet a while, for how long.
 pub fn activity(t: &crate::ops::status::Row) -> String {

@@ -276,11 +276,7 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
     problems.sort();
 
     let paths: Vec<PathBuf> = ids.iter().map(|id| ws.worktree_path(id)).collect();
-    let infos = if depth == Depth::Full {
-        read_worktrees(&ws.root, &paths, epic_tip)
-    } else {
-        paths.iter().map(|_| WorktreeInfo::default()).collect()
-    };
+    let infos = read_worktrees(&ws.root, &paths, epic_tip, depth);
     let now = state::now();
     let merged = |id: &str| note_of(id).is_some_and(|n| n.state == State::Merged);
     let policy = Policy {
@@ -328,19 +324,7 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
             .and_then(|n| n.rate_limited_until)
             .map(|u| u - now)
             .filter(|left| *left > 0.0 && state == State::RateLimited);
-        // The agent's own last words (its text, not its JSON), not git-epic's lines.
-        let log_path = ws.log_path(&t.id);
-        let tail = log::tail_lines(&log_path, 12);
-        let last_line = tail
-            .iter()
-            .filter(|l| !l.starts_with("=== git-epic"))
-            .flat_map(|l| agents::render::line(l))
-            .rfind(|l| !l.trim().is_empty());
-        let (activity, idle_s) = if state == State::Running {
-            activity_of(&tail, &log_path, &path, now)
-        } else {
-            (None, None)
-        };
+        let (last_line, activity, idle_s) = log_facts(&ws.log_path(&t.id), state, &path, now);
         let held = note.is_some_and(|n| n.owner_alive() || n.claimed_elsewhere().is_some());
         let review = review_of(note, state, tip, require_review);
         let needs_you = needs::needs_you(
@@ -421,17 +405,43 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
         machine: crate::infra::host::this_machine().map(str::to_owned),
         tickets: rows,
         totals,
-        local_only: if depth == Depth::Full {
-            crate::ops::remote::reconcile::local_only(ws)?
-                .into_iter()
-                .map(|l| l.id)
-                .collect()
-        } else {
-            Vec::new()
-        },
+        local_only: local_only(ws, depth)?,
         cooldowns,
         problems,
     })
+}
+
+/// The tickets landed here and not on the remote's epic (not read at [`Depth::Notes`]).
+fn local_only(ws: &Workspace, depth: Depth) -> Result<Vec<String>> {
+    if depth == Depth::Notes {
+        return Ok(Vec::new());
+    }
+    Ok(crate::ops::remote::reconcile::local_only(ws)?
+        .into_iter()
+        .map(|l| l.id)
+        .collect())
+}
+
+/// What a ticket's log tells: the agent's own last words (its text, not its JSON, not
+/// git-epic's lines) and, while it runs, what it does now and how long it has been quiet.
+fn log_facts(
+    log_path: &Path,
+    state: State,
+    worktree: &Path,
+    now: f64,
+) -> (Option<String>, Option<String>, Option<f64>) {
+    let tail = log::tail_lines(log_path, 12);
+    let last_line = tail
+        .iter()
+        .filter(|l| !l.starts_with("=== git-epic"))
+        .flat_map(|l| agents::render::line(l))
+        .rfind(|l| !l.trim().is_empty());
+    let (activity, idle_s) = if state == State::Running {
+        activity_of(&tail, log_path, worktree, now)
+    } else {
+        (None, None)
+    };
+    (last_line, activity, idle_s)
 }
 
 /// What a running agent does now (from the last lines of its log) and for how long it has
@@ -491,7 +501,11 @@ fn read_worktrees(
     root: &std::path::Path,
     paths: &[PathBuf],
     epic_tip: Option<gix::ObjectId>,
+    depth: Depth,
 ) -> Vec<WorktreeInfo> {
+    if depth == Depth::Notes {
+        return paths.iter().map(|_| WorktreeInfo::default()).collect();
+    }
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(paths.len().max(1));
