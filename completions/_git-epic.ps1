@@ -444,6 +444,7 @@ Register-ArgumentCompleter -Native -CommandName 'git-epic' -ScriptBlock {
         }
         'git-epic;dashboard' {
             [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Seconds between two looks at the epic')
+            [CompletionResult]::new('--sync', '--sync', [CompletionResultType]::ParameterName, 'With epic.remote set: run `git epic sync` beside it every this many seconds (0: never)')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'The frame''s size with --print')
             [CompletionResult]::new('--epic', '--epic', [CompletionResultType]::ParameterName, 'The epic to act on (default: git config epic.current)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours (NO_COLOR is honoured)')

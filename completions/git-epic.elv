@@ -408,6 +408,7 @@ set edit:completion:arg-completer[git-epic] = {|@words|
         }
         &'git-epic;dashboard'= {
             cand --every 'Seconds between two looks at the epic'
+            cand --sync 'With epic.remote set: run `git epic sync` beside it every this many seconds (0: never)'
             cand --size 'The frame''s size with --print'
             cand --epic 'The epic to act on (default: git config epic.current)'
             cand --color 'When to use colours (NO_COLOR is honoured)'

@@ -221,3 +221,31 @@ fn the_dashboard_prints_one_frame_without_a_terminal_and_refuses_bad_input() {
     let bad = r.epic(&["dashboard"]).code(2);
     assert!(bad.stderr.contains("needs a terminal"), "{}", bad.stderr);
 }
+
+/// With a remote, the dashboard syncs beside itself: what another machine ran shows up.
+#[test]
+fn the_dashboard_of_a_shared_epic_shows_what_another_machine_ran() {
+    let r = Repo::new();
+    let remote = r.published_as(Some("alpha"));
+    let beta = r.machine_as(&remote, "beta", Some("beta"));
+    std::fs::create_dir_all(r.fake_dir()).unwrap();
+    let mut cmd = r.pty_command(&["dashboard", "--every", "0.3", "--sync", "1"]);
+    cmd.cwd(&beta);
+    let mut t = Term::start(cmd, 30, 120);
+    t.wait_for("A pending on beta", |s| {
+        s.lines()
+            .any(|l| l.contains(" A ") && l.contains("pending"))
+    });
+    r.epic_env(&["run", "A"], &[]).ok();
+    r.epic(&["sync"]).ok();
+    t.wait_for("A done on alpha, seen from beta", |s| {
+        s.lines()
+            .any(|l| l.contains(" A ") && l.contains("done") && l.contains("alpha"))
+    });
+    t.key("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while t.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "q did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -25,6 +25,9 @@ pub struct DashboardArgs {
     /// Seconds between two looks at the epic
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
     pub every: f64,
+    /// With epic.remote set: run `git epic sync` beside it every this many seconds (0: never)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub sync: f64,
     /// Draw one frame as text on stdout and exit (no terminal needed)
     #[arg(long)]
     pub print: bool,
@@ -69,7 +72,9 @@ pub fn run(ctx: &Ctx, a: DashboardArgs) -> anyhow::Result<i32> {
     let mut app = App::new(report, slots(&ws));
     app.read_pane(&ws);
     let mut term = enter()?;
-    let result = event_loop(&mut term, &ws, &mut app, Duration::from_secs_f64(a.every));
+    let mut syncer = Syncer::new(&ws, a.sync);
+    let every = Duration::from_secs_f64(a.every);
+    let result = event_loop(&mut term, &ws, &mut app, every, &mut syncer);
     leave();
     result.map(|()| 0)
 }
@@ -115,6 +120,7 @@ fn event_loop(
     ws: &Workspace,
     app: &mut App,
     every: Duration,
+    syncer: &mut Syncer,
 ) -> anyhow::Result<()> {
     let mut next = Instant::now() + every;
     let mut dirty = true;
@@ -147,6 +153,7 @@ fn event_loop(
         }
         if Instant::now() >= next {
             next = Instant::now() + every;
+            syncer.tick(ws);
             app.refresh(ws)?;
             // Redraw only when something shown changed, or a clock on screen moves.
             let seen = serde_json::to_string(&(&app.report.tickets, &app.log))?;
@@ -300,9 +307,52 @@ fn edit(term: &mut DefaultTerminal) -> anyhow::Result<String> {
     }
 }
 
+/// `git epic sync` now and then, beside the dashboard, when the epic is shared through a
+/// remote: what other machines did shows here without anyone syncing by hand.
+pub struct Syncer {
+    every: Option<Duration>,
+    next: Instant,
+    running: Option<std::process::Child>,
+}
+
+impl Syncer {
+    fn new(ws: &Workspace, every_s: f64) -> Syncer {
+        let remote = crate::infra::config::remote_of(&ws.repo, &ws.epic.name).is_some();
+        Syncer {
+            every: (remote && every_s > 0.0).then(|| Duration::from_secs_f64(every_s)),
+            next: Instant::now(),
+            running: None,
+        }
+    }
+
+    /// Start a sync when one is due and the last one ended.
+    fn tick(&mut self, ws: &Workspace) {
+        let Some(every) = self.every else { return };
+        let busy = self
+            .running
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)));
+        if busy || Instant::now() < self.next {
+            return;
+        }
+        self.next = Instant::now() + every;
+        self.running = spawn(ws, &["sync", "-q"]).ok();
+    }
+}
+
 /// Run `git epic <args>` on its own, beside the dashboard (it may run agents or tests for
 /// long): its output goes to `dashboard.log` in the epic's logs.
 fn background(ws: &Workspace, args: &[&str]) -> anyhow::Result<String> {
+    let child = spawn(ws, args)?;
+    Ok(format!(
+        "started `git epic {}` (pid {}); its output: {}",
+        args.join(" "),
+        child.id(),
+        ws.logs_dir().join("dashboard.log").display()
+    ))
+}
+
+fn spawn(ws: &Workspace, args: &[&str]) -> anyhow::Result<std::process::Child> {
     let exe = std::env::current_exe()?;
     let out_path = ws.logs_dir().join("dashboard.log");
     std::fs::create_dir_all(ws.logs_dir())?;
@@ -320,11 +370,5 @@ fn background(ws: &Workspace, args: &[&str]) -> anyhow::Result<String> {
         .stderr(out);
     // Its own process group: keys typed here never reach it, and it outlives `q`.
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let child = cmd.spawn()?;
-    Ok(format!(
-        "started `git epic {}` (pid {}); its output: {}",
-        args.join(" "),
-        child.id(),
-        out_path.display()
-    ))
+    Ok(cmd.spawn()?)
 }
