@@ -343,11 +343,13 @@ impl Syncer {
 /// Run `git epic <args>` on its own, beside the dashboard (it may run agents or tests for
 /// long): its output goes to `dashboard.log` in the epic's logs.
 fn background(ws: &Workspace, args: &[&str]) -> anyhow::Result<String> {
-    let child = spawn(ws, args)?;
+    let mut child = spawn(ws, args)?;
+    let pid = child.id();
+    // Reaped when it ends, so that no zombie stays behind while the dashboard runs.
+    std::thread::spawn(move || child.wait());
     Ok(format!(
-        "started `git epic {}` (pid {}); its output: {}",
+        "started `git epic {}` (pid {pid}); its output: {}",
         args.join(" "),
-        child.id(),
         ws.logs_dir().join("dashboard.log").display()
     ))
 }
