@@ -28,6 +28,9 @@ _git__epic() {
             git__epic,context)
                 cmd="git__epic__subcmd__context"
                 ;;
+            git__epic,dashboard)
+                cmd="git__epic__subcmd__dashboard"
+                ;;
             git__epic,demo)
                 cmd="git__epic__subcmd__demo"
                 ;;
@@ -94,6 +97,9 @@ _git__epic() {
             git__epic,ticket)
                 cmd="git__epic__subcmd__ticket"
                 ;;
+            git__epic,wait)
+                cmd="git__epic__subcmd__wait"
+                ;;
             git__epic,wave)
                 cmd="git__epic__subcmd__wave"
                 ;;
@@ -132,6 +138,9 @@ _git__epic() {
                 ;;
             git__epic__subcmd__help,context)
                 cmd="git__epic__subcmd__help__subcmd__context"
+                ;;
+            git__epic__subcmd__help,dashboard)
+                cmd="git__epic__subcmd__help__subcmd__dashboard"
                 ;;
             git__epic__subcmd__help,demo)
                 cmd="git__epic__subcmd__help__subcmd__demo"
@@ -199,6 +208,9 @@ _git__epic() {
             git__epic__subcmd__help,ticket)
                 cmd="git__epic__subcmd__help__subcmd__ticket"
                 ;;
+            git__epic__subcmd__help,wait)
+                cmd="git__epic__subcmd__help__subcmd__wait"
+                ;;
             git__epic__subcmd__help,wave)
                 cmd="git__epic__subcmd__help__subcmd__wave"
                 ;;
@@ -257,7 +269,7 @@ _git__epic() {
 
     case "${cmd}" in
         git__epic)
-            opts="-q -h -V --epic --quiet --color --help --version init ticket import split graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="-q -h -V --epic --quiet --color --help --version init ticket import split graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor dashboard wait agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +526,40 @@ _git__epic() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        git__epic__subcmd__dashboard)
+            opts="-q -h -V --every --sync --print --size --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sync)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         git__epic__subcmd__demo)
             opts="-q -h -V --keep --epic --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -611,7 +657,7 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help)
-            opts="init ticket import split graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor agent demo completions install-man help"
+            opts="init ticket import split graph plan status wave run logs merge context sync join review cleanup finish report propagate pr doctor monitor dashboard wait agent demo completions install-man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -709,6 +755,20 @@ _git__epic() {
             return 0
             ;;
         git__epic__subcmd__help__subcmd__context)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__dashboard)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1047,6 +1107,20 @@ _git__epic() {
         git__epic__subcmd__help__subcmd__ticket__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__help__subcmd__wait)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1651,6 +1725,36 @@ _git__epic() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "table tasks-md" -- "${cur}"))
+                    return 0
+                    ;;
+                --epic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        git__epic__subcmd__wait)
+            opts="-q -h -V --for --timeout --json --epic --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --epic)
