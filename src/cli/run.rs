@@ -254,8 +254,8 @@ fn end_notifier(notifier: Option<crate::ops::notify::Notifier>, s: &runner::Summ
 }
 
 /// The `run_ended` event `epic.notify` gets.
-fn run_ended(s: &runner::Summary) -> crate::ops::watch::Event {
-    crate::ops::watch::Event::RunEnded {
+fn run_ended(s: &runner::Summary) -> crate::ops::watch::EpicEvent {
+    crate::ops::watch::EpicEvent::RunEnded {
         done: s.done.clone(),
         failed: s.failed.iter().map(|f| f.0.clone()).collect(),
         interrupted: s.interrupted.clone(),

@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::Ctx;
 use crate::infra::error::usage;
-use crate::ops::watch::{self, Event};
+use crate::ops::watch::{self, EpicEvent};
 
 #[derive(Debug, Args)]
 pub struct WaitArgs {
@@ -51,11 +51,11 @@ pub fn run(ctx: &Ctx, a: WaitArgs) -> anyhow::Result<i32> {
     if a.what.is_empty() {
         (needs_you, done) = (true, true);
     }
-    let wanted = |e: &Event| match e {
-        Event::NeedsYou { id, .. } => needs_you || ids.contains(id),
-        Event::Ticket { id, .. } => ids.contains(id),
-        Event::Done { .. } => done,
-        Event::Limit { .. } | Event::RunEnded { .. } => false,
+    let wanted = |e: &EpicEvent| match e {
+        EpicEvent::NeedsYou { id, .. } => needs_you || ids.contains(id),
+        EpicEvent::Ticket { id, .. } => ids.contains(id),
+        EpicEvent::Done { .. } => done,
+        EpicEvent::Limit { .. } | EpicEvent::RunEnded { .. } => false,
     };
     match watch::wait(&ws, &wanted, timeout)? {
         Some(n) if a.json => ctx.out.json(&n)?,

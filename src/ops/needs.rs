@@ -53,7 +53,7 @@ pub struct NeedsYou {
 
 /// The config the derivation depends on.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Policy {
+pub struct NeedsPolicy {
     /// `epic.maxFixRounds`.
     pub max_fix_rounds: u32,
 }
@@ -78,7 +78,7 @@ pub fn needs_you(
     state: State,
     note: Option<&TicketNote>,
     facts: Facts,
-    policy: Policy,
+    policy: NeedsPolicy,
 ) -> Option<NeedsYou> {
     let n = note?;
     let Facts {
@@ -162,8 +162,8 @@ mod tests {
     use super::*;
     use crate::model::state::Request;
 
-    fn policy() -> Policy {
-        Policy { max_fix_rounds: 2 }
+    fn policy() -> NeedsPolicy {
+        NeedsPolicy { max_fix_rounds: 2 }
     }
 
     fn facts(left: Option<f64>, held: bool) -> Facts {

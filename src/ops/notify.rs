@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::infra::error::{usage, Result};
 use crate::model::epic::Workspace;
-use crate::ops::watch::{self, Event, Notice};
+use crate::ops::watch::{self, EpicEvent, Notice};
 
 /// A notify command that takes longer than this is stopped (and reported).
 pub const DEADLINE: Duration = Duration::from_secs(5);
@@ -127,7 +127,7 @@ fn run_with_stdin(argv: &[String], input: &str) -> std::result::Result<(), Strin
 }
 
 enum Msg {
-    End(Box<Event>),
+    End(Box<EpicEvent>),
     Stop,
 }
 
@@ -163,7 +163,7 @@ impl Notifier {
     }
 
     /// Send the run's end (after what changed last), and give its delivery a moment.
-    pub fn finish(mut self, ended: Event) {
+    pub fn finish(mut self, ended: EpicEvent) {
         let _ = self.tx.send(Msg::End(Box::new(ended)));
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -179,7 +179,7 @@ impl Drop for Notifier {
 
 fn watch_loop(ws: &Workspace, target: &Target, rx: &mpsc::Receiver<Msg>, problem: &dyn Fn(String)) {
     let mut reported = false;
-    let mut send = |event: Event| {
+    let mut send = |event: EpicEvent| {
         let notice = Notice {
             epic: ws.epic.name.clone(),
             at: crate::infra::clock::now(),
@@ -202,7 +202,7 @@ fn watch_loop(ws: &Workspace, target: &Target, rx: &mpsc::Receiver<Msg>, problem
         let msg = rx.recv_timeout(EVERY);
         if let Ok(now) = watch::look(ws) {
             for e in before.changes(&now) {
-                if matches!(e, Event::NeedsYou { .. } | Event::Limit { .. }) {
+                if matches!(e, EpicEvent::NeedsYou { .. } | EpicEvent::Limit { .. }) {
                     send(e);
                 }
             }

@@ -10,7 +10,7 @@ use crate::infra::supervisor::{self, ExitRecord};
 use crate::model::agents::{self, Tokens};
 use crate::model::epic::{Epic, Workspace};
 use crate::model::state::{self, BadNote, State, Store, TicketNote};
-use crate::ops::needs::{self, NeedsYou, Policy};
+use crate::ops::needs::{self, NeedsPolicy, NeedsYou};
 use crate::{infra::gitx, infra::log, model::ticket};
 
 /// One row of `git epic status`. Field names are the stable JSON contract (docs/status.md).
@@ -279,7 +279,7 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
     let infos = read_worktrees(&ws.root, &paths, epic_tip, depth);
     let now = state::now();
     let merged = |id: &str| note_of(id).is_some_and(|n| n.state == State::Merged);
-    let policy = Policy {
+    let policy = NeedsPolicy {
         max_fix_rounds: crate::infra::config::max_fix_rounds_of(&ws.repo, &ws.epic.name)?,
     };
 

@@ -17,7 +17,7 @@ use crate::ops::status::{self, Depth, StatusReport};
 /// One event. Serialized with its kind in `event` (docs/notify.md lists the fields).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event {
+pub enum EpicEvent {
     /// A ticket started waiting on a human.
     NeedsYou {
         id: String,
@@ -57,36 +57,36 @@ pub enum Event {
     },
 }
 
-impl Event {
+impl EpicEvent {
     pub fn kind(&self) -> &'static str {
         match self {
-            Event::NeedsYou { .. } => "needs_you",
-            Event::Ticket { .. } => "ticket",
-            Event::Limit { .. } => "limit",
-            Event::Done { .. } => "done",
-            Event::RunEnded { .. } => "run_ended",
+            EpicEvent::NeedsYou { .. } => "needs_you",
+            EpicEvent::Ticket { .. } => "ticket",
+            EpicEvent::Limit { .. } => "limit",
+            EpicEvent::Done { .. } => "done",
+            EpicEvent::RunEnded { .. } => "run_ended",
         }
     }
 
     /// One line for people (a desktop notification's text, `wait`'s output).
     pub fn text(&self) -> String {
         match self {
-            Event::NeedsYou {
+            EpicEvent::NeedsYou {
                 id, why, command, ..
             } => format!("{id} needs you: {why}; {command}"),
-            Event::Ticket {
+            EpicEvent::Ticket {
                 id, state, reason, ..
             } => match reason {
                 Some(r) => format!("{id} is {state}: {r}"),
                 None => format!("{id} is {state}"),
             },
-            Event::Limit {
+            EpicEvent::Limit {
                 profile, left_s, ..
             } => format!(
                 "agent profile `{profile}` is rate limited for {} min",
                 (left_s / 60.0).ceil()
             ),
-            Event::Done { states, needs_you } => {
+            EpicEvent::Done { states, needs_you } => {
                 let counts: Vec<String> = states
                     .iter()
                     .filter(|(_, n)| **n > 0)
@@ -98,7 +98,7 @@ impl Event {
                 }
                 t
             }
-            Event::RunEnded {
+            EpicEvent::RunEnded {
                 done,
                 failed,
                 interrupted,
@@ -126,12 +126,12 @@ pub struct Notice {
     /// Unix time it was seen.
     pub at: f64,
     #[serde(flatten)]
-    pub event: Event,
+    pub event: EpicEvent,
 }
 
 /// One look at the epic: what the events are computed from.
 #[derive(Debug, Clone, Default)]
-pub struct Snapshot {
+pub struct EpicLook {
     tickets: BTreeMap<String, Look>,
     cooldowns: BTreeMap<String, (f64, f64, String, Option<String>)>,
     /// Some agent runs, waits out a limit, or a git epic holds a ticket to run it.
@@ -155,8 +155,8 @@ fn ended(state: State) -> bool {
     )
 }
 
-impl Snapshot {
-    pub fn of(report: &StatusReport) -> Snapshot {
+impl EpicLook {
+    pub fn of(report: &StatusReport) -> EpicLook {
         let tickets = report
             .tickets
             .iter()
@@ -174,7 +174,7 @@ impl Snapshot {
             .tickets
             .iter()
             .any(|t| matches!(t.state, State::Running | State::RateLimited) || t.held);
-        Snapshot {
+        EpicLook {
             tickets,
             cooldowns: report
                 .cooldowns
@@ -193,9 +193,9 @@ impl Snapshot {
         self.tickets.contains_key(id)
     }
 
-    fn needs_you_event(id: &str, l: &Look) -> Option<Event> {
+    fn needs_you_event(id: &str, l: &Look) -> Option<EpicEvent> {
         let n = l.needs_you.as_ref()?;
-        Some(Event::NeedsYou {
+        Some(EpicEvent::NeedsYou {
             id: id.to_owned(),
             title: l.title.clone(),
             reason: n.reason,
@@ -204,8 +204,8 @@ impl Snapshot {
         })
     }
 
-    fn ticket_event(id: &str, l: &Look) -> Event {
-        Event::Ticket {
+    fn ticket_event(id: &str, l: &Look) -> EpicEvent {
+        EpicEvent::Ticket {
             id: id.to_owned(),
             title: l.title.clone(),
             state: l.state,
@@ -213,8 +213,8 @@ impl Snapshot {
         }
     }
 
-    fn done_event(&self) -> Event {
-        Event::Done {
+    fn done_event(&self) -> EpicEvent {
+        EpicEvent::Done {
             states: self.states.clone(),
             needs_you: self
                 .tickets
@@ -227,8 +227,8 @@ impl Snapshot {
 
     /// What holds already, as events: the tickets that need a human, those whose run is
     /// over, and `done` when every ticket is done or merged. What `wait` answers at once.
-    pub fn standing(&self) -> Vec<Event> {
-        let mut out: Vec<Event> = self
+    pub fn standing(&self) -> Vec<EpicEvent> {
+        let mut out: Vec<EpicEvent> = self
             .tickets
             .iter()
             .filter_map(|(id, l)| Self::needs_you_event(id, l))
@@ -251,7 +251,7 @@ impl Snapshot {
     }
 
     /// The events between `self` (the earlier look) and `now`, one per change.
-    pub fn changes(&self, now: &Snapshot) -> Vec<Event> {
+    pub fn changes(&self, now: &EpicLook) -> Vec<EpicEvent> {
         let mut out = Vec::new();
         for (id, l) in &now.tickets {
             let before = self.tickets.get(id);
@@ -274,7 +274,7 @@ impl Snapshot {
                 .get(profile)
                 .is_none_or(|(u, ..)| *until > u + 60.0);
             if new {
-                out.push(Event::Limit {
+                out.push(EpicEvent::Limit {
                     profile: profile.clone(),
                     until: *until,
                     left_s: *left,
@@ -294,15 +294,15 @@ impl Snapshot {
 pub const POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Look at the epic now (its notes, logs and supervisors' records, not its worktrees).
-pub fn look(ws: &Workspace) -> Result<Snapshot> {
-    Ok(Snapshot::of(&status::collect_with(ws, Depth::Notes)?))
+pub fn look(ws: &Workspace) -> Result<EpicLook> {
+    Ok(EpicLook::of(&status::collect_with(ws, Depth::Notes)?))
 }
 
 /// Wait for the first event `wanted` accepts, what holds already included: `None` when
 /// `timeout` passes first.
 pub fn wait(
     ws: &Workspace,
-    wanted: &dyn Fn(&Event) -> bool,
+    wanted: &dyn Fn(&EpicEvent) -> bool,
     timeout: Option<std::time::Duration>,
 ) -> Result<Option<Notice>> {
     let start = std::time::Instant::now();
@@ -346,14 +346,14 @@ mod tests {
         }
     }
 
-    fn snap(tickets: &[(&str, Look)], active: bool) -> Snapshot {
-        Snapshot {
+    fn snap(tickets: &[(&str, Look)], active: bool) -> EpicLook {
+        EpicLook {
             tickets: tickets
                 .iter()
                 .map(|(id, l)| ((*id).to_owned(), l.clone()))
                 .collect(),
             active,
-            ..Snapshot::default()
+            ..EpicLook::default()
         }
     }
 
@@ -361,7 +361,7 @@ mod tests {
     fn each_change_is_one_event_and_an_unchanged_look_none() {
         let a = snap(&[("a", look(State::Running, None))], true);
         let b = snap(&[("a", look(State::Done, Some(Need::Review)))], false);
-        let kinds: Vec<&str> = a.changes(&b).iter().map(Event::kind).collect();
+        let kinds: Vec<&str> = a.changes(&b).iter().map(EpicEvent::kind).collect();
         assert_eq!(kinds, ["needs_you", "ticket", "done"]);
         assert!(b.changes(&b).is_empty());
         let approved = snap(&[("a", look(State::Done, None))], false);
@@ -377,7 +377,7 @@ mod tests {
             ],
             false,
         );
-        let kinds: Vec<&str> = s.standing().iter().map(Event::kind).collect();
+        let kinds: Vec<&str> = s.standing().iter().map(EpicEvent::kind).collect();
         assert_eq!(kinds, ["ticket", "ticket", "done"]);
         let s = snap(&[("a", look(State::Pending, None))], false);
         assert!(s.standing().is_empty());
