@@ -665,6 +665,7 @@ fn claude_splits_a_spec_and_fixes_the_cycle_it_is_told_of() {
     );
     let status = r.git(&["status", "--porcelain", "--untracked-files=all"]);
     assert!(status.contains("?? tasks/port.md"), "uncommitted: {status}");
+}
 
 /// What the agent is doing now, from its stream as it arrives: `running <its command>` while
 /// its Bash tool runs, `thinking` while the model answers, with the time it has been quiet.
