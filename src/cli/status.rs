@@ -78,78 +78,87 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
         return;
     }
     print_needs_you(ctx, r);
-    let w = r
-        .tickets
-        .iter()
-        .map(|t| t.id.len())
-        .max()
-        .unwrap_or(2)
-        .max(2);
-    // The FIX column (automatic fix rounds) once any ticket was sent back: width is for
-    // the last log line until then.
-    let fixes = r.tickets.iter().any(|t| t.fix_rounds > 0);
-    // The HOST column when several machines share the epic.
-    let hosts = r.remote.is_some()
-        || r.tickets
-            .iter()
-            .any(|t| t.host.as_ref().is_some_and(|h| *h != r.host));
     let labels = host_labels(r);
-    // The ACTIVITY column while an agent runs: what it does now and how long it is silent.
-    let active = r.tickets.iter().any(|t| t.activity.is_some());
-    let hw = labels
-        .iter()
-        .map(|h| h.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 20);
-    out.result(format!(
-        "{:<w$}  WAVE  {:<12}{}  ATT  RL{}  AHEAD  BEHIND  DIRTY  ELAPSED  TOKENS     COST  {}LAST",
-        "ID",
-        "STATE",
-        if hosts {
-            format!("  {:<hw$}", "HOST")
-        } else {
-            String::new()
-        },
-        if fixes { "  FIX" } else { "" },
-        activity_cell(active, "ACTIVITY")
-    ));
+    let cols = Columns::of(r, &labels);
+    out.result(cols.header());
     let width = console::Term::stdout()
         .size_checked()
         .map_or(120, |(_, c)| c as usize);
     for (t, host) in r.tickets.iter().zip(&labels) {
+        out.result(cols.row(t, host, width));
+    }
+    print_footer(ctx, r);
+}
+
+/// Which optional columns the table shows, and the widths of the variable ones.
+struct Columns {
+    id: usize,
+    /// FIX (automatic fix rounds) once any ticket was sent back: until then its width goes
+    /// to the last log line.
+    fixes: bool,
+    /// HOST when several machines share the epic.
+    hosts: bool,
+    host: usize,
+    /// ACTIVITY while an agent runs: what it does now and how long it is silent.
+    active: bool,
+}
+
+impl Columns {
+    fn of(r: &StatusReport, labels: &[String]) -> Self {
+        Columns {
+            id: r
+                .tickets
+                .iter()
+                .map(|t| t.id.len())
+                .max()
+                .unwrap_or(2)
+                .max(2),
+            fixes: r.tickets.iter().any(|t| t.fix_rounds > 0),
+            hosts: r.remote.is_some()
+                || r.tickets
+                    .iter()
+                    .any(|t| t.host.as_ref().is_some_and(|h| *h != r.host)),
+            host: labels
+                .iter()
+                .map(|h| h.chars().count())
+                .max()
+                .unwrap_or(4)
+                .clamp(4, 20),
+            active: r.tickets.iter().any(|t| t.activity.is_some()),
+        }
+    }
+
+    fn header(&self) -> String {
+        let (w, hw) = (self.id, self.host);
+        format!(
+            "{:<w$}  WAVE  {:<12}{}  ATT  RL{}  AHEAD  BEHIND  DIRTY  ELAPSED  TOKENS     COST  {}LAST",
+            "ID",
+            "STATE",
+            if self.hosts {
+                format!("  {:<hw$}", "HOST")
+            } else {
+                String::new()
+            },
+            if self.fixes { "  FIX" } else { "" },
+            activity_cell(self.active, "ACTIVITY")
+        )
+    }
+
+    /// One ticket's row, its last column cut to what is left of `width`.
+    fn row(&self, t: &status::Row, host: &str, width: usize) -> String {
+        let (w, hw) = (self.id, self.host);
         let num = |v: Option<usize>| v.map_or("-".to_owned(), |n| n.to_string());
         let dirty = match t.dirty {
             Some(true) => "yes",
             Some(false) => "no",
             None => "-",
         };
-        let mut last = t
-            .last_line
-            .clone()
-            .or_else(|| t.reason.clone())
-            .unwrap_or_default();
-        if let Some(url) = &t.pr_url {
-            // CI first: a long URL is what gets cut on a narrow terminal.
-            let ci = t
-                .pr_ci
-                .as_ref()
-                .map(|c| format!("CI {c}  "))
-                .unwrap_or_default();
-            last = format!("{ci}{url}  {last}");
-        }
-        if let Some(review) = t.review {
-            last = format!("{}; {last}", review.as_str());
-        }
-        if let Some(left) = t.rate_limit_left_s {
-            last = format!("retry in {}; {last}", duration(left));
-        }
         let line = format!(
             "{:<w$}  {:>4}  {:<12}{}  {:>3}  {:>2}{}  {:>5}  {:>6}  {:>5}  {:>7}  {:>6}  {:>7}  ",
             t.id,
             t.wave,
             t.state.as_str(),
-            if hosts {
+            if self.hosts {
                 let h: String = host.chars().take(hw).collect();
                 format!("  {h:<hw$}")
             } else {
@@ -157,7 +166,7 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
             },
             t.attempts,
             t.rate_limit_waits,
-            if fixes {
+            if self.fixes {
                 format!("  {:>3}", t.fix_rounds)
             } else {
                 String::new()
@@ -169,7 +178,7 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
             tokens(t.tokens.total()),
             cost(t.cost_usd),
         );
-        let line = format!("{line}{}", activity_cell(active, &activity(t)));
+        let line = format!("{line}{}", activity_cell(self.active, &activity(t)));
         let room = width.saturating_sub(line.chars().count()).max(20);
         // Colour only the state word; padding is computed on the plain text above.
         let padded = format!("{:<12}", t.state.as_str());
@@ -182,8 +191,39 @@ fn print_table(ctx: &Ctx, r: &StatusReport) {
             ),
             1,
         );
-        out.result(format!("{line}{}", truncate(&last, room)));
+        format!("{line}{}", truncate(&last_cell(t), room))
     }
+}
+
+/// The LAST column: the agent's last line (or why the ticket is where it is), after what
+/// matters more (a wait's end, the review, the request's CI and URL).
+fn last_cell(t: &status::Row) -> String {
+    let mut last = t
+        .last_line
+        .clone()
+        .or_else(|| t.reason.clone())
+        .unwrap_or_default();
+    if let Some(url) = &t.pr_url {
+        // CI first: a long URL is what gets cut on a narrow terminal.
+        let ci = t
+            .pr_ci
+            .as_ref()
+            .map(|c| format!("CI {c}  "))
+            .unwrap_or_default();
+        last = format!("{ci}{url}  {last}");
+    }
+    if let Some(review) = t.review {
+        last = format!("{}; {last}", review.as_str());
+    }
+    if let Some(left) = t.rate_limit_left_s {
+        last = format!("retry in {}; {last}", duration(left));
+    }
+    last
+}
+
+/// The totals line, then what is not shared yet and the profiles cooling down.
+fn print_footer(ctx: &Ctx, r: &StatusReport) {
+    let out = ctx.out;
     let tot = &r.totals;
     let states: Vec<String> = tot
         .states
