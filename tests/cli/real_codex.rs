@@ -269,7 +269,7 @@ fn codex_with_a_refused_key_stops_the_run() {
     let Some(r) = setup(&["A", "B"], &server) else {
         return;
     };
-    r.git(&["config", "epic.stagger", "10s"]);
+    r.git(&["config", "epic.stagger", "60s"]);
     let t0 = Instant::now();
     let out = r.epic_env(&["wave", "start", "0"], &[KEY]).code(1);
     assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());

@@ -283,7 +283,7 @@ fn gemini_with_a_refused_key_stops_the_run() {
     let Some(g) = setup(&["A", "B"]) else {
         return;
     };
-    g.r.git(&["config", "epic.stagger", "10s"]);
+    g.r.git(&["config", "epic.stagger", "60s"]);
     let server = ModelServer::start(|_| Reply::Error {
         status: 400,
         headers: vec![],
