@@ -297,29 +297,17 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
             .or_else(|| Some(Epic::ticket_branch(&t.id, &t.title)));
         if info.ahead.is_none() && depth == Depth::Full {
             // No worktree (cleaned up, or worked on elsewhere): the branch still tells.
-            if let (Some(b), Some(epic)) = (&branch, epic_tip) {
-                if let Ok(Some(tip)) = gitx::branch_tip(&ws.repo, b) {
-                    if let Ok((a, bh)) = gitx::ahead_behind(&ws.repo, tip, epic) {
-                        info.ahead = Some(a);
-                        info.behind = Some(bh);
-                    }
-                }
+            if let Some((a, bh)) = branch_ahead_behind(ws, branch.as_deref(), epic_tip) {
+                info.ahead = Some(a);
+                info.behind = Some(bh);
             }
         }
         let tip = match (&branch, state) {
             (Some(b), State::Done) => gitx::branch_tip(&ws.repo, b).ok().flatten(),
             _ => None,
         };
-        let elapsed_s = note.and_then(|n| {
-            let live = match (state, n.run_started_at) {
-                (State::Running, Some(s)) => (now - s).max(0.0),
-                // A run that ended while no git epic watched: its time until its end.
-                (_, Some(s)) if derived_reason.is_some() => ended_unwatched(n, &ws.log_path(&t.id))
-                    .map_or(0.0, |end| (end.ended_at - s).max(0.0)),
-                _ => 0.0,
-            };
-            (n.run_started_at.is_some() || n.run_s > 0.0).then_some(n.run_s + live)
-        });
+        let elapsed_s = note
+            .and_then(|n| elapsed(n, state, derived_reason.is_some(), &ws.log_path(&t.id), now));
         let rate_limit_left_s = note
             .and_then(|n| n.rate_limited_until)
             .map(|u| u - now)
@@ -409,6 +397,35 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
         cooldowns,
         problems,
     })
+}
+
+/// Ahead and behind of a ticket's branch against the epic, read from the branch itself.
+fn branch_ahead_behind(
+    ws: &Workspace,
+    branch: Option<&str>,
+    epic_tip: Option<gix::ObjectId>,
+) -> Option<(usize, usize)> {
+    let tip = gitx::branch_tip(&ws.repo, branch?).ok()??;
+    gitx::ahead_behind(&ws.repo, tip, epic_tip?).ok()
+}
+
+/// The agent time of a ticket's runs: the finished ones, and the one going on (or, when it
+/// ended while no git epic watched, its time until its end).
+fn elapsed(
+    n: &TicketNote,
+    state: State,
+    ended_unwatched_run: bool,
+    log: &Path,
+    now: f64,
+) -> Option<f64> {
+    let live = match (state, n.run_started_at) {
+        (State::Running, Some(s)) => (now - s).max(0.0),
+        (_, Some(s)) if ended_unwatched_run => {
+            ended_unwatched(n, log).map_or(0.0, |end| (end.ended_at - s).max(0.0))
+        }
+        _ => 0.0,
+    };
+    (n.run_started_at.is_some() || n.run_s > 0.0).then_some(n.run_s + live)
 }
 
 /// The tickets landed here and not on the remote's epic (not read at [`Depth::Notes`]).
