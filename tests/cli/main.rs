@@ -33,6 +33,7 @@ mod real_codex;
 mod real_gemini;
 mod remote;
 mod remote_recovery;
+mod remote_scale;
 mod report;
 mod review;
 mod runner;

@@ -58,7 +58,8 @@ fn exchange(
     for ((b, _), dst) in branches.iter().zip(&branch_refs) {
         wants.push((dst.as_str(), track(&remote, &ws.epic.name, b)));
     }
-    for _ in 0..20 {
+    let mut backoff = super::wire::Backoff::new();
+    loop {
         let (theirs, remote_epic, branch_tips) = match fetch_tips(&ws.root, &remote, &wants)? {
             Ok(tips) => (tips[0], tips[1], tips[2..].to_vec()),
             Err(offline) => return Ok(Some(Err(offline))),
@@ -114,12 +115,19 @@ fn exchange(
         }
         match push(&ws.root, &remote, &updates)? {
             Pushed::Done => return Ok(Some(Ok(merged))),
-            Pushed::Stale => continue,
+            Pushed::Stale if backoff.wait() => continue,
+            Pushed::Stale => return Err(busy(&remote, &backoff)),
         }
     }
-    Err(anyhow!(
-        "{remote}'s notes kept changing; run `git epic sync` again"
-    ))
+}
+
+/// A step given up after losing every round to other machines' pushes for the whole
+/// [`super::wire::CONTENTION_BOUND`]: the remote answered all along, so this is not offline.
+fn busy(remote: &str, backoff: &super::wire::Backoff) -> anyhow::Error {
+    anyhow!(
+        "{remote} answered, but other machines' pushes came first {} times in a row; tried again later",
+        backoff.rounds()
+    )
 }
 
 /// How a landing went through the remote.
@@ -149,7 +157,8 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
     }
     let tracked = track(&remote, &ws.epic.name, "epic");
     let _one = super::one_at_a_time();
-    for _ in 0..20 {
+    let mut backoff = super::wire::Backoff::new();
+    loop {
         let Ok(tips) = fetch_tips(&ws.root, &remote, &[(dst.as_str(), tracked.clone())])? else {
             return Ok(Landing::LocalOnly);
         };
@@ -167,7 +176,8 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
         if behind {
             match push(&ws.root, &remote, &[(to, dst.clone(), there)])? {
                 Pushed::Done => return Ok(Landing::Shared),
-                Pushed::Stale => continue,
+                Pushed::Stale if backoff.wait() => continue,
+                Pushed::Stale => return Err(busy(&remote, &backoff)),
             }
         }
         let there = there.expect("none was handled above");
@@ -188,10 +198,6 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
         )?;
         return Ok(Landing::EpicMoved);
     }
-    Err(anyhow!(
-        "{remote}'s {} kept moving while this landing was shared; run `git epic sync`",
-        ws.epic.branch
-    ))
 }
 
 /// How claiming a ticket through the remote went.
@@ -302,7 +308,8 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
     let tracked = track(&remote, &ws.epic.name, "notes");
     let _one = super::one_at_a_time();
     let mut lost: HashMap<String, String> = HashMap::new();
-    for _ in 0..100 {
+    let mut backoff = super::wire::Backoff::new();
+    loop {
         let theirs = match fetch_tips(&ws.root, &remote, &[(NOTES_REF, tracked.clone())])? {
             Ok(tips) => tips[0],
             Err(Offline(why)) => {
@@ -384,7 +391,8 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
         }
         let commit = store.commit_on(theirs, &notes)?;
         match push(&ws.root, &remote, &[(commit, NOTES_REF.to_owned(), theirs)])? {
-            Pushed::Stale => continue,
+            Pushed::Stale if backoff.wait() => continue,
+            Pushed::Stale => return Err(busy(&remote, &backoff)),
             Pushed::Done => {
                 // The claims as pushed hold here too (this machine's notes, which the
                 // notes merge keeps over its own older copies from the remote).
@@ -407,8 +415,4 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
             }
         }
     }
-    Err(anyhow!(
-        "{remote}'s notes kept changing while tickets {} were claimed",
-        ids.join(", ")
-    ))
 }

@@ -64,7 +64,8 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
         remote: remote.clone(),
         ..Default::default()
     };
-    for _ in 0..8 {
+    let mut backoff = super::wire::Backoff::new();
+    loop {
         let refs = match remote_refs(&ws.root, &remote, &ws.epic, &ws.epic.name)? {
             Ok(refs) => refs,
             Err(Offline(why)) => {
@@ -88,11 +89,14 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
         if round.exchange(&mut report)? {
             return Ok(report);
         }
-        // Someone pushed meanwhile: fetch what they did and go again.
+        // Someone pushed meanwhile: fetch what they did and go again, a little later.
+        if !backoff.wait() {
+            return Err(anyhow!(
+                "{remote} answered, but kept changing while syncing ({} rounds); run `git epic sync` again",
+                backoff.rounds()
+            ));
+        }
     }
-    Err(anyhow!(
-        "{remote} kept changing while syncing; run `git epic sync` again"
-    ))
 }
 
 fn epic_ref(ws: &Workspace) -> String {

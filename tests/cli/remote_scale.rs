@@ -1,0 +1,82 @@
+//! Many machines at once through one bare remote (issue 25): ten clones with no-op agents
+//! finish an epic, each ticket claimed, run and landed once, and none goes local-only
+//! because the remote was busy. Kept under two minutes on two cores for CI.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::support::Repo;
+
+/// `n` tickets with no dependencies, published from the test repo; the remote's path.
+fn published_with(r: &Repo, n: usize) -> PathBuf {
+    let remote = r.published_as(Some("m0"));
+    for i in 0..n {
+        r.epic(&["ticket", "add", &format!("T{i:02}"), "--title", "t"])
+            .ok();
+    }
+    r.epic(&["sync"]).ok();
+    remote
+}
+
+fn spawn(r: &Repo, dir: &Path, args: &[&str]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-epic"));
+    r.env(&mut cmd);
+    cmd.args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
+fn finish(mut child: Child) -> (Option<i32>, String) {
+    let code = child.wait().unwrap().code();
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    (code, err)
+}
+
+/// How many times each ticket's agent ran, over every machine's logs.
+fn runs(machines: &[PathBuf], id: &str) -> usize {
+    machines
+        .iter()
+        .map(|m| {
+            std::fs::read_to_string(m.join(format!(".git/epic/e/logs/{id}.log")))
+                .unwrap_or_default()
+                .matches(&format!("ticket {id} attempt"))
+                .count()
+        })
+        .sum()
+}
+
+#[test]
+fn ten_clones_finish_forty_tickets_each_claimed_run_and_landed_once_and_none_goes_local_only() {
+    let r = Repo::new();
+    let remote = published_with(&r, 38);
+    let mut machines = vec![r.path()];
+    for i in 1..10 {
+        machines.push(r.machine_as(&remote, &format!("m{i}"), Some(&format!("m{i}"))));
+    }
+    let t0 = std::time::Instant::now();
+    let flow = ["wave", "start", "--all", "--auto-merge", "-j", "1", "-q"];
+    let children: Vec<Child> = machines.iter().map(|m| spawn(&r, m, &flow)).collect();
+    for (m, child) in machines.iter().zip(children) {
+        let (code, err) = finish(child);
+        assert_eq!(code, Some(0), "{}: {err}", m.display());
+        assert!(!err.contains("local-only"), "{}: {err}", m.display());
+    }
+    let took = t0.elapsed();
+    let ids: Vec<String> = (0..38)
+        .map(|i| format!("T{i:02}"))
+        .chain(["A".into(), "B".into()])
+        .collect();
+    let merges = r.git_in(&remote, &["log", "--first-parent", "--format=%s", "epic/e"]);
+    for id in &ids {
+        assert_eq!(runs(&machines, id), 1, "{id} did not run once");
+        let landed = merges
+            .lines()
+            .filter(|l| l.starts_with(&format!("epic(e): merge {id} ")))
+            .count();
+        assert_eq!(landed, 1, "{id} landed {landed} times:\n{merges}");
+    }
+    eprintln!("10 clones, 40 tickets: {took:?}");
+}
