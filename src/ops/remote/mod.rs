@@ -11,12 +11,14 @@
 //! exchange; `share` the single steps a run takes (claims, landings, notes); `join` adopts
 //! an epic published there; `reconcile` settles what was landed here while offline.
 
+mod claims;
 mod join;
 pub mod meta;
 pub mod notes;
 pub mod reconcile;
 mod share;
 mod sync;
+mod view;
 mod wire;
 
 pub use join::join;

@@ -26,10 +26,11 @@ pub(super) fn remote_refs(
 ) -> Result<std::result::Result<HashMap<String, ObjectId>, Offline>> {
     let branch = format!("refs/heads/{}", epic.branch);
     let meta = meta::remote_ref(name);
+    let machines = format!("refs/epic/{name}/machines/*");
     ls_remote(
         root,
         remote,
-        &[&branch, NOTES_REF, &meta, "refs/heads/feat/*"],
+        &[&branch, NOTES_REF, &meta, &machines, "refs/heads/feat/*"],
     )
 }
 
