@@ -34,6 +34,7 @@ mod real_gemini;
 mod remote;
 mod remote_recovery;
 mod remote_scale;
+mod remote_upgrade;
 mod report;
 mod review;
 mod runner;

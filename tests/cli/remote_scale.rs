@@ -77,6 +77,16 @@ fn ten_clones_finish_forty_tickets_each_claimed_run_and_landed_once_and_none_goe
             .filter(|l| l.starts_with(&format!("epic(e): merge {id} ")))
             .count();
         assert_eq!(landed, 1, "{id} landed {landed} times:\n{merges}");
+        // Claimed once: its claim ref was made by one machine and never taken over.
+        let claims = r.git_in(
+            &remote,
+            &["log", "--format=%B", &format!("refs/epic/e/claims/{id}")],
+        );
+        let holders: std::collections::BTreeSet<&str> = claims
+            .lines()
+            .filter(|l| l.starts_with("machine "))
+            .collect();
+        assert_eq!(holders.len(), 1, "{id} was claimed by {holders:?}");
     }
     eprintln!("10 clones, 40 tickets: {took:?}");
 }

@@ -102,7 +102,12 @@ fn exchange(
         let mut updates: Vec<_> = epic_out.into_iter().collect();
         // This machine's notes, to its own ref: no other machine writes it, so this push
         // loses to none of theirs. Its claims follow its notes (renewed or given back).
-        updates.extend(super::view::own_update(&repo, &remote, &ws.epic.name)?);
+        updates.extend(super::view::own_update(
+            &repo,
+            &remote,
+            &ws.epic.name,
+            false,
+        )?);
         updates.extend(super::claims::follow_notes(
             &ws.root,
             &repo,
@@ -333,6 +338,7 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
     let repo = gix::open(&ws.root)?;
     let mut lost: HashMap<String, String> = HashMap::new();
     let mut backoff = super::wire::Backoff::new();
+    let started = std::time::Instant::now();
     loop {
         if let Err(Offline(why)) = fetch_tips(&ws.root, &remote, &wants)? {
             return Ok(ids
@@ -395,6 +401,13 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
             Pushed::Stale if backoff.wait() => continue,
             Pushed::Stale => return Err(busy(&remote, &backoff)),
             Pushed::Done => {
+                crate::infra::trace::trace(|| {
+                    format!(
+                        "claimed {} in {:.3}s",
+                        notes.len(),
+                        started.elapsed().as_secs_f64()
+                    )
+                });
                 won_here(&repo, &store, name, base, commit, &notes)?;
                 return Ok(outcome(&lost));
             }

@@ -231,11 +231,15 @@ impl Round<'_> {
             .map(|(id, why)| format!("{id}: {why}"))
             .collect();
         // This machine's notes to its own ref, and its claims as its notes say.
-        if let Some(own) = super::view::own_update(&self.repo, self.remote, &ws.epic.name)? {
-            // The first push of this machine's ref to a remote that only has the notes
-            // ref older versions wrote: the epic's shared state is upgraded, once.
-            report.upgraded = self.refs.contains_key(NOTES_REF)
-                && !self.refs.keys().any(|r| r.contains("/machines/"));
+        // A remote that only has the notes ref older versions wrote: the first sync of this
+        // version publishes its notes to its own ref, the form every machine reads now,
+        // and says so (once: after it, the remote has a machine's ref).
+        let old_only = self.refs.contains_key(NOTES_REF)
+            && !self.refs.keys().any(|r| r.contains("/machines/"));
+        if let Some(own) =
+            super::view::own_update(&self.repo, self.remote, &ws.epic.name, old_only)?
+        {
+            report.upgraded = old_only;
             self.updates.push(own);
         }
         self.updates.extend(super::claims::follow_notes(

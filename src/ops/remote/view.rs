@@ -112,12 +112,14 @@ pub(super) fn merge_all(
 }
 
 /// The push of this machine's notes ref, when the local notes hold a change of this
-/// machine's that the remote does not have yet. Other machines' notes merged in here are no
-/// reason to push: each machine would then push again every change of every other one.
+/// machine's that the remote does not have yet (or `always`, when it has none). Other
+/// machines' notes merged in here are no reason to push: each machine would then push
+/// again every change of every other one.
 pub(super) fn own_update(
     repo: &gix::Repository,
     remote: &str,
     epic: &str,
+    always: bool,
 ) -> Result<Option<Update>> {
     let Some(me) = crate::infra::host::this_machine() else {
         return Ok(None);
@@ -126,7 +128,7 @@ pub(super) fn own_update(
         return Ok(None);
     };
     let there = gitx::resolve_commit(repo, &track(remote, epic, &format!("machines/{me}")));
-    if Some(ours) == there || !changed_here(repo, ours, there)? {
+    if Some(ours) == there || !(always && there.is_none() || changed_here(repo, ours, there)?) {
         return Ok(None);
     }
     Ok(Some((ours, machine_ref(epic, me), there)))

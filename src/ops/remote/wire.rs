@@ -157,7 +157,9 @@ pub(super) fn push(root: &Path, remote: &str, updates: &[Update]) -> Result<Push
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = git_remote(root, &args)?;
+    // Counted by benches/machines.sh: pushes per ticket, and those a lease refused.
     if out.status.success() {
+        crate::infra::trace::trace(|| format!("push accepted: {} refs", updates.len()));
         return Ok(Pushed::Done);
     }
     let text = format!(
@@ -177,6 +179,7 @@ pub(super) fn push(root: &Path, remote: &str, updates: &[Update]) -> Result<Push
         "reference already exists",
     ];
     if lost.iter().any(|l| text.contains(l)) {
+        crate::infra::trace::trace(|| format!("push refused: {} refs", updates.len()));
         return Ok(Pushed::Stale);
     }
     Err(anyhow!("git push {remote} failed: {}", text.trim()))
