@@ -90,3 +90,75 @@ fn ten_clones_finish_forty_tickets_each_claimed_run_and_landed_once_and_none_goe
     }
     eprintln!("10 clones, 40 tickets: {took:?}");
 }
+
+#[test]
+fn a_lander_killed_mid_landing_holds_the_landing_lease_until_it_runs_out_then_another_lands() {
+    let r = Repo::new();
+    let remote = r.published_as(Some("alpha"));
+    r.epic(&["ticket", "add", "C", "--title", "C"]).ok();
+    r.epic(&["sync"]).ok();
+    let beta = r.machine_as(&remote, "beta", Some("beta"));
+    for dir in [r.path(), beta.clone()] {
+        r.git_in(&dir, &["config", "epic.claimLease", "8s"]);
+    }
+    // The lease is for landings through a merged-result test: beta has a quick one.
+    r.git_in(&beta, &["config", "epic.test", "true"]);
+    // beta's ticket is done first, to land as soon as alpha is killed.
+    r.epic_in(&beta, &["run", "C"], None).ok();
+    // alpha lands A through a merged-result test that takes long: it holds the lease.
+    r.git(&["config", "epic.test", "sleep 60"]);
+    r.epic(&["run", "A"]).ok();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-epic"));
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    r.env(&mut cmd);
+    let mut lander = cmd
+        .args(["merge", "A"])
+        .current_dir(r.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let lease = || {
+        r.git_out_in(&remote, &["log", "-1", "--format=%B", "refs/epic/e/lander"])
+            .unwrap_or_default()
+    };
+    while !lease().contains("host alpha") {
+        assert!(
+            t0.elapsed().as_secs() < 30,
+            "alpha never took the landing lease"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // kill -9, mid-landing: its merged-result test runs, its lease stays on the remote.
+    unsafe { libc::kill(-(lander.id() as i32), libc::SIGKILL) };
+    let _ = lander.wait();
+    let killed = std::time::Instant::now();
+    // beta's landing waits for the lease to run out (it is not renewed), then lands.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-epic"));
+    r.env(&mut cmd);
+    let out = cmd
+        .args(["merge", "C"])
+        .current_dir(&beta)
+        .env("GIT_EPIC_TRACE", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("lander busy: alpha#"),
+        "beta never waited: {err}"
+    );
+    assert!(
+        killed.elapsed().as_secs_f64() >= 1.0,
+        "beta landed while alpha's lease held: {:?}",
+        killed.elapsed()
+    );
+    let merges = r.git_in(&remote, &["log", "--first-parent", "--format=%s", "epic/e"]);
+    assert!(merges.contains("epic(e): merge C "), "{merges}");
+    assert!(!merges.contains("epic(e): merge A "), "{merges}");
+    let history = r.git_in(&remote, &["log", "--format=%B", "refs/epic/e/lander"]);
+    assert!(history.contains("host beta"), "{history}");
+    assert!(history.contains("host alpha"), "{history}");
+}

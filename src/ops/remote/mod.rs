@@ -13,6 +13,7 @@
 
 mod claims;
 mod join;
+pub mod lander;
 pub mod meta;
 pub mod notes;
 pub mod reconcile;
@@ -28,6 +29,7 @@ pub use share::{
 };
 pub use sync::{sync, SyncReport};
 
+pub(crate) use wire::random_below;
 use wire::{fetch_tips, push, Pushed};
 
 use crate::model::state::NOTES_REF;

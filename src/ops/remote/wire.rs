@@ -228,7 +228,7 @@ impl Backoff {
 
 /// A number in `0..n`, random enough to spread machines apart (std's hasher keys are
 /// random per process and per call).
-fn random_below(n: u64) -> u64 {
+pub(crate) fn random_below(n: u64) -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
