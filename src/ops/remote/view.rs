@@ -76,14 +76,18 @@ pub(super) fn merge_all(
     let me = crate::infra::host::this_machine();
     let mut sources = Vec::new();
     if let Some(old) = gitx::resolve_commit(repo, &track(remote, epic, "notes")) {
-        sources.push(old);
+        sources.push(("notes".to_owned(), old));
     }
     let prefix = format!("{}/", track(remote, epic, "machines"));
     for (machine, tip) in tracked_under(root, &prefix)? {
         if Some(machine.as_str()) != me {
-            sources.push(tip);
+            sources.push((format!("machines/{machine}"), tip));
         }
     }
+    // What was merged already, by source: a machine whose ref has not moved since costs
+    // nothing (with ten machines, most have not).
+    let done = |what: &str| track(remote, epic, &format!("merged/{what}"));
+    sources.retain(|(what, tip)| gitx::resolve_commit(repo, &done(what)) != Some(*tip));
     // Who holds each ticket, as its claim ref says: that machine writes its note.
     let store = crate::model::state::Store::new(repo, epic);
     let claims = format!("{}/", track(remote, epic, "claims"));
@@ -94,8 +98,14 @@ pub(super) fn merge_all(
         })
         .collect();
     let mut all = notes::Merged::default();
-    for theirs in sources {
+    for (what, theirs) in sources {
         let merged = notes::merge_with(repo, epic, ids, theirs, &holders)?;
+        repo.reference(
+            done(&what).as_str(),
+            theirs,
+            gix::refs::transaction::PreviousValue::Any,
+            "git-epic: merged",
+        )?;
         for id in merged.updated {
             if !all.updated.contains(&id) {
                 all.updated.push(id);
