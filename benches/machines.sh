@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# One epic, many machines: 24 independent tickets whose agent works 2 s each, `-j 2` per
-# machine, every ticket merged (`wave start --all --auto-merge`). One clone alone against
-# three clones of the same bare remote started at once, in the same go. The bound for one
-# is 24 x 2 / 2 = 24 s, for three 8 s. Goal: three finish at least 2.5x faster than one,
-# every ticket run once and landed once. No clone sets epic.hostName: all three share one
-# host name, as clones on a laptop or CI runners do.
+# One epic, many machines: 60 independent tickets whose agent works 2 s each, `-j 1` per
+# clone, every ticket merged (`wave start --all --auto-merge`), with N clones of one bare
+# remote started at once, for each N given (default 1 3 5 10). No clone sets epic.hostName:
+# they share this machine's host name, as clones on a laptop or CI runners do. For each N:
+# the wall time, the speed-up over one clone (the baseline, in the same run), and the pushes
+# per ticket (accepted, and refused by a lease), counted from GIT_EPIC_TRACE. Every run
+# checks that each ticket ran once and landed once, and that no clone went local-only.
 #
-#   bash benches/machines.sh       # builds the release binary first; about 60 s
+#   bash benches/machines.sh            # 1 3 5 10 clones; builds the release binary first
+#   bash benches/machines.sh 3 10       # only those
+#   TICKETS=24 SLEEP=1 bash benches/machines.sh 1 3
 source "$(dirname "$0")/common.sh"
 
-setup() { # $1: a directory for the remote and the clones; prints nothing
+TICKETS=${TICKETS:-60}
+SLEEP=${SLEEP:-2}
+counts=("$@")
+[ ${#counts[@]} -gt 0 ] || counts=(1 3 5 10)
+
+setup() { # $1: a directory for the remote and the clones
   local base=$1
   mkdir -p "$base"
   git init -q --bare "$base/remote.git"
@@ -22,15 +30,13 @@ setup() { # $1: a directory for the remote and the clones; prints nothing
     git push -q origin main
     git config epic.remote origin
     git epic init many >/dev/null 2>&1
-    for i in $(seq -w 1 24); do git epic ticket add "T$i" </dev/null >/dev/null; done
+    for i in $(seq -w 1 "$TICKETS"); do git epic ticket add "T$i" </dev/null >/dev/null; done
     git epic sync >/dev/null
   )
 }
 
 join() { # $1: base, $2: machine name
   git clone -q "$1/remote.git" "$1/$2"
-  # No epic.hostName: the clones share this machine's host name, and each is told apart by
-  # the machine id it makes when it joins.
   (cd "$1/$2" && git epic join many >/dev/null)
 }
 
@@ -39,55 +45,46 @@ configure() { # $1: a clone
   git -C "$1" config epic.stagger 0
 }
 
-check() { # $1: base, $2: the clones; every ticket ran once and landed once
+check() { # $1: base; every ticket ran once and landed once, no clone went local-only
   local base=$1 runs landed
-  shift 2
-  runs=$(cat "$base"/m*/.git/epic/many/logs/T*.log | grep -c "^=== git-epic many: ticket T.. attempt")
+  runs=$(cat "$base"/m*/.git/epic/many/logs/T*.log | grep -c "^=== git-epic many: ticket T.* attempt")
   landed=$(git -C "$base/remote.git" log --first-parent --format=%s epic/many | grep -c "^epic(many): merge T")
-  [ "$runs" = 24 ] || { echo "FAIL: $runs runs in $base, expected 24" >&2; exit 1; }
-  [ "$landed" = 24 ] || { echo "FAIL: $landed landed in $base, expected 24" >&2; exit 1; }
-  local m
-  for m in $(git -C "$base/remote.git" rev-list --first-parent --merges epic/many); do
-    git -C "$base/remote.git" merge-base --is-ancestor "$m^2^" "$m^1" ||
-      { echo "FAIL: the landing $m in $base brought more than its ticket's commit" >&2; exit 1; }
-  done
+  [ "$runs" = "$TICKETS" ] || { echo "FAIL: $runs runs in $base, expected $TICKETS" >&2; exit 1; }
+  [ "$landed" = "$TICKETS" ] || { echo "FAIL: $landed landed in $base, expected $TICKETS" >&2; exit 1; }
+  if grep -l "local-only" "$base"/m*.out >/dev/null 2>&1; then
+    echo "FAIL: a clone went local-only in $base" >&2; exit 1
+  fi
 }
 
 elapsed() { python3 -c "print(f'{($2 - $1) / 1e9:.2f}')"; }
 
-# One machine.
-setup "$work/one"
-configure "$work/one/m1"
-t0=$(date +%s%N)
-(cd "$work/one/m1" && FAKE_SLEEP=2 git epic wave start --all --auto-merge -j 2 -q >/dev/null 2>&1)
-t1=$(date +%s%N)
-check "$work/one" 1
-one=$(elapsed "$t0" "$t1")
-
-# Three machines at once.
-setup "$work/three"
-join "$work/three" m2
-join "$work/three" m3
-for m in m1 m2 m3; do configure "$work/three/$m"; done
-t0=$(date +%s%N)
-pids=()
-for m in m1 m2 m3; do
-  (cd "$work/three/$m" && FAKE_SLEEP=2 git epic wave start --all --auto-merge -j 2 -q \
-    >"$work/three/$m.out" 2>&1) &
-  pids+=($!)
+echo "$TICKETS tickets of $SLEEP s, -j 1 per clone, on $(nproc) cores"
+printf '%-7s %9s %9s %16s %15s %12s\n' clones wall speed-up "pushes/ticket" "refused/ticket" "claim (mean)"
+one=""
+for n in "${counts[@]}"; do
+  base="$work/n$n"
+  setup "$base"
+  for i in $(seq 2 "$n"); do join "$base" "m$i"; done
+  for i in $(seq 1 "$n"); do configure "$base/m$i"; done
+  t0=$(date +%s%N)
+  pids=()
+  for i in $(seq 1 "$n"); do
+    (cd "$base/m$i" && GIT_EPIC_TRACE=1 FAKE_SLEEP=$SLEEP git epic wave start --all --auto-merge -j 1 -q \
+      >/dev/null 2>"$base/m$i.out") &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || true; done
+  t1=$(date +%s%N)
+  check "$base"
+  wall=$(elapsed "$t0" "$t1")
+  [ -n "$one" ] || one=$wall
+  accepted=$(cat "$base"/m*.out | grep -c "push accepted" || true)
+  refused=$(cat "$base"/m*.out | grep -c "push refused" || true)
+  claim=$(cat "$base"/m*.out | sed -n 's/.*claimed [0-9]* in \([0-9.]*\)s/\1/p' |
+    python3 -c "import sys; v=[float(x) for x in sys.stdin]; print(f'{sum(v)/len(v):.3f} s' if v else '-')")
+  printf '%-7s %8ss %8sx %16s %15s %12s\n' "$n" "$wall" \
+    "$(python3 -c "print(f'{$one / $wall:.2f}')")" \
+    "$(python3 -c "print(f'{($accepted + $refused) / $TICKETS:.2f}')")" \
+    "$(python3 -c "print(f'{$refused / $TICKETS:.2f}')")" "$claim"
 done
-for p in "${pids[@]}"; do wait "$p" || true; done
-t1=$(date +%s%N)
-check "$work/three" 3
-three=$(elapsed "$t0" "$t1")
-per=$(for m in m1 m2 m3; do
-  n=$(ls "$work/three/$m/.git/epic/many/logs/" 2>/dev/null | grep -c '^T.*\.log$' || true)
-  printf '%s ran %s, ' "$m" "$n"
-done)
-
-echo "24 tickets of 2 s, -j 2 per machine, on $(nproc) cores"
-echo "one machine:    ${one} s (bound 24 s)"
-echo "three machines: ${three} s (bound 8 s; ${per%, })"
-echo "speed-up:       $(python3 -c "print(f'{$one / $three:.2f}')")x (goal >= 2.5)"
-python3 -c "import sys; sys.exit(0 if $one / $three >= 2.5 else 1)" ||
-  { echo "FAIL: under the goal"; exit 1; }
+echo "(speed-up: against the first count given, in this run; pushes: every git push of every clone, refused ones included)"

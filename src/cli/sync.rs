@@ -62,6 +62,12 @@ pub fn render(ctx: &Ctx, r: &SyncReport, branch: &str) {
         return;
     }
     out.result(format!("{branch}: {} ({})", r.epic, r.remote));
+    if r.upgraded {
+        out.result(format!(
+            "upgraded: {} held this epic's state in refs/notes/epic only (an older git-epic); this machine's notes now go to its own ref there and claims to one ref per ticket (refs/epic/<epic>/machines/, refs/epic/<epic>/claims/); refs/notes/epic is still read, no longer written",
+            r.remote
+        ));
+    }
     let list = |v: &[String]| v.join(", ");
     if !r.tickets_in.is_empty() {
         out.result(format!(

@@ -33,6 +33,8 @@ mod real_codex;
 mod real_gemini;
 mod remote;
 mod remote_recovery;
+mod remote_scale;
+mod remote_upgrade;
 mod report;
 mod review;
 mod runner;

@@ -477,10 +477,24 @@ fn a_limit_on_a_shared_account_holds_back_every_machine_and_an_unshared_one_only
         "git-epic ticket\nepic e\nticket @account/default\n",
     );
     let t0 = std::time::Instant::now();
-    while r
-        .git_out_in(&remote, &["notes", "--ref=epic", "show", &key])
-        .is_none()
-    {
+    // Each machine's notes go to its own ref on the remote (issue 25): the limit is there
+    // once one of them holds a note for the account.
+    let on_remote = || {
+        let refs = r.git_in(
+            &remote,
+            &[
+                "for-each-ref",
+                "--format=%(refname)",
+                "refs/epic/e/machines/",
+            ],
+        );
+        refs.lines().any(|m| {
+            r.git_in(&remote, &["ls-tree", "-r", "--name-only", m])
+                .lines()
+                .any(|p| p.replace('/', "") == key)
+        })
+    };
+    while !on_remote() {
         assert!(
             t0.elapsed().as_secs() < 20,
             "the limit never reached the remote"

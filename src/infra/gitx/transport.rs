@@ -31,6 +31,11 @@ pub fn fetch(root: &Path, remote: &str, specs: &[String]) -> Result<()> {
         "--no-write-fetch-head",
         remote,
     ];
+    // Tracking refs of a pattern whose remote ref is gone go too: a lease taken from one
+    // would expect a ref the remote no longer has, and be refused for ever.
+    if specs.iter().any(|s| s.contains('*')) {
+        args.push("--prune");
+    }
     args.extend(specs.iter().map(String::as_str));
     let mut tries = 0;
     loop {

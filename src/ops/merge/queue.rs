@@ -102,6 +102,19 @@ pub struct Queue<'w, N> {
     tx: Sender<Msg<N>>,
     rx: Receiver<Msg<N>>,
     producers: usize,
+    /// Through a remote, the landing lease (see [`crate::ops::remote::lander`]).
+    lander: Lease,
+}
+
+/// This queue's hold on the landing lease.
+#[derive(Default)]
+struct Lease {
+    /// The remote's lease value while held here (`Some(None)`: held without a remote).
+    held: Option<Option<ObjectId>>,
+    /// When to renew it, or (not held) to ask for it again.
+    next: Option<std::time::Instant>,
+    /// Tries in a row that found another machine landing.
+    busy: u32,
 }
 
 /// The queue's channel: make it first so that producers can send before the queue runs.
@@ -140,6 +153,7 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
             tx,
             rx,
             producers,
+            lander: Lease::default(),
         }
     }
 
@@ -151,7 +165,10 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
         done: &mut dyn FnMut(&str, Result<Outcome>, N),
     ) -> Result<()> {
         loop {
-            if let Err(e) = self.settle(step, done) {
+            if !self.lease()? {
+                // Another machine lands now: the line waits (the agents here go on) and
+                // asks again a little later.
+            } else if let Err(e) = self.settle(step, done) {
                 // Never a silent stop: what is in line hears why, and the queue goes on
                 // with what comes next.
                 let reason = format!("{e:#}");
@@ -159,14 +176,76 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                     done(&e.c.gated.id, Err(anyhow!("{reason}")), e.c.payload);
                 }
             }
+            if self.line.is_empty() {
+                // Given back at once: another machine's line need not wait for it.
+                self.lease()?;
+            }
             if self.producers == 0 && self.line.is_empty() && self.running == 0 {
                 return Ok(());
             }
-            let msg = self.rx.recv().expect("the queue holds a sender itself");
+            let msg = match self.lander.next {
+                Some(at) => {
+                    let wait = at.saturating_duration_since(std::time::Instant::now());
+                    match self.rx.recv_timeout(wait) {
+                        Ok(msg) => msg,
+                        Err(_) => continue,
+                    }
+                }
+                None => self.rx.recv().expect("the queue holds a sender itself"),
+            };
             self.hear(msg);
             // Take in whatever else arrived before settling again.
             while let Ok(msg) = self.rx.try_recv() {
                 self.hear(msg);
+            }
+        }
+    }
+
+    /// Through a remote and with a merged-result test to run, hold the landing lease while
+    /// the line has tickets, and give it back once the line is empty: true when this queue
+    /// may merge and land now.
+    fn lease(&mut self) -> Result<bool> {
+        use crate::ops::remote::lander::{self, Lander};
+        // Without a merged-result test a landing is a merge and a push: one lost to another
+        // machine costs a merge again, less than the lease's own pushes.
+        if self.test.is_none() {
+            return Ok(true);
+        }
+        let now = std::time::Instant::now();
+        if self.line.is_empty() {
+            if let Some(Some(held)) = self.lander.held.take() {
+                if let Err(e) = lander::give_back(self.ws, held) {
+                    crate::infra::trace::trace(|| format!("lander give-back: {e:#}"));
+                }
+            }
+            self.lander = Lease::default();
+            return Ok(true);
+        }
+        if self.lander.held.is_some() && self.lander.next.is_some_and(|t| t > now) {
+            return Ok(true);
+        }
+        if self.lander.held.is_none() && self.lander.next.is_some_and(|t| t > now) {
+            return Ok(false);
+        }
+        let lease = self.settings.claim_lease;
+        let until = crate::model::state::now() + lease.as_secs_f64();
+        match lander::take(self.ws, until)? {
+            Lander::Held(value) => {
+                self.lander.held = Some(value);
+                self.lander.next = value.map(|_| now + lease / 3);
+                self.lander.busy = 0;
+                Ok(true)
+            }
+            Lander::Busy(other) => {
+                crate::infra::trace::trace(|| format!("lander busy: {other}"));
+                self.lander.held = None;
+                self.lander.busy += 1;
+                // 100 ms doubling to 1.6 s, with jitter: the lander gives it back as soon
+                // as its line is empty.
+                let ms = 100u64 << self.lander.busy.min(4);
+                let jitter = crate::ops::remote::random_below(ms);
+                self.lander.next = Some(now + std::time::Duration::from_millis(ms / 2 + jitter));
+                Ok(false)
             }
         }
     }

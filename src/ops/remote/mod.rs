@@ -11,12 +11,15 @@
 //! exchange; `share` the single steps a run takes (claims, landings, notes); `join` adopts
 //! an epic published there; `reconcile` settles what was landed here while offline.
 
+mod claims;
 mod join;
+pub mod lander;
 pub mod meta;
 pub mod notes;
 pub mod reconcile;
 mod share;
 mod sync;
+mod view;
 mod wire;
 
 pub use join::join;
@@ -26,6 +29,7 @@ pub use share::{
 };
 pub use sync::{sync, SyncReport};
 
+pub(crate) use wire::random_below;
 use wire::{fetch_tips, push, Pushed};
 
 use crate::model::state::NOTES_REF;

@@ -24,7 +24,7 @@ pub struct Merged {
 }
 
 /// Every note in a notes tree: annotated object -> note blob (fan-out directories walked).
-fn entries(
+pub(super) fn entries(
     repo: &gix::Repository,
     commit: Option<ObjectId>,
 ) -> Result<BTreeMap<ObjectId, ObjectId>> {
@@ -124,6 +124,18 @@ pub fn merge(
     ids: &[String],
     theirs: ObjectId,
 ) -> Result<Merged> {
+    merge_with(repo, epic, ids, theirs, &HashMap::new())
+}
+
+/// [`merge`], knowing who holds the claim ref of each ticket (by note key): the machine that
+/// holds a ticket is its note's one writer.
+pub(super) fn merge_with(
+    repo: &gix::Repository,
+    epic: &str,
+    ids: &[String],
+    theirs: ObjectId,
+    holders: &HashMap<ObjectId, String>,
+) -> Result<Merged> {
     let store = Store::new(repo, epic);
     let keys: HashMap<ObjectId, &String> = ids.iter().map(|id| (store.key(id), id)).collect();
     let mut report = Merged::default();
@@ -167,51 +179,36 @@ pub fn merge(
                 v.and_then(|blob| repo.find_blob(*blob).ok())
                     .and_then(|blob| parse_note(&blob.data).ok())
             };
-            // This machine's own note come back from the remote: this machine is its one
-            // writer, so its copy here is the newest, whatever the merge base says (one
-            // taken wrongly would undo a start or a landing here).
-            if let (Some(mine), Some(other)) = (note(ov), note(tv)) {
-                if id.is_some() && mine.is_mine() && other.is_mine() && mine.rev >= other.rev {
-                    kept = true;
-                    continue;
-                }
-            }
-            if ov != bv {
-                // Changed on both sides. A ticket's note has one writer at a time: the
-                // machine in its `host` (set by a claim, which the remote decides). Theirs
-                // wins when another machine wrote it; ours when it is this machine's own
-                // note come back; without a host, the note with more updates (theirs on a
-                // tie).
-                let (mine, other) = (note(ov), note(tv));
-                let keep_ours = match other.as_ref() {
-                    Some(n) if n.machine.is_some() || n.host.is_some() => n.is_mine(),
-                    _ => {
-                        let rev = |n: &Option<TicketNote>| n.as_ref().map_or(0, |n| n.rev);
-                        rev(&mine) > rev(&other)
-                    }
-                };
-                if id.is_some() && keep_ours {
-                    kept = true;
-                    continue;
-                }
-            }
             // Every note taken is checked, not only those of the tickets named: a ticket
-            // whose file has not come here yet is named later, and its note used then.
+            // whose file has not come here yet is named later, and its note used then. A
+            // bad one is reported even where ours would stay anyway.
+            let name = || id.map_or_else(|| format!("note {key}"), |id| (*id).clone());
             if let Some(blob) = tv {
                 let data = repo.find_blob(*blob)?.detach().data;
                 let why = match parse_note(&data) {
                     Err(problem) => Some(format!("it does not parse ({problem})")),
                     Ok(n) => unsafe_note(&n),
                 };
-                let name = || id.map_or_else(|| format!("note {key}"), |id| (*id).clone());
                 if let Some(why) = why {
                     report.refused.push((name(), why));
                     kept = true;
                     continue;
                 }
-                if id.is_some() {
-                    report.updated.push(name());
-                }
+            }
+            let (mine, other) = (note(ov), note(tv));
+            let holder = holders.get(key).map(String::as_str);
+            if keep_ours(
+                mine.as_ref(),
+                other.as_ref(),
+                ov != bv,
+                id.is_some(),
+                holder,
+            ) {
+                kept = true;
+                continue;
+            }
+            if id.is_some() && tv.is_some() {
+                report.updated.push(name());
             }
             take.insert(*key, tv.copied());
         }
@@ -249,6 +246,55 @@ pub fn merge(
     Err(anyhow!(
         "could not merge the remote notes: {NOTES_REF} kept moving"
     ))
+}
+
+/// Whether our copy of a note stays over theirs, which is new since the merge base
+/// (`ours_changed`: ours too). `ticket`: a note of this epic's tickets; `holder`: the
+/// machine whose claim ref the ticket has, the one writer of its note.
+fn keep_ours(
+    mine: Option<&TicketNote>,
+    other: Option<&TicketNote>,
+    ours_changed: bool,
+    ticket: bool,
+    holder: Option<&str>,
+) -> bool {
+    if let (Some(mine), Some(other)) = (mine, other) {
+        // The claim ref decides who writes the note: a copy by another machine (a claim
+        // made here only, or one that lost) never replaces the holder's.
+        if let Some(h) = holder.filter(|_| ticket) {
+            let by_holder = |n: &TicketNote| n.machine.as_deref() == Some(h);
+            match (by_holder(mine), by_holder(other)) {
+                (true, false) => return true,
+                (false, true) => return false,
+                _ => {}
+            }
+        }
+        // This machine's own note come back from the remote: this machine is its one
+        // writer, so its copy here is the newest, whatever the merge base says (one taken
+        // wrongly would undo a start or a landing here).
+        if ticket && mine.is_mine() && other.is_mine() && mine.rev >= other.rev {
+            return true;
+        }
+        // Another machine's note passed on by a third one (each machine's ref holds the
+        // notes it merged) with fewer updates than the copy here: an older copy. The merge
+        // bases of many machines' refs cross, so the base cannot tell.
+        if mine.machine.is_some()
+            && (&mine.machine, &mine.host) == (&other.machine, &other.host)
+            && mine.rev > other.rev
+        {
+            return true;
+        }
+    }
+    if !ours_changed || !ticket {
+        return false;
+    }
+    // Changed on both sides, without a claim ref to say. Theirs wins when another machine
+    // wrote it; ours when it is this machine's own note come back; without a host, the
+    // note with more updates (theirs on a tie).
+    match other {
+        Some(n) if n.machine.is_some() || n.host.is_some() => n.is_mine(),
+        _ => mine.map_or(0, |n| n.rev) > other.map_or(0, |n| n.rev),
+    }
 }
 
 /// The commit of `ours` (if any) with the notes of `take` from `theirs`, whose parents are

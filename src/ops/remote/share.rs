@@ -51,19 +51,23 @@ fn exchange(
         .iter()
         .map(|(b, _)| format!("refs/heads/{b}"))
         .collect();
-    let mut wants = vec![
-        (NOTES_REF, track(&remote, &ws.epic.name, "notes")),
-        (epic_ref.as_str(), epic_track.clone()),
-    ];
+    // Every machine's notes and claims (patterns), then the epic and the branches.
+    let shared = super::view::wants(&remote, &ws.epic.name);
+    let mut wants: Vec<(&str, String)> = shared
+        .iter()
+        .map(|(src, dst)| (src.as_str(), dst.clone()))
+        .collect();
+    let fixed = wants.len();
+    wants.push((epic_ref.as_str(), epic_track.clone()));
     for ((b, _), dst) in branches.iter().zip(&branch_refs) {
         wants.push((dst.as_str(), track(&remote, &ws.epic.name, b)));
     }
-    for _ in 0..20 {
-        let (theirs, remote_epic, branch_tips) = match fetch_tips(&ws.root, &remote, &wants)? {
-            Ok(tips) => (tips[0], tips[1], tips[2..].to_vec()),
+    let mut backoff = super::wire::Backoff::new();
+    loop {
+        let (remote_epic, branch_tips) = match fetch_tips(&ws.root, &remote, &wants)? {
+            Ok(tips) => (tips[fixed], tips[fixed + 1..].to_vec()),
             Err(offline) => return Ok(Some(Err(offline))),
         };
-        let mut merged = notes::Merged::default();
         // Landings made here while the remote could not be reached, on an epic it has not
         // moved since: they go out with the notes that say they landed, never after them.
         let mut epic_out = None;
@@ -94,16 +98,22 @@ fn exchange(
                 }
             }
         }
-        if let Some(theirs) = theirs {
-            merged = notes::merge(&repo, &ws.epic.name, &graph_ids, theirs)?;
-        }
-        let Some(ours) = gitx::resolve_commit(&repo, NOTES_REF) else {
-            return Ok(Some(Ok(merged)));
-        };
+        let merged = super::view::merge_all(&ws.root, &repo, &remote, &ws.epic.name, &graph_ids)?;
         let mut updates: Vec<_> = epic_out.into_iter().collect();
-        if Some(ours) != theirs {
-            updates.push((ours, NOTES_REF.to_owned(), theirs));
-        }
+        // This machine's notes, to its own ref: no other machine writes it, so this push
+        // loses to none of theirs. Its claims follow its notes (renewed or given back).
+        updates.extend(super::view::own_update(
+            &repo,
+            &remote,
+            &ws.epic.name,
+            false,
+        )?);
+        updates.extend(super::claims::follow_notes(
+            &ws.root,
+            &repo,
+            &remote,
+            &ws.epic.name,
+        )?);
         for (((_, tip), dst), there) in branches.iter().zip(&branch_refs).zip(branch_tips) {
             if there != Some(*tip) {
                 updates.push((*tip, dst.clone(), there));
@@ -114,12 +124,19 @@ fn exchange(
         }
         match push(&ws.root, &remote, &updates)? {
             Pushed::Done => return Ok(Some(Ok(merged))),
-            Pushed::Stale => continue,
+            Pushed::Stale if backoff.wait() => continue,
+            Pushed::Stale => return Err(busy(&remote, &backoff)),
         }
     }
-    Err(anyhow!(
-        "{remote}'s notes kept changing; run `git epic sync` again"
-    ))
+}
+
+/// A step given up after losing every round to other machines' pushes for the whole
+/// [`super::wire::CONTENTION_BOUND`]: the remote answered all along, so this is not offline.
+fn busy(remote: &str, backoff: &super::wire::Backoff) -> anyhow::Error {
+    anyhow!(
+        "{remote} answered, but other machines' pushes came first {} times in a row; tried again later",
+        backoff.rounds()
+    )
 }
 
 /// How a landing went through the remote.
@@ -149,7 +166,8 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
     }
     let tracked = track(&remote, &ws.epic.name, "epic");
     let _one = super::one_at_a_time();
-    for _ in 0..20 {
+    let mut backoff = super::wire::Backoff::new();
+    loop {
         let Ok(tips) = fetch_tips(&ws.root, &remote, &[(dst.as_str(), tracked.clone())])? else {
             return Ok(Landing::LocalOnly);
         };
@@ -167,7 +185,8 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
         if behind {
             match push(&ws.root, &remote, &[(to, dst.clone(), there)])? {
                 Pushed::Done => return Ok(Landing::Shared),
-                Pushed::Stale => continue,
+                Pushed::Stale if backoff.wait() => continue,
+                Pushed::Stale => return Err(busy(&remote, &backoff)),
             }
         }
         let there = there.expect("none was handled above");
@@ -188,10 +207,6 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
         )?;
         return Ok(Landing::EpicMoved);
     }
-    Err(anyhow!(
-        "{remote}'s {} kept moving while this landing was shared; run `git epic sync`",
-        ws.epic.branch
-    ))
 }
 
 /// How claiming a ticket through the remote went.
@@ -292,84 +307,79 @@ pub fn claim_landing(ws: &Workspace, id: &str, until: f64) -> Result<Claim> {
     Ok(claims.pop().expect("one claim per id").1)
 }
 
-/// [`claim_many`] to run the tickets, or (`land`) to land them.
+/// [`claim_many`] to run the tickets, or (`land`) to land them. One fetch (every machine's
+/// notes and claims), then one atomic push: the claim refs of the tickets (created, or
+/// updated with a lease where a claim ran out or is this machine's) and this machine's
+/// notes ref with the notes that say so. It is refused only when another machine claimed
+/// one of them meanwhile (or another process of this clone pushed its notes): then the
+/// round is made again on what the remote has now.
 fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec<(String, Claim)>> {
     let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
         return Ok(ids.iter().map(|id| (id.to_string(), Claim::Won)).collect());
     };
-    let store = crate::model::state::Store::new(&ws.repo, &ws.epic.name);
+    let name = ws.epic.name.as_str();
+    let store = crate::model::state::Store::new(&ws.repo, name);
     let host = store.host();
-    let tracked = track(&remote, &ws.epic.name, "notes");
+    let Some(me) = crate::infra::host::this_machine() else {
+        return Err(anyhow!(
+            "this clone has no machine id to claim tickets with"
+        ));
+    };
+    let graph_ids: Vec<String> = crate::model::ticket::load_all(&ws.root, &ws.epic.tasks_dir)?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    let shared = super::view::wants(&remote, name);
+    let wants: Vec<(&str, String)> = shared
+        .iter()
+        .map(|(src, dst)| (src.as_str(), dst.clone()))
+        .collect();
     let _one = super::one_at_a_time();
+    let repo = gix::open(&ws.root)?;
     let mut lost: HashMap<String, String> = HashMap::new();
-    for _ in 0..100 {
-        let theirs = match fetch_tips(&ws.root, &remote, &[(NOTES_REF, tracked.clone())])? {
-            Ok(tips) => tips[0],
-            Err(Offline(why)) => {
-                return Ok(ids
-                    .iter()
-                    .map(|id| (id.to_string(), Claim::Offline(why.clone())))
-                    .collect())
-            }
-        };
+    let mut backoff = super::wire::Backoff::new();
+    let started = std::time::Instant::now();
+    loop {
+        if let Err(Offline(why)) = fetch_tips(&ws.root, &remote, &wants)? {
+            return Ok(ids
+                .iter()
+                .map(|id| (id.to_string(), Claim::Offline(why.clone())))
+                .collect());
+        }
+        super::view::merge_all(&ws.root, &repo, &remote, name, &graph_ids)?;
         let mut notes = Vec::new();
+        let mut updates = Vec::new();
         for id in ids {
             if lost.contains_key(*id) {
                 continue;
             }
-            let there = match theirs {
-                Some(t) => store.note_at(t, id)?,
-                None => None,
-            };
-            let there = match there {
-                None => None,
-                Some(Ok(n)) => Some(n),
-                Some(Err(bad)) => {
-                    let why = format!("{remote} (its note cannot be read: {})", bad.problem);
-                    lost.insert(id.to_string(), why);
+            let (at, held) = super::claims::fetched(&repo, &remote, name, id);
+            if let Some(h) = held.as_ref().filter(|h| h.elsewhere()) {
+                lost.insert(id.to_string(), h.label());
+                continue;
+            }
+            let mine = match store.get(id) {
+                Ok(n) => n,
+                Err(e) => {
+                    lost.insert(id.to_string(), format!("{remote} (its note: {e:#})"));
                     continue;
                 }
             };
-            if let Some(n) = &there {
-                use crate::model::state::State;
-                let other = || n.machine_label();
-                let taken = if land {
-                    // This machine's own ticket (its note there may be older than the one
-                    // here), or a done ticket whose machine's claim ran out.
-                    let held = n
-                        .claim_until
-                        .is_some_and(|u| u > crate::model::state::now());
-                    (!n.is_local() && (n.state != State::Done || held)).then(other)
-                } else {
-                    n.claimed_elsewhere().or_else(|| {
-                        (!n.is_local() && matches!(n.state, State::Done | State::Merged))
-                            .then(other)
-                    })
-                };
-                if let Some(other) = taken {
+            if let Some(n) = &mine {
+                if let Some(other) = taken(n, land) {
                     lost.insert(id.to_string(), other);
                     continue;
                 }
             }
-            let mine = store.get(id)?;
-            let rev = there
-                .as_ref()
-                .map_or(0, |n| n.rev)
-                .max(mine.as_ref().map_or(0, |n| n.rev));
-            // A landing takes over the done note as that machine left it.
-            let theirs_first = land && there.as_ref().is_some_and(|n| !n.is_local());
-            let mut note = if theirs_first {
-                there.or(mine)
-            } else {
-                mine.or(there)
-            }
-            .unwrap_or_default();
+            let mut note = mine.unwrap_or_default();
             note.mark_mine(&host);
             note.claim_until = Some(until);
             note.owner_pid = Some(std::process::id());
             note.owner_start = crate::infra::process::start_time(std::process::id());
-            note.rev = rev + 1;
+            note.rev += 1;
             notes.push((*id, note));
+            let claim = super::claims::write(&repo, id, at, &host, until)?;
+            updates.push((claim, super::view::claim_ref(name, id), at));
         }
         let outcome = |lost: &HashMap<String, String>| {
             ids.iter()
@@ -382,33 +392,82 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
         if notes.is_empty() {
             return Ok(outcome(&lost));
         }
-        let commit = store.commit_on(theirs, &notes)?;
-        match push(&ws.root, &remote, &[(commit, NOTES_REF.to_owned(), theirs)])? {
-            Pushed::Stale => continue,
+        let base = gitx::resolve_commit(&repo, NOTES_REF);
+        let commit = store.commit_on(base, &notes)?;
+        let own = track(&remote, name, &format!("machines/{me}"));
+        let own_there = gitx::resolve_commit(&repo, &own);
+        updates.push((commit, super::view::machine_ref(name, me), own_there));
+        match push(&ws.root, &remote, &updates)? {
+            Pushed::Stale if backoff.wait() => continue,
+            Pushed::Stale => return Err(busy(&remote, &backoff)),
             Pushed::Done => {
-                // The claims as pushed hold here too (this machine's notes, which the
-                // notes merge keeps over its own older copies from the remote).
-                let won: Vec<&str> = notes.iter().map(|(id, _)| *id).collect();
-                let by_id: HashMap<&str, &crate::model::state::TicketNote> =
-                    notes.iter().map(|(id, n)| (*id, n)).collect();
-                store.update_many(&won, |id, n| {
-                    let note = by_id[id];
-                    n.host = note.host.clone();
-                    n.machine = note.machine.clone();
-                    n.claim_until = note.claim_until;
-                    n.owner_pid = note.owner_pid;
-                    n.owner_start = note.owner_start;
-                    Ok(())
-                })?;
-                let repo = gix::open(&ws.root)?;
-                let won: Vec<String> = won.iter().map(|id| id.to_string()).collect();
-                notes::merge(&repo, &ws.epic.name, &won, commit)?;
+                crate::infra::trace::trace(|| {
+                    format!(
+                        "claimed {} in {:.3}s",
+                        notes.len(),
+                        started.elapsed().as_secs_f64()
+                    )
+                });
+                won_here(&repo, &store, name, base, commit, &notes)?;
                 return Ok(outcome(&lost));
             }
         }
     }
-    Err(anyhow!(
-        "{remote}'s notes kept changing while tickets {} were claimed",
-        ids.join(", ")
-    ))
+}
+
+/// Who holds ticket note `n` (the merged view) so that this machine may not claim it: to
+/// run it (`land` false), another machine's live claim (older versions' notes carry
+/// claims too), or its done or merged ticket; to land it, another machine's ticket that is
+/// not done, or whose claim still holds.
+fn taken(n: &crate::model::state::TicketNote, land: bool) -> Option<String> {
+    use crate::model::state::State;
+    let other = || n.machine_label();
+    if land {
+        let held = n
+            .claim_until
+            .is_some_and(|u| u > crate::model::state::now());
+        (!n.is_local() && (n.state != State::Done || held)).then(other)
+    } else {
+        n.claimed_elsewhere().or_else(|| {
+            (!n.is_local() && matches!(n.state, State::Done | State::Merged)).then(other)
+        })
+    }
+}
+
+/// The claims pushed in notes commit `commit` (made on local notes `base`) hold here too:
+/// the local notes move to it, or, when they moved meanwhile, take its claims.
+fn won_here(
+    repo: &gix::Repository,
+    store: &crate::model::state::Store<'_>,
+    epic: &str,
+    base: Option<ObjectId>,
+    commit: ObjectId,
+    notes: &[(&str, crate::model::state::TicketNote)],
+) -> Result<()> {
+    use gix::refs::transaction::PreviousValue;
+    let expected = match base {
+        Some(b) => PreviousValue::MustExistAndMatch(gix::refs::Target::Object(b)),
+        None => PreviousValue::MustNotExist,
+    };
+    if repo
+        .reference(NOTES_REF, commit, expected, "git-epic: claimed")
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let won: Vec<&str> = notes.iter().map(|(id, _)| *id).collect();
+    let by_id: HashMap<&str, &crate::model::state::TicketNote> =
+        notes.iter().map(|(id, n)| (*id, n)).collect();
+    store.update_many(&won, |id, n| {
+        let note = by_id[id];
+        n.host = note.host.clone();
+        n.machine = note.machine.clone();
+        n.claim_until = note.claim_until;
+        n.owner_pid = note.owner_pid;
+        n.owner_start = note.owner_start;
+        Ok(())
+    })?;
+    let won: Vec<String> = won.iter().map(|id| id.to_string()).collect();
+    notes::merge(repo, epic, &won, commit)?;
+    Ok(())
 }

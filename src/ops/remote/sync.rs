@@ -10,7 +10,7 @@ use gix::ObjectId;
 
 use super::meta::{self, Meta};
 use super::wire::{push, remote_refs, Pushed, Update};
-use super::{notes, reconcile, remote_of, track, Offline, NOTES_REF};
+use super::{reconcile, remote_of, track, Offline, NOTES_REF};
 use crate::infra::error::{usage, Result};
 use crate::infra::gitx;
 use crate::infra::gitx::transport::{fetch, BranchSync};
@@ -37,6 +37,10 @@ pub struct SyncReport {
     pub branches_out: Vec<String>,
     /// Refs pushed.
     pub pushed: usize,
+    /// The remote held only the notes ref older versions wrote (`refs/notes/epic`): this
+    /// sync published this machine's notes to its own ref, the form every machine reads now.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub upgraded: bool,
     /// Pull requests looked at on the forge, and what was done about them.
     pub forge: Vec<crate::ops::forge::follow::Followed>,
     /// Tickets landed here and not on the remote's epic (as last fetched).
@@ -64,7 +68,8 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
         remote: remote.clone(),
         ..Default::default()
     };
-    for _ in 0..8 {
+    let mut backoff = super::wire::Backoff::new();
+    loop {
         let refs = match remote_refs(&ws.root, &remote, &ws.epic, &ws.epic.name)? {
             Ok(refs) => refs,
             Err(Offline(why)) => {
@@ -88,11 +93,14 @@ pub fn sync(ws: &Workspace) -> Result<SyncReport> {
         if round.exchange(&mut report)? {
             return Ok(report);
         }
-        // Someone pushed meanwhile: fetch what they did and go again.
+        // Someone pushed meanwhile: fetch what they did and go again, a little later.
+        if !backoff.wait() {
+            return Err(anyhow!(
+                "{remote} answered, but kept changing while syncing ({} rounds); run `git epic sync` again",
+                backoff.rounds()
+            ));
+        }
     }
-    Err(anyhow!(
-        "{remote} kept changing while syncing; run `git epic sync` again"
-    ))
 }
 
 fn epic_ref(ws: &Workspace) -> String {
@@ -106,14 +114,14 @@ fn fetch_shared(ws: &Workspace, remote: &str, refs: &HashMap<String, ObjectId>) 
     let epic_ref = epic_ref(ws);
     let meta_ref = meta::remote_ref(name);
     let mut specs = Vec::new();
-    for (src, what) in [
-        (epic_ref.as_str(), "epic"),
-        (NOTES_REF, "notes"),
-        (meta_ref.as_str(), "meta"),
-    ] {
+    for (src, what) in [(epic_ref.as_str(), "epic"), (meta_ref.as_str(), "meta")] {
         if refs.contains_key(src) {
             specs.push(format!("+{src}:{}", track(remote, name, what)));
         }
+    }
+    // Every machine's notes and claims, and the notes of older versions.
+    for (src, dst) in super::view::wants(remote, name) {
+        specs.push(format!("+{src}:{dst}"));
     }
     if refs.keys().any(|r| r.starts_with("refs/heads/feat/")) {
         specs.push(format!(
@@ -214,22 +222,32 @@ impl Round<'_> {
             &ws.epic.tasks_dir,
         )?)?;
         let ids: Vec<String> = graph.tickets.iter().map(|t| t.id.clone()).collect();
-        let remote_notes = self.refs.get(NOTES_REF).copied();
-        if let Some(theirs) = remote_notes {
-            let merged = notes::merge(&self.repo, &ws.epic.name, &ids, theirs)?;
-            report.notes_in = merged.updated;
-            report.notes_refused = merged
-                .refused
-                .into_iter()
-                .map(|(id, why)| format!("{id}: {why}"))
-                .collect();
+        let merged =
+            super::view::merge_all(&ws.root, &self.repo, self.remote, &ws.epic.name, &ids)?;
+        report.notes_in = merged.updated;
+        report.notes_refused = merged
+            .refused
+            .into_iter()
+            .map(|(id, why)| format!("{id}: {why}"))
+            .collect();
+        // This machine's notes to its own ref, and its claims as its notes say.
+        // A remote that only has the notes ref older versions wrote: the first sync of this
+        // version publishes its notes to its own ref, the form every machine reads now,
+        // and says so (once: after it, the remote has a machine's ref).
+        let old_only = self.refs.contains_key(NOTES_REF)
+            && !self.refs.keys().any(|r| r.contains("/machines/"));
+        if let Some(own) =
+            super::view::own_update(&self.repo, self.remote, &ws.epic.name, old_only)?
+        {
+            report.upgraded = old_only;
+            self.updates.push(own);
         }
-        if let Some(ours) = gitx::resolve_commit(&self.repo, NOTES_REF) {
-            if Some(ours) != remote_notes {
-                self.updates
-                    .push((ours, NOTES_REF.to_owned(), remote_notes));
-            }
-        }
+        self.updates.extend(super::claims::follow_notes(
+            &ws.root,
+            &self.repo,
+            self.remote,
+            &ws.epic.name,
+        )?);
         Ok(ids)
     }
 

@@ -26,10 +26,11 @@ pub(super) fn remote_refs(
 ) -> Result<std::result::Result<HashMap<String, ObjectId>, Offline>> {
     let branch = format!("refs/heads/{}", epic.branch);
     let meta = meta::remote_ref(name);
+    let machines = format!("refs/epic/{name}/machines/*");
     ls_remote(
         root,
         remote,
-        &[&branch, NOTES_REF, &meta, "refs/heads/feat/*"],
+        &[&branch, NOTES_REF, &meta, &machines, "refs/heads/feat/*"],
     )
 }
 
@@ -156,7 +157,9 @@ pub(super) fn push(root: &Path, remote: &str, updates: &[Update]) -> Result<Push
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = git_remote(root, &args)?;
+    // Counted by benches/machines.sh: pushes per ticket, and those a lease refused.
     if out.status.success() {
+        crate::infra::trace::trace(|| format!("push accepted: {} refs", updates.len()));
         return Ok(Pushed::Done);
     }
     let text = format!(
@@ -165,7 +168,7 @@ pub(super) fn push(root: &Path, remote: &str, updates: &[Update]) -> Result<Push
         String::from_utf8_lossy(&out.stderr)
     );
     // Another machine's push came first (its new value, or its lock on the ref while it
-    // pushed): fetch and try again, a little later than the others.
+    // pushed): the caller fetches and tries again after a [`Backoff`] wait.
     let lost = [
         "stale info",
         "fetch first",
@@ -176,9 +179,62 @@ pub(super) fn push(root: &Path, remote: &str, updates: &[Update]) -> Result<Push
         "reference already exists",
     ];
     if lost.iter().any(|l| text.contains(l)) {
-        let jitter = u64::from(std::process::id() % 7) * 5 + 5;
-        std::thread::sleep(std::time::Duration::from_millis(jitter));
+        crate::infra::trace::trace(|| format!("push refused: {} refs", updates.len()));
         return Ok(Pushed::Stale);
     }
     Err(anyhow!("git push {remote} failed: {}", text.trim()))
+}
+
+/// Waits between rounds that lost to another machine's push: exponential, with jitter, for
+/// as long as the remote answers, up to a generous overall bound. A busy remote is never
+/// taken for an unreachable one: only a transport error means local-only.
+pub(crate) struct Backoff {
+    round: u32,
+    until: std::time::Instant,
+}
+
+/// How long rounds that keep losing go on before the step is given up (not taken for
+/// offline: the caller tries again later).
+pub(crate) const CONTENTION_BOUND: std::time::Duration = std::time::Duration::from_secs(600);
+
+impl Backoff {
+    pub(crate) fn new() -> Backoff {
+        Backoff {
+            round: 0,
+            until: std::time::Instant::now() + CONTENTION_BOUND,
+        }
+    }
+
+    /// Sleep before the next round: 20 ms doubling to 2 s, each wait somewhere between a
+    /// half and one and a half of that (machines that lost together do not come back
+    /// together). False once the overall bound is past.
+    pub(crate) fn wait(&mut self) -> bool {
+        if std::time::Instant::now() >= self.until {
+            return false;
+        }
+        let base = 20u64 << self.round.min(7);
+        let base = base.min(2_000);
+        self.round += 1;
+        let ms = base / 2 + random_below(base + 1);
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        true
+    }
+
+    /// Rounds lost so far.
+    pub(crate) fn rounds(&self) -> u32 {
+        self.round
+    }
+}
+
+/// A number in `0..n`, random enough to spread machines apart (std's hasher keys are
+/// random per process and per call).
+pub(crate) fn random_below(n: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish() % n.max(1)
 }

@@ -216,7 +216,12 @@ fn in_background(
         {
             Ok(None) | Ok(Some(Ok(_))) => None,
             Ok(Some(Err(crate::ops::remote::Offline(why)))) => Some(why),
-            Err(e) => Some(format!("{e:#}")),
+            // The remote answered (a busy one, or a step that failed here): not offline;
+            // the next exchange tries again.
+            Err(e) => {
+                super::trace(|| format!("exchange failed: {e:#}"));
+                None
+            }
         };
         let _ = tx.send(Msg::Exchanged { offline });
     })
@@ -249,7 +254,9 @@ pub(super) fn exchange(ws: &Workspace, report: &dyn Fn(Event)) {
     match crate::ops::remote::exchange_notes(ws) {
         Ok(None) | Ok(Some(Ok(_))) => {}
         Ok(Some(Err(crate::ops::remote::Offline(why)))) => local_only(ws, why, report),
-        Err(e) => local_only(ws, format!("{e:#}"), report),
+        // Not unreachable (it answered): local-only would be a lie; the next exchange
+        // tries again.
+        Err(e) => super::trace(|| format!("exchange failed: {e:#}")),
     }
 }
 
