@@ -1,9 +1,14 @@
 # Sourced by the benchmarks: build the release binary, put it first on PATH, and give git a
-# throw-away HOME so the machine's own config plays no part. Sets ROOT, AGENTS and work (a
-# temp dir removed on exit, or kept and named on stderr with KEEP=1, to look into afterwards).
+# throw-away HOME so the machine's own config plays no part. GIT_EPIC_BIN_DIR=<dir> takes the
+# git-epic in that directory instead of building one (an older build, for figures before a
+# change). Sets ROOT, AGENTS and work (a temp dir removed on exit, or kept and named on stderr
+# with KEEP=1, to look into afterwards).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-(cd "$ROOT" && cargo build --release --locked -q)
+if [ -z "${GIT_EPIC_BIN_DIR:-}" ]; then
+  (cd "$ROOT" && cargo build --release --locked -q)
+fi
+BIN_DIR=${GIT_EPIC_BIN_DIR:-$ROOT/target/release}
 AGENTS="$ROOT/tests/agents"
 # The sources of the crates cargo fetched to build git-epic: a real tree every such machine has
 # offline (read before HOME is replaced below).
@@ -14,7 +19,7 @@ if [ -n "${KEEP:-}" ]; then
 else
   trap 'rm -rf "$work"' EXIT
 fi
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 PATH="$ROOT/target/release:$PATH" NO_COLOR=1
+export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 PATH="$BIN_DIR:$PATH" NO_COLOR=1
 mkdir -p "$HOME"
 git config --global user.name bench
 git config --global user.email bench@example.com
