@@ -35,6 +35,7 @@ files=$(git ls-files | wc -l)
 git epic init bench >/dev/null 2>&1
 git config epic.stagger 0
 git config epic.maxAttempts 1
+git config epic.sandbox off   # the stand-in agent writes its time outside its worktree
 cat > "$work/agent.sh" <<SH
 #!/bin/sh
 # The stand-in agent: notes when it started (its worktree is ready then), nothing more.
