@@ -87,7 +87,7 @@ read -r of ol ot <<<"$ours_best"
 read -r lf ll lt <<<"$loop_best"
 ratio=$(python3 -c "print(f'{$ll / $ol:.2f}')")
 echo "tree: $TREE, $files tracked files, $N tickets; $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg); file system: $(stat -f -c %T "$work")"
-echo "best of $ROUNDS, git epic run -j $N: first agent ${of} ms, last ${ol} ms, done ${ot} ms"
+echo "best of $ROUNDS, git epic wave start -j $N: first agent ${of} ms, last ${ol} ms, done ${ot} ms"
 echo "best of $ROUNDS, git worktree add loop: first agent ${lf} ms, last ${ll} ms, done ${lt} ms"
 echo "ratio (loop's last start / ours): ${ratio}x (goal >= 2); ours first start before its last: $([ "$of" -lt "$ol" ] && echo yes || echo no)"
 python3 -c "import sys; sys.exit(0 if $ll >= 2 * $ol and $of < $ol else 1)" || { echo "FAIL: goal not met"; exit 1; }
