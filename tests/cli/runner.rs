@@ -841,3 +841,66 @@ fn leftovers_of_a_killed_git_in_a_worktree_are_repaired() {
     r.epic_env(&["run", "B"], &[]).ok();
     assert_eq!(r.row("B")["state"], "done");
 }
+
+/// A worktree made in two steps (git's bookkeeping under the worktree lock, then the files
+/// beside the other worktrees'), cut off between them: registered with a HEAD, no index, no
+/// files. The next run checks it out anew and the agent finds every file.
+#[test]
+fn a_worktree_registered_but_never_checked_out_is_made_again() {
+    let r = Repo::with_agent("uncommitted.sh");
+    tickets(&r, &[("D", "")]);
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "--no-checkout",
+        "worktrees/feat-D",
+        "-b",
+        "feat/D-d",
+        "epic/e",
+    ]);
+    std::fs::create_dir_all(r.path().join(".git/epic/adding")).unwrap();
+    std::fs::write(r.path().join(".git/epic/adding/feat-D"), "").unwrap();
+    r.epic_env(&["run", "D"], &[]).ok();
+    assert_eq!(r.row("D")["state"], "done");
+    assert!(!r.path().join(".git/epic/adding/feat-D").exists());
+    let wt = r.path().join("worktrees/feat-D");
+    assert!(wt.join("README.md").exists());
+    assert!(r.git_in(&wt, &["status", "--porcelain"]).is_empty());
+}
+
+/// Twelve tickets of one wave get their worktrees side by side: every one checked out in
+/// full, on its own branch from the epic, and no marker of a worktree in the making is left.
+#[test]
+fn a_wave_of_worktrees_made_side_by_side_is_whole() {
+    let r = Repo::with_agent("uncommitted.sh");
+    for i in 0..40 {
+        r.write(&format!("src/d{}/f{i}.txt", i % 5), &format!("{i}\n"));
+    }
+    r.git(&["add", "."]);
+    r.git(&["commit", "-q", "-m", "files"]);
+    r.git(&["branch", "-f", "epic/e", "HEAD"]);
+    let ids: Vec<String> = (1..=12).map(|i| format!("T{i}")).collect();
+    let specs: Vec<(&str, &str)> = ids.iter().map(|i| (i.as_str(), "")).collect();
+    tickets(&r, &specs);
+    r.git(&["config", "epic.stagger", "0"]);
+    r.epic_env(&["wave", "start", "-j", "12"], &[]).ok();
+    for id in &ids {
+        assert_eq!(r.row(id)["state"], "done", "{id}");
+        let wt = r.path().join(format!("worktrees/feat-{id}"));
+        for i in 0..40 {
+            assert!(
+                wt.join(format!("src/d{}/f{i}.txt", i % 5)).exists(),
+                "{id} {i}"
+            );
+        }
+        let head = r.git_in(&wt, &["rev-parse", "HEAD~1"]);
+        assert_eq!(head, r.git(&["rev-parse", "epic/e"]), "{id}");
+    }
+    assert!(!r
+        .path()
+        .join(".git/epic/adding")
+        .read_dir()
+        .unwrap()
+        .any(|_| true));
+}

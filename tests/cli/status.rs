@@ -348,3 +348,54 @@ fn status_reads_each_worktree_with_its_conditional_config() {
         assert_eq!(dirty(i), !git.is_empty(), "{id}: git says {git:?}");
     }
 }
+
+/// Racy git: a tracked file rewritten with other content of the same size right after the
+/// commit that wrote the index (the same second, often the same clock tick, so its times may
+/// equal what the index recorded) is dirty, every time, cold and warm.
+#[test]
+fn a_file_changed_in_the_second_the_index_was_written_is_dirty() {
+    let r = Repo::new();
+    r.write("src/a.txt", "v00\n");
+    r.git(&["add", "."]);
+    r.git(&["commit", "-q", "-m", "a"]);
+    r.epic(&["init", "e"]).ok();
+    r.epic(&["ticket", "add", "a"]).ok();
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "worktrees/feat-a",
+        "-b",
+        "feat/a",
+        "epic/e",
+    ]);
+    let wt = r.path().join("worktrees/feat-a");
+    let index = r.path().join(".git/worktrees/feat-a/index");
+    let secs = |p: &Path| {
+        std::fs::metadata(p)
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let mut same_second = 0;
+    for i in 1..=10 {
+        std::fs::write(wt.join("src/a.txt"), format!("v{i:02}\n")).unwrap();
+        r.git_in(&wt, &["commit", "-q", "-a", "-m", &format!("v{i}")]);
+        std::fs::write(wt.join("src/a.txt"), format!("x{i:02}\n")).unwrap();
+        if secs(&wt.join("src/a.txt")) == secs(&index) {
+            same_second += 1;
+        }
+        for _ in 0..2 {
+            let s = r.epic(&["status", "--json"]).ok().json();
+            assert_eq!(s["tickets"][0]["dirty"], true, "round {i}");
+        }
+        assert!(!r.git_in(&wt, &["status", "--porcelain"]).is_empty());
+        std::fs::write(wt.join("src/a.txt"), format!("v{i:02}\n")).unwrap();
+        let s = r.epic(&["status", "--json"]).ok().json();
+        assert_eq!(s["tickets"][0]["dirty"], false, "round {i}, put back");
+    }
+    assert!(same_second > 0, "never in the second of the index");
+}

@@ -47,6 +47,7 @@ impl WorktreeReader {
     pub fn new(mut repo: gix::Repository) -> Self {
         // Enough for the commits and trees every worktree shares (epic tip, its ancestors).
         repo.object_cache_size_if_unset(4 * 1024 * 1024);
+        nanosecond_stat(&mut repo);
         let common_dir = std::fs::canonicalize(repo.common_dir()).ok();
         let config = repo.config_snapshot();
         // Config that differs per worktree: `config.worktree` files, and includes whose
@@ -76,7 +77,8 @@ impl WorktreeReader {
             }
         }
         // Its own objects too: a clone put where a worktree would be has commits of its own.
-        let repo = gix::open(path).ok()?;
+        let mut repo = gix::open(path).ok()?;
+        nanosecond_stat(&mut repo);
         let head = repo.head_id().ok().map(|id| id.detach());
         Some(Snapshot {
             branch: current_branch(&repo).ok().flatten(),
@@ -134,6 +136,17 @@ impl WorktreeReader {
             dirty: dirty_against(&self.repo, head_tree, &index).ok(),
         })
     }
+}
+
+/// Git records the nanoseconds of each file's times in the index; gix compares only the
+/// seconds unless told (git's USE_NSEC), and then takes every file written in the second of
+/// the index for racily clean and reads it whole, which on a worktree just made is every
+/// file. A file changed after the index was written still has an mtime at or after the
+/// index's, to the nanosecond, so it is still read (racy-git rules, finer grained).
+fn nanosecond_stat(repo: &mut gix::Repository) {
+    let _ = repo
+        .config_snapshot_mut()
+        .set_value(&gix::config::tree::gitoxide::Core::USE_NSEC, "true");
 }
 
 fn count(

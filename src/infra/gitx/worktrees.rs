@@ -66,23 +66,56 @@ pub fn remove_worktree_force(root: &Path, path: &Path) -> Result<()> {
 /// Make sure the ticket worktree exists at `path` on `branch`, creating the branch from
 /// `start` when it does not exist. Returns whether it was created. An existing directory
 /// that is not a worktree is refused, never overwritten. Call [`prune_worktrees`] first.
+///
+/// Only git's bookkeeping (`git worktree add --no-checkout`) takes the worktree lock; the
+/// files are checked out after it is released, as `git worktree add` itself does it (`git
+/// reset --hard --no-recurse-submodules`, then the post-checkout hook), so that several
+/// worktrees are checked out side by side.
 pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> Result<bool> {
     let common = gix::open(root).map(|r| r.common_dir().to_owned())?;
-    // Said before `git worktree add` and taken back after it: still there, the add was
-    // cut off, and what it left (a partial checkout, a locked entry) is not to be used.
+    // Said before `git worktree add` and taken back once the files are there: still there,
+    // the add or the checkout was cut off, and what it left (a partial checkout, a locked
+    // entry) is not to be used. Its maker holds a lock on it until then.
     let marker = common.join("epic/adding").join(
         path.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
     );
-    let usable =
-        |p: &Path| p.join(".git").exists() && gix::open(p).is_ok_and(|r| r.head_id().is_ok());
     if !marker.exists() && usable(path) {
         return Ok(false);
     }
-    // Under the worktree lock no other git-epic makes worktrees: whatever a `git worktree
-    // add` left half-done is a killed one's.
+    let Some(making) = register_worktree(root, &common, &marker, path, branch, start)? else {
+        return Ok(false);
+    };
+    check_out(path)?;
+    std::fs::remove_file(&marker)?;
+    drop(making);
+    Ok(true)
+}
+
+/// A worktree git-epic can work in: git knows it and its HEAD is a commit.
+fn usable(p: &Path) -> bool {
+    p.join(".git").exists() && gix::open(p).is_ok_and(|r| r.head_id().is_ok())
+}
+
+/// Under the worktree lock: clear what a killed add left, then `git worktree add
+/// --no-checkout`. Returns the marker, open and locked, that says the files are yet to come
+/// (`None`: the worktree is there already).
+fn register_worktree(
+    root: &Path,
+    common: &Path,
+    marker: &Path,
+    path: &Path,
+    branch: &str,
+    start: &str,
+) -> Result<Option<std::fs::File>> {
+    // Under the worktree lock no other git-epic registers worktrees: whatever a `git
+    // worktree add` left half-done is a killed one's, or one still checking out, which holds
+    // its marker's lock until it is done.
     with_worktree_lock(root, || {
+        if let Ok(other) = std::fs::File::open(marker) {
+            let _ = other.lock();
+        }
         if marker.exists() || (path.join(".git").exists() && !usable(path)) {
             if marker.exists() && path.exists() {
                 // Nothing ran there: the add never finished. Only git's files are in it.
@@ -95,7 +128,7 @@ pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> R
             git(root, &["worktree", "prune"])?;
             let _ = std::fs::remove_file(common.join(format!("refs/heads/{branch}.lock")));
         } else if usable(path) {
-            return Ok(false);
+            return Ok(None);
         }
         if path.exists()
             && std::fs::read_dir(path)
@@ -127,19 +160,47 @@ pub fn ensure_worktree(root: &Path, path: &Path, branch: &str, start: &str) -> R
         if let Some(dir) = marker.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(&marker, p.as_bytes())?;
+        let making = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(marker)?;
+        making.lock()?;
+        std::fs::write(marker, p.as_bytes())?;
+        let add = ["worktree", "add", "--quiet", "--no-checkout"];
         if exists {
-            git(root, &["worktree", "add", "--quiet", &p, branch])?;
+            git(root, &[&add[..], &[&p, branch]].concat())?;
         } else {
-            git(
-                root,
-                &["worktree", "add", "--quiet", "-b", branch, &p, start],
-            )?;
+            git(root, &[&add[..], &["-b", branch, &p, start]].concat())?;
         }
         mark_unready(path)?;
-        std::fs::remove_file(&marker)?;
-        Ok(true)
+        Ok(Some(making))
     })
+}
+
+/// The checkout `git worktree add` does after registering the worktree: the index and the
+/// files of HEAD, then the post-checkout hook (a null old commit, HEAD, a branch checkout).
+fn check_out(path: &Path) -> Result<()> {
+    git(
+        path,
+        &["reset", "--hard", "--no-recurse-submodules", "--quiet"],
+    )?;
+    let head = gix::open(path)?.head_id()?.detach();
+    let null = ObjectId::null(head.kind()).to_string();
+    git(
+        path,
+        &[
+            "hook",
+            "run",
+            "--ignore-missing",
+            "post-checkout",
+            "--",
+            &null,
+            &head.to_string(),
+            "1",
+        ],
+    )?;
+    Ok(())
 }
 
 /// A worktree that `git worktree add` left half-made: removed when it holds nothing but its

@@ -187,12 +187,19 @@ impl<'r> Store<'r> {
                 // Every later update names its parent, and that check has no such hole.
                 let root =
                     self.write_commit("git-epic: state notes", snap.tree.root_tree_id(), None)?;
-                let _ = self.repo.reference(
+                if let Err(e) = self.repo.reference(
                     NOTES_REF,
                     root,
                     PreviousValue::MustNotExist,
                     "git-epic: state notes",
-                );
+                ) {
+                    // A lock left by a process killed while it made the ref holds every
+                    // later try, as in an update.
+                    crate::infra::gitx::remove_stale_ref_lock(self.repo, NOTES_REF);
+                    last_err = Some(e);
+                    std::thread::sleep(delay + jitter(delay));
+                    delay = (delay * 2).min(Duration::from_millis(20));
+                }
                 continue;
             };
             let mut notes = Vec::with_capacity(ids.len());
