@@ -254,8 +254,10 @@ fn record(ws: &Workspace, settings: &Settings, results: &mut [TicketResult]) -> 
     Ok(())
 }
 
-fn head(dir: &Path) -> Option<String> {
-    gitx::git(dir, &["rev-parse", "HEAD"]).ok()
+/// HEAD's commit, read in process (from the files each time: a rebase or lint-fix commit
+/// may have just moved it).
+fn head(repo: &gix::Repository) -> Option<String> {
+    Some(repo.head_id().ok()?.to_string())
 }
 
 /// What one worktree's propagation needs.
@@ -288,10 +290,13 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
         autostash,
         ..
     } = *job;
+    let mut repo = gix::open(wt)?;
     // A propagate killed here earlier left its intent: finish or undo what it did first.
-    intent::recover_and_log(wt, job.log)?;
-    r.old = head(wt);
-    let repo = gix::open(wt)?;
+    if intent::pending(repo.git_dir()) {
+        intent::recover_and_log(wt, job.log)?;
+        repo = gix::open(wt)?;
+    }
+    r.old = repo.head_id().ok().map(|id| id.to_string());
     let git_dir = repo.git_dir().to_owned();
     // Never step into (or abort) an operation the user has under way in this worktree.
     if let Some(op) = operation_in_progress(repo.git_dir()) {
@@ -323,12 +328,17 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
             r.reason = Some("uncommitted changes; commit them or pass --autostash".into());
             return Ok(());
         }
-        intent::write(&git_dir, r.old.clone(), intent::Stash::Pushing)?;
+        intent::write(&git_dir, r.old.clone(), intent::Stash::Pushing, false)?;
         let sha = stash_push(wt)?;
-        intent::write(&git_dir, r.old.clone(), intent::Stash::Pushed(sha.clone()))?;
+        intent::write(
+            &git_dir,
+            r.old.clone(),
+            intent::Stash::Pushed(sha.clone()),
+            true,
+        )?;
         stash = Some(sha);
     } else {
-        intent::write(&git_dir, r.old.clone(), intent::Stash::None)?;
+        intent::write(&git_dir, r.old.clone(), intent::Stash::None, true)?;
     }
     drop(repo);
     let outcome = rebase_lint_test(r, job, stash.as_deref());
@@ -355,12 +365,20 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
         ..
     } = *job;
     let repo = gix::open(wt)?;
-    let status_before = gitx::git(wt, &["status", "--porcelain=v1", "--untracked-files=all"])?;
+    // Clean here (checked, or stashed), but for submodules, which that check does not look
+    // into: what an aborted rebase must give back is asked of git only where there are any.
+    let status_before = if wt.join(".gitmodules").exists() {
+        gitx::git(wt, &["status", "--porcelain=v1", "--untracked-files=all"])?
+    } else {
+        String::new()
+    };
     let epic_tip =
         gitx::branch_tip(&repo, epic)?.ok_or_else(|| anyhow!("the epic branch {epic} is gone"))?;
     let head_id = repo.head_id()?.detach();
     if gitx::ahead_behind(&repo, head_id, epic_tip)?.1 == 0 {
         r.rebase = Rebase::UpToDate;
+    } else if let gitx::Transplant::Done(_) = gitx::transplant(&repo, epic_tip)? {
+        r.rebase = Rebase::Rebased;
     } else {
         match gitx::git(wt, &["rebase", "--quiet", epic]) {
             Ok(_) => {
@@ -377,7 +395,7 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
                     gitx::git(wt, &["rebase", "--abort"])?;
                 }
                 // The branch and the files must be exactly what they were.
-                let same_head = head(wt) == r.old;
+                let same_head = head(&repo) == r.old;
                 let same_status =
                     gitx::git(wt, &["status", "--porcelain=v1", "--untracked-files=all"])?
                         == status_before;
@@ -402,7 +420,7 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
                     )
                 });
                 unstash(r, wt, stash);
-                r.new = head(wt);
+                r.new = head(&repo);
                 return Ok(());
             }
         }
@@ -410,6 +428,9 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
     let mut red = Vec::new();
     r.lint = Lint::None;
     if let Some(cmd) = lint {
+        // What the worktree holds from here may be lint-fix's: a killed run commits it.
+        let stashed = stash.map_or(intent::Stash::None, |s| intent::Stash::Pushed(s.to_owned()));
+        intent::write(repo.git_dir(), r.old.clone(), stashed, false)?;
         let out = usercmd::run("lint-fix", cmd, wt, log)?;
         // What it fixed is committed even when it exits non-zero (a linter that fixes what it
         // can and fails on the rest): the worktree is left clean, and nothing is lost.
@@ -443,7 +464,7 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
     if r.result == Propagated::Ok && r.stash.as_deref().is_some_and(|s| s != "restored") {
         r.result = Propagated::StashKept;
     }
-    r.new = head(wt);
+    r.new = head(&repo);
     Ok(())
 }
 
