@@ -200,3 +200,34 @@ fn an_in_process_rebase_killed_midway_is_put_right_by_the_next_propagate() {
     );
     assert!(!git_dir.join("epic-propagate.json").exists());
 }
+
+/// The epic renames a directory the ticket adds a file to: git calls that a conflict (where
+/// the new file belongs), and so does propagate; no in-process shortcut puts it in the old
+/// directory (the merge is git's wherever a rename may be).
+#[test]
+fn a_file_added_in_a_directory_the_epic_renamed_is_a_conflict_as_in_git() {
+    let (r, b, twin) = setup();
+    let ewt = r.dir.path().join("epic-wt");
+    r.git_in(&ewt, &["mv", "src", "lib"]);
+    r.git_in(&ewt, &["commit", "-qm", "src is lib now"]);
+    r.git_in(&ewt, &["push", "-q", ".", "HEAD:epic/e"]);
+    for dir in [&b, &twin] {
+        std::fs::write(dir.join("src/c.txt"), "c\n").unwrap();
+        r.git_in(dir, &["add", "src/c.txt"]);
+        r.git_in(dir, &["commit", "-qm", "c"]);
+    }
+    assert!(r.git_out_in(&twin, &["rebase", "-q", "epic/e"]).is_none());
+    let before = r.git(&["rev-parse", "feat/B"]);
+    let out = r.epic(&["propagate", "--json"]).code(1);
+    assert_eq!(
+        out.json()["tickets"][0]["rebase"],
+        "conflict",
+        "{}",
+        out.stdout
+    );
+    assert_eq!(r.git(&["rev-parse", "feat/B"]), before);
+    assert_eq!(
+        r.git_in(&b, &["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+}

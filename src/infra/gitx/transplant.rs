@@ -14,6 +14,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{anyhow, Context};
 use gix::bstr::{BStr, BString, ByteSlice};
+use gix::object::tree::EntryKind;
 use gix::ObjectId;
 
 use crate::infra::error::Result;
@@ -62,8 +63,8 @@ pub fn transplant(repo: &gix::Repository, onto: ObjectId) -> Result<Transplant> 
     if let Some(why) = unusual_index(&old) {
         return Ok(Declined(why));
     }
-    let mut new = repo.index_from_tree(&tip_tree)?;
-    let plan = match plan(&old, &mut new, &workdir) {
+    let changes = diff(repo, tree_of(repo, head)?, tip_tree)?;
+    let plan = match plan(&changes, &workdir) {
         Ok(plan) => plan,
         Err(why) => return Ok(Declined(why)),
     };
@@ -86,7 +87,7 @@ pub fn transplant(repo: &gix::Repository, onto: ObjectId) -> Result<Transplant> 
             short(&branch)
         ));
     }
-    let written = write_files(repo, &workdir, &plan, &mut new).and_then(|()| {
+    let written = write_files(repo, &workdir, &plan, &old).and_then(|new| {
         use std::io::Write;
         let mut out = std::io::BufWriter::with_capacity(64 * 1024, lock);
         new.write_to(&mut out, gix::index::write::Options::default())
@@ -242,11 +243,16 @@ fn replay(
             .ok_or_else(|| anyhow!("{pick} has no parent"))?
             .detach();
         let tree = commit.tree_id()?.detach();
-        if tree == tree_of(repo, parent)? {
+        let parent_tree = tree_of(repo, parent)?;
+        if tree == parent_tree {
             return Ok(Err("a commit that was empty"));
         }
-        let Some(merged) = merge(workdir, parent, tip, pick)? else {
-            return Ok(Err("a conflict"));
+        let merged = match apart(repo, parent_tree, tree, tip_tree)? {
+            Some(merged) => merged,
+            None => match merge(workdir, parent, tip, pick)? {
+                Some(merged) => merged,
+                None => return Ok(Err("a conflict")),
+            },
         };
         if merged == tip_tree {
             return Ok(Err("a commit that becomes empty"));
@@ -305,76 +311,181 @@ fn merge(dir: &Path, base: ObjectId, tip: ObjectId, pick: ObjectId) -> Result<Op
     }
 }
 
-/// What changes in the worktree: the entries of the new index to write (by position), and
-/// the paths to remove.
+/// A path whose entry differs between two trees: before and after (None: absent).
+struct Change {
+    path: BString,
+    old: Option<(EntryKind, ObjectId)>,
+    new: Option<(EntryKind, ObjectId)>,
+}
+
+/// The blobs (files, links, submodules) that differ from tree `a` to tree `b`, reading only
+/// the subtrees whose ids differ.
+fn diff(repo: &gix::Repository, a: ObjectId, b: ObjectId) -> Result<Vec<Change>> {
+    let mut out = Vec::new();
+    diff_into(repo, Some(a), Some(b), &mut BString::default(), &mut out)?;
+    Ok(out)
+}
+
+fn diff_into(
+    repo: &gix::Repository,
+    a: Option<ObjectId>,
+    b: Option<ObjectId>,
+    prefix: &mut BString,
+    out: &mut Vec<Change>,
+) -> Result<()> {
+    let entries = |id: Option<ObjectId>| -> Result<Vec<(BString, EntryKind, ObjectId)>> {
+        let Some(id) = id else { return Ok(Vec::new()) };
+        let tree = repo.find_tree(id)?;
+        let decoded = tree.decode()?;
+        Ok(decoded
+            .entries
+            .iter()
+            .map(|e| (e.filename.to_owned(), e.mode.kind(), e.oid.to_owned()))
+            .collect())
+    };
+    let (left, right) = (entries(a)?, entries(b)?);
+    let find = |side: &[(BString, EntryKind, ObjectId)], name: &BStr, tree: bool| {
+        side.iter()
+            .find(|(n, k, _)| n.as_bstr() == name && (*k == EntryKind::Tree) == tree)
+            .map(|(_, k, id)| (*k, *id))
+    };
+    let mut visit = |name: &BString,
+                     old: Option<(EntryKind, ObjectId)>,
+                     new: Option<(EntryKind, ObjectId)>|
+     -> Result<()> {
+        if old == new {
+            return Ok(());
+        }
+        let len = prefix.len();
+        if len > 0 {
+            prefix.push(b'/');
+        }
+        prefix.extend_from_slice(name);
+        let subtree = |e: Option<(EntryKind, ObjectId)>| e.map(|(_, id)| id);
+        if old.or(new).is_some_and(|(k, _)| k == EntryKind::Tree) {
+            diff_into(repo, subtree(old), subtree(new), prefix, out)?;
+        } else {
+            out.push(Change {
+                path: prefix.clone(),
+                old,
+                new,
+            });
+        }
+        prefix.truncate(len);
+        Ok(())
+    };
+    for (name, kind, id) in &left {
+        let tree = *kind == EntryKind::Tree;
+        visit(name, Some((*kind, *id)), find(&right, name.as_bstr(), tree))?;
+    }
+    for (name, kind, id) in &right {
+        let tree = *kind == EntryKind::Tree;
+        if find(&left, name.as_bstr(), tree).is_none() {
+            visit(name, None, Some((*kind, *id)))?;
+        }
+    }
+    Ok(())
+}
+
+/// `pick` (tree `theirs`, its parent's `base`) onto `ours` when the two sides touch paths
+/// apart, the one case where the merge is plain: `ours` with the pick's changes. None where
+/// `git merge-tree` must say (a path or a directory both touch; the pick removes a file; one
+/// side removes files and the other adds some, where git may see a rename).
+fn apart(
+    repo: &gix::Repository,
+    base: ObjectId,
+    theirs: ObjectId,
+    ours: ObjectId,
+) -> Result<Option<ObjectId>> {
+    let (pick, side) = (diff(repo, base, theirs)?, diff(repo, base, ours)?);
+    let removes = |c: &[Change]| c.iter().any(|c| c.new.is_none());
+    let adds = |c: &[Change]| c.iter().any(|c| c.old.is_none());
+    if removes(&pick) || (removes(&side) && adds(&pick)) {
+        return Ok(None);
+    }
+    let meets = |a: &BStr, b: &BStr| {
+        let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+        long.starts_with(short) && (long.len() == short.len() || long[short.len()] == b'/')
+    };
+    if pick.iter().any(|p| {
+        side.iter()
+            .any(|s| meets(p.path.as_bstr(), s.path.as_bstr()))
+    }) {
+        return Ok(None);
+    }
+    let mut editor = repo.edit_tree(ours)?;
+    for change in &pick {
+        if let Some((kind, id)) = change.new {
+            if kind == EntryKind::Commit {
+                return Ok(None);
+            }
+            editor.upsert(&change.path, kind, id)?;
+        }
+    }
+    Ok(Some(editor.write()?.detach()))
+}
+
+/// What changes in the worktree: the entries to write, the paths to remove.
 struct Plan {
-    write: Vec<usize>,
+    write: Vec<(BString, gix::index::entry::Mode, ObjectId)>,
     remove: Vec<BString>,
 }
 
-/// Give the new index the stat data of every entry the old one had unchanged, and list what
-/// must be written or removed; declined when a file is in the way or a kind of change is
-/// better left to git.
-fn plan(
-    old: &gix::index::File,
-    new: &mut gix::index::File,
-    workdir: &Path,
-) -> std::result::Result<Plan, &'static str> {
-    let mut write = Vec::new();
-    let (entries, backing) = new.entries_mut_and_pathbacking();
-    for (i, e) in entries.iter_mut().enumerate() {
-        let path = e.path_in(backing);
-        match old.entry_by_path(path) {
-            Some(o) if o.id == e.id && o.mode == e.mode => e.stat = o.stat,
-            Some(_) => write.push(i),
-            None => {
+/// Sort the changes from the old tip to the new into files to write and to remove;
+/// declined when a file is in the way or a kind of change is better left to git.
+fn plan(changes: &[Change], workdir: &Path) -> std::result::Result<Plan, &'static str> {
+    use gix::index::entry::Mode;
+    let (mut write, mut remove) = (Vec::new(), Vec::new());
+    for c in changes {
+        let odd = |p: &BStr| p.ends_with(b".gitattributes") || p.ends_with(b".gitmodules");
+        if odd(c.path.as_bstr()) {
+            return Err("a changed .gitattributes or .gitmodules");
+        }
+        let mode = |k: EntryKind| match k {
+            EntryKind::Blob => Ok(Mode::FILE),
+            EntryKind::BlobExecutable => Ok(Mode::FILE_EXECUTABLE),
+            EntryKind::Link => Ok(Mode::SYMLINK),
+            EntryKind::Commit | EntryKind::Tree => Err("a submodule"),
+        };
+        if let Some((k, _)) = c.old {
+            mode(k)?;
+        }
+        match c.new {
+            Some((k, id)) => {
                 // Created by the rebase: nothing may be there yet (not even an ignored file).
-                if std::fs::symlink_metadata(workdir.join(path.to_path_lossy())).is_ok() {
+                if c.old.is_none()
+                    && std::fs::symlink_metadata(workdir.join(c.path.to_path_lossy())).is_ok()
+                {
                     return Err("an untracked file is in the way");
                 }
-                write.push(i);
+                write.push((c.path.clone(), mode(k)?, id));
             }
+            None => remove.push(c.path.clone()),
         }
-    }
-    let remove: Vec<BString> = old
-        .entries()
-        .iter()
-        .map(|e| e.path(old))
-        .filter(|p| new.entry_by_path(p).is_none())
-        .map(ToOwned::to_owned)
-        .collect();
-    let written = || write.iter().map(|&i| new.entries()[i].path(new));
-    let odd = |p: &BStr| p.ends_with(b".gitattributes") || p.ends_with(b".gitmodules");
-    if written().any(odd) || remove.iter().any(|p| odd(p.as_bstr())) {
-        return Err("a changed .gitattributes or .gitmodules");
-    }
-    let kinds = write.iter().map(|&i| new.entries()[i].mode);
-    if kinds
-        .chain(old.entries().iter().map(|e| e.mode))
-        .any(|m| m == gix::index::entry::Mode::COMMIT)
-    {
-        return Err("a submodule");
     }
     // A file that becomes a directory or the other way round.
     let under =
         |dir: &BStr, p: &BStr| p.len() > dir.len() && p.starts_with(dir) && p[dir.len()] == b'/';
-    if remove
-        .iter()
-        .any(|r| written().any(|w| under(r.as_bstr(), w) || under(w, r.as_bstr())))
-    {
+    if remove.iter().any(|r| {
+        write
+            .iter()
+            .any(|(w, _, _)| under(r.as_bstr(), w.as_bstr()) || under(w.as_bstr(), r.as_bstr()))
+    }) {
         return Err("a file that becomes a directory");
     }
+    write.sort();
     Ok(Plan { write, remove })
 }
 
-/// Remove what the new tip no longer has, check out what it changed, and note the written
-/// files' stat data in `new`.
+/// Remove what the new tip no longer has, check out what it changed, and give back the
+/// index of the new tip: `old`'s entries where nothing changed (their stat data too), the
+/// written files' with their new stat data.
 fn write_files(
     repo: &gix::Repository,
     workdir: &Path,
     plan: &Plan,
-    new: &mut gix::index::File,
-) -> Result<()> {
+    old: &gix::index::File,
+) -> Result<gix::index::File> {
     for path in &plan.remove {
         let file = workdir.join(path.to_path_lossy());
         match std::fs::remove_file(&file) {
@@ -392,38 +503,51 @@ fn write_files(
             dir = d.parent();
         }
     }
-    if plan.write.is_empty() {
-        return Ok(());
-    }
     let mut some = gix::index::State::new(repo.object_hash());
-    for &i in &plan.write {
-        let e = &new.entries()[i];
-        some.dangerously_push_entry(e.stat, e.id, e.flags, e.mode, e.path(new));
+    for (path, mode, id) in &plan.write {
+        let flags = gix::index::entry::Flags::empty();
+        some.dangerously_push_entry(Default::default(), *id, flags, *mode, path.as_bstr());
     }
-    let mut options = repo
-        .checkout_options(gix::worktree::stack::state::attributes::Source::WorktreeThenIdMapping)?;
-    options.overwrite_existing = true;
-    options.destination_is_initially_empty = false;
-    options.thread_limit = Some(1);
-    let outcome = gix::worktree::state::checkout(
-        &mut some,
-        workdir,
-        repo.objects.clone().into_arc()?,
-        &gix::progress::Discard,
-        &gix::progress::Discard,
-        &AtomicBool::new(false),
-        options,
-    )
-    .map_err(|e| anyhow!("{e}"))?;
-    if let Some(e) = outcome.errors.first() {
-        return Err(anyhow!("could not write {}: {}", e.path, e.error));
+    if !plan.write.is_empty() {
+        let mut options = repo.checkout_options(
+            gix::worktree::stack::state::attributes::Source::WorktreeThenIdMapping,
+        )?;
+        options.overwrite_existing = true;
+        options.destination_is_initially_empty = false;
+        options.thread_limit = Some(1);
+        let outcome = gix::worktree::state::checkout(
+            &mut some,
+            workdir,
+            repo.objects.clone().into_arc()?,
+            &gix::progress::Discard,
+            &gix::progress::Discard,
+            &AtomicBool::new(false),
+            options,
+        )
+        .map_err(|e| anyhow!("{e}"))?;
+        if let Some(e) = outcome.errors.first() {
+            return Err(anyhow!("could not write {}: {}", e.path, e.error));
+        }
+        if !outcome.collisions.is_empty() {
+            return Err(anyhow!("paths that differ only in case collided"));
+        }
     }
-    if !outcome.collisions.is_empty() {
-        return Err(anyhow!("paths that differ only in case collided"));
+    let changed: std::collections::HashSet<&BStr> = plan
+        .remove
+        .iter()
+        .map(|p| p.as_bstr())
+        .chain(plan.write.iter().map(|(p, _, _)| p.as_bstr()))
+        .collect();
+    let mut new = gix::index::State::new(repo.object_hash());
+    for e in old.entries() {
+        let path = e.path(old);
+        if !changed.contains(path) {
+            new.dangerously_push_entry(e.stat, e.id, e.flags, e.mode, path);
+        }
     }
-    let entries = new.entries_mut();
-    for (k, &i) in plan.write.iter().enumerate() {
-        entries[i].stat = some.entries()[k].stat;
+    for e in some.entries() {
+        new.dangerously_push_entry(e.stat, e.id, e.flags, e.mode, e.path(&some));
     }
-    Ok(())
+    new.sort_entries();
+    Ok(gix::index::File::from_state(new, repo.index_path()))
 }
