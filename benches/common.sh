@@ -3,7 +3,13 @@
 # temp dir removed on exit, or kept and named on stderr with KEEP=1, to look into afterwards).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-(cd "$ROOT" && cargo build --release --locked -q)
+# EPIC_BIN_DIR=<dir>: time the git-epic in <dir> (one built from another commit, to compare
+# before and after with the same script) instead of building this checkout's.
+if [ -n "${EPIC_BIN_DIR:-}" ]; then
+  [ -x "$EPIC_BIN_DIR/git-epic" ] || { echo "no git-epic in $EPIC_BIN_DIR" >&2; exit 2; }
+else
+  (cd "$ROOT" && cargo build --release --locked -q)
+fi
 AGENTS="$ROOT/tests/agents"
 # The sources of the crates cargo fetched to build git-epic: a real tree every such machine has
 # offline (read before HOME is replaced below).
@@ -14,7 +20,7 @@ if [ -n "${KEEP:-}" ]; then
 else
   trap 'rm -rf "$work"' EXIT
 fi
-export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 PATH="$ROOT/target/release:$PATH" NO_COLOR=1
+export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 PATH="${EPIC_BIN_DIR:-$ROOT/target/release}:$PATH" NO_COLOR=1
 mkdir -p "$HOME"
 git config --global user.name bench
 git config --global user.email bench@example.com

@@ -18,8 +18,8 @@
 #   bash benches/propagate.sh                       # the gates bench
 #   bash benches/propagate.sh --tree 2k [--worktrees 48] [--runs 3]
 #   EPIC_BIN_DIR=/some/dir bash benches/propagate.sh --tree 2k
-#       # times the git-epic binary in /some/dir (for example one built from an older commit)
-#       # instead of this checkout's release build
+#       # times the git-epic in /some/dir (for example one built from an older commit)
+#       # instead of building this checkout's (common.sh)
 set -euo pipefail
 TREE="" N=48 RUNS=3
 while [ $# -gt 0 ]; do
@@ -31,10 +31,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 source "$(dirname "$0")/common.sh"
-if [ -n "${EPIC_BIN_DIR:-}" ]; then
-  [ -x "$EPIC_BIN_DIR/git-epic" ] || { echo "no git-epic in $EPIC_BIN_DIR" >&2; exit 2; }
-  export PATH="$EPIC_BIN_DIR:$PATH"
-fi
 echo "binary: $(command -v git-epic)"
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }

@@ -5,6 +5,7 @@
 //! or stashed and restored; a conflicting rebase is aborted and the branch and files are
 //! checked to be exactly what they were.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -184,71 +185,89 @@ pub fn propagate(
 }
 
 /// Conflicts go into the notes; a ticket that rebased cleanly leaves `conflict` (for `done`
-/// when its branch has commits beyond the epic). Each result says what was written.
+/// when its branch has commits beyond the epic). Each result says what was written. One
+/// read of the notes, and one notes commit for the conflicts and one for the cleared ones,
+/// however many worktrees there were.
 fn record(ws: &Workspace, settings: &Settings, results: &mut [TicketResult]) -> Result<()> {
     let store = Store::new(&ws.repo, &ws.epic.name);
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?;
-    for r in results.iter_mut() {
-        let log = ws.log_path(&r.id);
-        if r.result == Propagated::Conflict {
-            let mut set = None;
-            store.update(&r.id, |n| {
-                set = None;
-                // An agent started there since: its state is the runner's to write.
-                if held(n, &log).is_some() {
-                    return Ok(());
-                }
-                set = Some(State::Conflict);
-                n.state = State::Conflict;
-                n.conflict_files = r.conflict_files.clone();
-                n.propagate_conflicts += 1;
-                n.reason = Some(format!(
-                    "propagation conflict in {}",
-                    r.conflict_files.join(", ")
-                ));
-                Ok(())
-            })?;
-            r.state = set;
-            if set.is_some() {
-                // Back to an agent with the markers, while fix rounds are left.
-                let conflict = crate::ops::review::fix::Refusal::Conflict {
-                    files: &r.conflict_files,
+    let conflicts: HashMap<String, Vec<String>> = results
+        .iter()
+        .filter(|r| r.result == Propagated::Conflict)
+        .map(|r| (r.id.clone(), r.conflict_files.clone()))
+        .collect();
+    let clean: Vec<&str> = results
+        .iter()
+        .filter(|r| r.result != Propagated::Conflict)
+        .filter(|r| matches!(r.rebase, Rebase::Rebased | Rebase::UpToDate))
+        .map(|r| r.id.as_str())
+        .collect();
+    // Read first: most tickets were not in conflict, and need no note commit.
+    let notes = store.get_many(&clean)?;
+    let mut cleared: HashMap<String, bool> = HashMap::new();
+    for r in results.iter() {
+        let was_conflict = notes
+            .get(&r.id)
+            .and_then(|n| n.as_ref().ok())
+            .is_some_and(|n| n.state == State::Conflict);
+        if !clean.contains(&r.id.as_str()) || !was_conflict {
+            continue;
+        }
+        let head = r
+            .new
+            .as_deref()
+            .and_then(|h| gix::ObjectId::from_hex(h.as_bytes()).ok());
+        let ahead = match (head, epic_tip) {
+            (Some(head), Some(epic)) => gitx::ahead_behind(&ws.repo, head, epic)?.0,
+            _ => 0,
+        };
+        cleared.insert(r.id.clone(), ahead > 0);
+    }
+    let mut set: HashMap<String, State> = HashMap::new();
+    if !conflicts.is_empty() {
+        let ids: Vec<&str> = conflicts.keys().map(String::as_str).collect();
+        store.update_many(&ids, |id, n| {
+            set.remove(id);
+            // An agent started there since: its state is the runner's to write.
+            if held(n, &ws.log_path(id)).is_some() {
+                return Ok(());
+            }
+            let files = &conflicts[id];
+            set.insert(id.to_owned(), State::Conflict);
+            n.state = State::Conflict;
+            n.conflict_files = files.clone();
+            n.propagate_conflicts += 1;
+            n.reason = Some(format!("propagation conflict in {}", files.join(", ")));
+            Ok(())
+        })?;
+    }
+    if !cleared.is_empty() {
+        let ids: Vec<&str> = cleared.keys().map(String::as_str).collect();
+        store.update_many(&ids, |id, n| {
+            set.remove(id);
+            if n.state == State::Conflict && held(n, &ws.log_path(id)).is_none() {
+                n.state = if cleared[id] {
+                    State::Done
+                } else {
+                    State::Pending
                 };
-                if crate::ops::review::fix::send_back(ws, settings, &r.id, conflict)?.is_some() {
-                    r.state = Some(State::Pending);
-                }
+                n.conflict_files.clear();
+                n.reason = None;
+                set.insert(id.to_owned(), n.state);
             }
-        } else if matches!(r.rebase, Rebase::Rebased | Rebase::UpToDate) {
-            // Read first: most tickets were not in conflict, and need no note commit.
-            let note = store.get(&r.id).ok().flatten();
-            if note.is_none_or(|n| n.state != State::Conflict) {
-                continue;
-            }
-            let ahead = match (
-                r.new
-                    .as_deref()
-                    .and_then(|h| gix::ObjectId::from_hex(h.as_bytes()).ok()),
-                epic_tip,
-            ) {
-                (Some(head), Some(epic)) => gitx::ahead_behind(&ws.repo, head, epic)?.0,
-                _ => 0,
+            Ok(())
+        })?;
+    }
+    for r in results.iter_mut() {
+        r.state = set.get(&r.id).copied();
+        if r.state == Some(State::Conflict) {
+            // Back to an agent with the markers, while fix rounds are left.
+            let conflict = crate::ops::review::fix::Refusal::Conflict {
+                files: &r.conflict_files,
             };
-            let mut set = None;
-            store.update(&r.id, |n| {
-                set = None;
-                if n.state == State::Conflict && held(n, &log).is_none() {
-                    n.state = if ahead > 0 {
-                        State::Done
-                    } else {
-                        State::Pending
-                    };
-                    n.conflict_files.clear();
-                    n.reason = None;
-                    set = Some(n.state);
-                }
-                Ok(())
-            })?;
-            r.state = set;
+            if crate::ops::review::fix::send_back(ws, settings, &r.id, conflict)?.is_some() {
+                r.state = Some(State::Pending);
+            }
         }
     }
     Ok(())
