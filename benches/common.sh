@@ -5,7 +5,9 @@
 # with KEEP=1, to look into afterwards).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-if [ -z "${GIT_EPIC_BIN_DIR:-}" ]; then
+if [ -n "${GIT_EPIC_BIN_DIR:-}" ]; then
+  [ -x "$GIT_EPIC_BIN_DIR/git-epic" ] || { echo "no git-epic in $GIT_EPIC_BIN_DIR" >&2; exit 2; }
+else
   (cd "$ROOT" && cargo build --release --locked -q)
 fi
 BIN_DIR=${GIT_EPIC_BIN_DIR:-$ROOT/target/release}

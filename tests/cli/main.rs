@@ -26,6 +26,7 @@ mod notify;
 mod output;
 mod pr;
 mod propagate;
+mod propagate_fast;
 mod queue;
 mod real_claude;
 mod real_cli;

@@ -18,6 +18,7 @@ mod history;
 mod locks;
 mod snapshot;
 mod submodules;
+mod transplant;
 pub mod transport;
 mod worktrees;
 
@@ -26,6 +27,7 @@ pub use history::{ahead_behind, find_on_first_parents, is_ancestor};
 pub use locks::{remove_stale_ref_lock, wait_out_ref_lock, STALE_LOCK};
 pub use snapshot::{Snapshot, WorktreeReader};
 pub use submodules::{checkout_submodules, commits_only_in, ignored_matching, Follow};
+pub use transplant::{transplant, Transplant};
 pub use worktrees::{
     checkout_detached, commit_dirs, ensure_detached_worktree, ensure_worktree, is_unready,
     mark_ready, prune_worktrees, remove_worktree, remove_worktree_force, wait_out_index_lock,

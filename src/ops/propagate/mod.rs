@@ -5,6 +5,7 @@
 //! or stashed and restored; a conflicting rebase is aborted and the branch and files are
 //! checked to be exactly what they were.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -184,78 +185,98 @@ pub fn propagate(
 }
 
 /// Conflicts go into the notes; a ticket that rebased cleanly leaves `conflict` (for `done`
-/// when its branch has commits beyond the epic). Each result says what was written.
+/// when its branch has commits beyond the epic). Each result says what was written. One
+/// read of the notes, and one notes commit for the conflicts and one for the cleared ones,
+/// however many worktrees there were.
 fn record(ws: &Workspace, settings: &Settings, results: &mut [TicketResult]) -> Result<()> {
     let store = Store::new(&ws.repo, &ws.epic.name);
     let epic_tip = gitx::branch_tip(&ws.repo, &ws.epic.branch)?;
-    for r in results.iter_mut() {
-        let log = ws.log_path(&r.id);
-        if r.result == Propagated::Conflict {
-            let mut set = None;
-            store.update(&r.id, |n| {
-                set = None;
-                // An agent started there since: its state is the runner's to write.
-                if held(n, &log).is_some() {
-                    return Ok(());
-                }
-                set = Some(State::Conflict);
-                n.state = State::Conflict;
-                n.conflict_files = r.conflict_files.clone();
-                n.propagate_conflicts += 1;
-                n.reason = Some(format!(
-                    "propagation conflict in {}",
-                    r.conflict_files.join(", ")
-                ));
-                Ok(())
-            })?;
-            r.state = set;
-            if set.is_some() {
-                // Back to an agent with the markers, while fix rounds are left.
-                let conflict = crate::ops::review::fix::Refusal::Conflict {
-                    files: &r.conflict_files,
+    let conflicts: HashMap<String, Vec<String>> = results
+        .iter()
+        .filter(|r| r.result == Propagated::Conflict)
+        .map(|r| (r.id.clone(), r.conflict_files.clone()))
+        .collect();
+    let clean: Vec<&str> = results
+        .iter()
+        .filter(|r| r.result != Propagated::Conflict)
+        .filter(|r| matches!(r.rebase, Rebase::Rebased | Rebase::UpToDate))
+        .map(|r| r.id.as_str())
+        .collect();
+    // Read first: most tickets were not in conflict, and need no note commit.
+    let notes = store.get_many(&clean)?;
+    let mut cleared: HashMap<String, bool> = HashMap::new();
+    for r in results.iter() {
+        let was_conflict = notes
+            .get(&r.id)
+            .and_then(|n| n.as_ref().ok())
+            .is_some_and(|n| n.state == State::Conflict);
+        if !clean.contains(&r.id.as_str()) || !was_conflict {
+            continue;
+        }
+        let head = r
+            .new
+            .as_deref()
+            .and_then(|h| gix::ObjectId::from_hex(h.as_bytes()).ok());
+        let ahead = match (head, epic_tip) {
+            (Some(head), Some(epic)) => gitx::ahead_behind(&ws.repo, head, epic)?.0,
+            _ => 0,
+        };
+        cleared.insert(r.id.clone(), ahead > 0);
+    }
+    let mut set: HashMap<String, State> = HashMap::new();
+    if !conflicts.is_empty() {
+        let ids: Vec<&str> = conflicts.keys().map(String::as_str).collect();
+        store.update_many(&ids, |id, n| {
+            set.remove(id);
+            // An agent started there since: its state is the runner's to write.
+            if held(n, &ws.log_path(id)).is_some() {
+                return Ok(());
+            }
+            let files = &conflicts[id];
+            set.insert(id.to_owned(), State::Conflict);
+            n.state = State::Conflict;
+            n.conflict_files = files.clone();
+            n.propagate_conflicts += 1;
+            n.reason = Some(format!("propagation conflict in {}", files.join(", ")));
+            Ok(())
+        })?;
+    }
+    if !cleared.is_empty() {
+        let ids: Vec<&str> = cleared.keys().map(String::as_str).collect();
+        store.update_many(&ids, |id, n| {
+            set.remove(id);
+            if n.state == State::Conflict && held(n, &ws.log_path(id)).is_none() {
+                n.state = if cleared[id] {
+                    State::Done
+                } else {
+                    State::Pending
                 };
-                if crate::ops::review::fix::send_back(ws, settings, &r.id, conflict)?.is_some() {
-                    r.state = Some(State::Pending);
-                }
+                n.conflict_files.clear();
+                n.reason = None;
+                set.insert(id.to_owned(), n.state);
             }
-        } else if matches!(r.rebase, Rebase::Rebased | Rebase::UpToDate) {
-            // Read first: most tickets were not in conflict, and need no note commit.
-            let note = store.get(&r.id).ok().flatten();
-            if note.is_none_or(|n| n.state != State::Conflict) {
-                continue;
-            }
-            let ahead = match (
-                r.new
-                    .as_deref()
-                    .and_then(|h| gix::ObjectId::from_hex(h.as_bytes()).ok()),
-                epic_tip,
-            ) {
-                (Some(head), Some(epic)) => gitx::ahead_behind(&ws.repo, head, epic)?.0,
-                _ => 0,
+            Ok(())
+        })?;
+    }
+    for r in results.iter_mut() {
+        r.state = set.get(&r.id).copied();
+        if r.state == Some(State::Conflict) {
+            // Back to an agent with the markers, while fix rounds are left.
+            let conflict = crate::ops::review::fix::Refusal::Conflict {
+                files: &r.conflict_files,
             };
-            let mut set = None;
-            store.update(&r.id, |n| {
-                set = None;
-                if n.state == State::Conflict && held(n, &log).is_none() {
-                    n.state = if ahead > 0 {
-                        State::Done
-                    } else {
-                        State::Pending
-                    };
-                    n.conflict_files.clear();
-                    n.reason = None;
-                    set = Some(n.state);
-                }
-                Ok(())
-            })?;
-            r.state = set;
+            if crate::ops::review::fix::send_back(ws, settings, &r.id, conflict)?.is_some() {
+                r.state = Some(State::Pending);
+            }
         }
     }
     Ok(())
 }
 
-fn head(dir: &Path) -> Option<String> {
-    gitx::git(dir, &["rev-parse", "HEAD"]).ok()
+/// HEAD's commit, read in process (from the files each time: a rebase or lint-fix commit
+/// may have just moved it).
+fn head(repo: &gix::Repository) -> Option<String> {
+    Some(repo.head_id().ok()?.to_string())
 }
 
 /// What one worktree's propagation needs.
@@ -288,10 +309,13 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
         autostash,
         ..
     } = *job;
+    let mut repo = gix::open(wt)?;
     // A propagate killed here earlier left its intent: finish or undo what it did first.
-    intent::recover_and_log(wt, job.log)?;
-    r.old = head(wt);
-    let repo = gix::open(wt)?;
+    if intent::pending(repo.git_dir()) {
+        intent::recover_and_log(wt, job.log)?;
+        repo = gix::open(wt)?;
+    }
+    r.old = repo.head_id().ok().map(|id| id.to_string());
     let git_dir = repo.git_dir().to_owned();
     // Never step into (or abort) an operation the user has under way in this worktree.
     if let Some(op) = operation_in_progress(repo.git_dir()) {
@@ -323,12 +347,17 @@ fn run_one(r: &mut TicketResult, job: &Job<'_>) -> Result<()> {
             r.reason = Some("uncommitted changes; commit them or pass --autostash".into());
             return Ok(());
         }
-        intent::write(&git_dir, r.old.clone(), intent::Stash::Pushing)?;
+        intent::write(&git_dir, r.old.clone(), intent::Stash::Pushing, false)?;
         let sha = stash_push(wt)?;
-        intent::write(&git_dir, r.old.clone(), intent::Stash::Pushed(sha.clone()))?;
+        intent::write(
+            &git_dir,
+            r.old.clone(),
+            intent::Stash::Pushed(sha.clone()),
+            true,
+        )?;
         stash = Some(sha);
     } else {
-        intent::write(&git_dir, r.old.clone(), intent::Stash::None)?;
+        intent::write(&git_dir, r.old.clone(), intent::Stash::None, true)?;
     }
     drop(repo);
     let outcome = rebase_lint_test(r, job, stash.as_deref());
@@ -355,12 +384,20 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
         ..
     } = *job;
     let repo = gix::open(wt)?;
-    let status_before = gitx::git(wt, &["status", "--porcelain=v1", "--untracked-files=all"])?;
+    // Clean here (checked, or stashed), but for submodules, which that check does not look
+    // into: what an aborted rebase must give back is asked of git only where there are any.
+    let status_before = if wt.join(".gitmodules").exists() {
+        gitx::git(wt, &["status", "--porcelain=v1", "--untracked-files=all"])?
+    } else {
+        String::new()
+    };
     let epic_tip =
         gitx::branch_tip(&repo, epic)?.ok_or_else(|| anyhow!("the epic branch {epic} is gone"))?;
     let head_id = repo.head_id()?.detach();
     if gitx::ahead_behind(&repo, head_id, epic_tip)?.1 == 0 {
         r.rebase = Rebase::UpToDate;
+    } else if let gitx::Transplant::Done(_) = gitx::transplant(&repo, epic_tip)? {
+        r.rebase = Rebase::Rebased;
     } else {
         match gitx::git(wt, &["rebase", "--quiet", epic]) {
             Ok(_) => {
@@ -377,7 +414,7 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
                     gitx::git(wt, &["rebase", "--abort"])?;
                 }
                 // The branch and the files must be exactly what they were.
-                let same_head = head(wt) == r.old;
+                let same_head = head(&repo) == r.old;
                 let same_status =
                     gitx::git(wt, &["status", "--porcelain=v1", "--untracked-files=all"])?
                         == status_before;
@@ -402,7 +439,7 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
                     )
                 });
                 unstash(r, wt, stash);
-                r.new = head(wt);
+                r.new = head(&repo);
                 return Ok(());
             }
         }
@@ -410,6 +447,9 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
     let mut red = Vec::new();
     r.lint = Lint::None;
     if let Some(cmd) = lint {
+        // What the worktree holds from here may be lint-fix's: a killed run commits it.
+        let stashed = stash.map_or(intent::Stash::None, |s| intent::Stash::Pushed(s.to_owned()));
+        intent::write(repo.git_dir(), r.old.clone(), stashed, false)?;
         let out = usercmd::run("lint-fix", cmd, wt, log)?;
         // What it fixed is committed even when it exits non-zero (a linter that fixes what it
         // can and fails on the rest): the worktree is left clean, and nothing is lost.
@@ -443,7 +483,7 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
     if r.result == Propagated::Ok && r.stash.as_deref().is_some_and(|s| s != "restored") {
         r.result = Propagated::StashKept;
     }
-    r.new = head(wt);
+    r.new = head(&repo);
     Ok(())
 }
 

@@ -32,6 +32,11 @@ pub struct Intent {
     pub branch: Option<String>,
     /// The autostash: being pushed (its commit not known yet), or pushed.
     pub stash: Stash,
+    /// Set from when the worktree is clean (checked, or stashed) until its lint-fix starts:
+    /// an in-process rebase (`gitx::transplant`) may have the branch and its files half
+    /// moved, and nothing but propagate changed the files.
+    #[serde(default)]
+    pub moving: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,7 +52,7 @@ fn path(git_dir: &Path) -> PathBuf {
 }
 
 /// Say what is about to happen in the worktree whose git dir is `git_dir`.
-pub fn write(git_dir: &Path, old_head: Option<String>, stash: Stash) -> Result<()> {
+pub fn write(git_dir: &Path, old_head: Option<String>, stash: Stash, moving: bool) -> Result<()> {
     let me = std::process::id();
     let branch = std::fs::read_to_string(git_dir.join("HEAD"))
         .ok()
@@ -58,6 +63,7 @@ pub fn write(git_dir: &Path, old_head: Option<String>, stash: Stash) -> Result<(
         old_head,
         branch,
         stash,
+        moving,
     };
     crate::infra::supervisor::write_atomic(&path(git_dir), &intent)
         .with_context(|| format!("could not write {}", path(git_dir).display()))
@@ -66,6 +72,12 @@ pub fn write(git_dir: &Path, old_head: Option<String>, stash: Stash) -> Result<(
 /// The propagation of this worktree is over (whatever came of it).
 pub fn clear(git_dir: &Path) {
     let _ = std::fs::remove_file(path(git_dir));
+}
+
+/// Whether a propagate left its intent in the worktree whose git dir is `git_dir` (a
+/// killed one, or one still running there).
+pub fn pending(git_dir: &Path) -> bool {
+    path(git_dir).exists()
 }
 
 /// Finish or undo what a killed propagate left in worktree `wt`; what was done, if
@@ -94,6 +106,15 @@ pub fn recover(wt: &Path) -> Result<Option<String>> {
             }
         }
         done.push("aborted the rebase it had started".to_owned());
+    }
+    if intent.moving {
+        // The worktree was clean (or its work stashed) when this was written: what differs
+        // from the branch is what an in-process rebase wrote, before or after the branch
+        // moved. Putting the files back on the branch finishes or undoes it. Killed
+        // with the index locked, it left the lock: it goes once stale.
+        gitx::wait_out_index_lock(wt);
+        gitx::git(wt, &["reset", "--hard", "--quiet"])?;
+        done.push("put the files back on the branch its rebase left".to_owned());
     }
     drop(repo);
     let dirty = gix::open(wt).map(|r| gitx::is_dirty(&r).unwrap_or(false))?;
