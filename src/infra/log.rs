@@ -15,6 +15,11 @@ pub fn unmarked(line: &str) -> &str {
 /// Append `line` to the log (our own header and footer lines).
 pub fn log_line(log: &Path, line: &str) -> crate::infra::error::Result<()> {
     use std::io::Write;
+    // A ticket that never ran here (a worktree made by hand, a clone that joined) has no
+    // logs directory yet: what is said about it must not be lost for that.
+    if let Some(dir) = log.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

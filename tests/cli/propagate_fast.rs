@@ -165,16 +165,17 @@ fn a_hook_leaves_the_rebase_to_git() {
 /// Killed after the branch moved and before the files did: the worktree looks as if the
 /// epic's changes had been undone in it. The next propagate puts the files on the branch,
 /// and commits nothing of it (a lint-fix left behind would be committed).
-#[test]
-fn an_in_process_rebase_killed_midway_is_put_right_by_the_next_propagate() {
-    let (r, b, _) = setup();
-    let old = r.git_in(&b, &["rev-parse", "HEAD"]);
+/// Leaves in B's worktree what a propagate killed after the branch moved and before the
+/// files did leaves (the intent of a process that is gone); the branch's new tip and the
+/// worktree's git dir.
+fn killed_midway(r: &Repo, b: &Path) -> (String, PathBuf) {
+    let old = r.git_in(b, &["rev-parse", "HEAD"]);
     let twin = r.dir.path().join("twin");
     r.git_in(&twin, &["rebase", "-q", "epic/e"]);
     let new = r.git(&["rev-parse", "twin"]);
-    r.git_in(&b, &["update-ref", "refs/heads/feat/B", &new, &old]);
-    assert_ne!(r.git_in(&b, &["status", "--porcelain"]), "");
-    let git_dir = PathBuf::from(r.git_in(&b, &["rev-parse", "--absolute-git-dir"]));
+    r.git_in(b, &["update-ref", "refs/heads/feat/B", &new, &old]);
+    assert_ne!(r.git_in(b, &["status", "--porcelain"]), "");
+    let git_dir = PathBuf::from(r.git_in(b, &["rev-parse", "--absolute-git-dir"]));
     let mut gone = std::process::Command::new("true").spawn().unwrap();
     let pid = gone.id();
     gone.wait().unwrap();
@@ -185,6 +186,13 @@ fn an_in_process_rebase_killed_midway_is_put_right_by_the_next_propagate() {
         ),
     )
     .unwrap();
+    (new, git_dir)
+}
+
+#[test]
+fn an_in_process_rebase_killed_midway_is_put_right_by_the_next_propagate() {
+    let (r, b, _) = setup();
+    let (new, git_dir) = killed_midway(&r, &b);
     let out = r.epic(&["propagate", "--json"]).ok();
     assert_eq!(
         out.json()["tickets"][0]["rebase"],
@@ -230,4 +238,22 @@ fn a_file_added_in_a_directory_the_epic_renamed_is_a_conflict_as_in_git() {
         r.git_in(&b, &["status", "--porcelain", "--untracked-files=all"]),
         ""
     );
+}
+
+/// A person edits a file in the worktree a killed propagate left before any git-epic
+/// command puts it right: putting it right resets the files, and the edit is kept in the
+/// stash list, said in the log.
+#[test]
+fn a_persons_edit_after_a_killed_propagate_is_kept_in_the_stash() {
+    let (r, b, _) = setup();
+    let (new, _) = killed_midway(&r, &b);
+    std::fs::write(b.join("src/a.txt"), "a, changed by B, and by hand\n").unwrap();
+    r.epic(&["propagate", "--json"]).ok();
+    assert_eq!(r.git(&["rev-parse", "feat/B"]), new);
+    let list = r.git_in(&b, &["stash", "list", "--format=%gs"]);
+    assert!(list.contains("a killed propagate left it"), "{list}");
+    let kept = r.git_in(&b, &["stash", "show", "-p", "stash@{0}"]);
+    assert!(kept.contains("+a, changed by B, and by hand"), "{kept}");
+    let log = std::fs::read_to_string(r.path().join(".git/epic/e/logs/B.log")).unwrap_or_default();
+    assert!(log.contains("git stash apply"), "{log}");
 }

@@ -431,6 +431,23 @@ struct Plan {
     remove: Vec<BString>,
 }
 
+/// Whether something is where a rebase would create `path`: the path itself, or a file or a
+/// symlink where one of its parent directories must go (checking out would replace it, where
+/// git rebase refuses).
+fn in_the_way(workdir: &Path, path: &Path) -> bool {
+    let mut at = workdir.to_path_buf();
+    let parts: Vec<_> = path.components().collect();
+    for (i, part) in parts.iter().enumerate() {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Err(_) => return false,
+            Ok(m) if i + 1 == parts.len() || !m.is_dir() => return true,
+            Ok(_) => {}
+        }
+    }
+    false
+}
+
 /// Sort the changes from the old tip to the new into files to write and to remove;
 /// declined when a file is in the way or a kind of change is better left to git.
 fn plan(changes: &[Change], workdir: &Path) -> std::result::Result<Plan, &'static str> {
@@ -453,9 +470,7 @@ fn plan(changes: &[Change], workdir: &Path) -> std::result::Result<Plan, &'stati
         match c.new {
             Some((k, id)) => {
                 // Created by the rebase: nothing may be there yet (not even an ignored file).
-                if c.old.is_none()
-                    && std::fs::symlink_metadata(workdir.join(c.path.to_path_lossy())).is_ok()
-                {
+                if c.old.is_none() && in_the_way(workdir, &c.path.to_path_lossy()) {
                     return Err("an untracked file is in the way");
                 }
                 write.push((c.path.clone(), mode(k)?, id));
@@ -550,4 +565,25 @@ fn write_files(
     }
     new.sort_entries();
     Ok(gix::index::File::from_state(new, repo.index_path()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn a_file_or_symlink_where_a_parent_directory_goes_is_in_the_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("file"), "x").unwrap();
+        std::fs::create_dir(root.join("dir")).unwrap();
+        std::os::unix::fs::symlink("/tmp", root.join("link")).unwrap();
+        std::fs::write(root.join("dir/there"), "x").unwrap();
+        let way = |p: &str| super::in_the_way(root, Path::new(p));
+        assert!(way("file/new.txt"));
+        assert!(way("link/new.txt"));
+        assert!(way("dir/there"));
+        assert!(!way("dir/new.txt"));
+        assert!(!way("none/deeper/new.txt"));
+    }
 }

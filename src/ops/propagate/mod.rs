@@ -446,10 +446,13 @@ fn rebase_lint_test(r: &mut TicketResult, job: &Job<'_>, stash: Option<&str>) ->
     }
     let mut red = Vec::new();
     r.lint = Lint::None;
-    if let Some(cmd) = lint {
-        // What the worktree holds from here may be lint-fix's: a killed run commits it.
+    if stash.is_some() || lint.is_some() {
+        // The rebase is over: from here the files are the person's work given back, or what
+        // lint-fix changed, which a killed run keeps (no reset of the worktree).
         let stashed = stash.map_or(intent::Stash::None, |s| intent::Stash::Pushed(s.to_owned()));
         intent::write(repo.git_dir(), r.old.clone(), stashed, false)?;
+    }
+    if let Some(cmd) = lint {
         let out = usercmd::run("lint-fix", cmd, wt, log)?;
         // What it fixed is committed even when it exits non-zero (a linter that fixes what it
         // can and fails on the rest): the worktree is left clean, and nothing is lost.

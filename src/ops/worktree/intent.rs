@@ -113,8 +113,25 @@ pub fn recover(wt: &Path) -> Result<Option<String>> {
         // moved. Putting the files back on the branch finishes or undoes it. Killed
         // with the index locked, it left the lock: it goes once stale.
         gitx::wait_out_index_lock(wt);
+        // What differs may also be a person's edits made since: kept in the stash list
+        // before the reset, so that the reset can never be what loses them.
+        let kept = {
+            let _turn = STASH.lock().unwrap_or_else(|p| p.into_inner());
+            let sha = gitx::git(wt, &["stash", "create"])?;
+            if !sha.is_empty() {
+                let message = "git-epic: the worktree as a killed propagate left it";
+                gitx::git(wt, &["stash", "store", "-m", message, &sha])?;
+            }
+            sha
+        };
         gitx::git(wt, &["reset", "--hard", "--quiet"])?;
         done.push("put the files back on the branch its rebase left".to_owned());
+        if !kept.is_empty() {
+            done.push(format!(
+                "kept the files it found in the stash (`git stash apply {}` brings them back)",
+                &kept[..kept.len().min(12)]
+            ));
+        }
     }
     drop(repo);
     let dirty = gix::open(wt).map(|r| gitx::is_dirty(&r).unwrap_or(false))?;
