@@ -259,6 +259,18 @@ fn keep_ours(
     holder: Option<&str>,
 ) -> bool {
     if let (Some(mine), Some(other)) = (mine, other) {
+        // A landing is final: the machine that landed a ticket (its own, or one whose
+        // machine went away) has moved the remote's epic, so a copy that says otherwise is
+        // older than the landing, whoever wrote it. The one way back, landing again what
+        // was landed offline, says so (`reland`) and goes by the rules below.
+        if ticket && !mine.reland && !other.reland {
+            let merged = |n: &TicketNote| n.state == crate::model::state::State::Merged;
+            match (merged(mine), merged(other)) {
+                (true, false) => return true,
+                (false, true) => return false,
+                _ => {}
+            }
+        }
         // The claim ref decides who writes the note: a copy by another machine (a claim
         // made here only, or one that lost) never replaces the holder's.
         if let Some(h) = holder.filter(|_| ticket) {
@@ -401,5 +413,37 @@ mod tests {
         let merged = merge(&repo, "e", &["T".into(), "U".into()], theirs).unwrap();
         assert_eq!(merged.updated, ["U"]);
         assert_eq!(at(&repo), theirs, "a fast-forward, not a merge commit");
+    }
+
+    /// Found by the chaos across machines: a machine landed D after D's machine went away;
+    /// that machine, back, still had D done (and held D's claim ref), and its copy undid
+    /// the landing here: a dependent's gate then found D unmerged and the dependent never
+    /// landed.
+    #[test]
+    fn a_landing_is_never_undone_by_a_copy_that_has_not_seen_it() {
+        let by = |state: State, machine: &str, rev: u64| TicketNote {
+            state,
+            host: Some("vm".into()),
+            machine: Some(machine.into()),
+            rev,
+            ..Default::default()
+        };
+        let landed = by(State::Merged, "aaaaaaaaaaaa", 3);
+        let done = by(State::Done, "bbbbbbbbbbbb", 5);
+        let holder = Some("bbbbbbbbbbbb");
+        assert!(keep_ours(Some(&landed), Some(&done), true, true, holder));
+        assert!(!keep_ours(Some(&done), Some(&landed), true, true, holder));
+        // Landing again what was landed offline goes back to done, and that copy is taken.
+        let relanding = TicketNote {
+            reland: true,
+            ..by(State::Done, "aaaaaaaaaaaa", 4)
+        };
+        assert!(!keep_ours(
+            Some(&landed),
+            Some(&relanding),
+            true,
+            true,
+            Some("aaaaaaaaaaaa")
+        ));
     }
 }
