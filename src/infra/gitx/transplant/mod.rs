@@ -19,6 +19,9 @@ use gix::ObjectId;
 
 use crate::infra::error::Result;
 
+mod plan;
+use plan::{plan, untouched, Plan};
+
 /// What [`transplant`] did.
 #[derive(Debug)]
 pub enum Transplant {
@@ -59,6 +62,16 @@ pub fn transplant(repo: &gix::Repository, onto: ObjectId) -> Result<Transplant> 
         Ok(done) => done,
         Err(why) => return Ok(Declined(why)),
     };
+    // The index is ours from here to the end, read under its lock: no git in this worktree
+    // writes it meanwhile.
+    let lock = gix::lock::File::acquire_to_update_resource(
+        repo.index_path(),
+        gix::lock::acquire::Fail::Immediately,
+        None,
+        0,
+    )
+    .map_err(|e| anyhow!("{e}"))
+    .with_context(|| format!("the index of {} is locked", workdir.display()))?;
     let old = repo.open_index()?;
     if let Some(why) = unusual_index(&old) {
         return Ok(Declined(why));
@@ -68,15 +81,11 @@ pub fn transplant(repo: &gix::Repository, onto: ObjectId) -> Result<Transplant> 
         Ok(plan) => plan,
         Err(why) => return Ok(Declined(why)),
     };
-    // The index is ours from here to the end: no git in this worktree writes it meanwhile.
-    let lock = gix::lock::File::acquire_to_update_resource(
-        repo.index_path(),
-        gix::lock::acquire::Fail::Immediately,
-        None,
-        0,
-    )
-    .map_err(|e| anyhow!("{e}"))
-    .with_context(|| format!("the index of {} is locked", workdir.display()))?;
+    // Checked clean before propagate came here, but someone may have edited since: a file
+    // to be written or removed must still be what the index says (git rebase refuses too).
+    if !untouched(&workdir, &old, &plan) {
+        return Ok(Declined("a file changed since the worktree was checked"));
+    }
     let message = format!(
         "rebase (finish): {} onto {onto}",
         branch.as_bstr().to_str_lossy()
@@ -425,73 +434,6 @@ fn apart(
     Ok(Some(editor.write()?.detach()))
 }
 
-/// What changes in the worktree: the entries to write, the paths to remove.
-struct Plan {
-    write: Vec<(BString, gix::index::entry::Mode, ObjectId)>,
-    remove: Vec<BString>,
-}
-
-/// Whether something is where a rebase would create `path`: the path itself, or a file or a
-/// symlink where one of its parent directories must go (checking out would replace it, where
-/// git rebase refuses).
-fn in_the_way(workdir: &Path, path: &Path) -> bool {
-    let mut at = workdir.to_path_buf();
-    let parts: Vec<_> = path.components().collect();
-    for (i, part) in parts.iter().enumerate() {
-        at.push(part);
-        match std::fs::symlink_metadata(&at) {
-            Err(_) => return false,
-            Ok(m) if i + 1 == parts.len() || !m.is_dir() => return true,
-            Ok(_) => {}
-        }
-    }
-    false
-}
-
-/// Sort the changes from the old tip to the new into files to write and to remove;
-/// declined when a file is in the way or a kind of change is better left to git.
-fn plan(changes: &[Change], workdir: &Path) -> std::result::Result<Plan, &'static str> {
-    use gix::index::entry::Mode;
-    let (mut write, mut remove) = (Vec::new(), Vec::new());
-    for c in changes {
-        let odd = |p: &BStr| p.ends_with(b".gitattributes") || p.ends_with(b".gitmodules");
-        if odd(c.path.as_bstr()) {
-            return Err("a changed .gitattributes or .gitmodules");
-        }
-        let mode = |k: EntryKind| match k {
-            EntryKind::Blob => Ok(Mode::FILE),
-            EntryKind::BlobExecutable => Ok(Mode::FILE_EXECUTABLE),
-            EntryKind::Link => Ok(Mode::SYMLINK),
-            EntryKind::Commit | EntryKind::Tree => Err("a submodule"),
-        };
-        if let Some((k, _)) = c.old {
-            mode(k)?;
-        }
-        match c.new {
-            Some((k, id)) => {
-                // Created by the rebase: nothing may be there yet (not even an ignored file).
-                if c.old.is_none() && in_the_way(workdir, &c.path.to_path_lossy()) {
-                    return Err("an untracked file is in the way");
-                }
-                write.push((c.path.clone(), mode(k)?, id));
-            }
-            None => remove.push(c.path.clone()),
-        }
-    }
-    // A file that becomes a directory or the other way round.
-    let under =
-        |dir: &BStr, p: &BStr| p.len() > dir.len() && p.starts_with(dir) && p[dir.len()] == b'/';
-    if remove.iter().any(|r| {
-        write
-            .iter()
-            .any(|(w, _, _)| under(r.as_bstr(), w.as_bstr()) || under(w.as_bstr(), r.as_bstr()))
-    }) {
-        return Err("a file that becomes a directory");
-    }
-    write.sort();
-    Ok(Plan { write, remove })
-}
-
 /// Remove what the new tip no longer has, check out what it changed, and give back the
 /// index of the new tip: `old`'s entries where nothing changed (their stat data too), the
 /// written files' with their new stat data.
@@ -565,25 +507,4 @@ fn write_files(
     }
     new.sort_entries();
     Ok(gix::index::File::from_state(new, repo.index_path()))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    #[test]
-    fn a_file_or_symlink_where_a_parent_directory_goes_is_in_the_way() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::write(root.join("file"), "x").unwrap();
-        std::fs::create_dir(root.join("dir")).unwrap();
-        std::os::unix::fs::symlink("/tmp", root.join("link")).unwrap();
-        std::fs::write(root.join("dir/there"), "x").unwrap();
-        let way = |p: &str| super::in_the_way(root, Path::new(p));
-        assert!(way("file/new.txt"));
-        assert!(way("link/new.txt"));
-        assert!(way("dir/there"));
-        assert!(!way("dir/new.txt"));
-        assert!(!way("none/deeper/new.txt"));
-    }
 }
