@@ -132,3 +132,21 @@ pub fn is_ancestor(root: &Path, a: ObjectId, b: ObjectId) -> Result<bool> {
         )),
     }
 }
+
+/// A commit of git-epic's own bookkeeping (notes, claims), made by git-epic rather than by
+/// the user's identity, which a machine need not have configured.
+pub fn bookkeeping_commit(
+    repo: &gix::Repository,
+    message: &str,
+    tree: gix::ObjectId,
+    parents: impl IntoIterator<Item = gix::ObjectId>,
+) -> crate::infra::error::Result<gix::ObjectId> {
+    let sig = gix::actor::Signature {
+        name: "git-epic".into(),
+        email: "git-epic@localhost".into(),
+        time: gix::date::Time::now_local_or_utc(),
+    };
+    let mut buf = gix::date::parse::TimeBuf::default();
+    let sig = sig.to_ref(&mut buf);
+    Ok(repo.new_commit_as(sig, sig, message, tree, parents)?.id)
+}

@@ -297,15 +297,7 @@ impl<'r> Store<'r> {
         tree: ObjectId,
         parent: Option<ObjectId>,
     ) -> Result<ObjectId> {
-        let sig = gix::actor::Signature {
-            name: "git-epic".into(),
-            email: "git-epic@localhost".into(),
-            time: gix::date::Time::now_local_or_utc(),
-        };
-        let mut buf = gix::date::parse::TimeBuf::default();
-        let sig = sig.to_ref(&mut buf);
-        let commit = self.repo.new_commit_as(sig, sig, message, tree, parent)?;
-        Ok(commit.id)
+        crate::infra::gitx::bookkeeping_commit(self.repo, message, tree, parent)
     }
 }
 

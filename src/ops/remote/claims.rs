@@ -86,16 +86,7 @@ pub(super) fn write(
     let what = if until > 0.0 { "claim" } else { "give back" };
     let message =
         format!("git-epic: {what} {id}\n\nmachine {machine}\nhost {host}\nuntil {until:.3}\n");
-    let sig = gix::actor::Signature {
-        name: "git-epic".into(),
-        email: "git-epic@localhost".into(),
-        time: gix::date::Time::now_local_or_utc(),
-    };
-    let mut buf = gix::date::parse::TimeBuf::default();
-    let sig = sig.to_ref(&mut buf);
-    Ok(repo
-        .new_commit_as(sig, sig, message.as_str(), tree, parent)?
-        .id)
+    crate::infra::gitx::bookkeeping_commit(repo, &message, tree, parent)
 }
 
 /// The claim of ticket `id` as last fetched: its commit, and what it says.

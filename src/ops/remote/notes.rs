@@ -335,17 +335,8 @@ fn merge_commit(
         tree_id = edit.tree;
     }
     let parents: Vec<ObjectId> = ours.into_iter().chain(std::iter::once(theirs)).collect();
-    let sig = gix::actor::Signature {
-        name: "git-epic".into(),
-        email: "git-epic@localhost".into(),
-        time: gix::date::Time::now_local_or_utc(),
-    };
-    let mut buf = gix::date::parse::TimeBuf::default();
-    let sig = sig.to_ref(&mut buf);
     let message = format!("git-epic: merge the notes of {epic} from the remote");
-    let commit = repo
-        .new_commit_as(sig, sig, message.as_str(), tree_id, parents)?
-        .id;
+    let commit = crate::infra::gitx::bookkeeping_commit(repo, &message, tree_id, parents)?;
     Ok((commit, message))
 }
 
