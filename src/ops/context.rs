@@ -9,15 +9,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context as _};
+use anyhow::anyhow;
 
-use crate::infra::config::{PromptVia, Settings};
+use crate::infra::config::Settings;
 use crate::infra::error::{usage, Result};
 use crate::infra::gitx;
 use crate::model::agent;
 use crate::model::epic::Workspace;
 use crate::model::graph::Graph;
 use crate::model::ticket::Ticket;
+use crate::ops::foreground;
 use crate::ops::worktree::scratch;
 
 pub const FILE: &str = "CONTEXT.md";
@@ -173,56 +174,18 @@ fn run_agent(
             prompt.push_str(&format!("- {}: {}\n", t.id, t.title));
         }
     }
-    let git_dirs = gitx::commit_dirs(&ws.repo, dir);
-    let argv = agent::full_argv(
-        agent,
-        &prompt,
-        settings.prompt_via,
+    foreground::run(
+        ws,
         settings,
-        None,
-        &git_dirs,
-        false,
-    );
-    if let Some(parent) = log.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    agent::log_line(
+        agent,
+        dir,
         log,
-        &format!(
-            "=== git-epic {}: context by {} in {} ===",
-            ws.epic.name,
-            agent.argv.join(" "),
-            dir.display()
-        ),
+        foreground::Job {
+            purpose: "context",
+            prompt: &prompt,
+            resume: None,
+        },
     )?;
-    let file = std::fs::OpenOptions::new().append(true).open(log)?;
-    let mut cmd = duct::cmd(&argv[0], &argv[1..])
-        .dir(dir)
-        .stdout_file(file)
-        .stderr_to_stdout()
-        .env("EPIC_NAME", &ws.epic.name)
-        .env("EPIC_BASE", &ws.epic.branch)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .unchecked();
-    cmd = match settings.prompt_via {
-        PromptVia::Stdin => cmd.stdin_bytes(prompt.into_bytes()),
-        PromptVia::Arg => cmd.stdin_null(),
-    };
-    let out = cmd
-        .run()
-        .with_context(|| format!("could not run {}", argv[0]))?;
-    if !out.status.success() {
-        return Err(anyhow!(
-            "the agent failed ({}); see {}",
-            out.status
-                .code()
-                .map_or("killed by a signal".to_owned(), |c| format!(
-                    "exit code {c}"
-                )),
-            log.display()
-        ));
-    }
     Ok(())
 }
 

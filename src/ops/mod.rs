@@ -9,6 +9,7 @@ pub mod cooldown;
 pub mod demo;
 pub mod doctor;
 pub mod finish;
+pub mod foreground;
 pub mod forge;
 pub mod import;
 pub mod merge;

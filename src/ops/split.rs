@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context as _};
 use serde::Serialize;
 
-use crate::infra::config::{PromptVia, Settings};
+use crate::infra::config::Settings;
 use crate::infra::error::{usage, Result};
 use crate::infra::gitx;
 use crate::model::agent;
@@ -20,6 +20,7 @@ use crate::model::agents::Tokens;
 use crate::model::epic::Workspace;
 use crate::model::graph::Graph;
 use crate::model::ticket::{self, Ticket};
+use crate::ops::foreground;
 use crate::ops::import::{self, Incoming, Side};
 use crate::ops::worktree::scratch;
 
@@ -94,14 +95,17 @@ pub fn split(
     let mut cost = 0.0;
     let mut last: (Vec<Ticket>, Vec<String>) = (Vec::new(), Vec::new());
     for round in 0..=settings.max_fix_rounds {
-        let seen = run_round(
+        let seen = foreground::run(
             ws,
             settings,
             &agent,
             &slot.dir,
             &log,
-            &prompt,
-            session.as_deref(),
+            foreground::Job {
+                purpose: "split",
+                prompt: &prompt,
+                resume: session.as_deref(),
+            },
         )?;
         if let Some(s) = seen.resumable_session(session.as_deref()) {
             session = Some(s.to_owned());
@@ -311,72 +315,4 @@ fn read_texts(out: &Path) -> Result<Vec<(String, String)>> {
         .collect();
     v.sort();
     Ok(v)
-}
-
-/// One run of the agent in `dir`, its output appended to `log`; what its output said.
-fn run_round(
-    ws: &Workspace,
-    settings: &Settings,
-    agent: &agent::AgentCommand,
-    dir: &Path,
-    log: &Path,
-    prompt: &str,
-    resume: Option<&str>,
-) -> Result<crate::model::agents::Observed> {
-    let git_dirs = gitx::commit_dirs(&ws.repo, dir);
-    let argv = agent::full_argv(
-        agent,
-        prompt,
-        settings.prompt_via,
-        settings,
-        resume,
-        &git_dirs,
-        // Like context's agent, the splitter runs in a scratch worktree git-epic made for
-        // it and throws away, unsupervised: the sandbox confines supervised ticket runs.
-        false,
-    );
-    agent::log_line(
-        log,
-        &format!(
-            "=== git-epic {}: split by {} in {} ===",
-            ws.epic.name,
-            agent.argv.join(" "),
-            dir.display()
-        ),
-    )?;
-    let start = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
-    let file = std::fs::OpenOptions::new().append(true).open(log)?;
-    let mut cmd = duct::cmd(&argv[0], &argv[1..])
-        .dir(dir)
-        .stdout_file(file)
-        .stderr_to_stdout()
-        .env("EPIC_NAME", &ws.epic.name)
-        .env("EPIC_BASE", &ws.epic.branch)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .unchecked();
-    cmd = match settings.prompt_via {
-        PromptVia::Stdin => cmd.stdin_bytes(prompt.as_bytes().to_vec()),
-        PromptVia::Arg => cmd.stdin_null(),
-    };
-    let out = cmd
-        .run()
-        .with_context(|| format!("could not run {}", argv[0]))?;
-    let text = std::fs::read(log)?;
-    let mut reader = agent.adapter.reader();
-    for line in String::from_utf8_lossy(&text[start as usize..]).lines() {
-        reader.line(line);
-    }
-    if !out.status.success() {
-        return Err(anyhow!(
-            "the agent failed ({}); see {}",
-            out.status
-                .code()
-                .map_or("killed by a signal".to_owned(), |c| format!(
-                    "exit code {c}"
-                )),
-            log.display()
-        ));
-    }
-    Ok(reader.into_observed())
 }
