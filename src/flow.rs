@@ -15,12 +15,14 @@ use crate::infra::config::Settings;
 use crate::infra::error::{usage, Result};
 use crate::model::epic::Workspace;
 use crate::model::graph::Graph;
-use crate::model::state::{State, Store};
+use crate::model::state::{BadNote, State, Store, TicketNote};
 use crate::ops::merge::queue::{self, Candidate, Msg, Queue};
 use crate::ops::merge::{self, Outcome};
 use crate::ops::propagate;
 use crate::ops::runner::{self, Event, MergeNews, OnDone, Planned, Selection};
 use crate::ops::worktree::hold::{self, Hold};
+
+type Notes = std::collections::HashMap<String, std::result::Result<TicketNote, BadNote>>;
 
 pub struct Flow<'g> {
     graph: &'g Graph,
@@ -107,10 +109,11 @@ impl<'g> Flow<'g> {
                 crate::infra::trace::trace(|| format!("remote away at the start: {why}"));
             }
         }
-        let store = Store::new(&ws.repo, &ws.epic.name);
         for t in graph.topo_order() {
-            if matches!(store.get(&t.id)?, Some(n) if n.state == State::Done)
-                && flow.deps_merged(ws, &t.id)?
+            // Read again each time: a landing below makes its dependents' dependencies merged.
+            let notes = flow.notes(ws)?;
+            if matches!(notes.get(&t.id), Some(Ok(n)) if n.state == State::Done)
+                && flow.deps_merged(&notes, &t.id)
             {
                 // A refusal is reported; its dependents simply never become ready.
                 let outcome = merge::merge(
@@ -146,13 +149,7 @@ impl<'g> Flow<'g> {
             }
         }
         let selected = runner::select(ws, graph, &Selection::All);
-        let notes = store.get_many(
-            &graph
-                .tickets
-                .iter()
-                .map(|t| t.id.as_str())
-                .collect::<Vec<_>>(),
-        )?;
+        let notes = flow.notes(ws)?;
         let ready = selected.as_deref().unwrap_or_default();
         for t in &graph.tickets {
             let finished = matches!(notes.get(t.id.as_str()), Some(Ok(n)) if matches!(n.state, State::Merged | State::Done));
@@ -179,21 +176,25 @@ impl<'g> Flow<'g> {
         Ok(!self.stranded(ws)?.is_empty() || self.waits_on_others(ws)?)
     }
 
-    fn deps_merged(&self, ws: &Workspace, id: &str) -> Result<bool> {
-        let store = Store::new(&ws.repo, &ws.epic.name);
+    /// Every ticket's note, in one read of the store.
+    fn notes(&self, ws: &Workspace) -> Result<Notes> {
+        let ids: Vec<&str> = self.graph.tickets.iter().map(|t| t.id.as_str()).collect();
+        Store::new(&ws.repo, &ws.epic.name).get_many(&ids)
+    }
+
+    fn deps_merged(&self, notes: &Notes, id: &str) -> bool {
         let t = self.graph.get(id).expect("ticket of the graph");
-        let deps: Vec<&str> = t.deps.iter().map(String::as_str).collect();
-        let notes = store.get_many(&deps)?;
-        Ok(deps
+        t.deps
             .iter()
-            .all(|d| matches!(notes.get(*d), Some(Ok(n)) if n.state == State::Merged)))
+            .all(|d| matches!(notes.get(d), Some(Ok(n)) if n.state == State::Merged))
     }
 
     /// Tickets still waiting whose dependencies a merge has now all merged.
     fn take_ready(&mut self, ws: &Workspace) -> Result<Vec<String>> {
+        let notes = self.notes(ws)?;
         let mut ready = Vec::new();
         for id in self.waiting.clone() {
-            if self.deps_merged(ws, &id)? {
+            if self.deps_merged(&notes, &id) {
                 self.waiting.remove(&id);
                 ready.push(id);
             }
@@ -351,13 +352,12 @@ impl OnDone for Flow<'_> {
     }
 
     fn stranded(&mut self, ws: &Workspace) -> Result<Vec<String>> {
-        let store = Store::new(&ws.repo, &ws.epic.name);
-        let ids: Vec<&str> = self.graph.tickets.iter().map(|t| t.id.as_str()).collect();
-        let notes = store.get_many(&ids)?;
+        let notes = self.notes(ws)?;
         let now = crate::model::state::now();
         let in_flight = self.in_flight.lock().expect("in-flight set").clone();
         let mut out = Vec::new();
-        for id in ids {
+        for t in &self.graph.tickets {
+            let id = t.id.as_str();
             let Some(Ok(n)) = notes.get(id) else { continue };
             let run_out = n.claim_until.is_none_or(|u| u <= now);
             let gone = !n.is_local() && run_out;
@@ -367,7 +367,7 @@ impl OnDone for Flow<'_> {
             if n.state == State::Done
                 && (gone || relanding)
                 && !tried
-                && self.deps_merged(ws, id)?
+                && self.deps_merged(&notes, id)
             {
                 self.tried.insert(id.to_owned(), n.rev);
                 out.push(id.to_owned());
@@ -377,9 +377,7 @@ impl OnDone for Flow<'_> {
     }
 
     fn waits_on_others(&mut self, ws: &Workspace) -> Result<bool> {
-        let store = Store::new(&ws.repo, &ws.epic.name);
-        let ids: Vec<&str> = self.graph.tickets.iter().map(|t| t.id.as_str()).collect();
-        let notes = store.get_many(&ids)?;
+        let notes = self.notes(ws)?;
         // Waiting tickets another machine finished or merged need no more waiting here (one
         // it runs stays: if that machine dies, this one takes it over once it is ready).
         self.waiting.retain(|id| {
