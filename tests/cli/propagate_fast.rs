@@ -19,15 +19,7 @@ fn setup() -> (Repo, PathBuf, PathBuf) {
     r.epic(&["init", "e"]).ok();
     r.epic(&["ticket", "add", "B"]).ok();
     let b = r.path().join("worktrees/feat-B");
-    r.git(&[
-        "worktree",
-        "add",
-        "-q",
-        b.to_str().unwrap(),
-        "-b",
-        "feat/B",
-        "epic/e",
-    ]);
+    r.add_worktree(b.to_str().unwrap(), "feat/B", "epic/e");
     std::fs::write(b.join("src/a.txt"), "a, changed by B\n").unwrap();
     r.git_in(&b, &["commit", "-qam", "B: a"]);
     std::fs::create_dir_all(b.join("bin")).unwrap();

@@ -816,15 +816,7 @@ fn leftovers_of_a_killed_git_in_a_worktree_are_repaired() {
     r.epic_env(&["run", "A"], &[]).ok();
     assert_eq!(r.row("A")["state"], "done");
     // B: an index.lock from long ago in its worktree's git dir.
-    r.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "worktrees/feat-B",
-        "-b",
-        "feat/B-b",
-        "epic/e",
-    ]);
+    r.add_worktree("worktrees/feat-B", "feat/B-b", "epic/e");
     let git_dir = r.git_in(
         &r.path().join("worktrees/feat-B"),
         &["rev-parse", "--absolute-git-dir"],

@@ -240,15 +240,7 @@ fn status_from_init_to_worktrees() {
     assert_eq!(s["tickets"][0]["dirty"], serde_json::Value::Null);
 
     // A worktree made by hand, the way the method does it: status reads it.
-    r.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "worktrees/feat-A",
-        "-b",
-        "feat/A-port",
-        "epic/e",
-    ]);
+    r.add_worktree("worktrees/feat-A", "feat/A-port", "epic/e");
     let wt = r.path().join("worktrees/feat-A");
     std::fs::write(wt.join("a.txt"), "a").unwrap();
     r.git_in(&wt, &["add", "a.txt"]);

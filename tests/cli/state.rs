@@ -81,15 +81,7 @@ fn notes_survive_a_rebase_of_the_ticket_branch() {
             Ok(())
         })
         .unwrap();
-    r.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "worktrees/feat-a",
-        "-b",
-        "feat/a",
-        "epic/e",
-    ]);
+    r.add_worktree("worktrees/feat-a", "feat/a", "epic/e");
     let wt = r.path().join("worktrees/feat-a");
     std::fs::write(wt.join("x"), "x").unwrap();
     r.git_in(&wt, &["add", "x"]);

@@ -172,15 +172,7 @@ fn status_leaves_worktree_indexes_alone() {
     let r = Repo::new();
     r.epic(&["init", "e"]).ok();
     r.epic(&["ticket", "add", "a"]).ok();
-    r.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "worktrees/feat-a",
-        "-b",
-        "feat/a",
-        "epic/e",
-    ]);
+    r.add_worktree("worktrees/feat-a", "feat/a", "epic/e");
     let index = r.path().join(".git/worktrees/feat-a/index");
     let before = std::fs::read(&index).unwrap();
     let mtime = std::fs::metadata(&index).unwrap().modified().unwrap();
@@ -274,15 +266,7 @@ fn status_sees_the_whole_worktree_from_any_directory() {
     for id in ["staged", "edited", "untracked"] {
         r.epic(&["ticket", "add", id]).ok();
         let wt = format!("worktrees/feat-{id}");
-        r.git(&[
-            "worktree",
-            "add",
-            "-q",
-            &wt,
-            "-b",
-            &format!("feat/{id}"),
-            "epic/e",
-        ]);
+        r.add_worktree(&wt, &format!("feat/{id}"), "epic/e");
     }
     let wt = |id: &str| r.path().join(format!("worktrees/feat-{id}"));
     // A `git add` leaves the index without a valid cache tree: the entry-by-entry path.
@@ -316,15 +300,7 @@ fn status_reads_each_worktree_with_its_conditional_config() {
     for id in ["a", "b"] {
         r.epic(&["ticket", "add", id]).ok();
         let wt = format!("worktrees/feat-{id}");
-        r.git(&[
-            "worktree",
-            "add",
-            "-q",
-            &wt,
-            "-b",
-            &format!("feat/{id}"),
-            "epic/e",
-        ]);
+        r.add_worktree(&wt, &format!("feat/{id}"), "epic/e");
         let file = r.path().join(format!("{wt}/src/a.txt"));
         let mut mode = std::fs::metadata(&file).unwrap().permissions();
         std::os::unix::fs::PermissionsExt::set_mode(&mut mode, 0o755);
@@ -360,15 +336,7 @@ fn a_file_changed_in_the_second_the_index_was_written_is_dirty() {
     r.git(&["commit", "-q", "-m", "a"]);
     r.epic(&["init", "e"]).ok();
     r.epic(&["ticket", "add", "a"]).ok();
-    r.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "worktrees/feat-a",
-        "-b",
-        "feat/a",
-        "epic/e",
-    ]);
+    r.add_worktree("worktrees/feat-a", "feat/a", "epic/e");
     let wt = r.path().join("worktrees/feat-a");
     let index = r.path().join(".git/worktrees/feat-a/index");
     let secs = |p: &Path| {

@@ -170,6 +170,11 @@ impl Repo {
     }
 
     #[track_caller]
+    /// `git worktree add -q <dir> -b <branch> <from>`, as a person makes a ticket's worktree.
+    pub fn add_worktree(&self, dir: &str, branch: &str, from: &str) {
+        self.git(&["worktree", "add", "-q", dir, "-b", branch, from]);
+    }
+
     pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
         let out = self.raw(dir, "git", args, None);
         assert!(
