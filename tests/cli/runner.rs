@@ -783,7 +783,8 @@ fn a_run_lost_with_its_supervisor_is_concluded_and_run_again() {
     while alive(pgid as u32) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    r.epic_env(&["run", "A"], &[]).ok();
+    let again = r.epic_env(&["run", "A"], &[]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stderr, r.log("A"));
     let row = r.row("A");
     assert_eq!(
         (row["state"].as_str(), row["attempts"].as_u64()),

@@ -31,6 +31,7 @@ pub use transplant::{transplant, Transplant};
 pub use worktrees::{
     checkout_detached, commit_dirs, ensure_detached_worktree, ensure_worktree, is_unready,
     mark_ready, prune_worktrees, remove_worktree, remove_worktree_force, wait_out_index_lock,
+    wait_out_own_lock,
 };
 
 /// Open the repository that contains `dir`, from any subdirectory or linked worktree.

@@ -238,7 +238,15 @@ pub fn commit_dirs(repo: &gix::Repository, worktree: &Path) -> Vec<PathBuf> {
 /// A worktree's `index.lock` left by a killed `git add` or `git commit` would make every
 /// later commit there fail: wait for it to go, and remove it once it is stale.
 pub fn wait_out_index_lock(dir: &Path) {
-    let Some(lock) = gix::open(dir).ok().map(|r| r.git_dir().join("index.lock")) else {
+    wait_out_own_lock(dir, "index.lock");
+}
+
+/// A lock file in worktree `dir`'s own git dir (`index.lock`, `HEAD.lock`) that a killed git
+/// or git-epic left would make every later update of that file fail: wait for it to go, and
+/// remove it once it is stale (older than [`STALE_LOCK`]; a live one is held for
+/// milliseconds).
+pub fn wait_out_own_lock(dir: &Path, file: &str) {
+    let Some(lock) = gix::open(dir).ok().map(|r| r.git_dir().join(file)) else {
         return;
     };
     while let Ok(age) = std::fs::metadata(&lock).and_then(|m| m.modified()) {

@@ -15,6 +15,7 @@ use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use gix::refs::Target;
 
 use crate::infra::error::Result;
+use crate::infra::gitx;
 
 const MARKER: &str = "epic-sandbox-branch";
 
@@ -41,6 +42,8 @@ fn update(name: &str, expected: PreviousValue, new: Target, message: &str) -> Re
 /// Detach the HEAD of `worktree` from its branch, remembering both. Returns the branch, or
 /// `None` when HEAD was not on a branch (then there is nothing to move after the run).
 pub fn detach(worktree: &Path) -> Result<Option<String>> {
+    // A supervisor killed while it moved HEAD left its lock: the next run must not fail on it.
+    gitx::wait_out_own_lock(worktree, "HEAD.lock");
     let repo = gix::open(worktree).context("could not open the worktree")?;
     let Some(name) = repo.head_name()? else {
         return Ok(None);
@@ -91,6 +94,9 @@ pub fn reattach(worktree: &Path) -> Result<Reattached> {
     };
     let branch = branch.to_owned();
     let start = gix::ObjectId::from_hex(start.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+    // The locks a supervisor killed in the middle of this (or of `detach`) left behind.
+    gitx::wait_out_own_lock(worktree, "HEAD.lock");
+    gitx::wait_out_ref_lock(&repo, &branch);
     if let Some(now) = repo.head_name()? {
         std::fs::remove_file(&path)?;
         let now = now.as_bstr().to_string();
@@ -195,6 +201,32 @@ mod tests {
         assert_eq!(git(&wt, &["rev-parse", "feat/A-x"]), head);
         // Once done, there is nothing more to do (a later run, or git-epic, asks again).
         assert_eq!(reattach(&wt).unwrap(), Reattached::Nothing);
+    }
+
+    /// A supervisor killed with SIGKILL while it moved HEAD leaves `HEAD.lock` behind (found
+    /// by a test that kills a run's process group: every later attempt failed on the lock).
+    #[test]
+    fn the_head_lock_a_killed_supervisor_left_is_no_obstacle_once_stale() {
+        let (_t, wt) = repo();
+        let git_dir = PathBuf::from(git(&wt, &["rev-parse", "--absolute-git-dir"]));
+        let stale = |name: &str| {
+            let f = std::fs::File::create(git_dir.join(name)).unwrap();
+            let then = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+            f.set_modified(then).unwrap();
+        };
+        stale("HEAD.lock");
+        assert_eq!(detach(&wt).unwrap().as_deref(), Some("refs/heads/feat/A-x"));
+        git(
+            &wt,
+            &["commit", "-q", "--allow-empty", "-m", "by the agent"],
+        );
+        stale("HEAD.lock");
+        assert!(matches!(
+            reattach(&wt).unwrap(),
+            Reattached::Moved { commits: true, .. }
+        ));
+        assert_eq!(git(&wt, &["symbolic-ref", "HEAD"]), "refs/heads/feat/A-x");
+        assert!(!git_dir.join("HEAD.lock").exists());
     }
 
     #[test]
