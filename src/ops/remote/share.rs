@@ -325,6 +325,13 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
             "this clone has no machine id to claim tickets with"
         ));
     };
+    // What the last fetch said already settles tickets another machine holds or finished:
+    // no round trip for those. Ten machines going down one queue of sixty tickets
+    // otherwise learnt of each ticket taken by the others with a fetch of its own (about
+    // nine in ten of their fetches).
+    if let Some(lost) = known_lost(ws, &store, &remote, ids, land) {
+        return Ok(lost);
+    }
     let graph_ids: Vec<String> = crate::model::ticket::load_all(&ws.root, &ws.epic.tasks_dir)?
         .into_iter()
         .map(|t| t.id)
@@ -413,6 +420,33 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
             }
         }
     }
+}
+
+/// Every one of `ids` lost, by what was last fetched (a live claim of another machine's on
+/// its claim ref, or its note in the merged view): then the claim needs no round trip.
+/// `None` when any of them may still be won. A claim ref or note fetched a moment ago can
+/// only be older than the remote's, and a claim there does not go away before its lease
+/// runs out or its machine gives it back, which a fetch just before would have missed too.
+fn known_lost(
+    ws: &Workspace,
+    store: &crate::model::state::Store<'_>,
+    remote: &str,
+    ids: &[&str],
+    land: bool,
+) -> Option<Vec<(String, Claim)>> {
+    let mut lost = Vec::with_capacity(ids.len());
+    for id in ids {
+        let (_, held) = super::claims::fetched(&ws.repo, remote, &ws.epic.name, id);
+        let by = match held.filter(|h| h.elsewhere()) {
+            Some(h) => h.label(),
+            None => match store.get(id) {
+                Ok(Some(n)) => taken(&n, land)?,
+                _ => return None,
+            },
+        };
+        lost.push((id.to_string(), Claim::Lost(by)));
+    }
+    Some(lost)
 }
 
 /// Who holds ticket note `n` (the merged view) so that this machine may not claim it: to
