@@ -59,15 +59,32 @@ fn exchange(
         .collect();
     let fixed = wants.len();
     wants.push((epic_ref.as_str(), epic_track.clone()));
-    for ((b, _), dst) in branches.iter().zip(&branch_refs) {
-        wants.push((dst.as_str(), track(&remote, &ws.epic.name, b)));
+    // A ticket branch done here is new to the remote, as a rule: fetched by name, the
+    // missing ref failed the fetch and cost a second one. As a pattern, its absence is
+    // no error (and `--prune` takes away a tracking ref the remote no longer has).
+    let branch_patterns: Vec<(String, String)> = branches
+        .iter()
+        .zip(&branch_refs)
+        .map(|((b, _), src)| {
+            (
+                format!("{src}*"),
+                format!("{}*", track(&remote, &ws.epic.name, b)),
+            )
+        })
+        .collect();
+    for (src, dst) in &branch_patterns {
+        wants.push((src.as_str(), dst.clone()));
     }
     let mut backoff = super::wire::Backoff::new();
     loop {
-        let (remote_epic, branch_tips) = match fetch_tips(&ws.root, &remote, &wants)? {
-            Ok(tips) => (tips[fixed], tips[fixed + 1..].to_vec()),
+        let remote_epic = match fetch_tips(&ws.root, &remote, &wants)? {
+            Ok(tips) => tips[fixed],
             Err(offline) => return Ok(Some(Err(offline))),
         };
+        let branch_tips: Vec<Option<ObjectId>> = branches
+            .iter()
+            .map(|(b, _)| gitx::resolve_commit(&repo, &track(&remote, &ws.epic.name, b)))
+            .collect();
         // Landings made here while the remote could not be reached, on an epic it has not
         // moved since: they go out with the notes that say they landed, never after them.
         let mut epic_out = None;
