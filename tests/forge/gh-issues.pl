@@ -2,21 +2,12 @@
 # issues are $dir/issues/<n>.json; the output is what gh prints when it is not a terminal.
 use strict;
 use warnings;
-use JSON::PP;
+use FindBin;
+use lib $FindBin::Bin;
+use JsonFile qw(load save);
 
 my ($dir, $sub, $verb, @args) = @ARGV;
-my $json = JSON::PP->new->canonical->utf8;
-sub load {
-    my ($path) = @_;
-    open my $fh, '<', $path or return;
-    local $/;
-    return $json->decode(<$fh>);
-}
-sub save {
-    my ($path, $v) = @_;
-    open my $fh, '>', $path or die "cannot write $path";
-    print $fh $json->encode($v);
-}
+my $json = JsonFile::json();
 sub repo_labels {
     open my $fh, '<', "$dir/labels" or return ();
     chomp(my @l = <$fh>);

@@ -2,24 +2,15 @@
 # issues are $dir/gl-issues/<iid>.json, GitLab's REST issue objects, printed whole as glab does.
 use strict;
 use warnings;
-use JSON::PP;
+use FindBin;
+use lib $FindBin::Bin;
+use JsonFile qw(load save);
 
 my ($dir, $sub, $verb, @args) = @ARGV;
-my $js = JSON::PP->new->canonical->utf8;
-sub rd {
-    my ($path) = @_;
-    open my $fh, '<', $path or return;
-    local $/;
-    return $js->decode(<$fh>);
-}
-sub wr {
-    my ($path, $v) = @_;
-    open my $fh, '>', $path or die "cannot write $path";
-    print $fh $js->encode($v);
-}
+my $json = JsonFile::json();
 sub issue_or_die {
     my ($n) = @_;
-    my $i = rd("$dir/gl-issues/$n.json");
+    my $i = load("$dir/gl-issues/$n.json");
     return $i if $i;
     print STDERR "ERROR: 404 Not found\n";
     exit 1;
@@ -33,7 +24,7 @@ if ($sub eq 'issue' && $verb eq 'update') {
         elsif ($a eq '--unlabel' || $a eq '-u') { $i->{labels} = [ grep { $_ ne $l } @{ $i->{labels} } ] }
         else { print STDERR "ERROR: unknown flag: $a\n"; exit 1 }
     }
-    wr("$dir/gl-issues/$n.json", $i);
+    save("$dir/gl-issues/$n.json", $i);
     print "- Updating issue #$n\n$i->{web_url}\n";
     exit 0;
 }
@@ -41,10 +32,10 @@ if ($sub eq 'issue' && $verb eq 'note') {
     my ($n, $flag, $body) = @args;
     ($flag eq '-m' || $flag eq '--message') or do { print STDERR "stand-in glab: only -m\n"; exit 1 };
     my $i = issue_or_die($n);
-    my $notes = rd("$dir/gl-issues/$n.notes.json") || [];
+    my $notes = load("$dir/gl-issues/$n.notes.json") || [];
     my $id = 7001 + @$notes + 100 * $n;
     push @$notes, { id => $id, body => $body, author => { username => 'epic-bot' }, system => JSON::PP::false, noteable_iid => $n + 0 };
-    wr("$dir/gl-issues/$n.notes.json", $notes);
+    save("$dir/gl-issues/$n.notes.json", $notes);
     print "$i->{web_url}#note_$id\n";
     exit 0;
 }
@@ -52,7 +43,7 @@ if ($sub eq 'issue' && $verb eq 'close') {
     my $n = shift @args;
     my $i = issue_or_die($n);
     $i->{state} = 'closed';
-    wr("$dir/gl-issues/$n.json", $i);
+    save("$dir/gl-issues/$n.json", $i);
     print "- Closing Issue...\n✓ Closed Issue #$n\n";
     exit 0;
 }
@@ -60,12 +51,12 @@ if ($sub eq 'api') {
     my ($method, $path, $f, $field) = @args;
     my ($n, $id) = $path =~ m{^projects/:id/issues/(\d+)/notes/(\d+)$};
     ($method eq 'PUT' && $id && $f eq '-f' && $field =~ s/^body=//s) or do { print STDERR "ERROR: 404 Not Found\n"; exit 1 };
-    my $notes = rd("$dir/gl-issues/$n.notes.json") || [];
+    my $notes = load("$dir/gl-issues/$n.notes.json") || [];
     for my $note (@$notes) {
         next unless $note->{id} == $id;
         $note->{body} = $field;
-        wr("$dir/gl-issues/$n.notes.json", $notes);
-        print $js->encode($note), "\n";
+        save("$dir/gl-issues/$n.notes.json", $notes);
+        print $json->encode($note), "\n";
         exit 0;
     }
     print STDERR "ERROR: 404 Not Found\n";
@@ -86,13 +77,6 @@ while (@args) {
     else { print STDERR "ERROR: unknown flag: $a\n"; exit 1 }
 }
 $format eq 'json' or do { print STDERR "stand-in glab: only -F json output\n"; exit 1 };
-my $json = JSON::PP->new->canonical->utf8;
-sub load {
-    my ($path) = @_;
-    open my $fh, '<', $path or return;
-    local $/;
-    return $json->decode(<$fh>);
-}
 if ($verb eq 'view') {
     my $issue = defined $number ? load("$dir/gl-issues/$number.json") : undef;
     $issue or do { print STDERR "ERROR: 404 Not found\n"; exit 1 };
