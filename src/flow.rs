@@ -109,9 +109,8 @@ impl<'g> Flow<'g> {
                 crate::infra::trace::trace(|| format!("remote away at the start: {why}"));
             }
         }
+        let mut notes = flow.notes(ws)?;
         for t in graph.topo_order() {
-            // Read again each time: a landing below makes its dependents' dependencies merged.
-            let notes = flow.notes(ws)?;
             if matches!(notes.get(&t.id), Some(Ok(n)) if n.state == State::Done)
                 && flow.deps_merged(&notes, &t.id)
             {
@@ -126,6 +125,8 @@ impl<'g> Flow<'g> {
                 )
                 .map(|mut r| r.remove(0).1);
                 let news = after_landing(ws, &flow.settings, graph, &t.id, outcome, &[]);
+                // Read again: the landing makes its dependents' dependencies merged.
+                notes = flow.notes(ws)?;
                 match news.result {
                     Ok((commit, propagated)) => {
                         report(Event::Merged {
