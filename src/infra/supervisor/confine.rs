@@ -48,10 +48,7 @@ pub(super) fn prepare(path: &Path) -> Result<Prepared> {
             eprintln!("git-epic: could not make {}: {e}", dir.display());
         }
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("git-epic-agent-")
-        .tempdir()
-        .context("could not make the agent's temporary dir")?;
+    let tmp = super::agent_tmp::make()?;
     let confinement = Confinement::build(&policy, tmp.path(), abi)?;
     let git_dir = gix::open(&policy.worktree)
         .ok()

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod agent_tmp;
 mod confine;
 
 /// How the agent of a supervised run ended.
