@@ -11,13 +11,31 @@ pub const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(10);
 /// if it is gone (so an update refused by it may be tried again). A live git holds one for
 /// milliseconds; one a killed git left is removed after [`STALE_LOCK`].
 pub fn wait_out_ref_lock(repo: &gix::Repository, refname: &str) -> bool {
-    let locks = [
-        repo.common_dir().join(format!("{refname}.lock")),
-        repo.common_dir().join("packed-refs.lock"),
-    ];
+    wait_out_locks(
+        repo,
+        &[
+            repo.common_dir().join(format!("{refname}.lock")),
+            repo.common_dir().join("packed-refs.lock"),
+        ],
+    )
+}
+
+/// [`wait_out_ref_lock`] for a file of `repo`'s own git dir (a worktree's `index.lock` or
+/// `HEAD.lock`): a killed `git add`, or a supervisor killed while it moved HEAD, left it, and
+/// every later update of that file would fail on it.
+pub fn wait_out_own_lock(repo: &gix::Repository, file: &str) -> bool {
+    wait_out_locks(repo, &[repo.git_dir().join(file)])
+}
+
+/// Wait for the lock files `locks` to go, removing each once stale; true if they are gone.
+fn wait_out_locks(repo: &gix::Repository, locks: &[std::path::PathBuf]) -> bool {
     let start = std::time::Instant::now();
     while locks.iter().any(|l| l.exists()) {
-        if remove_stale_ref_lock(repo, refname) && !locks.iter().any(|l| l.exists()) {
+        let mut removed = false;
+        for l in locks {
+            removed |= remove_stale_lock_file(repo, l);
+        }
+        if removed && !locks.iter().any(|l| l.exists()) {
             return true;
         }
         if start.elapsed() > STALE_LOCK + std::time::Duration::from_secs(2) {

@@ -24,14 +24,13 @@ mod worktrees;
 
 pub use dirty::is_dirty;
 pub use history::{ahead_behind, bookkeeping_commit, find_on_first_parents, is_ancestor};
-pub use locks::{remove_stale_ref_lock, wait_out_ref_lock, STALE_LOCK};
+pub use locks::{remove_stale_ref_lock, wait_out_own_lock, wait_out_ref_lock, STALE_LOCK};
 pub use snapshot::{Snapshot, WorktreeReader};
 pub use submodules::{checkout_submodules, commits_only_in, ignored_matching, Follow};
 pub use transplant::{transplant, Transplant};
 pub use worktrees::{
     checkout_detached, commit_dirs, ensure_detached_worktree, ensure_worktree, is_unready,
     mark_ready, prune_worktrees, remove_worktree, remove_worktree_force, wait_out_index_lock,
-    wait_out_own_lock,
 };
 
 /// Open the repository that contains `dir`, from any subdirectory or linked worktree.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context};
 use gix::ObjectId;
 
-use super::{git, STALE_LOCK};
+use super::git;
 use crate::infra::error::Result;
 
 /// Forget worktrees whose directories were deleted by hand, or git refuses to reuse their
@@ -238,23 +238,8 @@ pub fn commit_dirs(repo: &gix::Repository, worktree: &Path) -> Vec<PathBuf> {
 /// A worktree's `index.lock` left by a killed `git add` or `git commit` would make every
 /// later commit there fail: wait for it to go, and remove it once it is stale.
 pub fn wait_out_index_lock(dir: &Path) {
-    wait_out_own_lock(dir, "index.lock");
-}
-
-/// A lock file in worktree `dir`'s own git dir (`index.lock`, `HEAD.lock`) that a killed git
-/// or git-epic left would make every later update of that file fail: wait for it to go, and
-/// remove it once it is stale (older than [`STALE_LOCK`]; a live one is held for
-/// milliseconds).
-pub fn wait_out_own_lock(dir: &Path, file: &str) {
-    let Some(lock) = gix::open(dir).ok().map(|r| r.git_dir().join(file)) else {
-        return;
-    };
-    while let Ok(age) = std::fs::metadata(&lock).and_then(|m| m.modified()) {
-        if age.elapsed().is_ok_and(|a| a >= STALE_LOCK) {
-            let _ = std::fs::remove_file(&lock);
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    if let Ok(repo) = gix::open(dir) {
+        super::locks::wait_out_own_lock(&repo, "index.lock");
     }
 }
 

@@ -42,9 +42,9 @@ fn update(name: &str, expected: PreviousValue, new: Target, message: &str) -> Re
 /// Detach the HEAD of `worktree` from its branch, remembering both. Returns the branch, or
 /// `None` when HEAD was not on a branch (then there is nothing to move after the run).
 pub fn detach(worktree: &Path) -> Result<Option<String>> {
-    // A supervisor killed while it moved HEAD left its lock: the next run must not fail on it.
-    gitx::wait_out_own_lock(worktree, "HEAD.lock");
     let repo = gix::open(worktree).context("could not open the worktree")?;
+    // A supervisor killed while it moved HEAD left its lock: the next run must not fail on it.
+    gitx::wait_out_own_lock(&repo, "HEAD.lock");
     let Some(name) = repo.head_name()? else {
         return Ok(None);
     };
@@ -95,7 +95,7 @@ pub fn reattach(worktree: &Path) -> Result<Reattached> {
     let branch = branch.to_owned();
     let start = gix::ObjectId::from_hex(start.as_bytes()).map_err(|e| anyhow!("{e}"))?;
     // The locks a supervisor killed in the middle of this (or of `detach`) left behind.
-    gitx::wait_out_own_lock(worktree, "HEAD.lock");
+    gitx::wait_out_own_lock(&repo, "HEAD.lock");
     gitx::wait_out_ref_lock(&repo, &branch);
     if let Some(now) = repo.head_name()? {
         std::fs::remove_file(&path)?;
