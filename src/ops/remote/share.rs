@@ -377,24 +377,13 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
             if lost.contains_key(*id) {
                 continue;
             }
-            let (at, held) = super::claims::fetched(&repo, &remote, name, id);
-            if let Some(h) = held.as_ref().filter(|h| h.elsewhere()) {
-                lost.insert(id.to_string(), h.label());
-                continue;
-            }
-            let mine = match store.get(id) {
-                Ok(n) => n,
-                Err(e) => {
-                    lost.insert(id.to_string(), format!("{remote} (its note: {e:#})"));
+            let (at, mine) = match winnable(&repo, &store, &remote, name, id, land) {
+                Ok(here) => here,
+                Err(by) => {
+                    lost.insert(id.to_string(), by);
                     continue;
                 }
             };
-            if let Some(n) = &mine {
-                if let Some(other) = taken(n, land) {
-                    lost.insert(id.to_string(), other);
-                    continue;
-                }
-            }
             let mut note = mine.unwrap_or_default();
             note.mark_mine(&host);
             note.claim_until = Some(until);
@@ -439,8 +428,7 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
     }
 }
 
-/// Every one of `ids` lost, by what was last fetched (a live claim of another machine's on
-/// its claim ref, or its note in the merged view): then the claim needs no round trip.
+/// Every one of `ids` lost, by what was last fetched: then the claim needs no round trip.
 /// `None` when any of them may still be won. A claim ref or note fetched a moment ago can
 /// only be older than the remote's, and a claim there does not go away before its lease
 /// runs out or its machine gives it back, which a fetch just before would have missed too.
@@ -451,19 +439,38 @@ fn known_lost(
     ids: &[&str],
     land: bool,
 ) -> Option<Vec<(String, Claim)>> {
-    let mut lost = Vec::with_capacity(ids.len());
-    for id in ids {
-        let (_, held) = super::claims::fetched(&ws.repo, remote, &ws.epic.name, id);
-        let by = match held.filter(|h| h.elsewhere()) {
-            Some(h) => h.label(),
-            None => match store.get(id) {
-                Ok(Some(n)) => taken(&n, land)?,
-                _ => return None,
-            },
-        };
-        lost.push((id.to_string(), Claim::Lost(by)));
+    ids.iter()
+        .map(|id| {
+            winnable(&ws.repo, store, remote, &ws.epic.name, id, land)
+                .err()
+                .map(|by| (id.to_string(), Claim::Lost(by)))
+        })
+        .collect()
+}
+
+/// Whether ticket `id` may be claimed here, by its claim ref and note as last fetched: the
+/// claim ref's value (the lease of the claim's push) and this machine's note, or who holds
+/// it (a live claim of another machine's, or its note: see [`taken`]; a note that cannot be
+/// read holds it too).
+fn winnable(
+    repo: &gix::Repository,
+    store: &crate::model::state::Store<'_>,
+    remote: &str,
+    epic: &str,
+    id: &str,
+    land: bool,
+) -> std::result::Result<(Option<ObjectId>, Option<crate::model::state::TicketNote>), String> {
+    let (at, held) = super::claims::fetched(repo, remote, epic, id);
+    if let Some(h) = held.filter(|h| h.elsewhere()) {
+        return Err(h.label());
     }
-    Some(lost)
+    let mine = store
+        .get(id)
+        .map_err(|e| format!("{remote} (its note: {e:#})"))?;
+    if let Some(other) = mine.as_ref().and_then(|n| taken(n, land)) {
+        return Err(other);
+    }
+    Ok((at, mine))
 }
 
 /// Who holds ticket note `n` (the merged view) so that this machine may not claim it: to
