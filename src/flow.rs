@@ -15,14 +15,12 @@ use crate::infra::config::Settings;
 use crate::infra::error::{usage, Result};
 use crate::model::epic::Workspace;
 use crate::model::graph::Graph;
-use crate::model::state::{BadNote, State, Store, TicketNote};
+use crate::model::state::{NoteMap, State, Store};
 use crate::ops::merge::queue::{self, Candidate, Msg, Queue};
 use crate::ops::merge::{self, Outcome};
 use crate::ops::propagate;
 use crate::ops::runner::{self, Event, MergeNews, OnDone, Planned, Selection};
 use crate::ops::worktree::hold::{self, Hold};
-
-type Notes = std::collections::HashMap<String, std::result::Result<TicketNote, BadNote>>;
 
 pub struct Flow<'g> {
     graph: &'g Graph,
@@ -178,12 +176,12 @@ impl<'g> Flow<'g> {
     }
 
     /// Every ticket's note, in one read of the store.
-    fn notes(&self, ws: &Workspace) -> Result<Notes> {
+    fn notes(&self, ws: &Workspace) -> Result<NoteMap> {
         let ids: Vec<&str> = self.graph.tickets.iter().map(|t| t.id.as_str()).collect();
         Store::new(&ws.repo, &ws.epic.name).get_many(&ids)
     }
 
-    fn deps_merged(&self, notes: &Notes, id: &str) -> bool {
+    fn deps_merged(&self, notes: &NoteMap, id: &str) -> bool {
         let t = self.graph.get(id).expect("ticket of the graph");
         t.deps
             .iter()

@@ -56,6 +56,10 @@ struct Snapshot {
     tree: notes::State,
 }
 
+/// Tickets' notes by id, as [`Store::get_many`] reads them: a note that does not parse is
+/// there as its [`BadNote`].
+pub type NoteMap = HashMap<String, std::result::Result<TicketNote, BadNote>>;
+
 impl<'r> Store<'r> {
     pub fn new(repo: &'r gix::Repository, epic: &str) -> Store<'r> {
         Store {
@@ -136,10 +140,7 @@ impl<'r> Store<'r> {
     }
 
     /// The notes of many tickets from one read of the notes ref.
-    pub fn get_many(
-        &self,
-        ids: &[&str],
-    ) -> Result<HashMap<String, std::result::Result<TicketNote, BadNote>>> {
+    pub fn get_many(&self, ids: &[&str]) -> Result<NoteMap> {
         let mut snap = self.snapshot()?;
         let mut out = HashMap::new();
         for id in ids {
