@@ -103,34 +103,21 @@ pub fn find_on_first_parents(
     Ok(None)
 }
 
-/// Whether commit `a` is `b` or an ancestor of it, asked of git itself: right after a
-/// fetch by another process, its objects are certain to be seen.
+/// Whether commit `a` is `b` or an ancestor of it. The repository is opened afresh for
+/// the question: right after a fetch by another process, its new objects are certain to be
+/// seen (a handle kept from before might not look for new packs). In-process: a remote
+/// landing asks this once or twice per try, and a `git merge-base` each cost a process.
 pub fn is_ancestor(root: &Path, a: ObjectId, b: ObjectId) -> Result<bool> {
     if a == b {
         return Ok(true);
     }
-    let out = duct::cmd(
-        "git",
-        [
-            "merge-base",
-            "--is-ancestor",
-            &a.to_string(),
-            &b.to_string(),
-        ],
-    )
-    .dir(root)
-    .stdout_null()
-    .stderr_capture()
-    .unchecked()
-    .run()?;
-    match out.status.code() {
-        Some(0) => Ok(true),
-        Some(1) => Ok(false),
-        _ => Err(anyhow::anyhow!(
-            "git merge-base --is-ancestor {a} {b} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )),
-    }
+    let repo = gix::open(root)?;
+    // When `a` is reachable from `b`, every common ancestor is one of `a`'s: `a` is the
+    // one best merge base.
+    let base = repo
+        .merge_base(a, b)
+        .map_err(|e| anyhow::anyhow!("whether {a} is an ancestor of {b}: {e}"))?;
+    Ok(base.is_some_and(|m| m.detach() == a))
 }
 
 /// A commit of git-epic's own bookkeeping (notes, claims), made by git-epic rather than by
@@ -149,4 +136,57 @@ pub fn bookkeeping_commit(
     let mut buf = gix::date::parse::TimeBuf::default();
     let sig = sig.to_ref(&mut buf);
     Ok(repo.new_commit_as(sig, sig, message, tree, parents)?.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use gix::ObjectId;
+
+    /// In-process answers agree with `git merge-base --is-ancestor` on a history with a
+    /// merge, a side branch and an unrelated root.
+    #[test]
+    fn is_ancestor_answers_as_git_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git")
+                .args(args)
+                .current_dir(root)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@example.com")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@example.com")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}");
+            String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        };
+        let commit = |msg: &str| {
+            git(&["commit", "-q", "--allow-empty", "-m", msg]);
+            ObjectId::from_hex(git(&["rev-parse", "HEAD"]).as_bytes()).unwrap()
+        };
+        git(&["init", "-q", "-b", "main"]);
+        let a = commit("a");
+        let b = commit("b");
+        git(&["checkout", "-q", "-b", "side", &a.to_string()]);
+        let s = commit("s");
+        git(&["checkout", "-q", "main"]);
+        git(&["merge", "-q", "--no-edit", "side"]);
+        let m = ObjectId::from_hex(git(&["rev-parse", "HEAD"]).as_bytes()).unwrap();
+        git(&["checkout", "-q", "--orphan", "other"]);
+        let u = commit("unrelated");
+        let all = [a, b, s, m, u];
+        for x in all {
+            for y in all {
+                let by_git = std::process::Command::new("git")
+                    .args(["merge-base", "--is-ancestor", &x.to_string(), &y.to_string()])
+                    .current_dir(root)
+                    .status()
+                    .unwrap()
+                    .success();
+                assert_eq!(super::is_ancestor(root, x, y).unwrap(), by_git, "{x} {y}");
+            }
+        }
+    }
 }

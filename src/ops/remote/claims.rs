@@ -104,7 +104,6 @@ pub(super) fn fetched(
 /// renewed (the note's claim runs out later) or given back (the note holds no claim, or is
 /// another machine's now). They go out with the next exchange.
 pub(super) fn follow_notes(
-    root: &std::path::Path,
     repo: &gix::Repository,
     remote: &str,
     epic: &str,
@@ -117,7 +116,7 @@ pub(super) fn follow_notes(
     let now = crate::model::state::now();
     let prefix = format!("{}/", track(remote, epic, "claims"));
     let mut updates = Vec::new();
-    for (id, at) in super::view::tracked_under(root, &prefix)? {
+    for (id, at) in super::view::tracked_under(repo, &prefix)? {
         let Some(held) = read(repo, at) else { continue };
         if held.machine != me || held.until <= now {
             continue;

@@ -115,7 +115,7 @@ fn exchange(
                 }
             }
         }
-        let merged = super::view::merge_all(&ws.root, &repo, &remote, &ws.epic.name, &graph_ids)?;
+        let merged = super::view::merge_all(&repo, &remote, &ws.epic.name, &graph_ids)?;
         let mut updates: Vec<_> = epic_out.into_iter().collect();
         // This machine's notes, to its own ref: no other machine writes it, so this push
         // loses to none of theirs. Its claims follow its notes (renewed or given back).
@@ -125,12 +125,7 @@ fn exchange(
             &ws.epic.name,
             false,
         )?);
-        updates.extend(super::claims::follow_notes(
-            &ws.root,
-            &repo,
-            &remote,
-            &ws.epic.name,
-        )?);
+        updates.extend(super::claims::follow_notes(&repo, &remote, &ws.epic.name)?);
         for (((_, tip), dst), there) in branches.iter().zip(&branch_refs).zip(branch_tips) {
             if there != Some(*tip) {
                 updates.push((*tip, dst.clone(), there));
@@ -370,7 +365,7 @@ fn claim_for(ws: &Workspace, ids: &[&str], until: f64, land: bool) -> Result<Vec
                 .map(|id| (id.to_string(), Claim::Offline(why.clone())))
                 .collect());
         }
-        super::view::merge_all(&ws.root, &repo, &remote, name, &graph_ids)?;
+        super::view::merge_all(&repo, &remote, name, &graph_ids)?;
         let mut notes = Vec::new();
         let mut updates = Vec::new();
         for id in ids {

@@ -222,8 +222,7 @@ impl Round<'_> {
             &ws.epic.tasks_dir,
         )?)?;
         let ids: Vec<String> = graph.tickets.iter().map(|t| t.id.clone()).collect();
-        let merged =
-            super::view::merge_all(&ws.root, &self.repo, self.remote, &ws.epic.name, &ids)?;
+        let merged = super::view::merge_all(&self.repo, self.remote, &ws.epic.name, &ids)?;
         report.notes_in = merged.updated;
         report.notes_refused = merged
             .refused
@@ -243,7 +242,6 @@ impl Round<'_> {
             self.updates.push(own);
         }
         self.updates.extend(super::claims::follow_notes(
-            &ws.root,
             &self.repo,
             self.remote,
             &ws.epic.name,

@@ -43,23 +43,20 @@ pub(super) fn wants(remote: &str, epic: &str) -> Vec<(String, String)> {
 }
 
 /// The tracking refs under `prefix` (a folder, ending in `/`), by the rest of their name.
+/// Read in-process: every look at the shared state lists them, a `git for-each-ref` each.
 pub(super) fn tracked_under(
-    root: &std::path::Path,
+    repo: &gix::Repository,
     prefix: &str,
 ) -> Result<BTreeMap<String, ObjectId>> {
-    let out = gitx::git(
-        root,
-        &["for-each-ref", "--format=%(objectname) %(refname)", prefix],
-    )?;
     let mut refs = BTreeMap::new();
-    for line in out.lines() {
-        let Some((id, name)) = line.split_once(' ') else {
+    let platform = repo.references()?;
+    for r in platform.prefixed(prefix)? {
+        let Ok(mut r) = r else { continue };
+        let name = r.name().as_bstr().to_string();
+        let (Some(rest), Ok(id)) = (name.strip_prefix(prefix), r.peel_to_id()) else {
             continue;
         };
-        if let (Ok(id), Some(rest)) = (ObjectId::from_hex(id.as_bytes()), name.strip_prefix(prefix))
-        {
-            refs.insert(rest.to_owned(), id);
-        }
+        refs.insert(rest.to_owned(), id.detach());
     }
     Ok(refs)
 }
@@ -67,7 +64,6 @@ pub(super) fn tracked_under(
 /// Merge what was fetched (every other machine's notes, and the notes older versions
 /// wrote) into the local notes, with the rules of [`notes::merge`]. What was taken.
 pub(super) fn merge_all(
-    root: &std::path::Path,
     repo: &gix::Repository,
     remote: &str,
     epic: &str,
@@ -79,7 +75,7 @@ pub(super) fn merge_all(
         sources.push(("notes".to_owned(), old));
     }
     let prefix = format!("{}/", track(remote, epic, "machines"));
-    for (machine, tip) in tracked_under(root, &prefix)? {
+    for (machine, tip) in tracked_under(repo, &prefix)? {
         if Some(machine.as_str()) != me {
             sources.push((format!("machines/{machine}"), tip));
         }
@@ -91,7 +87,7 @@ pub(super) fn merge_all(
     // Who holds each ticket, as its claim ref says: that machine writes its note.
     let store = crate::model::state::Store::new(repo, epic);
     let claims = format!("{}/", track(remote, epic, "claims"));
-    let holders: std::collections::HashMap<ObjectId, String> = tracked_under(root, &claims)?
+    let holders: std::collections::HashMap<ObjectId, String> = tracked_under(repo, &claims)?
         .into_iter()
         .filter_map(|(id, at)| {
             super::claims::read(repo, at).map(|held| (store.key(&id), held.machine))
