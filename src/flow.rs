@@ -31,6 +31,8 @@ pub struct Flow<'g> {
     /// Gate workers (scope and test gates, side by side) feeding one lander (merges into
     /// the epic one after the other, then propagation). Started with the first merge.
     gates: Option<mpsc::Sender<MergeJob>>,
+    /// Hears when the merge queue ended (its landing lease given back).
+    queue_ended: Option<mpsc::Receiver<()>>,
     /// Tickets handed over and not landed yet: propagation leaves their worktrees alone, so
     /// that a test gate never runs on files a rebase is changing.
     in_flight: Arc<Mutex<BTreeSet<String>>>,
@@ -93,6 +95,7 @@ impl<'g> Flow<'g> {
             opts,
             waiting: BTreeSet::new(),
             gates: None,
+            queue_ended: None,
             in_flight: Arc::default(),
             tried: Default::default(),
             awaiting_review: Vec::new(),
@@ -201,8 +204,9 @@ impl<'g> Flow<'g> {
         Ok(ready)
     }
 
-    /// Start the gate workers and the merge queue; returns where to send merge jobs.
-    fn start_workers(&self, ws: &Workspace) -> mpsc::Sender<MergeJob> {
+    /// Start the gate workers and the merge queue; returns where to send merge jobs, and
+    /// where the queue says it ended.
+    fn start_workers(&self, ws: &Workspace) -> (mpsc::Sender<MergeJob>, mpsc::Receiver<()>) {
         let setup = Setup {
             root: ws.root.clone(),
             epic: ws.epic.clone(),
@@ -212,6 +216,7 @@ impl<'g> Flow<'g> {
         // Gates mostly wait on git (and on the test, with epic.queue=false).
         let workers = self.settings.gate_jobs.max(2);
         let (line_tx, line_rx) = queue::channel::<Notify>();
+        let (ended_tx, ended_rx) = mpsc::channel();
         {
             let (setup, settings) = (setup.clone(), settings.clone());
             let in_flight = Arc::clone(&self.in_flight);
@@ -230,6 +235,7 @@ impl<'g> Flow<'g> {
                             .collect();
                         notify(after_landing(&ws, &settings, &graph, id, outcome, &busy));
                     });
+                    let _ = ended_tx.send(());
                 }
                 Err(reason) => {
                     drop(line_tx);
@@ -293,7 +299,7 @@ impl<'g> Flow<'g> {
                 let _ = line_tx.send(Msg::Closed);
             });
         }
-        tx
+        (tx, ended_rx)
     }
 
     /// Done tickets of earlier runs found waiting for their reviewer as this one began.
@@ -307,6 +313,18 @@ impl<'g> Flow<'g> {
     }
 }
 
+/// The run is over: the gate workers stop, and the merge queue ends before the process
+/// does, so that a landing lease it holds is given back (the other machines would wait for
+/// it to run out). Not for ever: a queue that cannot end soon is left to the lease's end.
+impl Drop for Flow<'_> {
+    fn drop(&mut self) {
+        self.gates.take();
+        if let Some(ended) = self.queue_ended.take() {
+            let _ = ended.recv_timeout(std::time::Duration::from_secs(10));
+        }
+    }
+}
+
 impl OnDone for Flow<'_> {
     fn begin(
         &mut self,
@@ -315,7 +333,9 @@ impl OnDone for Flow<'_> {
         notify: Box<dyn FnOnce(MergeNews) + Send>,
     ) -> Result<()> {
         if self.gates.is_none() {
-            self.gates = Some(self.start_workers(ws));
+            let (gates, ended) = self.start_workers(ws);
+            self.gates = Some(gates);
+            self.queue_ended = Some(ended);
         }
         self.in_flight
             .lock()
@@ -456,6 +476,7 @@ fn after_landing(
         news.fix_round = fix_round;
         return news;
     }
+    let started = std::time::Instant::now();
     let propagated = match propagate::candidates(ws, graph, true) {
         Ok((mut open, _)) => {
             open.retain(|(other, _)| !busy.contains(other));
@@ -479,6 +500,13 @@ fn after_landing(
         }
         Err(_) => None,
     };
+    crate::infra::trace::trace(|| {
+        format!(
+            "after landing {id}: {:.3}s ({})",
+            started.elapsed().as_secs_f64(),
+            propagated.as_deref().unwrap_or("nothing to propagate")
+        )
+    });
     MergeNews {
         id: id.to_owned(),
         result: news.result.map(|(commit, _)| (commit, propagated)),

@@ -162,3 +162,164 @@ fn a_lander_killed_mid_landing_holds_the_landing_lease_until_it_runs_out_then_an
     assert!(history.contains("host beta"), "{history}");
     assert!(history.contains("host alpha"), "{history}");
 }
+
+/// A done ticket's machine, finding another machine holding the landing lease, hands the
+/// ticket over instead of racing it for the epic: the lander lands it from the remote, and
+/// the ticket's machine learns it from the remote's epic and records it merged.
+#[test]
+fn a_ticket_handed_over_to_the_lander_is_landed_there_once_and_recorded_merged_here() {
+    let r = Repo::new();
+    let remote = r.published_as(Some("alpha"));
+    r.epic(&["ticket", "add", "C", "--title", "C"]).ok();
+    r.epic(&["sync"]).ok();
+    let beta = r.machine_as(&remote, "beta", Some("beta"));
+    // C is done on beta, and not landed.
+    r.epic_in(&beta, &["run", "C"], None).ok();
+    // alpha's flow lands A (taking the lease), then runs B for a while: it keeps the lease
+    // while its run goes on, and lands what is handed over to it.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-epic"));
+    r.env(&mut cmd);
+    let alpha = cmd
+        .args(["wave", "start", "--all", "--auto-merge", "-j", "1", "-q"])
+        .current_dir(r.path())
+        .env("FAKE_SLEEP", "4")
+        .env("GIT_EPIC_TRACE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let lease = || {
+        r.git_out_in(&remote, &["log", "-1", "--format=%B", "refs/epic/e/lander"])
+            .unwrap_or_default()
+    };
+    while !lease().contains("host alpha") {
+        assert!(
+            t0.elapsed().as_secs() < 60,
+            "alpha never took the landing lease"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-epic"));
+    r.env(&mut cmd);
+    let out = cmd
+        .args(["merge", "C"])
+        .current_dir(&beta)
+        .env("GIT_EPIC_TRACE", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("lander busy: alpha#"),
+        "beta did not wait: {err}"
+    );
+    assert!(
+        err.contains("hand over C at"),
+        "beta did not hand C over: {err}"
+    );
+    let (code, alpha_err) = finish(alpha);
+    assert_eq!(code, Some(0), "{alpha_err}");
+    assert!(
+        alpha_err.contains("handed over: 1 new"),
+        "alpha did not take C in: {alpha_err}"
+    );
+    let merges = r.git_in(&remote, &["log", "--first-parent", "--format=%s", "epic/e"]);
+    for id in ["A", "B", "C"] {
+        let landed = merges
+            .lines()
+            .filter(|l| l.starts_with(&format!("epic(e): merge {id} ")))
+            .count();
+        assert_eq!(landed, 1, "{id} landed {landed} times:\n{merges}");
+    }
+    // beta's note says C merged, at the merge commit the lander made.
+    let status = r.epic_in(&beta, &["status", "--json"], None).ok();
+    let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let c = v["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "C")
+        .unwrap();
+    assert_eq!(c["state"], "merged", "{c}");
+}
+
+/// Without a merged-result test too, a lander killed with kill -9 holds the lease until it
+/// runs out: what was handed over to it meanwhile is not lost, its machine takes the lease
+/// then and lands it itself.
+#[test]
+fn a_ticket_handed_over_to_a_lander_killed_lands_from_its_own_machine_once_the_lease_runs_out() {
+    let r = Repo::new();
+    let remote = r.published_as(Some("alpha"));
+    r.epic(&["ticket", "add", "C", "--title", "C"]).ok();
+    r.epic(&["sync"]).ok();
+    let beta = r.machine_as(&remote, "beta", Some("beta"));
+    for dir in [r.path(), beta.clone()] {
+        r.git_in(&dir, &["config", "epic.claimLease", "8s"]);
+    }
+    r.epic_in(&beta, &["run", "C"], None).ok();
+    // alpha's flow lands A (taking the lease) and runs B: it is killed once it holds the
+    // lease, before beta hands anything over.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-epic"));
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    r.env(&mut cmd);
+    let mut alpha = cmd
+        .args(["wave", "start", "--all", "--auto-merge", "-j", "1", "-q"])
+        .current_dir(r.path())
+        .env("FAKE_SLEEP", "3")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let lease = || {
+        r.git_out_in(&remote, &["log", "-1", "--format=%B", "refs/epic/e/lander"])
+            .unwrap_or_default()
+    };
+    while !lease().contains("host alpha") {
+        assert!(
+            t0.elapsed().as_secs() < 60,
+            "alpha never took the landing lease"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    unsafe { libc::kill(-(alpha.id() as i32), libc::SIGKILL) };
+    let _ = alpha.wait();
+    let killed = std::time::Instant::now();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-epic"));
+    r.env(&mut cmd);
+    let out = cmd
+        .args(["merge", "C"])
+        .current_dir(&beta)
+        .env("GIT_EPIC_TRACE", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("lander busy: alpha#"),
+        "beta did not wait: {err}"
+    );
+    assert!(
+        err.contains("hand over C at"),
+        "beta did not hand C over: {err}"
+    );
+    assert!(
+        err.contains("lander until"),
+        "beta never took the lease: {err}"
+    );
+    assert!(
+        killed.elapsed().as_secs_f64() >= 1.0,
+        "beta landed while alpha's lease held: {:?}",
+        killed.elapsed()
+    );
+    let merges = r.git_in(&remote, &["log", "--first-parent", "--format=%s", "epic/e"]);
+    // (A may or may not have landed before the kill: alpha takes the lease first.)
+    let landed = merges
+        .lines()
+        .filter(|l| l.starts_with("epic(e): merge C "))
+        .count();
+    assert_eq!(landed, 1, "C landed {landed} times:\n{merges}");
+    let history = r.git_in(&remote, &["log", "--format=%B", "refs/epic/e/lander"]);
+    assert!(history.contains("host beta"), "{history}");
+}

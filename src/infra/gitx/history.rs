@@ -180,7 +180,12 @@ mod tests {
         for x in all {
             for y in all {
                 let by_git = std::process::Command::new("git")
-                    .args(["merge-base", "--is-ancestor", &x.to_string(), &y.to_string()])
+                    .args([
+                        "merge-base",
+                        "--is-ancestor",
+                        &x.to_string(),
+                        &y.to_string(),
+                    ])
                     .current_dir(root)
                     .status()
                     .unwrap()

@@ -211,9 +211,33 @@ pub struct TicketNote {
     /// the remote's epic moved meanwhile: it lands again on the remote's epic.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub reland: bool,
+    /// Through its gates on its machine and handed over to the machine that holds the
+    /// landing lease, which lands it from the remote: at which tip, in which attempt (a
+    /// later attempt's ticket is handed over again, or not at all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hand_over: Option<HandOver>,
     /// Updates of this note so far: of two notes changed on two machines, the one with
     /// more updates wins when they are merged (`git epic sync`).
     pub rev: u64,
+}
+
+/// A done ticket handed over for landing (see [`TicketNote::hand_over`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HandOver {
+    /// The branch tip its gates passed: the one to land, and only while the branch is there.
+    pub tip: String,
+    /// The note's `attempts` when it was handed over.
+    pub attempt: u32,
+}
+
+impl TicketNote {
+    /// The tip another machine may land this done ticket at, if its machine handed it over
+    /// in the attempt the note is at.
+    pub fn handed_over(&self) -> Option<&str> {
+        let h = self.hand_over.as_ref()?;
+        (self.state == State::Done && h.attempt == self.attempts).then_some(h.tip.as_str())
+    }
 }
 
 /// Why a ticket was sent back to an agent, and what to tell it.

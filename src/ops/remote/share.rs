@@ -97,14 +97,8 @@ fn exchange(
                 .flatten()
                 .map(|b| b.detach());
             let behind = local != remote_epic && base == Some(local);
-            if behind && gitx::checked_out_at(&repo, &ws.epic.branch)?.is_none() {
-                let _ = gitx::move_branch(
-                    &repo,
-                    &ws.epic.branch,
-                    local,
-                    remote_epic,
-                    "git-epic: sync from the remote",
-                );
+            if behind {
+                follow_epic(ws, &repo, Some(remote_epic))?;
             } else if local != remote_epic && base == Some(remote_epic) {
                 epic_out = Some((local, epic_ref.clone(), Some(remote_epic)));
             } else if base != Some(local) && base != Some(remote_epic) {
@@ -140,6 +134,37 @@ fn exchange(
             Pushed::Stale => return Err(busy(&remote, &backoff)),
         }
     }
+}
+
+/// The local epic brought up to the remote's, `remote_epic` as just fetched, when it is
+/// behind it (landings made elsewhere) and not checked out: anything else is left to an
+/// exchange of the notes, which settles it.
+pub(super) fn follow_epic(
+    ws: &Workspace,
+    repo: &gix::Repository,
+    remote_epic: Option<ObjectId>,
+) -> Result<()> {
+    let (Some(local), Some(there)) = (gitx::branch_tip(repo, &ws.epic.branch)?, remote_epic) else {
+        return Ok(());
+    };
+    let base = repo
+        .merge_base(local, there)
+        .ok()
+        .flatten()
+        .map(|b| b.detach());
+    if local != there
+        && base == Some(local)
+        && gitx::checked_out_at(repo, &ws.epic.branch)?.is_none()
+    {
+        let _ = gitx::move_branch(
+            repo,
+            &ws.epic.branch,
+            local,
+            there,
+            "git-epic: sync from the remote",
+        );
+    }
+    Ok(())
 }
 
 /// A step given up after losing every round to other machines' pushes for the whole

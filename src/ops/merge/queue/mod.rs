@@ -19,7 +19,9 @@ use std::sync::mpsc::{Receiver, Sender};
 use anyhow::anyhow;
 use gix::ObjectId;
 
-use super::record::{landed, record_merged};
+mod land;
+mod lease;
+
 use super::{Gated, Options, Outcome};
 use crate::infra::config::Settings;
 use crate::infra::error::Result;
@@ -30,6 +32,7 @@ use crate::model::graph::Graph;
 use crate::model::state::{State, Store};
 use crate::ops::worktree::hold::Hold;
 use crate::ops::worktree::scratch::{self, Tested};
+use lease::Lease;
 
 /// A gated ticket waiting in line, its hold kept until it leaves, and what its caller wants
 /// back with the outcome.
@@ -80,7 +83,12 @@ struct Spec {
 }
 
 struct Entry<N> {
-    c: Candidate<N>,
+    gated: Gated,
+    /// This machine's ticket: its hold (kept until it leaves the line) and what its caller
+    /// wants back. `None`: another machine's, handed over to land here (judged there).
+    own: Option<(Hold, N)>,
+    /// The tip this machine handed over to the machine that lands now, if it did.
+    handed: Option<ObjectId>,
     spec: Option<Spec>,
 }
 
@@ -104,17 +112,9 @@ pub struct Queue<'w, N> {
     producers: usize,
     /// Through a remote, the landing lease (see [`crate::ops::remote::lander`]).
     lander: Lease,
-}
-
-/// This queue's hold on the landing lease.
-#[derive(Default)]
-struct Lease {
-    /// The remote's lease value while held here (`Some(None)`: held without a remote).
-    held: Option<Option<ObjectId>>,
-    /// When to renew it, or (not held) to ask for it again.
-    next: Option<std::time::Instant>,
-    /// Tries in a row that found another machine landing.
-    busy: u32,
+    /// Tickets handed over by other machines that this one will not land (a conflict, a
+    /// dependency not merged): their machines judge them. By id and tip.
+    declined: HashSet<(String, ObjectId)>,
 }
 
 /// The queue's channel: make it first so that producers can send before the queue runs.
@@ -154,6 +154,7 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
             rx,
             producers,
             lander: Lease::default(),
+            declined: HashSet::new(),
         }
     }
 
@@ -165,25 +166,30 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
         done: &mut dyn FnMut(&str, Result<Outcome>, N),
     ) -> Result<()> {
         loop {
-            if !self.lease()? {
-                // Another machine lands now: the line waits (the agents here go on) and
-                // asks again a little later.
-            } else if let Err(e) = self.settle(step, done) {
+            let outcome = if self.lease()? {
+                self.adopt().and_then(|()| self.settle(step, done))
+            } else {
+                // Another machine lands now: the agents here go on, and the line goes to
+                // it (without a merged-result test) or waits for the lease.
+                self.follow_lander(done)
+            };
+            if let Err(e) = outcome {
                 // Never a silent stop: what is in line hears why, and the queue goes on
                 // with what comes next.
                 let reason = format!("{e:#}");
                 for e in std::mem::take(&mut self.line) {
-                    done(&e.c.gated.id, Err(anyhow!("{reason}")), e.c.payload);
+                    self.leave(e, Err(anyhow!("{reason}")), done);
                 }
             }
             if self.line.is_empty() {
-                // Given back at once: another machine's line need not wait for it.
+                // Given back at once when it need not be kept: another machine's line need
+                // not wait for it.
                 self.lease()?;
             }
             if self.producers == 0 && self.line.is_empty() && self.running == 0 {
                 return Ok(());
             }
-            let msg = match self.lander.next {
+            let msg = match self.wake() {
                 Some(at) => {
                     let wait = at.saturating_duration_since(std::time::Instant::now());
                     match self.rx.recv_timeout(wait) {
@@ -201,58 +207,14 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
         }
     }
 
-    /// Through a remote and with a merged-result test to run, hold the landing lease while
-    /// the line has tickets, and give it back once the line is empty: true when this queue
-    /// may merge and land now.
-    fn lease(&mut self) -> Result<bool> {
-        use crate::ops::remote::lander::{self, Lander};
-        // Without a merged-result test a landing is a merge and a push: one lost to another
-        // machine costs a merge again, less than the lease's own pushes.
-        if self.test.is_none() {
-            return Ok(true);
-        }
-        let now = std::time::Instant::now();
-        if self.line.is_empty() {
-            if let Some(Some(held)) = self.lander.held.take() {
-                if let Err(e) = lander::give_back(self.ws, held) {
-                    crate::infra::trace::trace(|| format!("lander give-back: {e:#}"));
-                }
-            }
-            self.lander = Lease::default();
-            return Ok(true);
-        }
-        if self.lander.held.is_some() && self.lander.next.is_some_and(|t| t > now) {
-            return Ok(true);
-        }
-        if self.lander.held.is_none() && self.lander.next.is_some_and(|t| t > now) {
-            return Ok(false);
-        }
-        let lease = self.settings.claim_lease;
-        let until = crate::model::state::now() + lease.as_secs_f64();
-        match lander::take(self.ws, until)? {
-            Lander::Held(value) => {
-                self.lander.held = Some(value);
-                self.lander.next = value.map(|_| now + lease / 3);
-                self.lander.busy = 0;
-                Ok(true)
-            }
-            Lander::Busy(other) => {
-                crate::infra::trace::trace(|| format!("lander busy: {other}"));
-                self.lander.held = None;
-                self.lander.busy += 1;
-                // 100 ms doubling to 1.6 s, with jitter: the lander gives it back as soon
-                // as its line is empty.
-                let ms = 100u64 << self.lander.busy.min(4);
-                let jitter = crate::ops::remote::random_below(ms);
-                self.lander.next = Some(now + std::time::Duration::from_millis(ms / 2 + jitter));
-                Ok(false)
-            }
-        }
-    }
-
     fn hear(&mut self, msg: Msg<N>) {
         match msg {
-            Msg::Add(c) => self.line.push(Entry { c, spec: None }),
+            Msg::Add(c) => self.line.push(Entry {
+                gated: c.gated,
+                own: Some((c.hold, c.payload)),
+                handed: None,
+                spec: None,
+            }),
             Msg::Closed => self.producers = self.producers.saturating_sub(1),
             Msg::Tested { id, tree, result } => {
                 self.running -= 1;
@@ -324,7 +286,7 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
             if let Some(dep) = self.missing_dep(&store, i)? {
                 let e = self.line.remove(i);
                 let reason = format!("it waits for {dep} to be merged");
-                done(&e.c.gated.id, Ok(Outcome::Skipped { reason }), e.c.payload);
+                self.leave(e, Ok(Outcome::Skipped { reason }), done);
                 continue;
             }
             let e = &mut self.line[i];
@@ -334,11 +296,11 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                 continue;
             }
             e.spec = None;
-            match gitx::merge_tree(&self.ws.root, on, e.c.gated.tip) {
+            match gitx::merge_tree(&self.ws.root, on, e.gated.tip) {
                 Ok(TreeMerge::Clean(tree)) => {
-                    let message = super::message(&self.ws.epic.name, &e.c.gated);
+                    let message = super::message(&self.ws.epic.name, &e.gated);
                     let commit =
-                        gitx::write_commit(&self.ws.repo, tree, &[on, e.c.gated.tip], &message)?;
+                        gitx::write_commit(&self.ws.repo, tree, &[on, e.gated.tip], &message)?;
                     let test = match (&self.test, self.tested.as_ref().and_then(|t| t.get(tree))) {
                         (None, _) | (_, Some(Ok(()))) => Test::Green,
                         (_, Some(Err(lines))) => Test::Red {
@@ -358,14 +320,18 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                 }
                 Ok(TreeMerge::Conflicts(files)) if on == tip => {
                     let e = self.line.remove(i);
-                    let outcome = super::record_conflict(&store, &e.c.gated.id, files);
-                    done(&e.c.gated.id, outcome, e.c.payload);
+                    // Another machine's ticket is judged there: it goes back to it.
+                    let outcome = match e.own {
+                        Some(_) => super::record_conflict(&store, &e.gated.id, files),
+                        None => Ok(Outcome::Conflict { files }),
+                    };
+                    self.leave(e, outcome, done);
                 }
                 // On a speculative base: perhaps only with an entry that will leave.
                 Ok(TreeMerge::Conflicts(_)) => i += 1,
                 Err(err) => {
                     let e = self.line.remove(i);
-                    done(&e.c.gated.id, Err(err), e.c.payload);
+                    self.leave(e, Err(err), done);
                 }
             }
         }
@@ -374,12 +340,12 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
 
     /// A dependency of entry `i` that is neither merged nor ahead of it in line.
     fn missing_dep(&self, store: &Store<'_>, i: usize) -> Result<Option<String>> {
-        let id = &self.line[i].c.gated.id;
+        let id = &self.line[i].gated.id;
         let Some(ticket) = self.graph.get(id) else {
             return Ok(None);
         };
         for dep in &ticket.deps {
-            if self.line[..i].iter().any(|e| &e.c.gated.id == dep) {
+            if self.line[..i].iter().any(|e| &e.gated.id == dep) {
                 continue;
             }
             if !matches!(store.get(dep)?, Some(n) if n.state == State::Merged) {
@@ -398,91 +364,31 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
             return Ok(false);
         };
         let store = Store::new(&self.ws.repo, &self.ws.epic.name);
-        let id = head.c.gated.id.clone();
+        let id = head.gated.id.clone();
         match &spec.test {
             Test::Waiting | Test::Running => Ok(false),
             Test::Red { reason, lines } => {
-                let outcome = super::reject_merged_result(&store, &id, reason, lines.clone());
+                let outcome = match head.own {
+                    Some(_) => super::reject_merged_result(&store, &id, reason, lines.clone()),
+                    None => Err(anyhow!("{reason}")),
+                };
                 let e = self.line.remove(0);
-                done(&id, outcome, e.c.payload);
+                self.leave(e, outcome, done);
                 Ok(true)
             }
             Test::Untestable { reason } => {
                 let reason = reason.clone();
                 let e = self.line.remove(0);
-                done(&id, Err(anyhow::anyhow!(reason)), e.c.payload);
+                self.leave(e, Err(anyhow::anyhow!(reason)), done);
                 Ok(true)
             }
-            Test::Green => {
-                let (parent, commit) = (spec.parent, spec.commit);
-                let gated = &head.c.gated;
-                // Landed by another git epic meanwhile: finish, never merge twice.
-                if let Some(merged) = landed(self.ws, &id, self.epic_tip()?)? {
-                    record_merged(&store, &id, merged, &gated.branch)?;
-                    let e = self.line.remove(0);
-                    let outcome = Outcome::Merged {
-                        commit: merged,
-                        cleaned: None,
-                    };
-                    done(&id, Ok(outcome), e.c.payload);
-                    return Ok(true);
-                }
-                // What lands is the branch as it is: one that moved since its gate (a commit
-                // by hand) goes through the gates again, keeping its place.
-                if gitx::branch_tip(&self.ws.repo, &gated.branch)? != Some(gated.tip) {
-                    return self.regate(done);
-                }
-                // The epic moved under the line: merged again on the new tip by plan().
-                if gitx::branch_tip(&self.ws.repo, &self.ws.epic.branch)? != Some(parent) {
-                    self.line[0].spec = None;
-                    return Ok(true);
-                }
-                // Shared through a remote, the remote's epic moves first; another machine
-                // landed first: the line is merged again on theirs.
-                if let crate::ops::remote::Landing::EpicMoved =
-                    crate::ops::remote::publish_landing(self.ws, parent, commit)?
-                {
-                    self.line[0].spec = None;
-                    return Ok(true);
-                }
-                if !gitx::move_branch(
-                    &self.ws.repo,
-                    &self.ws.epic.branch,
-                    parent,
-                    commit,
-                    &super::message(&self.ws.epic.name, gated),
-                )? {
-                    // Only an exchange moves the epic meanwhile, to the remote's, which
-                    // holds this landing now.
-                    let tip = gitx::branch_tip(&self.ws.repo, &self.ws.epic.branch)?;
-                    if !tip.is_some_and(|t| {
-                        gitx::is_ancestor(&self.ws.root, commit, t).unwrap_or(false)
-                    }) {
-                        self.line[0].spec = None;
-                        return Ok(true);
-                    }
-                }
-                record_merged(&store, &id, commit, &gated.branch)?;
-                let _ = crate::ops::remote::exchange_notes(self.ws);
-                let e = self.line.remove(0);
-                let cleaned =
-                    e.c.gated
-                        .worktree
-                        .as_ref()
-                        .filter(|_| self.opts.cleanup)
-                        .map(|wt| {
-                            crate::ops::worktree::remove_worktree(self.ws, wt)
-                                .map_err(|e| format!("{e:#}"))
-                        });
-                done(&id, Ok(Outcome::Merged { commit, cleaned }), e.c.payload);
-                Ok(true)
-            }
+            Test::Green => self.land(done),
         }
     }
 
     fn regate(&mut self, done: &mut dyn FnMut(&str, Result<Outcome>, N)) -> Result<bool> {
         let store = Store::new(&self.ws.repo, &self.ws.epic.name);
-        let id = self.line[0].c.gated.id.clone();
+        let id = self.line[0].gated.id.clone();
         let opts = Options {
             test: self.opts.test && !self.settings.queue,
             ..self.opts
@@ -498,7 +404,7 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
             &|_| {},
         ) {
             Ok(super::Gate::Passed(gated)) => {
-                self.line[0].c.gated = gated;
+                self.line[0].gated = gated;
                 self.line[0].spec = None;
             }
             other => {
@@ -508,7 +414,7 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                     Err(err) => Err(err),
                     Ok(super::Gate::Passed(_)) => unreachable!(),
                 };
-                done(&id, outcome, e.c.payload);
+                self.leave(e, outcome, done);
             }
         }
         Ok(true)
@@ -522,7 +428,7 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
         let jobs = self.settings.gate_jobs.max(1);
         let mut after: Vec<String> = Vec::new();
         for e in &mut self.line {
-            let id = e.c.gated.id.clone();
+            let id = e.gated.id.clone();
             if self.running >= jobs {
                 break;
             }
@@ -554,7 +460,7 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
                     let _ = tx.send(Msg::Tested { id, tree, result });
                 });
             }
-            after.push(e.c.gated.id.clone());
+            after.push(e.gated.id.clone());
         }
     }
 }
