@@ -70,6 +70,9 @@ pub(super) struct Scheduler<'a, 'h> {
     /// ahead only when a slot is about to free up, not hoarded from the other machines.
     spawned: HashMap<String, Instant>,
     took: shared::Durations,
+    /// How long claims took, and when those under way began.
+    claims: shared::Durations,
+    claiming_since: HashMap<String, Instant>,
 }
 
 impl<'a, 'h> Scheduler<'a, 'h> {
@@ -130,6 +133,8 @@ impl<'a, 'h> Scheduler<'a, 'h> {
             publishing: Vec::new(),
             spawned: HashMap::new(),
             took: shared::Durations::default(),
+            claims: shared::Durations::default(),
+            claiming_since: HashMap::new(),
         })
     }
 
@@ -486,7 +491,9 @@ impl<'a, 'h> Scheduler<'a, 'h> {
         let ahead = self.shared
             && !self.stopping()
             && self.reserved.len() + self.reserving.len()
-                < self.took.soon_free(self.spawned.values(), free);
+                < self
+                    .took
+                    .soon_free(self.spawned.values(), free, &self.claims);
         if !ahead {
             return true;
         }
@@ -566,6 +573,8 @@ impl Scheduler<'_, '_> {
     /// Claim queued ticket `i` through the remote in the background (see
     /// [`shared::claim_next`]); false when the loop should look again at once.
     fn claim_next(&mut self, i: usize) -> bool {
+        self.claiming_since
+            .insert(self.queue[i].plan.id.clone(), Instant::now());
         shared::claim_next(
             self.ws,
             self.settings,

@@ -387,22 +387,30 @@ impl Durations {
         self.n += 1;
     }
 
+    /// The mean, if any ended yet.
+    pub(super) fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / f64::from(self.n))
+    }
+
     /// How many slots are free (`free`) or about to be: running tickets that have run
-    /// three quarters of the usual time (unknown before the first ticket ends: none). No
+    /// three quarters of the usual time, or whose time left is within twice what a claim
+    /// takes (`claims`: their durations so far; a claim under load takes a second, and a
+    /// slot waiting for it stands idle) (unknown before the first ticket ends: none). No
     /// more are claimed ahead: a ticket held here waiting for a slot is one another machine
     /// with a slot free now cannot take.
     pub(super) fn soon_free<'a>(
         &self,
         started: impl IntoIterator<Item = &'a std::time::Instant>,
         free: usize,
+        claims: &Durations,
     ) -> usize {
-        if self.n == 0 {
+        let Some(usual) = self.mean() else {
             return free;
-        }
-        let usual = self.sum / f64::from(self.n);
+        };
+        let lead = (0.25 * usual).max(2.0 * claims.mean().unwrap_or(0.0));
         free + started
             .into_iter()
-            .filter(|t| t.elapsed().as_secs_f64() >= 0.75 * usual)
+            .filter(|t| t.elapsed().as_secs_f64() >= usual - lead)
             .count()
     }
 }
@@ -501,4 +509,33 @@ pub(super) fn renew_claims(
         Ok(())
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::Durations;
+
+    /// A slot counts as about to free up a quarter of the usual time before its end, or
+    /// twice a claim's time before it when claims are slower than that.
+    #[test]
+    fn a_slot_is_soon_free_a_claims_time_ahead_when_claims_are_slow() {
+        let mut took = Durations::default();
+        took.add(Duration::from_secs(4));
+        let now = Instant::now();
+        let started = [
+            now - Duration::from_millis(2500),
+            now - Duration::from_millis(3200),
+        ];
+        let none = Durations::default();
+        // No claim timed yet: only the one past three quarters (3 s) of 4 s.
+        assert_eq!(took.soon_free(&started, 0, &none), 1);
+        // Claims of 0.8 s: within 1.6 s of the end (past 2.4 s), both.
+        let mut slow = Durations::default();
+        slow.add(Duration::from_millis(800));
+        assert_eq!(took.soon_free(&started, 0, &slow), 2);
+        // Nothing ended yet: only the free slots.
+        assert_eq!(Durations::default().soon_free(&started, 1, &slow), 1);
+    }
 }

@@ -306,6 +306,9 @@ impl Scheduler<'_, '_> {
         result: std::result::Result<Claim, String>,
     ) -> Result<()> {
         self.reserving.remove(&id);
+        if let Some(since) = self.claiming_since.remove(&id) {
+            self.claims.add(since.elapsed());
+        }
         let Some(i) = self.queue.iter().position(|s| s.plan.id == id) else {
             // No longer to run here (the run is stopping): a claim won meanwhile
             // is given back, not left for the other machines to wait out.
