@@ -285,8 +285,12 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
         while i < self.line.len() {
             if let Some(dep) = self.missing_dep(&store, i)? {
                 let e = self.line.remove(i);
-                let reason = format!("it waits for {dep} to be merged");
-                self.leave(e, Ok(Outcome::Skipped { reason }), done);
+                // Another machine's ticket is taken in again at a later look, when the
+                // notes here may say that its dependency landed: not declined.
+                if e.own.is_some() {
+                    let reason = format!("it waits for {dep} to be merged");
+                    self.leave(e, Ok(Outcome::Skipped { reason }), done);
+                }
                 continue;
             }
             let e = &mut self.line[i];
