@@ -10,6 +10,11 @@
 #            atomic push with the machine's own notes ref, which no other machine writes;
 #            refused only when another machine claimed that ticket. Refused pushes wait
 #            with exponential backoff and jitter, as git-epic does.
+#   hand-over (now, without a merged-result test): claims as per-ref; a machine whose
+#            ticket is done does not land it but hands it over (one push of its own ref;
+#            here a ref per done ticket), and the one machine that took the landing lease
+#            (a ref created with a lease: must not exist) lands every ticket handed over
+#            since its last look in one push of the epic, looking every 200 ms.
 # Prints per protocol: wall time, pushes per ticket (claims, landings), pushes refused per
 # ticket, and the time to claim (mean and 95th percentile, from the first fetch to the
 # accepted push). The agents do nothing: this measures the coordination alone.
@@ -86,6 +91,7 @@ claim_per_ref() { # $1: order file, $2: log, $3: machine; 1 when none left
       --force-with-lease="refs/epic/sim/claims/$t:" "$c:refs/epic/sim/claims/$t" \
       --force-with-lease="refs/epic/sim/machines/$3:$last" "$mine:refs/epic/sim/machines/$3" 2>/dev/null; then
       git update-ref refs/sim/mine "$mine"
+      echo "$t" >>"${2%/*}/claimed.${2##*/log.}"
       echo "push claim $(( ($(now) - t0) / 1000000 ))" >>"$2"
       return 0
     fi
@@ -95,16 +101,56 @@ claim_per_ref() { # $1: order file, $2: log, $3: machine; 1 when none left
   done
 }
 
+hand_over() { # $1: log, $2: ticket; the note that says it is done, pushed
+  git push -q origin "$START:refs/epic/sim/done/$2"
+  echo "push land" >>"$1"
+}
+
+lander() { # $1: log; lands what was handed over, one push per look, until all T landed
+  local landed="$work/landed.$PROTO" tip c new n
+  : >"$landed"
+  while [ "$(wc -l <"$landed")" -lt "$T" ]; do
+    git fetch -q --prune origin "+refs/epic/sim/done/*:refs/sim/done/*" "+refs/heads/epic:refs/sim/epic"
+    new=$(git for-each-ref --format='%(refname:lstrip=3)' refs/sim/done/ | grep -vxF -f "$landed" || true)
+    if [ -z "$new" ]; then
+      sleep 0.2
+      continue
+    fi
+    tip=$(git rev-parse refs/sim/epic)
+    c=$tip
+    for n in $new; do c=$(git commit-tree "$EMPTY" -p "$c" -m "land $n"); done
+    if git push -q origin --force-with-lease="refs/heads/epic:$tip" "$c:refs/heads/epic" 2>/dev/null; then
+      echo "push land" >>"$1"
+      echo "$new" >>"$landed"
+    else
+      echo "refused land" >>"$1"
+    fi
+  done
+}
+
 machine() { # $1: clone, $2: index
   cd "$1"
   local order="$work/order.$PROTO.$2" log="$work/log.$PROTO.$2"
   seq -f 'T%03g' 1 "$T" | shuf --random-source=<(yes "$2") >"$order"
   : >"$log"
+  local lands=""
+  if [ "$PROTO" = hand-over ]; then
+    # The landing lease: one machine takes it, for the whole run.
+    if git push -q origin --force-with-lease="refs/epic/sim/lander:" "$START:refs/epic/sim/lander" 2>/dev/null; then
+      echo "push land" >>"$log"
+      (lander "$log") &
+      lands=$!
+    else
+      echo "refused land" >>"$log"
+    fi
+  fi
   while :; do
     if [ "$PROTO" = hot ]; then claim_hot "$order" "$log" "m$2" || break
     else claim_per_ref "$order" "$log" "m$2" || break; fi
-    land "$log"
+    if [ "$PROTO" = hand-over ]; then hand_over "$log" "$(tail -1 "$work/claimed.$PROTO.$2")"
+    else land "$log"; fi
   done
+  [ -z "$lands" ] || wait "$lands"
 }
 
 play() { # $1: protocol
@@ -114,6 +160,7 @@ play() { # $1: protocol
   git init -q "$base/seed"
   git -C "$base/seed" commit -q --allow-empty -m start
   EMPTY=$(git -C "$base/seed" hash-object -t tree -w /dev/null)
+  START=$(git -C "$base/seed" rev-parse HEAD)
   BLOB=$(echo claimed | git -C "$base/seed" hash-object -w --stdin)
   git -C "$base/seed" push -q "$base/remote.git" HEAD:refs/heads/epic
   if [ "$1" = hot ]; then
@@ -127,7 +174,7 @@ play() { # $1: protocol
     git -C "$base/m$i" hash-object -t tree -w /dev/null >/dev/null
     echo claimed | git -C "$base/m$i" hash-object -w --stdin >/dev/null
   done
-  export PROTO EMPTY BLOB
+  export PROTO EMPTY BLOB START
   local t0 t1 pids=()
   t0=$(now)
   for i in $(seq 1 "$M"); do
@@ -160,3 +207,4 @@ echo "protocol    wall     pushes/ticket       refused/ticket      time to claim
 echo "                     claims landings   claims  landings      mean     p95"
 play hot
 play per-ref
+play hand-over
