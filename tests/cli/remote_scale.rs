@@ -323,3 +323,68 @@ fn a_ticket_handed_over_to_a_lander_killed_lands_from_its_own_machine_once_the_l
     let history = r.git_in(&remote, &["log", "--format=%B", "refs/epic/e/lander"]);
     assert!(history.contains("host beta"), "{history}");
 }
+
+/// A machine that cannot hand its ticket over (its clone sets `epic.test`: it tests and lands
+/// its own line) is not kept waiting for the whole of the lander's run: a lander with nothing
+/// in line gives the lease back after a few quiet looks.
+#[test]
+fn a_lander_with_nothing_to_land_gives_the_lease_back_to_a_machine_that_cannot_hand_over() {
+    let r = Repo::new();
+    let remote = r.published_as(Some("alpha"));
+    r.epic(&["ticket", "add", "C", "--title", "C"]).ok();
+    r.epic(&["sync"]).ok();
+    let beta = r.machine_as(&remote, "beta", Some("beta"));
+    r.git_in(&beta, &["config", "epic.test", "true"]);
+    r.epic_in(&beta, &["run", "C"], None).ok();
+    // alpha lands A (taking the lease), then runs B for 12 s.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-epic"));
+    r.env(&mut cmd);
+    let mut alpha = cmd
+        .args(["wave", "start", "--all", "--auto-merge", "-j", "1", "-q"])
+        .current_dir(r.path())
+        .env("FAKE_SLEEP", "12")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let lease = || {
+        r.git_out_in(&remote, &["log", "-1", "--format=%B", "refs/epic/e/lander"])
+            .unwrap_or_default()
+    };
+    while !lease().contains("host alpha") {
+        assert!(
+            t0.elapsed().as_secs() < 60,
+            "alpha never took the landing lease"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_git-epic"));
+    r.env(&mut cmd);
+    let out = cmd
+        .args(["merge", "C"])
+        .current_dir(&beta)
+        .env("GIT_EPIC_TRACE", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("lander busy: alpha#"),
+        "beta did not wait: {err}"
+    );
+    assert!(
+        alpha.try_wait().unwrap().is_none(),
+        "beta waited for alpha's whole run: {err}"
+    );
+    let (code, alpha_err) = finish(alpha);
+    assert_eq!(code, Some(0), "{alpha_err}");
+    let merges = r.git_in(&remote, &["log", "--first-parent", "--format=%s", "epic/e"]);
+    for id in ["A", "B", "C"] {
+        let landed = merges
+            .lines()
+            .filter(|l| l.starts_with(&format!("epic(e): merge {id} ")))
+            .count();
+        assert_eq!(landed, 1, "{id} landed {landed} times:\n{merges}");
+    }
+}

@@ -114,6 +114,19 @@ pub fn hand_over(ws: &Workspace, id: &str, branch: &str, tip: ObjectId) -> Resul
     Ok(matches!(super::publish_done(ws, branch, tip)?, Some(Ok(_))))
 }
 
+/// Take back what was handed over of ticket `id` (a commit on its branch since its gates):
+/// the note says it no longer, and goes to the remote.
+pub fn take_back(ws: &Workspace, id: &str) -> Result<()> {
+    let store = crate::model::state::Store::new(&ws.repo, &ws.epic.name);
+    store.update(id, |n| {
+        n.hand_over = None;
+        Ok(())
+    })?;
+    crate::infra::trace::trace(|| format!("take back {id}"));
+    super::exchange_notes(ws)?;
+    Ok(())
+}
+
 /// A ticket another machine handed over, its branch fetched at the tip handed over.
 pub struct HandedOver {
     pub id: String,

@@ -155,6 +155,12 @@ fn push_first(
     branches: &[(String, ObjectId)],
 ) -> Result<bool> {
     let name = &ws.epic.name;
+    // Landings made here while the remote could not be reached go out with the epic, in
+    // the whole exchange: never notes that say merged before the remote's epic has it.
+    let epic_there = gitx::resolve_commit(repo, &track(remote, name, "epic"));
+    if gitx::branch_tip(repo, &ws.epic.branch)? != epic_there {
+        return Ok(false);
+    }
     let mut updates: Vec<_> = super::view::own_update(repo, remote, name, false)?
         .into_iter()
         .collect();

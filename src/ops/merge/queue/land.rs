@@ -136,8 +136,13 @@ impl<N: Send + 'static> Queue<'_, N> {
     ) {
         match e.own {
             Some((_hold, payload)) => done(&e.gated.id, outcome, payload),
+            // Declined only for a verdict on it (its machine judges it the same way);
+            // after an error it is taken in again at the next look.
             None => {
-                if !matches!(outcome, Ok(Outcome::Merged { .. })) {
+                if matches!(
+                    outcome,
+                    Ok(Outcome::Conflict { .. } | Outcome::Rejected { .. })
+                ) {
                     crate::infra::trace::trace(|| format!("declined {}", e.gated.id));
                     self.declined.insert((e.gated.id, e.gated.tip));
                 }

@@ -50,29 +50,42 @@ impl<N: Send + 'static> Queue<'_, N> {
     }
 
     /// Hold the landing lease while the line has tickets (and, as the lander without a
-    /// merged-result test, while the run goes on), and give it back once it need not be
-    /// held: true when this queue may merge and land now.
-    pub(super) fn lease(&mut self) -> Result<bool> {
+    /// merged-result test, while the run goes on and others hand tickets over), and give it
+    /// back once it need not be held: true when this queue may merge and land now.
+    pub(super) fn lease(&mut self) -> bool {
         let now = Instant::now();
-        let keep = self.adopts() && self.producers > 0 && self.held_through_remote();
+        // Kept through a few quiet looks (3 s): between one's own tickets, so that a run
+        // does not take it again for each; not longer, so that a machine that cannot hand
+        // over (with `epic.test` set there, or an older git-epic) is not kept waiting for
+        // the whole of this run.
+        let keep = self.adopts()
+            && self.producers > 0
+            && self.held_through_remote()
+            && self.lander.quiet < 4;
         if self.line.is_empty() && !keep {
             self.give_back();
-            return Ok(true);
+            return true;
         }
         if self.lander.held.is_some() && self.lander.next.is_some_and(|t| t > now) {
-            return Ok(true);
+            return true;
         }
         if self.lander.held.is_none() && self.lander.next.is_some_and(|t| t > now) {
-            return Ok(false);
+            return false;
         }
         let lease = self.settings.claim_lease;
         let until = crate::model::state::now() + lease.as_secs_f64();
-        match lander::take(self.ws, until)? {
+        // A remote that failed to answer the lease is asked again, as a busy one: the
+        // queue never stops on it (its line would never hear back).
+        let taken = lander::take(self.ws, until).unwrap_or_else(|e| {
+            crate::infra::trace::trace(|| format!("lander: {e:#}"));
+            Lander::Busy(format!("the remote ({e:#})"))
+        });
+        match taken {
             Lander::Held(value) => {
                 self.lander.held = Some(value);
                 self.lander.next = value.map(|_| now + lease / 3);
                 self.lander.busy = 0;
-                Ok(true)
+                true
             }
             Lander::Busy(other) => {
                 crate::infra::trace::trace(|| format!("lander busy: {other}"));
@@ -90,9 +103,14 @@ impl<N: Send + 'static> Queue<'_, N> {
                 };
                 let jitter = crate::ops::remote::random_below(ms);
                 self.lander.next = Some(now + Duration::from_millis(ms / 2 + jitter));
-                Ok(false)
+                false
             }
         }
+    }
+
+    /// A ticket of this run joined the line: a lander keeps the lease for it.
+    pub(super) fn lander_busy_here(&mut self) {
+        self.lander.quiet = 0;
     }
 
     fn give_back(&mut self) {
@@ -108,15 +126,26 @@ impl<N: Send + 'static> Queue<'_, N> {
     /// due: every 200 ms while they hand over, less often (to 1.6 s) while none does.
     pub(super) fn adopt(&mut self) -> Result<()> {
         let now = Instant::now();
+        // Not once the run is over: what it took in now might keep it from ending (and
+        // its lease from being given back).
         if !self.adopts()
             || !self.held_through_remote()
+            || self.producers == 0
             || self.lander.look.is_some_and(|t| t > now)
         {
             return Ok(());
         }
         let ids: Vec<&str> = self.graph.tickets.iter().map(|t| t.id.as_str()).collect();
+        let found = lander::handed_over(self.ws, &ids)?;
+        // Taken back since (a commit after its gates, a new attempt): no longer landed here.
+        self.line.retain(|e| {
+            e.own.is_some()
+                || found
+                    .iter()
+                    .any(|h| h.id == e.gated.id && h.tip == e.gated.tip)
+        });
         let mut new = 0;
-        for h in lander::handed_over(self.ws, &ids)? {
+        for h in found {
             let known = self.line.iter().any(|e| e.gated.id == h.id)
                 || self.declined.contains(&(h.id.clone(), h.tip));
             if known {
@@ -177,8 +206,25 @@ impl<N: Send + 'static> Queue<'_, N> {
                 news = true;
                 continue;
             }
-            if e.handed != Some(e.gated.tip) && self.still_at_tip(e)? {
-                let (id, branch, at) = (e.gated.id.clone(), e.gated.branch.clone(), e.gated.tip);
+            let id = e.gated.id.clone();
+            if !self.still_at_tip(e)? {
+                // A commit since its gates: what was handed over is taken back, and the
+                // ticket goes through its gates again, as at the head of the line.
+                if e.handed.is_some() {
+                    lander::take_back(self.ws, &id)?;
+                }
+                let e = self.line.remove(i);
+                self.line.insert(0, e);
+                self.regate(done)?;
+                return Ok(());
+            }
+            // Only a done ticket of this machine's is landed elsewhere (one merged by hand
+            // from another state, or worked without a run, waits for the lease).
+            let ours = store.get(&id)?.is_some_and(|n| {
+                n.state == crate::model::state::State::Done && n.machine.is_some() && n.is_mine()
+            });
+            if ours && e.handed != Some(e.gated.tip) {
+                let (branch, at) = (e.gated.branch.clone(), e.gated.tip);
                 if lander::hand_over(self.ws, &id, &branch, at)? {
                     self.line[i].handed = Some(at);
                 }

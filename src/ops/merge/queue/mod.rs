@@ -166,12 +166,21 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
         done: &mut dyn FnMut(&str, Result<Outcome>, N),
     ) -> Result<()> {
         loop {
-            let outcome = if self.lease()? {
-                self.adopt().and_then(|()| self.settle(step, done))
+            let outcome = if self.lease() {
+                // A look that failed (the remote busy a moment) is made again at the next:
+                // this machine's own line goes on meanwhile.
+                if let Err(e) = self.adopt() {
+                    crate::infra::trace::trace(|| format!("look for hand-overs: {e:#}"));
+                }
+                self.settle(step, done)
             } else {
                 // Another machine lands now: the agents here go on, and the line goes to
-                // it (without a merged-result test) or waits for the lease.
-                self.follow_lander(done)
+                // it (without a merged-result test) or waits for the lease. A step that
+                // failed is tried again at the next poll, the line kept.
+                if let Err(e) = self.follow_lander(done) {
+                    crate::infra::trace::trace(|| format!("follow the lander: {e:#}"));
+                }
+                Ok(())
             };
             if let Err(e) = outcome {
                 // Never a silent stop: what is in line hears why, and the queue goes on
@@ -184,7 +193,7 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
             if self.line.is_empty() {
                 // Given back at once when it need not be kept: another machine's line need
                 // not wait for it.
-                self.lease()?;
+                self.lease();
             }
             if self.producers == 0 && self.line.is_empty() && self.running == 0 {
                 return Ok(());
@@ -209,12 +218,16 @@ impl<'w, N: Send + 'static> Queue<'w, N> {
 
     fn hear(&mut self, msg: Msg<N>) {
         match msg {
-            Msg::Add(c) => self.line.push(Entry {
-                gated: c.gated,
-                own: Some((c.hold, c.payload)),
-                handed: None,
-                spec: None,
-            }),
+            Msg::Add(c) => {
+                // This run's tickets keep coming: a lander keeps its lease for them.
+                self.lander_busy_here();
+                self.line.push(Entry {
+                    gated: c.gated,
+                    own: Some((c.hold, c.payload)),
+                    handed: None,
+                    spec: None,
+                })
+            }
             Msg::Closed => self.producers = self.producers.saturating_sub(1),
             Msg::Tested { id, tree, result } => {
                 self.running -= 1;
