@@ -60,7 +60,7 @@ pub fn take(ws: &Workspace, until: f64) -> Result<Lander> {
         }
     };
     let repo = gix::open(&ws.root)?;
-    super::share::follow_epic(ws, &repo, remote_epic)?;
+    super::direct::follow_epic(ws, &repo, remote_epic)?;
     let at = crate::infra::gitx::resolve_commit(&repo, &track(&remote, name, "lander"));
     if let Some(other) = at
         .and_then(|c| claims::read(&repo, c))

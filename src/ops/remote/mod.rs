@@ -8,10 +8,12 @@
 //! catches up later.
 //!
 //! `wire` talks to the remote (list, fetch, leased atomic push); `sync` is the whole
-//! exchange; `share` the single steps a run takes (claims, landings, notes); `join` adopts
-//! an epic published there; `reconcile` settles what was landed here while offline.
+//! exchange; `share` the single steps a run takes (claims, landings, notes); `direct` the
+//! steps that need no fetch first; `lander` the landing lease and the hand-over; `join`
+//! adopts an epic published there; `reconcile` settles what was landed here while offline.
 
 mod claims;
+mod direct;
 mod join;
 pub mod lander;
 pub mod meta;
