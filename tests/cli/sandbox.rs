@@ -289,3 +289,33 @@ fn a_sandbox_setting_that_is_not_a_mode_is_refused_before_anything_changes() {
         r.git(&["config", "--unset", key]);
     }
 }
+
+/// A confined agent's git: its housekeeping (`git maintenance run --auto` after a commit) is
+/// left to git outside the sandbox, where it can write refs; git's complaint of the sandbox
+/// after each commit (the packed-refs lock, to delete AUTO_MERGE) stays out of the log, so
+/// the agent's last line is its own; config passed to git through the environment still
+/// reaches the agent.
+#[test]
+fn a_confined_agents_git_leaves_housekeeping_outside_and_its_last_line_is_its_own() {
+    if !landlock_here() {
+        return;
+    }
+    let r = Repo::with_agent("steady.sh");
+    r.git(&["config", "epic.sandbox", "landlock"]);
+    r.epic(&["ticket", "add", "A", "--title", "A"]).ok();
+    let env = [
+        ("GIT_CONFIG_COUNT", "1"),
+        ("GIT_CONFIG_KEY_0", "user.name"),
+        ("GIT_CONFIG_VALUE_0", "Set Through The Environment"),
+        ("GIT_TRACE", "2"),
+    ];
+    r.epic_env(&["run", "A"], &env).ok();
+    let log = r.log("A");
+    assert!(log.contains("[stderr] "), "the agent's git traced: {log}");
+    assert!(log.contains("built-in: git commit"), "{log}");
+    assert!(!log.contains("maintenance"), "{log}");
+    assert!(!log.contains("Unable to create"), "{log}");
+    assert_eq!(r.row("A")["last_line"], "committed A", "{log}");
+    let author = r.git(&["log", "-1", "--format=%an", "refs/heads/feat/A-a"]);
+    assert_eq!(author.trim(), "Set Through The Environment");
+}

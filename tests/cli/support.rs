@@ -625,13 +625,11 @@ pub fn normalize(text: &str, r: &Repo) -> String {
     static RATIO: LazyLock<Regex> = LazyLock::new(|| re(r"\b\d+(\.\d+)?x\b"));
 
     let mut t = ANSI.replace_all(text, "").into_owned();
-    // What the sandbox says in a log depends on the kernel (confined, or not, and how), and
-    // so does git's complaint about packed-refs.lock after each confined commit: left out.
+    // What the sandbox says in a log depends on the kernel (confined, or not, and how).
     let sandbox = |l: &str| {
         let l = l.trim_start();
         l.starts_with("git-epic: confined by Landlock")
             || l.starts_with("git-epic: this agent runs unconfined")
-            || (l.contains("packed-refs.lock") && l.contains("Permission denied"))
     };
     if t.lines().any(sandbox) {
         let ends = t.ends_with('\n');

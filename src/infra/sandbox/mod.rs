@@ -338,6 +338,16 @@ pub fn policy(profile: &Profile, run: &Run<'_>) -> Option<Policy> {
     })
 }
 
+/// Git's line after every commit (and rebase) of a confined agent: since 2.45 git deletes the
+/// worktree's `AUTO_MERGE` through the ref store, which takes the repository's packed-refs
+/// lock even when there is nothing to delete, and the sandbox may not create it. The commit
+/// is made by then and nothing is lost; a deletion that matters (a branch) says more.
+pub fn is_auto_merge_complaint(line: &str) -> bool {
+    let line = line.trim();
+    line.starts_with("error: Unable to create '")
+        && line.ends_with("packed-refs.lock': Permission denied")
+}
+
 /// Lines of a run's output that tell of something the sandbox refused: the kernel answers a
 /// refused open, create or rename with EACCES (or EPERM), and the tool that tried says so.
 pub fn refusals(output: &str, limit: usize) -> Vec<String> {
@@ -347,8 +357,8 @@ pub fn refusals(output: &str, limit: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for line in output.lines() {
         let Some(m) = re.find(line) else { continue };
-        // git 2.47 takes the packed-refs lock to delete AUTO_MERGE after every commit; the
-        // commit itself is done by then, and the message is the same for every commit.
+        // The complaint of every commit (see `is_auto_merge_complaint`), also where a JSON
+        // stream quotes a tool's output.
         if line.contains("packed-refs.lock") {
             continue;
         }

@@ -119,7 +119,31 @@ fn report_reattached(worktree: &Path, r: Result<Reattached>) {
     }
 }
 
+/// Git's housekeeping after a commit, fetch or merge (`git maintenance run --auto`, and the
+/// `gc --auto` it runs once loose objects or packs pile up) packs refs and expires reflogs:
+/// files a confined agent may not write. Run by the agent's git, it failed half-way and left
+/// `error: Unable to create '…/packed-refs.lock': Permission denied` as the agent's last line.
+/// So it is off for the agent, through git's environment config (added to any the user
+/// set), and runs where it can, in git-epic's and the user's own git commands.
+fn without_auto_maintenance(cmd: &mut std::process::Command) {
+    let count = std::env::var("GIT_CONFIG_COUNT")
+        .ok()
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let entries = [("maintenance.auto", "false"), ("gc.auto", "0")];
+    for (i, (key, value)) in entries.iter().enumerate() {
+        cmd.env(format!("GIT_CONFIG_KEY_{}", count + i), key);
+        cmd.env(format!("GIT_CONFIG_VALUE_{}", count + i), value);
+    }
+    cmd.env("GIT_CONFIG_COUNT", (count + entries.len()).to_string());
+}
+
 impl Prepared {
+    /// Whether the agent runs under Landlock (not: the kernel cannot, and the policy is `auto`).
+    pub(super) fn is_confined(&self) -> bool {
+        self.confinement.is_some()
+    }
+
     /// Set up `cmd` as the policy says: the environment, the temporary dir, the ruleset.
     pub(super) fn apply(&self, cmd: &mut std::process::Command) {
         for var in &self.policy.drop_env {
@@ -129,6 +153,7 @@ impl Prepared {
             for var in ["TMPDIR", "TMP", "TEMP"] {
                 cmd.env(var, tmp.path());
             }
+            without_auto_maintenance(cmd);
             c.apply_to(cmd);
         }
     }

@@ -160,11 +160,12 @@ pub fn main(log: &Path, run: &str, offset: u64, sandbox: Option<&Path>, argv: &[
             return write(record, Some(127), None, Vec::new());
         }
     };
+    let confined_here = confined.as_ref().is_some_and(|c| c.is_confined());
     let copied = child.stderr.take().map(|err| {
         let (tx, rx) = std::sync::mpsc::channel();
         let log = log.to_owned();
         std::thread::spawn(move || {
-            copy_marked(err, &log);
+            copy_marked(err, &log, confined_here);
             let _ = tx.send(());
         });
         rx
@@ -188,14 +189,19 @@ pub fn main(log: &Path, run: &str, offset: u64, sandbox: Option<&Path>, argv: &[
 
 /// Append each line read from `err` to the log, marked as the agent's stderr. A line is
 /// written in one call on a file opened for appending, so it never splits the agent's
-/// stdout lines.
-fn copy_marked(err: impl std::io::Read, log: &Path) {
+/// stdout lines. A confined agent's git complains of the sandbox after every commit (see
+/// [`crate::infra::sandbox::is_auto_merge_complaint`]): that line is left out, or it would
+/// stand as the agent's last word whenever it came through after the agent's last line.
+fn copy_marked(err: impl std::io::Read, log: &Path, confined: bool) {
     use std::io::Write;
     let Ok(mut file) = std::fs::OpenOptions::new().append(true).open(log) else {
         return;
     };
     let mut lines = crate::infra::log::Lines::new(16 * 1024 * 1024);
     let mut write = |line: &str| {
+        if confined && crate::infra::sandbox::is_auto_merge_complaint(line) {
+            return Ok(());
+        }
         let marked = format!("{}{line}\n", crate::infra::log::STDERR_MARK);
         file.write_all(marked.as_bytes())
     };
