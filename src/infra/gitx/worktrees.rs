@@ -264,6 +264,9 @@ pub fn ensure_detached_worktree(root: &Path, path: &Path, commit: ObjectId) -> R
                     .with_context(|| format!("could not remove {}", path.display()))?;
             }
         }
+        // `git worktree add` locks the entry while it works ("initializing"): killed then,
+        // it left a locked entry that prune keeps and the next add refuses.
+        let _ = git(root, &["worktree", "unlock", &path.to_string_lossy()]);
         git(root, &["worktree", "prune"])?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
@@ -330,4 +333,44 @@ pub fn checkout_detached(dir: &Path, commit: ObjectId) -> Result<()> {
     )?;
     git(dir, &["clean", "-ffdq"])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use gix::ObjectId;
+
+    /// A scratch worktree whose `git worktree add` was killed: its entry locked, its
+    /// directory missing. The next one is made all the same.
+    #[test]
+    fn a_scratch_worktree_left_locked_and_missing_by_a_killed_add_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir(&root).unwrap();
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git")
+                .args(args)
+                .current_dir(&root)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@example.com")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@example.com")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}: {out:?}");
+            String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        };
+        git(&["init", "-q", "-b", "main"]);
+        git(&["commit", "-q", "--allow-empty", "-m", "a"]);
+        let head = ObjectId::from_hex(git(&["rev-parse", "HEAD"]).as_bytes()).unwrap();
+        let scratch = root.join(".git/epic/queue/e/0");
+        let p = scratch.to_string_lossy().into_owned();
+        git(&["worktree", "add", "--detach", "--quiet", &p, "HEAD"]);
+        git(&["worktree", "lock", "--reason", "initializing", &p]);
+        std::fs::remove_dir_all(&scratch).unwrap();
+        std::fs::write(scratch.with_extension("making"), b"").unwrap();
+        super::ensure_detached_worktree(&root, &scratch, head).unwrap();
+        assert!(scratch.join(".git").exists());
+        assert!(!scratch.with_extension("making").exists());
+    }
 }
