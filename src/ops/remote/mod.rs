@@ -27,7 +27,7 @@ mod wire;
 pub use join::join;
 pub use share::{
     claim, claim_landing, claim_many, exchange_notes, fetch_branch, publish_done, publish_landing,
-    Claim, Landing,
+    share_own_notes, Claim, Landing,
 };
 pub use sync::{sync, SyncReport};
 

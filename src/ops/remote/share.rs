@@ -16,7 +16,18 @@ use crate::model::epic::Workspace;
 pub fn exchange_notes(
     ws: &Workspace,
 ) -> Result<Option<std::result::Result<notes::Merged, Offline>>> {
-    exchange(ws, &[])
+    exchange(ws, &[], false)
+}
+
+/// What this machine's notes say of its own tickets (a ticket recorded merged once it
+/// landed), shared: one push with a lease on the tracking refs as they are, as for a done
+/// ticket, and the whole exchange only when a lease was stale. Other machines' notes come
+/// in with the next claim or exchange: nothing here waits on them, and at ten clones the
+/// fetch before this push was one of a ticket's five.
+pub fn share_own_notes(
+    ws: &Workspace,
+) -> Result<Option<std::result::Result<notes::Merged, Offline>>> {
+    exchange(ws, &[], true)
 }
 
 /// A ticket done here, shared: its branch goes to the remote in the same atomic push as the
@@ -27,13 +38,15 @@ pub fn publish_done(
     branch: &str,
     tip: ObjectId,
 ) -> Result<Option<std::result::Result<notes::Merged, Offline>>> {
-    exchange(ws, &[(branch.to_owned(), tip)])
+    exchange(ws, &[(branch.to_owned(), tip)], true)
 }
 
-/// [`exchange_notes`], pushing `branches` (name, tip) along with the notes.
+/// [`exchange_notes`], pushing `branches` (name, tip) along with the notes; `push_first`:
+/// with no fetch first when the tracking refs allow it.
 fn exchange(
     ws: &Workspace,
     branches: &[(String, ObjectId)],
+    push_first: bool,
 ) -> Result<Option<std::result::Result<notes::Merged, Offline>>> {
     let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
         return Ok(None);
@@ -46,9 +59,7 @@ fn exchange(
     let _one = super::one_at_a_time();
     // A done ticket shared: most of the time the tracking refs are what the remote has, and
     // one push says it, with no fetch before it (two of a ticket's fetches, at ten clones).
-    if !branches.is_empty()
-        && super::direct::push_first(ws, &repo, &remote, branches).unwrap_or(false)
-    {
+    if push_first && super::direct::push_first(ws, &repo, &remote, branches).unwrap_or(false) {
         return Ok(Some(Ok(notes::Merged::default())));
     }
     let epic_ref = format!("refs/heads/{}", ws.epic.branch);
@@ -176,9 +187,14 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
         return Ok(Landing::Shared);
     };
     let dst = format!("refs/heads/{}", ws.epic.branch);
-    // Most landings are on what the remote has: one push says so.
+    // Most landings are on what the remote has: one push says so. The tracking ref then
+    // says it too, so that this machine's notes that say merged go out with one push.
+    let pushed = |there: Option<ObjectId>| {
+        super::direct::remember_pushed(ws, &ws.repo, &remote, &[(to, dst.clone(), there)]);
+        Ok(Landing::Shared)
+    };
     if let Ok(Pushed::Done) = push(&ws.root, &remote, &[(to, dst.clone(), Some(from))]) {
-        return Ok(Landing::Shared);
+        return pushed(Some(from));
     }
     let tracked = track(&remote, &ws.epic.name, "epic");
     let _one = super::one_at_a_time();
@@ -200,7 +216,7 @@ pub fn publish_landing(ws: &Workspace, from: ObjectId, to: ObjectId) -> Result<L
         };
         if behind {
             match push(&ws.root, &remote, &[(to, dst.clone(), there)])? {
-                Pushed::Done => return Ok(Landing::Shared),
+                Pushed::Done => return pushed(there),
                 Pushed::Stale if backoff.wait() => continue,
                 Pushed::Stale => return Err(busy(&remote, &backoff)),
             }

@@ -94,7 +94,7 @@ impl<N: Send + 'static> Queue<'_, N> {
         // This machine's notes say what of its own landed. Others' tickets are recorded by
         // their machines, which learn it from the epic.
         if self.line[..n].iter().any(|e| e.own.is_some()) {
-            let _ = crate::ops::remote::exchange_notes(self.ws);
+            let _ = crate::ops::remote::share_own_notes(self.ws);
         }
         for e in self.line.drain(..n).collect::<Vec<_>>() {
             let landed = commit(&e);

@@ -232,7 +232,7 @@ impl<N: Send + 'static> Queue<'_, N> {
             i += 1;
         }
         if news {
-            let _ = crate::ops::remote::exchange_notes(self.ws);
+            let _ = crate::ops::remote::share_own_notes(self.ws);
         }
         self.plan(done)
     }
