@@ -125,6 +125,15 @@ fn the_in_process_rebase_gives_what_git_rebase_gives() {
     // The old tip stays findable, as after git's rebase.
     assert_eq!(r.git_in(&b, &["rev-parse", "ORIG_HEAD"]), old);
     assert!(r.git(&["reflog", "feat/B"]).contains(&old[..7]));
+    // In the worktree's HEAD log too, where `git reflog` there looks: one step back from
+    // the new tip is the old one, as git's rebase leaves it in the twin.
+    assert_eq!(r.git_in(&b, &["rev-parse", "HEAD@{1}"]), old);
+    let twin_old = r.git_in(&twin, &["rev-parse", "ORIG_HEAD"]);
+    assert!(r
+        .git_in(&twin, &["reflog", "HEAD"])
+        .contains(&twin_old[..7]));
+    let top = r.git_in(&b, &["reflog", "-1", "--format=%gs", "HEAD"]);
+    assert!(top.starts_with("rebase (finish): "), "{top}");
     // A file changed after the rebase shows: the index's stat data is right, not stale.
     std::fs::write(b.join("new.txt"), "the user's\n").unwrap();
     assert_eq!(r.git_in(&b, &["status", "--porcelain"]), " M new.txt");

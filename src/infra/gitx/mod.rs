@@ -367,6 +367,52 @@ pub fn write_commit(
     Ok(commit.id)
 }
 
+/// Move the branch checked out in the worktree of `repo` from `expected` to `to` through its
+/// HEAD, as `git rebase` does when it finishes: the branch's reflog and the worktree's HEAD
+/// reflog both get the entry, so that `git reflog` there shows where it was. False when the
+/// branch is not at `expected` (or HEAD is on another branch) any more.
+pub fn move_checked_out_branch(
+    repo: &gix::Repository,
+    branch: &gix::refs::FullName,
+    expected: ObjectId,
+    to: ObjectId,
+    message: &str,
+) -> Result<bool> {
+    use gix::refs::transaction::{Change, LogChange, RefEdit, RefLog};
+    if repo.head_name()?.as_ref() != Some(branch) {
+        return Ok(false);
+    }
+    let edit = || {
+        repo.edit_reference(RefEdit {
+            change: Change::Update {
+                log: LogChange {
+                    mode: RefLog::AndReference,
+                    force_create_reflog: false,
+                    message: message.lines().next().unwrap_or_default().into(),
+                },
+                expected: PreviousValue::MustExistAndMatch(gix::refs::Target::Object(expected)),
+                new: gix::refs::Target::Object(to),
+            },
+            name: "HEAD".try_into().expect("a valid ref name"),
+            deref: true,
+        })
+    };
+    let name = branch.as_bstr().to_str_lossy().into_owned();
+    match edit().or_else(|e| {
+        if wait_out_ref_lock(repo, &name) {
+            edit()
+        } else {
+            Err(e)
+        }
+    }) {
+        Ok(_) => Ok(true),
+        Err(e) => match repo.find_reference(name.as_str())?.peel_to_id() {
+            Ok(now) if now.detach() != expected => Ok(false),
+            _ => Err(anyhow!(e).context(format!("could not move {name}"))),
+        },
+    }
+}
+
 /// Move `refs/heads/<branch>` from `expected` to `to` (compare-and-swap). False when the
 /// branch no longer points at `expected`: nothing was changed.
 pub fn move_branch(

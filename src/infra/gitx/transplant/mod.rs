@@ -90,7 +90,7 @@ pub fn transplant(repo: &gix::Repository, onto: ObjectId) -> Result<Transplant> 
         "rebase (finish): {} onto {onto}",
         branch.as_bstr().to_str_lossy()
     );
-    if !super::move_branch(repo, &short(&branch), head, tip, &message)? {
+    if !super::move_checked_out_branch(repo, &branch, head, tip, &message)? {
         return Err(anyhow!(
             "{} moved while it was rebased; nothing was changed",
             short(&branch)
