@@ -148,20 +148,7 @@ mod tests {
     fn is_ancestor_answers_as_git_does() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        let git = |args: &[&str]| {
-            let out = std::process::Command::new("git")
-                .args(args)
-                .current_dir(root)
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_AUTHOR_NAME", "t")
-                .env("GIT_AUTHOR_EMAIL", "t@example.com")
-                .env("GIT_COMMITTER_NAME", "t")
-                .env("GIT_COMMITTER_EMAIL", "t@example.com")
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "git {args:?}");
-            String::from_utf8(out.stdout).unwrap().trim().to_owned()
-        };
+        let git = crate::infra::gitx::testing::git_in(root);
         let commit = |msg: &str| {
             git(&["commit", "-q", "--allow-empty", "-m", msg]);
             ObjectId::from_hex(git(&["rev-parse", "HEAD"]).as_bytes()).unwrap()

@@ -18,6 +18,8 @@ mod history;
 mod locks;
 mod snapshot;
 mod submodules;
+#[cfg(test)]
+mod testing;
 mod transplant;
 pub mod transport;
 mod worktrees;
@@ -398,19 +400,7 @@ pub fn move_checked_out_branch(
         })
     };
     let name = branch.as_bstr().to_str_lossy().into_owned();
-    match edit().or_else(|e| {
-        if wait_out_ref_lock(repo, &name) {
-            edit()
-        } else {
-            Err(e)
-        }
-    }) {
-        Ok(_) => Ok(true),
-        Err(e) => match repo.find_reference(name.as_str())?.peel_to_id() {
-            Ok(now) if now.detach() != expected => Ok(false),
-            _ => Err(anyhow!(e).context(format!("could not move {name}"))),
-        },
-    }
+    compare_and_swap(repo, &name, expected, edit)
 }
 
 /// Move `refs/heads/<branch>` from `expected` to `to` (compare-and-swap). False when the
@@ -432,18 +422,32 @@ pub fn move_branch(
             first_line,
         )
     };
-    // A lock left on the branch by a killed process would refuse every landing.
+    compare_and_swap(repo, &name, expected, update)
+}
+
+/// Run `update`, a move of ref `name` from `expected`: again once a lock left on it by a
+/// killed process is gone (it would refuse every landing), and false when the ref is no
+/// longer at `expected` (nothing was changed).
+fn compare_and_swap<T, E: std::error::Error + Send + Sync + 'static>(
+    repo: &gix::Repository,
+    name: &str,
+    expected: ObjectId,
+    update: impl Fn() -> std::result::Result<T, E>,
+) -> Result<bool> {
     match update().or_else(|e| {
-        if wait_out_ref_lock(repo, &name) {
+        if wait_out_ref_lock(repo, name) {
             update()
         } else {
             Err(e)
         }
     }) {
         Ok(_) => Ok(true),
-        Err(e) => match branch_tip(repo, branch)? {
+        Err(e) => match resolve_commit(repo, name) {
             Some(now) if now != expected => Ok(false),
-            _ => Err(anyhow!(e).context(format!("could not move {branch}"))),
+            _ => {
+                let short = name.strip_prefix("refs/heads/").unwrap_or(name);
+                Err(anyhow!(e).context(format!("could not move {short}")))
+            }
         },
     }
 }
