@@ -30,6 +30,7 @@ pub use share::{
     share_own_notes, Claim, Landing,
 };
 pub use sync::{sync, SyncReport};
+pub use view::machines_seen;
 
 pub(crate) use wire::random_below;
 use wire::{fetch_tips, push, Pushed};

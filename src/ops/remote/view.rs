@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use gix::ObjectId;
 
 use super::wire::Update;
-use super::{notes, track, NOTES_REF};
+use super::{notes, remote_of, track, NOTES_REF};
 use crate::infra::error::Result;
 use crate::infra::gitx;
 use crate::model::state::parse_note;
@@ -40,6 +40,15 @@ pub(super) fn wants(remote: &str, epic: &str) -> Vec<(String, String)> {
             track(remote, epic, "claims/*"),
         ),
     ]
+}
+
+/// How many machines the last fetch saw sharing the epic (each has its notes ref there).
+pub fn machines_seen(ws: &crate::model::epic::Workspace) -> usize {
+    let Some(remote) = remote_of(&ws.repo, &ws.epic.name) else {
+        return 1;
+    };
+    let prefix = format!("{}/", track(&remote, &ws.epic.name, "machines"));
+    tracked_under(&ws.repo, &prefix).map_or(1, |m| m.len())
 }
 
 /// The tracking refs under `prefix` (a folder, ending in `/`), by the rest of their name.

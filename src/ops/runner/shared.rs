@@ -374,6 +374,21 @@ pub(super) fn spread(id: &str) -> u64 {
     h.finish()
 }
 
+/// Whether tickets are plenty: at least two of the `left` to claim for every machine seen on
+/// the remote (`seen`: the count and when it was made, made again at most once a second,
+/// since the run loop asks at every turn).
+pub(super) fn plenty(ws: &Workspace, left: usize, seen: &mut Option<(Instant, usize)>) -> bool {
+    let machines = match *seen {
+        Some((at, n)) if at.elapsed() < std::time::Duration::from_secs(1) => n,
+        _ => {
+            let n = crate::ops::remote::machines_seen(ws).max(1);
+            *seen = Some((Instant::now(), n));
+            n
+        }
+    };
+    left >= 2 * machines
+}
+
 /// How long this machine's tickets took so far, to tell when a slot is about to free up.
 #[derive(Default)]
 pub(super) struct Durations {
@@ -395,17 +410,27 @@ impl Durations {
     /// How many slots are free (`free`) or about to be: running tickets that have run
     /// three quarters of the usual time, or whose time left is within twice what a claim
     /// takes (`claims`: their durations so far; a claim under load takes a second, and a
-    /// slot waiting for it stands idle) (unknown before the first ticket ends: none). No
-    /// more are claimed ahead: a ticket held here waiting for a slot is one another machine
-    /// with a slot free now cannot take.
+    /// slot waiting for it stands idle). No more are claimed ahead: a ticket held here
+    /// waiting for a slot is one another machine with a slot free now cannot take.
+    ///
+    /// Before the first ticket ends nothing tells when a slot frees up. Then, while tickets
+    /// are `plenty` (at least two left for every machine seen), every running slot counts:
+    /// one ticket each is claimed ahead, which no machine misses. Otherwise ten machines
+    /// that started together all claimed their second ticket the moment their first ended,
+    /// and under that load a claim took one to three seconds, with the slot idle.
     pub(super) fn soon_free<'a>(
         &self,
         started: impl IntoIterator<Item = &'a std::time::Instant>,
         free: usize,
         claims: &Durations,
+        plenty: bool,
     ) -> usize {
         let Some(usual) = self.mean() else {
-            return free;
+            return if plenty {
+                free + started.into_iter().count()
+            } else {
+                free
+            };
         };
         let lead = (0.25 * usual).max(2.0 * claims.mean().unwrap_or(0.0));
         free + started
@@ -530,12 +555,28 @@ mod tests {
         ];
         let none = Durations::default();
         // No claim timed yet: only the one past three quarters (3 s) of 4 s.
-        assert_eq!(took.soon_free(&started, 0, &none), 1);
+        assert_eq!(took.soon_free(&started, 0, &none, false), 1);
         // Claims of 0.8 s: within 1.6 s of the end (past 2.4 s), both.
         let mut slow = Durations::default();
         slow.add(Duration::from_millis(800));
-        assert_eq!(took.soon_free(&started, 0, &slow), 2);
-        // Nothing ended yet: only the free slots.
-        assert_eq!(Durations::default().soon_free(&started, 1, &slow), 1);
+        assert_eq!(took.soon_free(&started, 0, &slow, false), 2);
+        // Once a ticket ended, how many tickets are left plays no part.
+        assert_eq!(took.soon_free(&started, 0, &none, true), 1);
+    }
+
+    /// Before any ticket ended: only the free slots, unless tickets are plenty; then every
+    /// running slot too (one claimed ahead each).
+    #[test]
+    fn before_the_first_end_slots_count_as_soon_free_only_while_tickets_are_plenty() {
+        let now = Instant::now();
+        let started = [now, now - Duration::from_millis(300)];
+        let slow = {
+            let mut d = Durations::default();
+            d.add(Duration::from_millis(800));
+            d
+        };
+        let nothing_ended = Durations::default();
+        assert_eq!(nothing_ended.soon_free(&started, 1, &slow, false), 1);
+        assert_eq!(nothing_ended.soon_free(&started, 1, &slow, true), 3);
     }
 }
