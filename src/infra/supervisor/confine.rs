@@ -121,10 +121,9 @@ fn report_reattached(worktree: &Path, r: Result<Reattached>) {
 
 /// Git's housekeeping after a commit, fetch or merge (`git maintenance run --auto`, and the
 /// `gc --auto` it runs once loose objects or packs pile up) packs refs and expires reflogs:
-/// files a confined agent may not write. Run by the agent's git, it failed half-way and left
-/// `error: Unable to create '…/packed-refs.lock': Permission denied` as the agent's last line.
-/// So it is off for the agent, through git's environment config (added to any the user
-/// set), and runs where it can, in git-epic's and the user's own git commands.
+/// files a confined agent may not write, so run by the agent's git it failed half-way. It
+/// is off for the agent, through git's environment config (added to any the user set), and
+/// runs where it can, in git-epic's and the user's own git commands.
 fn without_auto_maintenance(cmd: &mut std::process::Command) {
     let count = std::env::var("GIT_CONFIG_COUNT")
         .ok()

@@ -72,8 +72,8 @@ pub(super) struct Scheduler<'a, 'h> {
     took: shared::Durations,
     /// How long claims took, and when those under way began.
     claims: shared::Durations,
-    /// Machines seen on the remote, and when they were counted (see `plenty`).
-    machines_seen: Option<(Instant, usize)>,
+    /// Machines seen on the remote, to tell whether tickets are plenty.
+    machines: shared::MachinesSeen,
     claiming_since: HashMap<String, Instant>,
 }
 
@@ -136,7 +136,7 @@ impl<'a, 'h> Scheduler<'a, 'h> {
             spawned: HashMap::new(),
             took: shared::Durations::default(),
             claims: shared::Durations::default(),
-            machines_seen: None,
+            machines: shared::MachinesSeen::default(),
             claiming_since: HashMap::new(),
         })
     }
@@ -486,29 +486,21 @@ impl<'a, 'h> Scheduler<'a, 'h> {
         wait.clamp(Duration::from_millis(5), Duration::from_millis(200))
     }
 
-    /// See [`shared::plenty`]: read only until this run's first ticket ends.
-    fn plenty(&mut self) -> bool {
-        self.shared
-            && self.took.mean().is_none()
-            && shared::plenty(
-                self.ws,
-                self.queue.len().saturating_sub(self.reserved.len()),
-                &mut self.machines_seen,
-            )
-    }
-
     /// Through a remote, when a slot is about to free up, claim the ticket this machine
     /// would start next, in the background: the loop goes on watching its agents meanwhile
     /// (one claim ahead at a time). False when the queue changed: look again at once.
     fn claim_ahead(&mut self) -> bool {
+        if !self.shared || self.stopping() {
+            return true;
+        }
         let free = self.jobs.saturating_sub(self.running.len());
-        let plenty = self.plenty();
-        let ahead = self.shared
-            && !self.stopping()
-            && self.reserved.len() + self.reserving.len()
-                < self
-                    .took
-                    .soon_free(self.spawned.values(), free, &self.claims, plenty);
+        // Asked only until this run's first ticket ends (see `Durations::soon_free`).
+        let left = self.queue.len().saturating_sub(self.reserved.len());
+        let plenty = self.took.mean().is_none() && self.machines.plenty(self.ws, left);
+        let ahead = self.reserved.len() + self.reserving.len()
+            < self
+                .took
+                .soon_free(self.spawned.values(), free, &self.claims, plenty);
         if !ahead {
             return true;
         }

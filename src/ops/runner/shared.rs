@@ -374,19 +374,24 @@ pub(super) fn spread(id: &str) -> u64 {
     h.finish()
 }
 
-/// Whether tickets are plenty: at least two of the `left` to claim for every machine seen on
-/// the remote (`seen`: the count and when it was made, made again at most once a second,
-/// since the run loop asks at every turn).
-pub(super) fn plenty(ws: &Workspace, left: usize, seen: &mut Option<(Instant, usize)>) -> bool {
-    let machines = match *seen {
-        Some((at, n)) if at.elapsed() < std::time::Duration::from_secs(1) => n,
-        _ => {
-            let n = crate::ops::remote::machines_seen(ws).max(1);
-            *seen = Some((Instant::now(), n));
-            n
-        }
-    };
-    left >= 2 * machines
+/// How many machines the remote showed at the last fetch, counted again at most once a
+/// second: the run loop asks at every turn.
+#[derive(Default)]
+pub(super) struct MachinesSeen(Option<(Instant, usize)>);
+
+impl MachinesSeen {
+    /// Whether tickets are plenty: at least two of the `left` to claim for every machine.
+    pub(super) fn plenty(&mut self, ws: &Workspace, left: usize) -> bool {
+        let machines = match self.0 {
+            Some((at, n)) if at.elapsed() < std::time::Duration::from_secs(1) => n,
+            _ => {
+                let n = crate::ops::remote::machines_seen(ws).max(1);
+                self.0 = Some((Instant::now(), n));
+                n
+            }
+        };
+        left >= 2 * machines
+    }
 }
 
 /// How long this machine's tickets took so far, to tell when a slot is about to free up.
