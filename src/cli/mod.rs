@@ -244,6 +244,22 @@ session it made.\n\nExamples:\n  git epic monitor\n  git epic monitor --detach  
         #[arg(last = true, required = true)]
         argv: Vec<String>,
     },
+    /// The watcher of a repository's ticket worktrees (started by `status`, docs/status.md)
+    #[command(name = "__watch", hide = true)]
+    Watch {
+        /// Where to listen
+        #[arg(long)]
+        socket: PathBuf,
+        /// The repository's common git dir: the watcher leaves when it is gone
+        #[arg(long)]
+        common_dir: PathBuf,
+        /// Seconds without a request before the watcher leaves
+        #[arg(long, default_value_t = crate::infra::watch::IDLE_S)]
+        idle: u64,
+        /// The worktrees to watch from the start
+        #[arg(last = true)]
+        worktrees: Vec<PathBuf>,
+    },
     /// The demo's simulated agent (used by `git epic demo`)
     #[command(name = "__simulate-agent", hide = true)]
     SimulateAgent {
@@ -310,6 +326,12 @@ fn run(cli: Cli, out: &Out) -> anyhow::Result<i32> {
         Command::Completions(a) => completions::run(&ctx, a),
         Command::InstallMan(a) => install_man::run(&ctx, a),
         Command::SimulateAgent { .. } => crate::ops::demo::simulate_agent(),
+        Command::Watch {
+            socket,
+            common_dir,
+            idle,
+            worktrees,
+        } => watch(&socket, &common_dir, worktrees, idle),
         Command::Supervise {
             log,
             run,
@@ -342,4 +364,23 @@ impl Ctx<'_> {
 /// The clap definition, for man pages and completions.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+/// `__watch`: serve until idle; where there are no inotify watches, there is nothing to do.
+fn watch(
+    socket: &std::path::Path,
+    common_dir: &std::path::Path,
+    worktrees: Vec<PathBuf>,
+    idle: u64,
+) -> anyhow::Result<i32> {
+    #[cfg(target_os = "linux")]
+    crate::infra::watch::serve(
+        socket,
+        common_dir,
+        worktrees,
+        std::time::Duration::from_secs(idle),
+    )?;
+    #[cfg(not(target_os = "linux"))]
+    let _ = (socket, common_dir, worktrees, idle);
+    Ok(0)
 }

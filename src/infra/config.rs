@@ -380,6 +380,12 @@ pub fn require_review_of(repo: &gix::Repository, epic: &str) -> Result<bool> {
     )
 }
 
+/// `epic.watch`: whether `status` keeps a watcher over the ticket worktrees
+/// (docs/status.md).
+pub fn watch_of(repo: &gix::Repository, epic: &str) -> Result<bool> {
+    parse_flag("watch", lookup(&repo.config_snapshot(), epic, "watch"), true)
+}
+
 /// The setup command of new worktrees whose agent is of `profile`:
 /// `epicAgent.<profile>.setup`, else `epic.setup` (None: the queue's and git-epic's own
 /// worktrees). Read where a worktree is made, per profile, which `Settings` are not. A

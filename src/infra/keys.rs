@@ -42,6 +42,7 @@ pub const SETTINGS: &[Key] = &[
     key("fixAgent", "the ticket's agent", "the agent profile that fixes red gates and conflicts"),
     key("maxFixRounds", "2", "automatic fix rounds per ticket (0: off)"),
     key("requireReview", "false", "nothing lands before `git epic review <id> --approve`"),
+    key("watch", "true", "`status` keeps a watcher process over the ticket worktrees (inotify, Linux) and reads again only those with changes since its last call; `false`: it reads every worktree each time (docs/status.md)"),
     key("notify", "none", "command given one JSON event on stdin each time a ticket starts needing a human, a limit stops an agent profile, or a run ends, split into words like an agent command; `terminal` and `desktop` are built in (docs/notify.md)"),
     key("remote", "none", "the remote through which several machines share the epic"),
     key("forge", "from the remote's URL", "`github` or `gitlab`: where `git epic pr` opens pull requests"),

@@ -19,3 +19,4 @@ pub mod suggest;
 pub mod supervisor;
 pub mod trace;
 pub mod usercmd;
+pub mod watch;

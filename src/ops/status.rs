@@ -11,7 +11,7 @@ use crate::model::agents::{self, Tokens};
 use crate::model::epic::{Epic, Workspace};
 use crate::model::state::{self, BadNote, State, Store, TicketNote};
 use crate::ops::needs::{self, NeedsPolicy, NeedsYou};
-use crate::{infra::gitx, infra::log, model::ticket};
+use crate::{infra::gitx, infra::log, infra::watch, model::ticket};
 
 /// One row of `git epic status`. Field names are the stable JSON contract (docs/status.md).
 #[derive(Debug, Clone, Serialize)]
@@ -276,7 +276,9 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
     problems.sort();
 
     let paths: Vec<PathBuf> = ids.iter().map(|id| ws.worktree_path(id)).collect();
-    let infos = read_worktrees(&ws.root, &paths, epic_tip, depth);
+    let watcher = crate::infra::config::watch_of(&ws.repo, &ws.epic.name)?
+        .then(|| ws.repo.common_dir());
+    let infos = read_worktrees(&ws.root, &paths, epic_tip, depth, watcher);
     let now = state::now();
     let merged = |id: &str| note_of(id).is_some_and(|n| n.state == State::Merged);
     let policy = NeedsPolicy {
@@ -519,15 +521,21 @@ fn read_worktrees(
     paths: &[PathBuf],
     epic_tip: Option<gix::ObjectId>,
     depth: Depth,
+    watcher: Option<&std::path::Path>,
 ) -> Vec<WorktreeInfo> {
     if depth == Depth::Notes {
         return paths.iter().map(|_| WorktreeInfo::default()).collect();
     }
+    // What the watcher knows (`epic.watch`, docs/status.md): a worktree without an event
+    // since it was last read is not read again.
+    let session = watcher.and_then(|common| watch::query(common, paths));
+    let known = |i: usize| session.as_ref().and_then(|s| s.known[i].as_ref());
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(paths.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: Vec<(usize, WorktreeInfo)> = std::thread::scope(|s| {
+    type Read = (usize, WorktreeInfo, Option<watch::Posted>);
+    let done: Vec<Read> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
@@ -536,7 +544,8 @@ fn read_worktrees(
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(path) = paths.get(i) else { break out };
-                        out.push((i, read_worktree(&mut reader, path, epic_tip)));
+                        let (info, posted) = read_worktree(&mut reader, path, epic_tip, known(i));
+                        out.push((i, info, posted));
                     }
                 })
             })
@@ -547,24 +556,63 @@ fn read_worktrees(
             .collect()
     });
     let mut results: Vec<WorktreeInfo> = paths.iter().map(|_| WorktreeInfo::default()).collect();
-    for (i, info) in done {
+    let mut posted = Vec::new();
+    for (i, info, p) in done {
         results[i] = info;
+        posted.extend(p);
+    }
+    crate::infra::trace::trace(|| {
+        let remembered = (0..paths.len())
+            .filter(|&i| known(i).is_some_and(|k| k.cached.is_some()))
+            .count();
+        format!(
+            "status: {} worktrees, watcher {}, {} with a remembered answer, {} read and told",
+            paths.len(),
+            if session.is_some() { "asked" } else { "none" },
+            remembered,
+            posted.len()
+        )
+    });
+    if let Some(session) = &session {
+        session.post(posted);
     }
     results
 }
 
+/// One worktree: read, or taken from what the watcher remembered (`known`). Also what to
+/// tell the watcher when it was read at a generation the watcher gave.
 fn read_worktree(
     reader: &mut Option<gitx::WorktreeReader>,
     path: &std::path::Path,
     epic_tip: Option<gix::ObjectId>,
-) -> WorktreeInfo {
-    let Some(snapshot) = reader.as_mut().and_then(|r| r.read(path, epic_tip)) else {
-        return WorktreeInfo::default();
+    known: Option<&watch::Known>,
+) -> (WorktreeInfo, Option<watch::Posted>) {
+    let remembered = known
+        .and_then(|k| k.cached.as_ref())
+        .map(|c| gitx::Remembered {
+            key: &c.key,
+            dirty: c.dirty,
+        });
+    let Some((snapshot, key)) = reader
+        .as_mut()
+        .and_then(|r| r.read_keyed(path, epic_tip, remembered, known.is_some()))
+    else {
+        return (WorktreeInfo::default(), None);
     };
-    WorktreeInfo {
+    let posted = match (known, key, snapshot.dirty) {
+        (Some(k), Some(key), Some(dirty)) => Some(watch::Posted {
+            path: path.to_owned(),
+            gen: k.gen,
+            key,
+            dirty,
+        }),
+        _ => None,
+    };
+    let info = WorktreeInfo {
         branch: snapshot.branch,
         ahead: snapshot.ahead_behind.map(|c| c.0),
         behind: snapshot.ahead_behind.map(|c| c.1),
         dirty: snapshot.dirty,
-    }
+    };
+    (info, posted)
 }

@@ -35,6 +35,16 @@ pub struct WorktreeReader {
     /// Worktrees may have config of their own (`extensions.worktreeConfig`, conditional
     /// includes): then each is opened on its own, so that it is read with its own settings.
     shared_config: bool,
+    /// What a worktree's `dirty` depends on outside the worktree and its index, as a key
+    /// part: the config and the exclude and attribute files (made on first use).
+    settings_key: Option<String>,
+}
+
+/// A `dirty` read earlier, with the key of what it depended on outside the worktree's files
+/// (see [`WorktreeReader::read_keyed`]).
+pub struct Remembered<'a> {
+    pub key: &'a str,
+    pub dirty: bool,
 }
 
 impl WorktreeReader {
@@ -62,34 +72,58 @@ impl WorktreeReader {
             repo,
             common_dir,
             shared_config,
+            settings_key: None,
         }
     }
 
     /// The worktree checked out at `path`, counted against `base`; `None` when there is no
     /// worktree there.
     pub fn read(&mut self, path: &Path, base: Option<ObjectId>) -> Option<Snapshot> {
+        self.read_keyed(path, base, None, false).map(|(s, _)| s)
+    }
+
+    /// [`WorktreeReader::read`], for a caller that knows the worktree's files did not change
+    /// since `remembered` was read (a file-system watcher said so): when the key of
+    /// everything else `dirty` depends on (HEAD, the index file, the config, the exclude and
+    /// attribute files) is still `remembered.key`, its `dirty` is taken without reading the
+    /// index or a file. With `want_key`, also the key of this read, to remember it by
+    /// (`None`: a worktree read the ordinary way, which is never remembered).
+    pub fn read_keyed(
+        &mut self,
+        path: &Path,
+        base: Option<ObjectId>,
+        remembered: Option<Remembered<'_>>,
+        want_key: bool,
+    ) -> Option<(Snapshot, Option<String>)> {
         if !path.join(".git").exists() {
             return None;
         }
         if self.shared_config {
-            if let Some(snapshot) = self.read_linked(path, base) {
-                return Some(snapshot);
+            if let Some(read) = self.read_linked(path, base, remembered, want_key) {
+                return Some(read);
             }
         }
         // Its own objects too: a clone put where a worktree would be has commits of its own.
         let mut repo = gix::open(path).ok()?;
         nanosecond_stat(&mut repo);
         let head = repo.head_id().ok().map(|id| id.detach());
-        Some(Snapshot {
+        let snapshot = Snapshot {
             branch: current_branch(&repo).ok().flatten(),
             head,
             ahead_behind: count(&repo, head, base),
             dirty: is_dirty(&repo).ok(),
-        })
+        };
+        Some((snapshot, None))
     }
 
     /// The shared-handle path; `None` sends the caller to the ordinary one.
-    fn read_linked(&mut self, path: &Path, base: Option<ObjectId>) -> Option<Snapshot> {
+    fn read_linked(
+        &mut self,
+        path: &Path,
+        base: Option<ObjectId>,
+        remembered: Option<Remembered<'_>>,
+        want_key: bool,
+    ) -> Option<(Snapshot, Option<String>)> {
         let dot_git = path.join(".git");
         if !dot_git.is_file() {
             return None;
@@ -120,6 +154,20 @@ impl WorktreeReader {
                 (Some(name.shorten().to_str_lossy().into_owned()), id)
             }
         };
+        let key = (want_key || remembered.is_some())
+            .then(|| self.key(&git_dir, head))
+            .flatten();
+        if let (Some(key), Some(r)) = (&key, &remembered) {
+            if key == r.key {
+                let snapshot = Snapshot {
+                    branch,
+                    head,
+                    ahead_behind: count(&self.repo, head, base),
+                    dirty: Some(r.dirty),
+                };
+                return Some((snapshot, None));
+            }
+        }
         let head_tree = match head {
             Some(id) => self.repo.find_commit(id).ok()?.tree_id().ok()?.detach(),
             None => ObjectId::empty_tree(hash),
@@ -129,13 +177,72 @@ impl WorktreeReader {
             gix::index::File::at_or_default(git_dir.join("index"), hash, true, Default::default())
                 .ok()?;
         self.repo.set_workdir(Some(path.to_owned())).ok()?;
-        Some(Snapshot {
+        let dirty = dirty_against(&self.repo, head_tree, &index).ok();
+        let snapshot = Snapshot {
             branch,
             head,
             ahead_behind: count(&self.repo, head, base),
-            dirty: dirty_against(&self.repo, head_tree, &index).ok(),
-        })
+            dirty,
+        };
+        Some((snapshot, key.filter(|_| dirty.is_some())))
     }
+
+    /// What a linked worktree's `dirty` depends on besides its files: HEAD's commit, the
+    /// index file as it is on disk (its inode, size and times: git replaces it whole, and
+    /// a copy put back over it still changes its ctime), and the settings. `None` without
+    /// an index to stamp.
+    fn key(&mut self, git_dir: &Path, head: Option<ObjectId>) -> Option<String> {
+        let index = stamp(&git_dir.join("index"))?;
+        let settings = self.settings_key.get_or_insert_with(|| {
+            let config = self.repo.config_snapshot();
+            let mut files: Vec<PathBuf> = ["info/exclude", "info/attributes"]
+                .iter()
+                .map(|f| self.repo.common_dir().join(f))
+                .collect();
+            for key in ["core.excludesFile", "core.attributesFile"] {
+                if let Ok(Some(p)) = config.trusted_path(key) {
+                    files.push(p);
+                }
+            }
+            // git's defaults for them when unset.
+            let xdg = std::env::var_os("XDG_CONFIG_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")));
+            if let Some(xdg) = xdg {
+                files.push(xdg.join("git/ignore"));
+                files.push(xdg.join("git/attributes"));
+            }
+            let text = config.plumbing().to_bstring();
+            let stamps: Vec<String> = files
+                .iter()
+                .map(|f| stamp(f).unwrap_or_else(|| "-".into()))
+                .collect();
+            format!(
+                "{:016x}/{}",
+                crate::infra::watch::fnv1a(&text),
+                stamps.join("/")
+            )
+        });
+        let head = head.map_or_else(|| "unborn".to_owned(), |h| h.to_string());
+        Some(format!("{head}:{index}:{settings}"))
+    }
+}
+
+/// A file as it is on disk, to tell whether it was replaced or written since: device,
+/// inode, size, and modification and change times to the nanosecond.
+fn stamp(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(path).ok()?;
+    Some(format!(
+        "{}.{}.{}.{}.{}.{}.{}",
+        m.dev(),
+        m.ino(),
+        m.size(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec()
+    ))
 }
 
 /// Git records the nanoseconds of each file's times in the index; gix compares only the
