@@ -383,7 +383,11 @@ pub fn require_review_of(repo: &gix::Repository, epic: &str) -> Result<bool> {
 /// `epic.watch`: whether `status` keeps a watcher over the ticket worktrees
 /// (docs/status.md).
 pub fn watch_of(repo: &gix::Repository, epic: &str) -> Result<bool> {
-    parse_flag("watch", lookup(&repo.config_snapshot(), epic, "watch"), true)
+    parse_flag(
+        "watch",
+        lookup(&repo.config_snapshot(), epic, "watch"),
+        true,
+    )
 }
 
 /// The setup command of new worktrees whose agent is of `profile`:

@@ -276,8 +276,8 @@ pub fn collect_with(ws: &Workspace, depth: Depth) -> Result<StatusReport> {
     problems.sort();
 
     let paths: Vec<PathBuf> = ids.iter().map(|id| ws.worktree_path(id)).collect();
-    let watcher = crate::infra::config::watch_of(&ws.repo, &ws.epic.name)?
-        .then(|| ws.repo.common_dir());
+    let watcher =
+        crate::infra::config::watch_of(&ws.repo, &ws.epic.name)?.then(|| ws.repo.common_dir());
     let infos = read_worktrees(&ws.root, &paths, epic_tip, depth, watcher);
     let now = state::now();
     let merged = |id: &str| note_of(id).is_some_and(|n| n.state == State::Merged);
@@ -534,7 +534,7 @@ fn read_worktrees(
         .map_or(2, |n| n.get())
         .min(paths.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    type Read = (usize, WorktreeInfo, Option<watch::Posted>);
+    type Read = (usize, WorktreeInfo, Option<watch::Posted>, bool);
     let done: Vec<Read> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
@@ -544,8 +544,9 @@ fn read_worktrees(
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(path) = paths.get(i) else { break out };
-                        let (info, posted) = read_worktree(&mut reader, path, epic_tip, known(i));
-                        out.push((i, info, posted));
+                        let (info, posted, remembered) =
+                            read_worktree(&mut reader, path, epic_tip, known(i));
+                        out.push((i, info, posted, remembered));
                     }
                 })
             })
@@ -557,14 +558,13 @@ fn read_worktrees(
     });
     let mut results: Vec<WorktreeInfo> = paths.iter().map(|_| WorktreeInfo::default()).collect();
     let mut posted = Vec::new();
-    for (i, info, p) in done {
+    let mut remembered = 0;
+    for (i, info, p, r) in done {
         results[i] = info;
         posted.extend(p);
+        remembered += usize::from(r);
     }
     crate::infra::trace::trace(|| {
-        let remembered = (0..paths.len())
-            .filter(|&i| known(i).is_some_and(|k| k.cached.is_some()))
-            .count();
         format!(
             "status: {} worktrees, watcher {}, {} with a remembered answer, {} read and told",
             paths.len(),
@@ -580,24 +580,29 @@ fn read_worktrees(
 }
 
 /// One worktree: read, or taken from what the watcher remembered (`known`). Also what to
-/// tell the watcher when it was read at a generation the watcher gave.
+/// tell the watcher when it was read at a generation the watcher gave, and whether its
+/// `dirty` is the remembered one.
 fn read_worktree(
     reader: &mut Option<gitx::WorktreeReader>,
     path: &std::path::Path,
     epic_tip: Option<gix::ObjectId>,
     known: Option<&watch::Known>,
-) -> (WorktreeInfo, Option<watch::Posted>) {
+) -> (WorktreeInfo, Option<watch::Posted>, bool) {
     let remembered = known
         .and_then(|k| k.cached.as_ref())
         .map(|c| gitx::Remembered {
             key: &c.key,
             dirty: c.dirty,
         });
-    let Some((snapshot, key)) = reader
+    let Some(gitx::Keyed {
+        snapshot,
+        key,
+        remembered,
+    }) = reader
         .as_mut()
         .and_then(|r| r.read_keyed(path, epic_tip, remembered, known.is_some()))
     else {
-        return (WorktreeInfo::default(), None);
+        return (WorktreeInfo::default(), None, false);
     };
     let posted = match (known, key, snapshot.dirty) {
         (Some(k), Some(key), Some(dirty)) => Some(watch::Posted {
@@ -614,5 +619,5 @@ fn read_worktree(
         behind: snapshot.ahead_behind.map(|c| c.1),
         dirty: snapshot.dirty,
     };
-    (info, posted)
+    (info, posted, remembered)
 }

@@ -47,4 +47,5 @@ mod state;
 mod status;
 mod support;
 mod wait;
+mod watch;
 mod worktrees;

@@ -27,7 +27,7 @@ mod worktrees;
 pub use dirty::is_dirty;
 pub use history::{ahead_behind, bookkeeping_commit, find_on_first_parents, is_ancestor};
 pub use locks::{remove_stale_ref_lock, wait_out_own_lock, wait_out_ref_lock, STALE_LOCK};
-pub use snapshot::{Remembered, Snapshot, WorktreeReader};
+pub use snapshot::{Keyed, Remembered, Snapshot, WorktreeReader};
 pub use submodules::{checkout_submodules, commits_only_in, ignored_matching, Follow};
 pub use transplant::{transplant, Transplant};
 pub use worktrees::{

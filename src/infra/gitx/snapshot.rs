@@ -40,6 +40,16 @@ pub struct WorktreeReader {
     settings_key: Option<String>,
 }
 
+/// What [`WorktreeReader::read_keyed`] found.
+pub struct Keyed {
+    pub snapshot: Snapshot,
+    /// The key to remember this read by; `None` when it was not read (`remembered` held)
+    /// or cannot be keyed.
+    pub key: Option<String>,
+    /// `dirty` is the remembered one.
+    pub remembered: bool,
+}
+
 /// A `dirty` read earlier, with the key of what it depended on outside the worktree's files
 /// (see [`WorktreeReader::read_keyed`]).
 pub struct Remembered<'a> {
@@ -79,7 +89,7 @@ impl WorktreeReader {
     /// The worktree checked out at `path`, counted against `base`; `None` when there is no
     /// worktree there.
     pub fn read(&mut self, path: &Path, base: Option<ObjectId>) -> Option<Snapshot> {
-        self.read_keyed(path, base, None, false).map(|(s, _)| s)
+        self.read_keyed(path, base, None, false).map(|k| k.snapshot)
     }
 
     /// [`WorktreeReader::read`], for a caller that knows the worktree's files did not change
@@ -94,7 +104,7 @@ impl WorktreeReader {
         base: Option<ObjectId>,
         remembered: Option<Remembered<'_>>,
         want_key: bool,
-    ) -> Option<(Snapshot, Option<String>)> {
+    ) -> Option<Keyed> {
         if !path.join(".git").exists() {
             return None;
         }
@@ -113,7 +123,11 @@ impl WorktreeReader {
             ahead_behind: count(&repo, head, base),
             dirty: is_dirty(&repo).ok(),
         };
-        Some((snapshot, None))
+        Some(Keyed {
+            snapshot,
+            key: None,
+            remembered: false,
+        })
     }
 
     /// The shared-handle path; `None` sends the caller to the ordinary one.
@@ -123,7 +137,7 @@ impl WorktreeReader {
         base: Option<ObjectId>,
         remembered: Option<Remembered<'_>>,
         want_key: bool,
-    ) -> Option<(Snapshot, Option<String>)> {
+    ) -> Option<Keyed> {
         let dot_git = path.join(".git");
         if !dot_git.is_file() {
             return None;
@@ -165,7 +179,11 @@ impl WorktreeReader {
                     ahead_behind: count(&self.repo, head, base),
                     dirty: Some(r.dirty),
                 };
-                return Some((snapshot, None));
+                return Some(Keyed {
+                    snapshot,
+                    key: None,
+                    remembered: true,
+                });
             }
         }
         let head_tree = match head {
@@ -184,15 +202,19 @@ impl WorktreeReader {
             ahead_behind: count(&self.repo, head, base),
             dirty,
         };
-        Some((snapshot, key.filter(|_| dirty.is_some())))
+        Some(Keyed {
+            snapshot,
+            key: key.filter(|_| dirty.is_some()),
+            remembered: false,
+        })
     }
 
     /// What a linked worktree's `dirty` depends on besides its files: HEAD's commit, the
-    /// index file as it is on disk (its inode, size and times: git replaces it whole, and
-    /// a copy put back over it still changes its ctime), and the settings. `None` without
-    /// an index to stamp.
+    /// index's content (the checksum git ends it with; under `index.skipHash`, which
+    /// leaves it zero, the file's inode, size and times: git replaces it whole, and a copy
+    /// put back over it still changes its ctime), and the settings. `None` without an index.
     fn key(&mut self, git_dir: &Path, head: Option<ObjectId>) -> Option<String> {
-        let index = stamp(&git_dir.join("index"))?;
+        let index = index_checksum(&git_dir.join("index"))?;
         let settings = self.settings_key.get_or_insert_with(|| {
             let config = self.repo.config_snapshot();
             let mut files: Vec<PathBuf> = ["info/exclude", "info/attributes"]
@@ -226,6 +248,19 @@ impl WorktreeReader {
         let head = head.map_or_else(|| "unborn".to_owned(), |h| h.to_string());
         Some(format!("{head}:{index}:{settings}"))
     }
+}
+
+/// The checksum that ends an index file (its content's hash), else its [`stamp`].
+fn index_checksum(path: &Path) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut trailer = [0u8; 20];
+    file.seek(SeekFrom::End(-20)).ok()?;
+    file.read_exact(&mut trailer).ok()?;
+    if trailer.iter().all(|b| *b == 0) {
+        return stamp(path);
+    }
+    Some(trailer.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// A file as it is on disk, to tell whether it was replaced or written since: device,

@@ -50,7 +50,9 @@ impl Session {
 
 fn send(socket: &Path, request: &Request) -> Option<UnixStream> {
     let mut stream = UnixStream::connect(socket).ok()?;
-    stream.set_write_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .ok()?;
     let mut line = serde_json::to_vec(request).ok()?;
     line.push(b'\n');
     stream.write_all(&line).ok()?;

@@ -67,7 +67,9 @@ pub(super) struct Tree {
 impl Tree {
     /// The tree, the inotify descriptor whose events [`Tree::run_events`] reads, and the
     /// receiver of the walks [`Tree::run_walks`] makes.
-    pub fn new(cookies: &Path) -> std::io::Result<(Tree, Inotify, std::sync::mpsc::Receiver<usize>)> {
+    pub fn new(
+        cookies: &Path,
+    ) -> std::io::Result<(Tree, Inotify, std::sync::mpsc::Receiver<usize>)> {
         let inotify = Inotify::init()?;
         let mut watches = inotify.watches();
         let cookie_wd = watches.add(cookies, WatchMask::CREATE | WatchMask::ONLYDIR)?;
@@ -302,7 +304,9 @@ impl Tree {
                     if ev.mask.contains(EventMask::IGNORED) {
                         st.dirs.remove(&ev.wd);
                     }
-                    if ev.mask.intersects(EventMask::DELETE_SELF | EventMask::MOVE_SELF)
+                    if ev
+                        .mask
+                        .intersects(EventMask::DELETE_SELF | EventMask::MOVE_SELF)
                         && dir == st.roots[r].path
                     {
                         // The worktree itself went: watch it afresh if it comes back.
@@ -332,7 +336,8 @@ impl Tree {
                 }
             }
             if overflow {
-                let paths: Vec<PathBuf> = self.state().roots.iter().map(|r| r.path.clone()).collect();
+                let paths: Vec<PathBuf> =
+                    self.state().roots.iter().map(|r| r.path.clone()).collect();
                 let mut st = self.state();
                 for root in &mut st.roots {
                     root.queued = false;

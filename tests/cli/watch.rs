@@ -1,0 +1,309 @@
+//! The watcher `status` keeps over the ticket worktrees (docs/status.md): a worktree
+//! without an event since it was last read is not read again, and yet after any change,
+//! made however and however soon before the call, status says what git says.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::support::Repo;
+
+const IDS: [&str; 3] = ["a", "b", "c"];
+
+/// A repository with sources in nested directories and three ticket worktrees.
+fn watched_repo() -> Repo {
+    let r = Repo::new();
+    r.write("src/deep/nested/a.txt", "a\n");
+    r.write("src/b.txt", "b\n");
+    r.write("run.sh", "echo\n");
+    r.git(&["add", "."]);
+    r.git(&["commit", "-q", "-m", "sources"]);
+    r.epic(&["init", "e"]).ok();
+    for id in IDS {
+        r.epic(&["ticket", "add", id]).ok();
+        r.add_worktree(
+            &format!("worktrees/feat-{id}"),
+            &format!("feat/{id}"),
+            "epic/e",
+        );
+    }
+    r
+}
+
+/// `status --json` with its trace: (dirty of each ticket, how many were remembered, how
+/// many were read and told to the watcher, whether a watcher was asked).
+fn traced_status(r: &Repo) -> (Vec<bool>, usize, usize, bool) {
+    let run = r
+        .epic_env(&["status", "--json"], &[("GIT_EPIC_TRACE", "1")])
+        .ok();
+    let json = run.json();
+    let dirty = IDS
+        .iter()
+        .map(|id| {
+            let row = json["tickets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["id"] == *id)
+                .unwrap();
+            row["dirty"].as_bool().expect("a worktree was read")
+        })
+        .collect();
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("status: 3 worktrees"))
+        .unwrap_or_else(|| panic!("no status trace in:\n{}", run.stderr))
+        .to_owned();
+    let number = |after: &str| -> usize {
+        let (before, _) = line.split_once(after).unwrap();
+        before
+            .rsplit(' ')
+            .find(|w| !w.is_empty())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (
+        dirty,
+        number(" with a remembered answer"),
+        number(" read and told"),
+        line.contains("watcher asked"),
+    )
+}
+
+/// What git says, without refreshing the index (which would change the index file and so
+/// make status read the worktree again, hiding a watcher that missed an event).
+fn git_dirty(r: &Repo) -> Vec<bool> {
+    IDS.iter()
+        .map(|id| {
+            let wt = r.path().join(format!("worktrees/feat-{id}"));
+            !r.git_in(&wt, &["--no-optional-locks", "status", "--porcelain"])
+                .is_empty()
+        })
+        .collect()
+}
+
+/// Call status until the watcher remembers every worktree.
+fn until_all_remembered(r: &Repo) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, remembered, _, _) = traced_status(r);
+        if remembered == IDS.len() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the watcher never remembered them all"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The pids of the watchers of the repository at `repo`.
+fn watchers_of(repo: &Path) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let common = repo.join(".git");
+        if args.iter().any(|a| a == "__watch") && args.iter().any(|a| Path::new(a) == common) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+#[test]
+fn after_every_kind_of_change_status_with_its_watcher_says_what_git_says() {
+    let r = watched_repo();
+    let wt = |id: &str| -> PathBuf { r.path().join(format!("worktrees/feat-{id}")) };
+    until_all_remembered(&r);
+    assert_eq!(
+        watchers_of(&r.path()).len(),
+        1,
+        "one watcher for the repository"
+    );
+
+    // Each step changes something and at once asks status: the same answer as git, and
+    // only the worktrees the step touched are read again.
+    type Step<'a> = (&'a str, usize, Box<dyn Fn() + 'a>);
+    let steps: Vec<Step> = vec![
+        (
+            "edit a tracked file in place, same size",
+            1,
+            Box::new(|| std::fs::write(wt("a").join("src/deep/nested/a.txt"), "A\n").unwrap()),
+        ),
+        (
+            "put it back as it was",
+            1,
+            Box::new(|| std::fs::write(wt("a").join("src/deep/nested/a.txt"), "a\n").unwrap()),
+        ),
+        (
+            "an untracked file in new nested directories",
+            1,
+            Box::new(|| {
+                std::fs::create_dir_all(wt("b").join("x/y/z")).unwrap();
+                std::fs::write(wt("b").join("x/y/z/new.txt"), "new\n").unwrap();
+            }),
+        ),
+        (
+            "remove it",
+            1,
+            Box::new(|| std::fs::remove_dir_all(wt("b").join("x")).unwrap()),
+        ),
+        (
+            "an empty new directory (git shows nothing)",
+            1,
+            Box::new(|| std::fs::create_dir(wt("c").join("later")).unwrap()),
+        ),
+        (
+            "a file in that directory, made after it was read",
+            1,
+            Box::new(|| std::fs::write(wt("c").join("later/file.txt"), "x\n").unwrap()),
+        ),
+        (
+            "commit it (index and HEAD change)",
+            1,
+            Box::new(|| {
+                r.git_in(&wt("c"), &["add", "."]);
+                r.git_in(&wt("c"), &["commit", "-q", "-m", "later"]);
+            }),
+        ),
+        (
+            "an executable bit",
+            1,
+            Box::new(|| {
+                use std::os::unix::fs::PermissionsExt;
+                let f = wt("a").join("run.sh");
+                std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }),
+        ),
+        (
+            "back to 644",
+            1,
+            Box::new(|| {
+                use std::os::unix::fs::PermissionsExt;
+                let f = wt("a").join("run.sh");
+                std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+            }),
+        ),
+        (
+            "a log file, untracked",
+            1,
+            Box::new(|| std::fs::write(wt("b").join("debug.log"), "x\n").unwrap()),
+        ),
+        // Nothing in any worktree changes: the exclude file's stamp is in every key.
+        (
+            "ignore it in .git/info/exclude",
+            3,
+            Box::new(|| {
+                std::fs::create_dir_all(r.path().join(".git/info")).unwrap();
+                std::fs::write(r.path().join(".git/info/exclude"), "*.log\n").unwrap();
+            }),
+        ),
+        (
+            "a file renamed over a tracked one",
+            1,
+            Box::new(|| {
+                std::fs::write(wt("a").join("tmp"), "b2\n").unwrap();
+                std::fs::rename(wt("a").join("tmp"), wt("a").join("src/b.txt")).unwrap();
+            }),
+        ),
+        ("nothing at all", 0, Box::new(|| {})),
+    ];
+    for (what, expect_read, change) in steps {
+        change();
+        let (dirty, remembered, read, asked) = traced_status(&r);
+        assert!(asked, "{what}: the watcher was not asked");
+        assert_eq!(dirty, git_dirty(&r), "{what}: status and git disagree");
+        assert_eq!(
+            (read, remembered),
+            (expect_read, IDS.len() - expect_read),
+            "{what}: worktrees read again, and remembered"
+        );
+    }
+}
+
+#[test]
+fn a_change_right_before_each_call_is_never_missed() {
+    // A race with the watcher's events would show as a stale answer now and then: many
+    // rounds of write-then-ask, flipping one file.
+    let r = watched_repo();
+    let file = r.path().join("worktrees/feat-b/src/b.txt");
+    until_all_remembered(&r);
+    for round in 0..40 {
+        let text = if round % 2 == 0 { "B\n" } else { "b\n" };
+        std::fs::write(&file, text).unwrap();
+        let (dirty, _, _, asked) = traced_status(&r);
+        assert!(asked);
+        assert_eq!(dirty[1], round % 2 == 0, "round {round}");
+    }
+}
+
+#[test]
+fn the_watcher_leaves_with_its_repository_and_epic_watch_false_starts_none() {
+    let r = watched_repo();
+    until_all_remembered(&r);
+    let pids = watchers_of(&r.path());
+    assert_eq!(pids.len(), 1);
+    let path = r.path();
+    drop(r);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while crate::support::alive(pids[0]) {
+        assert!(
+            Instant::now() < deadline,
+            "the watcher outlived its repository"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(watchers_of(&path).is_empty());
+
+    let r = watched_repo();
+    r.git(&["config", "epic.watch", "false"]);
+    for _ in 0..3 {
+        let (dirty, remembered, read, asked) = traced_status(&r);
+        assert_eq!(
+            (dirty, remembered, read, asked),
+            (vec![false; 3], 0, 0, false)
+        );
+    }
+    assert!(
+        watchers_of(&r.path()).is_empty(),
+        "epic.watch=false started a watcher"
+    );
+    r.git(&["config", "epic.watch", "sometimes"]);
+    let run = r.epic(&["status"]).code(2);
+    assert!(run.stderr.contains("epic.watch"), "{}", run.stderr);
+}
+
+#[test]
+fn an_idle_watcher_leaves_and_takes_its_socket_along() {
+    let r = Repo::new();
+    let sockets = tempfile::tempdir().unwrap();
+    let socket = sockets.path().join("w.sock");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_git-epic"))
+        .args(["__watch", "--idle", "1", "--socket"])
+        .arg(&socket)
+        .arg("--common-dir")
+        .arg(r.path().join(".git"))
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success());
+            break;
+        }
+        assert!(Instant::now() < deadline, "an idle watcher stayed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!socket.exists(), "its socket stayed behind");
+}
