@@ -23,6 +23,14 @@
 # cache is dropped before each cold call as well (the whole machine's: use with care).
 # Warm: after 2 warm-ups each, the two sides in turn, RUNS times each.
 #
+# git-epic's status keeps a watcher process over the worktrees (epic.watch, on by default;
+# docs/status.md) and reads again only the worktrees with file-system events since it last
+# read them, whose index, HEAD and settings are as then. Both rows above run with it, as a
+# user's calls do. A third row, "unwatched", is the cold call with epic.watch=false: every
+# worktree read (the first call after a boot, or where there are no inotify watches); it is
+# printed against the loop's cold figure, with no goal. The watcher's own memory is printed
+# beside status's.
+#
 #   bash benches/status.sh [--tree small|2k|20k] [--runs N] [--cold N] [--drop-caches]
 #   (RUNS defaults to 20, cold runs to 5; a bare number is RUNS, as before)
 #
@@ -157,19 +165,25 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 python3 - "$RUNS" "$COLD" "$work" "$baseline" > "$work/times" <<'EOF'
 import subprocess, sys, time
 runs, cold, work, baseline = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+import os
 ours, loop = ["git", "epic", "status", "--json"], ["bash", baseline]
-def timed(cmd):
+unwatched_env = dict(os.environ, GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="epic.watch",
+                     GIT_CONFIG_VALUE_0="false")
+def timed(cmd, env=None):
     t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True, env=env)
     return (time.perf_counter() - t) * 1000
 def pct(xs, p):  # nearest rank
     xs = sorted(xs)
     return xs[max(0, -(-len(xs) * p // 100) - 1)]
-times = {("ours", "cold"): [], ("loop", "cold"): [], ("ours", "warm"): [], ("loop", "warm"): []}
+times = {("ours", "cold"): [], ("loop", "cold"): [], ("ours", "warm"): [], ("loop", "warm"): [],
+         ("ours", "unwatched"): []}
 for i in range(cold):  # in turn, which goes first alternating
-    for who, cmd in ([("ours", ours), ("loop", loop)] if i % 2 == 0 else [("loop", loop), ("ours", ours)]):
+    sides = [("ours", ours, None), ("loop", loop, None), ("ours-unwatched", ours, unwatched_env)]
+    for who, cmd, env in (sides if i % 2 == 0 else sides[::-1]):
         subprocess.run(["bash", f"{work}/cold.sh"], check=True)
-        times[(who, "cold")].append(timed(cmd))
+        key = ("ours", "unwatched") if who == "ours-unwatched" else (who, "cold")
+        times[key].append(timed(cmd, env))
 for cmd in (ours, loop, ours, loop):
     timed(cmd)
 for i in range(runs):
@@ -196,7 +210,13 @@ for kind in cold warm; do
     "ratio (p50s) ${ratio}x (goal >= $goal)"
   python3 -c "import sys; sys.exit(0 if $lp50 >= $goal * $op50 else 1)" || fail="$fail $kind-under-${goal}x"
 done
+up50=$(get ours unwatched 3); up99=$(get ours unwatched 4); lp50=$(get loop cold 3)
+echo "unwatched, cold ($COLD runs, epic.watch=false: every worktree read): git epic status --json" \
+  "p50 ${up50} ms p99 ${up99} ms; against the loop's cold p50 $(python3 -c "print(f'{$lp50 / $up50:.1f}')")x (no goal)"
+watcher=$(pgrep -f -- "__watch --socket .* --common-dir $repo/.git" | head -1 || true)
+watcher_mb=$([ -n "$watcher" ] && awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$watcher/status" || echo "no watcher")
 echo "peak memory of git epic status --json (max RSS): cold $((rss_cold / 1024)) MB, warm $((rss_warm / 1024)) MB" \
-  "$([ "$TREE" = 20k ] && echo "(goal < 100 MB)")"
+  "$([ "$TREE" = 20k ] && echo "(goal < 100 MB)"); the watcher process: ${watcher_mb} MB resident," \
+  "$(awk '{print $1}' <(cat /proc/sys/fs/inotify/max_user_watches)) inotify watches allowed to this user"
 if [ "$TREE" = 20k ] && [ "$rss_cold" -ge 102400 ]; then fail="$fail memory"; fi
 [ -z "$fail" ] || { echo "FAIL:$fail"; exit 1; }
