@@ -48,8 +48,7 @@ struct State {
     dirs: HashMap<WatchDescriptor, (usize, PathBuf)>,
     cookie_wd: Option<WatchDescriptor>,
     cookie_seen: u64,
-    /// At most this many watches: half the user's limit, so that the editor's and the other
-    /// tools' watches still fit.
+    /// At most this many watches (see [`budget`]).
     budget: usize,
     last_request: Instant,
     /// Raised by each overflow: a walk that saw one may have missed a new directory.
@@ -86,7 +85,7 @@ impl Tree {
                 dirs: HashMap::new(),
                 cookie_wd: Some(cookie_wd),
                 cookie_seen: 0,
-                budget: limit / 2,
+                budget: budget(limit).saturating_sub(watches_in_use()),
                 last_request: Instant::now(),
                 overflows: 0,
             }),
@@ -354,6 +353,42 @@ impl Tree {
     }
 }
 
+/// The watches this watcher may take of the user's `limit`: all but a share left for the
+/// editor's and the other tools' watchers, an eighth of the limit and at least 16,384 (as
+/// many as the kernel's old default for everything), yet never more than half. 50 worktrees
+/// of 20,000 files in 4,000 directories need 200,000: where they do not fit, the worktrees
+/// left out are read on every call.
+fn budget(limit: usize) -> usize {
+    let reserve = (limit / 8).max(16_384.min(limit / 2));
+    limit - reserve
+}
+
+/// The inotify watches this user's processes hold now (other watchers of git-epic among
+/// them), counted in `/proc/<pid>/fdinfo`: the kernel's limit is per user, and the share
+/// left to others must stay free whoever came first.
+fn watches_in_use() -> usize {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut used = 0;
+    for p in procs.flatten() {
+        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+            continue; // not ours, or gone
+        };
+        for fd in fds.flatten() {
+            let is_inotify =
+                std::fs::read_link(fd.path()).is_ok_and(|t| t.as_os_str() == "anon_inode:inotify");
+            if is_inotify {
+                let info = p.path().join("fdinfo").join(fd.file_name());
+                used += std::fs::read_to_string(info).map_or(0, |t| {
+                    t.lines().filter(|l| l.starts_with("inotify wd:")).count()
+                });
+            }
+        }
+    }
+    used
+}
+
 enum Walk {
     Done,
     /// The worktree itself is not there.
@@ -364,4 +399,31 @@ enum Walk {
 
 fn cookie_number(name: &OsStr) -> Option<u64> {
     name.to_str()?.strip_prefix('c')?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_budget_leaves_other_watchers_an_eighth_and_at_least_16384_or_half() {
+        assert_eq!(super::budget(8_192), 4_096);
+        assert_eq!(super::budget(65_536), 49_152);
+        assert_eq!(super::budget(192_546), 192_546 - 24_068);
+        assert_eq!(super::budget(1_048_576), 1_048_576 - 131_072);
+    }
+
+    #[test]
+    fn the_watches_in_use_count_this_process_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let inotify = inotify::Inotify::init().unwrap();
+        for d in ["a", "b", "c"] {
+            std::fs::create_dir(dir.path().join(d)).unwrap();
+            inotify
+                .watches()
+                .add(dir.path().join(d), inotify::WatchMask::CREATE)
+                .unwrap();
+        }
+        // Other processes may add or drop theirs meanwhile; ours are three.
+        assert!(super::watches_in_use() >= 3);
+        drop(inotify);
+    }
 }
