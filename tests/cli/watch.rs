@@ -307,3 +307,64 @@ fn an_idle_watcher_leaves_and_takes_its_socket_along() {
     }
     assert!(!socket.exists(), "its socket stayed behind");
 }
+
+/// The `--socket` of the watcher `pid`.
+fn socket_of(pid: u32) -> PathBuf {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let args: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let i = args.iter().position(|a| a == "--socket").unwrap();
+    PathBuf::from(&args[i + 1])
+}
+
+#[test]
+fn a_killed_or_silent_watcher_costs_one_slow_call_at_most_and_is_replaced() {
+    let r = watched_repo();
+    until_all_remembered(&r);
+    let pid = watchers_of(&r.path())[0];
+    let socket = socket_of(pid);
+    // Killed: its socket stays behind, refusing connections. The next call reads
+    // everything and starts a new watcher, which takes the socket over.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    while crate::support::alive(pid) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::write(r.path().join("worktrees/feat-a/new.txt"), "x\n").unwrap();
+    let (dirty, _, _, asked) = traced_status(&r);
+    assert_eq!((dirty, asked), (git_dirty(&r), false));
+    until_all_remembered(&r);
+    let pid = watchers_of(&r.path())[0];
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    while crate::support::alive(pid) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Silent: something listens on the socket and never answers. One call waits for it
+    // (2 s at most), reads everything, and removes the socket; the next starts a watcher.
+    let _ = std::fs::remove_file(&socket);
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        for c in listener.incoming().take(1) {
+            conns.push(c);
+        }
+        std::thread::sleep(Duration::from_secs(5));
+    });
+    std::fs::remove_file(r.path().join("worktrees/feat-a/new.txt")).unwrap();
+    let t = Instant::now();
+    let (dirty, _, _, asked) = traced_status(&r);
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert_eq!((dirty, asked), (git_dirty(&r), false));
+    assert!(!socket.exists(), "the silent watcher's socket was left");
+    let (_, _, _, asked) = traced_status(&r);
+    assert!(!asked, "no watcher yet: this call starts one");
+    until_all_remembered(&r);
+    assert_eq!(watchers_of(&r.path()).len(), 1);
+    held.join().unwrap();
+}

@@ -23,19 +23,20 @@ pub fn query(common_dir: &Path, worktrees: &[PathBuf]) -> Option<Session> {
     let request = Request::Query {
         worktrees: worktrees.to_vec(),
     };
-    match exchange(&socket, &request) {
-        Some(line) => {
-            let reply: Reply = serde_json::from_str(&line).ok()?;
-            (reply.known.len() == worktrees.len()).then_some(Session {
-                socket,
-                known: reply.known,
-            })
-        }
-        None => {
-            start(&socket, common_dir, worktrees);
-            None
-        }
+    let Some(stream) = send(&socket, &request) else {
+        start(&socket, common_dir, worktrees);
+        return None;
+    };
+    let reply = answer(stream).filter(|r| r.known.len() == worktrees.len());
+    if reply.is_none() {
+        // A watcher that does not answer in time, or answers nonsense, would slow every
+        // call: without its socket it leaves, and the next call starts a new one.
+        let _ = std::fs::remove_file(&socket);
     }
+    Some(Session {
+        socket,
+        known: reply?.known,
+    })
 }
 
 impl Session {
@@ -59,14 +60,13 @@ fn send(socket: &Path, request: &Request) -> Option<UnixStream> {
     Some(stream)
 }
 
-fn exchange(socket: &Path, request: &Request) -> Option<String> {
-    let stream = send(socket, request)?;
+fn answer(stream: UnixStream) -> Option<Reply> {
     // The watcher answers once its events have caught up with the request (a cookie):
-    // milliseconds, and two seconds at most before it says it knows nothing.
-    stream.set_read_timeout(Some(Duration::from_secs(4))).ok()?;
+    // milliseconds, and a second at most before it says it knows nothing.
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     let mut line = String::new();
     BufReader::new(&stream).read_line(&mut line).ok()?;
-    Some(line)
+    serde_json::from_str(&line).ok()
 }
 
 /// Start `git-epic __watch` for the repository, detached: its own process group, no

@@ -37,8 +37,13 @@ pub fn serve(socket: &Path, common_dir: &Path, first: Vec<PathBuf>, idle: Durati
     let (tree, inotify, walks) = Tree::new(&cookies)?;
     let tree = Arc::new(tree);
     {
-        let tree = Arc::clone(&tree);
-        std::thread::spawn(move || tree.run_events(inotify));
+        // Without its events the watcher knows nothing: it leaves rather than answer late.
+        let (tree, socket, cookies) = (Arc::clone(&tree), socket.to_owned(), cookies.clone());
+        std::thread::spawn(move || {
+            let _ =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tree.run_events(inotify)));
+            leave(&socket, &cookies, true);
+        });
     }
     {
         let tree = Arc::clone(&tree);
@@ -59,11 +64,7 @@ pub fn serve(socket: &Path, common_dir: &Path, first: Vec<PathBuf>, idle: Durati
             // serves the repository.
             let mine = socket_inode(&socket) == inode;
             if tree.idle_for() > idle || !common.is_dir() || !mine {
-                if mine {
-                    let _ = std::fs::remove_file(&socket);
-                }
-                let _ = std::fs::remove_dir_all(&cookies);
-                std::process::exit(0);
+                leave(&socket, &cookies, mine);
             }
         });
     }
@@ -78,6 +79,14 @@ pub fn serve(socket: &Path, common_dir: &Path, first: Vec<PathBuf>, idle: Durati
     }
     drop(lock);
     Ok(())
+}
+
+fn leave(socket: &Path, cookies: &Path, socket_is_mine: bool) -> ! {
+    if socket_is_mine {
+        let _ = std::fs::remove_file(socket);
+    }
+    let _ = std::fs::remove_dir_all(cookies);
+    std::process::exit(0)
 }
 
 fn socket_inode(socket: &Path) -> Option<u64> {
@@ -102,7 +111,7 @@ fn answer(
             let cookie = cookies.join(format!("c{n}"));
             std::fs::File::create(&cookie)?;
             let _ = std::fs::remove_file(&cookie);
-            let known = if tree.wait_for_cookie(n, Duration::from_secs(2)) {
+            let known = if tree.wait_for_cookie(n, Duration::from_secs(1)) {
                 tree.known(&worktrees)
             } else {
                 worktrees.iter().map(|_| None).collect()
