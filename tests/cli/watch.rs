@@ -249,7 +249,8 @@ fn a_change_right_before_each_call_is_never_missed() {
 }
 
 #[test]
-fn the_watcher_leaves_with_its_repository_and_epic_watch_false_starts_none() {
+fn the_watcher_leaves_with_its_repository_and_none_starts_without_worktrees_or_with_epic_watch_false(
+) {
     let r = watched_repo();
     until_all_remembered(&r);
     let pids = watchers_of(&r.path());
@@ -265,6 +266,17 @@ fn the_watcher_leaves_with_its_repository_and_epic_watch_false_starts_none() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(watchers_of(&path).is_empty());
+
+    // Without worktrees, nothing to watch.
+    let r = Repo::new();
+    r.epic(&["init", "e"]).ok();
+    r.epic(&["ticket", "add", "a"]).ok();
+    r.epic(&["status", "--json"]).ok();
+    r.epic(&["status", "--json"]).ok();
+    assert!(
+        watchers_of(&r.path()).is_empty(),
+        "a watcher of no worktree"
+    );
 
     let r = watched_repo();
     r.git(&["config", "epic.watch", "false"]);

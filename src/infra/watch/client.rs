@@ -19,6 +19,10 @@ pub struct Session {
 /// `worktrees`. Without a watcher, start one (it watches them from now on) and return
 /// `None`: this call reads everything itself. `None` too where there can be no watcher.
 pub fn query(common_dir: &Path, worktrees: &[PathBuf]) -> Option<Session> {
+    // The protocol is JSON: a path that is not UTF-8 could not be named in it.
+    if worktrees.iter().any(|p| p.to_str().is_none()) {
+        return None;
+    }
     let socket = super::socket_path(common_dir)?;
     let request = Request::Query {
         worktrees: worktrees.to_vec(),

@@ -31,7 +31,10 @@ pub(super) fn read_worktrees(
     }
     // What the watcher knows (`epic.watch`, docs/status.md): a worktree without an event
     // since it was last read is not read again.
-    let session = watcher.and_then(|common| watch::query(common, paths));
+    // No worktree, no watcher to start (a new epic, or one whose worktrees were cleaned up).
+    let session = watcher
+        .filter(|_| paths.iter().any(|p| p.is_dir()))
+        .and_then(|common| watch::query(common, paths));
     let known = |i: usize| session.as_ref().and_then(|s| s.known[i].as_ref());
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
