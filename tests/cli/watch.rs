@@ -380,3 +380,30 @@ fn a_killed_or_silent_watcher_costs_one_slow_call_at_most_and_is_replaced() {
     assert_eq!(watchers_of(&r.path()).len(), 1);
     held.join().unwrap();
 }
+
+#[test]
+fn the_watcher_started_keeps_no_descriptor_of_its_caller() {
+    // `$(...)` waits until every writer of its pipe is gone: here the pipe is also the
+    // status call's descriptor 3, which a watcher started by it must not keep open.
+    let r = watched_repo();
+    let mut sh = std::process::Command::new("bash");
+    sh.current_dir(r.path()).args([
+        "-c",
+        "x=$(git epic status --json 3>&1 >/dev/null); echo returned",
+    ]);
+    r.env(&mut sh);
+    let mut child = sh.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            for pid in watchers_of(&r.path()) {
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
+            panic!("the caller waited for the watcher's end");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "returned");
+    assert_eq!(watchers_of(&r.path()).len(), 1, "a watcher was started");
+}

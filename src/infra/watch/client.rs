@@ -84,7 +84,8 @@ fn start(socket: &Path, common_dir: &Path, worktrees: &[PathBuf]) {
         let Ok(exe) = std::env::current_exe() else {
             return;
         };
-        let child = Command::new(exe)
+        let mut child = Command::new(exe);
+        child
             .arg("__watch")
             .arg("--socket")
             .arg(socket)
@@ -96,8 +97,17 @@ fn start(socket: &Path, common_dir: &Path, worktrees: &[PathBuf]) {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .process_group(0)
-            .spawn();
+            .process_group(0);
+        // Nor any other descriptor this process was given: a caller waiting for a pipe it
+        // passed down to close would wait for the watcher to leave.
+        // SAFETY: close_range is async-signal-safe; it allocates nothing.
+        let child = unsafe {
+            child.pre_exec(|| {
+                libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+                Ok(())
+            })
+        }
+        .spawn();
         // Reaped when it ends, should this process live that long (the dashboard does).
         if let Ok(mut child) = child {
             std::thread::spawn(move || child.wait());
