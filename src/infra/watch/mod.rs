@@ -96,17 +96,24 @@ pub fn socket_path(common_dir: &Path) -> Option<PathBuf> {
 }
 
 fn private_dir() -> Option<PathBuf> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     // SAFETY: geteuid has no preconditions and cannot fail.
     let uid = unsafe { libc::geteuid() };
-    let dir = std::env::var_os("XDG_RUNTIME_DIR")
+    let runtime = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|d| d.is_absolute() && d.is_dir())
-        .map(|d| d.join("git-epic"))
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("git-epic-{uid}")));
+        .map(|d| d.join("git-epic"));
+    // A runtime dir that is not this user's (run under sudo, say) falls back to /tmp.
+    runtime
+        .and_then(|d| made_private(d, uid))
+        .or_else(|| made_private(std::env::temp_dir().join(format!("git-epic-{uid}")), uid))
+}
+
+/// `dir`, made if missing, when it is a directory of `uid` closed to others: anyone could
+/// have made it first in a shared /tmp, and only a directory of ours may hold the socket
+/// status trusts.
+fn made_private(dir: PathBuf, uid: u32) -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
-    // Anyone could have made it first in a shared /tmp: only a directory of ours, closed to
-    // others, may hold the socket status trusts.
     let meta = std::fs::symlink_metadata(&dir).ok()?;
     (meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 == 0).then_some(dir)
 }
@@ -116,4 +123,31 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn only_a_private_directory_of_ours_holds_sockets() {
+        // SAFETY: geteuid has no preconditions.
+        let uid = unsafe { libc::geteuid() };
+        let tmp = tempfile::tempdir().unwrap();
+        let made = super::made_private(tmp.path().join("git-epic"), uid).unwrap();
+        let mode = std::fs::metadata(&made).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let open = tmp.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(super::made_private(open, uid), None, "open to others");
+        assert_eq!(
+            super::made_private(tmp.path().join("x"), uid + 1),
+            None,
+            "not ours"
+        );
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        assert_eq!(super::made_private(file, uid), None, "not a directory");
+    }
 }
