@@ -407,3 +407,27 @@ fn the_watcher_started_keeps_no_descriptor_of_its_caller() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "returned");
     assert_eq!(watchers_of(&r.path()).len(), 1, "a watcher was started");
 }
+
+#[test]
+fn worktrees_made_again_where_watched_ones_were_are_watched_afresh() {
+    // The worktrees' parent renamed and a copy put in its place: no event on the worktrees
+    // themselves, and the old watches follow the directories moved away.
+    let r = watched_repo();
+    until_all_remembered(&r);
+    let (old, new) = (r.path().join("worktrees"), r.path().join("moved"));
+    std::fs::rename(&old, &new).unwrap();
+    let cp = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&new)
+        .arg(&old)
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    let (dirty, _, _, _) = traced_status(&r);
+    assert_eq!(dirty, git_dirty(&r));
+    until_all_remembered(&r);
+    std::fs::write(old.join("feat-c/src/b.txt"), "changed\n").unwrap();
+    let (dirty, _, _, _) = traced_status(&r);
+    assert_eq!(dirty, git_dirty(&r), "an edit in the copy went unseen");
+    assert_eq!(dirty, vec![false, false, true]);
+}

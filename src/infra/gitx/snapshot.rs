@@ -196,6 +196,9 @@ impl WorktreeReader {
                 .ok()?;
         self.repo.set_workdir(Some(path.to_owned())).ok()?;
         let dirty = dirty_against(&self.repo, head_tree, &index).ok();
+        // The index outside the watched tree may have been replaced meanwhile: a key not
+        // the same after the read as before does not name what was read.
+        let key = key.filter(|k| self.key(&git_dir, head).as_ref() == Some(k));
         let snapshot = Snapshot {
             branch,
             head,
@@ -264,10 +267,11 @@ fn index_checksum(path: &Path) -> Option<String> {
 }
 
 /// A file as it is on disk, to tell whether it was replaced or written since: device,
-/// inode, size, and modification and change times to the nanosecond.
+/// inode, size, and modification and change times to the nanosecond. Of the file a link
+/// points to (an excludes file kept in a dotfiles repository is edited there).
 fn stamp(path: &Path) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
-    let m = std::fs::symlink_metadata(path).ok()?;
+    let m = std::fs::metadata(path).ok()?;
     Some(format!(
         "{}.{}.{}.{}.{}.{}.{}",
         m.dev(),

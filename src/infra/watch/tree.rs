@@ -40,6 +40,9 @@ struct Root {
     /// Its watches could not all be added (the user's inotify limit): never trusted.
     broken: bool,
     cached: Option<(u64, Cached)>,
+    /// The directory watched (device, inode): a worktree removed and made again at the same
+    /// path, or moved away with a parent, is another directory its watches do not see.
+    identity: Option<(u64, u64)>,
 }
 
 struct State {
@@ -105,9 +108,11 @@ impl Tree {
 
     /// Watch these worktrees from now on (a walk for each new one), and note the request.
     pub fn want(&self, paths: &[PathBuf]) {
+        // Looked at before the lock: a slow file system must not hold up the events.
+        let found: Vec<Option<(u64, u64)>> = paths.iter().map(|p| identity(p)).collect();
         let mut st = self.state();
         st.last_request = Instant::now();
-        for p in paths {
+        for (p, found) in paths.iter().zip(found) {
             let r = match st.by_path.get(p) {
                 Some(&r) => r,
                 None => {
@@ -118,6 +123,7 @@ impl Tree {
                         queued: false,
                         broken: false,
                         cached: None,
+                        identity: None,
                     });
                     let r = st.roots.len() - 1;
                     st.by_path.insert(p.clone(), r);
@@ -125,7 +131,11 @@ impl Tree {
                 }
             };
             let root = &mut st.roots[r];
-            if !root.ready && !root.queued && !root.broken && p.is_dir() {
+            if root.ready && found != root.identity {
+                root.ready = false;
+                root.gen += 1;
+            }
+            if !root.ready && !root.queued && !root.broken && found.is_some() {
                 root.queued = true;
                 let _ = self.walks.lock().map(|tx| tx.send(r));
             }
@@ -186,14 +196,20 @@ impl Tree {
                 let st = self.state();
                 (st.roots[r].path.clone(), st.overflows)
             };
+            let before = identity(&top);
             let walked = self.watch_dirs(r, &top);
+            // Removed or replaced during the walk: its watches are not the directory's.
+            let same = before.is_some() && identity(&top) == before;
             let mut st = self.state();
             let seen_overflow = st.overflows != overflows;
             let root = &mut st.roots[r];
             root.queued = false;
             root.gen += 1;
             match walked {
-                Walk::Done => root.ready = !seen_overflow,
+                Walk::Done => {
+                    root.ready = !seen_overflow && same;
+                    root.identity = before;
+                }
                 // Gone before its walk: watched afresh when asked for again.
                 Walk::Missing => root.ready = false,
                 Walk::Refused => {
@@ -237,11 +253,18 @@ impl Tree {
                 }
                 Err(_) => return Walk::Refused,
             }
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                // A directory not listed may hide others: the walk is not complete.
+                Err(_) => return Walk::Refused,
             };
-            for e in entries.flatten() {
-                if e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".git" {
+            for e in entries {
+                let Ok(e) = e else { return Walk::Refused };
+                let Ok(t) = e.file_type() else {
+                    return Walk::Refused;
+                };
+                if t.is_dir() && e.file_name() != ".git" {
                     stack.push(e.path());
                 }
             }
@@ -333,6 +356,9 @@ impl Tree {
                 if let Walk::Refused = self.watch_dirs(r, &dir) {
                     self.give_up(r);
                 }
+                // A reader given the generation of the directory's creation may have read
+                // it before its watches were all there: what it tells back must not count.
+                self.state().roots[r].gen += 1;
             }
             if overflow {
                 let paths: Vec<PathBuf> =
@@ -387,6 +413,13 @@ fn watches_in_use() -> usize {
         }
     }
     used
+}
+
+/// A directory's (device, inode), following no link; `None` when it is not a directory.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(path).ok()?;
+    m.is_dir().then(|| (m.dev(), m.ino()))
 }
 
 enum Walk {
