@@ -171,34 +171,33 @@ impl WorktreeReader {
         let key = (want_key || remembered.is_some())
             .then(|| self.key(&git_dir, head))
             .flatten();
-        if let (Some(key), Some(r)) = (&key, &remembered) {
-            if key == r.key {
-                let snapshot = Snapshot {
-                    branch,
-                    head,
-                    ahead_behind: count(&self.repo, head, base),
-                    dirty: Some(r.dirty),
+        let held = remembered.filter(|r| key.as_deref() == Some(r.key));
+        let (dirty, key) = match &held {
+            // Nothing it depends on changed: no index or file is read.
+            Some(r) => (Some(r.dirty), None),
+            None => {
+                let head_tree = match head {
+                    Some(id) => self.repo.find_commit(id).ok()?.tree_id().ok()?.detach(),
+                    None => ObjectId::empty_tree(hash),
                 };
-                return Some(Keyed {
-                    snapshot,
-                    key: None,
-                    remembered: true,
-                });
-            }
-        }
-        let head_tree = match head {
-            Some(id) => self.repo.find_commit(id).ok()?.tree_id().ok()?.detach(),
-            None => ObjectId::empty_tree(hash),
-        };
-        // Git does not check the index checksum when it only reads (git fsck does).
-        let index =
-            gix::index::File::at_or_default(git_dir.join("index"), hash, true, Default::default())
+                // Git does not check the index checksum when it only reads (git fsck does).
+                let index = gix::index::File::at_or_default(
+                    git_dir.join("index"),
+                    hash,
+                    true,
+                    Default::default(),
+                )
                 .ok()?;
-        self.repo.set_workdir(Some(path.to_owned())).ok()?;
-        let dirty = dirty_against(&self.repo, head_tree, &index).ok();
-        // The index outside the watched tree may have been replaced meanwhile: a key not
-        // the same after the read as before does not name what was read.
-        let key = key.filter(|k| self.key(&git_dir, head).as_ref() == Some(k));
+                self.repo.set_workdir(Some(path.to_owned())).ok()?;
+                let dirty = dirty_against(&self.repo, head_tree, &index).ok();
+                // The index outside the watched tree may have been replaced meanwhile: a key
+                // not the same after the read as before does not name what was read.
+                let key = key
+                    .filter(|k| self.key(&git_dir, head).as_ref() == Some(k))
+                    .filter(|_| dirty.is_some());
+                (dirty, key)
+            }
+        };
         let snapshot = Snapshot {
             branch,
             head,
@@ -207,8 +206,8 @@ impl WorktreeReader {
         };
         Some(Keyed {
             snapshot,
-            key: key.filter(|_| dirty.is_some()),
-            remembered: false,
+            key,
+            remembered: held.is_some(),
         })
     }
 
