@@ -106,6 +106,7 @@ fn answer(
     let request: Request = serde_json::from_str(&line).map_err(std::io::Error::other)?;
     match request {
         Request::Query { worktrees } => {
+            tree.asked();
             tree.want(&worktrees);
             let n = next_cookie.fetch_add(1, Ordering::SeqCst) + 1;
             let cookie = cookies.join(format!("c{n}"));

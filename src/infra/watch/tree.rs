@@ -106,12 +106,17 @@ impl Tree {
         self.state().last_request.elapsed()
     }
 
-    /// Watch these worktrees from now on (a walk for each new one), and note the request.
+    /// Note a request: the watcher leaves once none came for a while.
+    pub fn asked(&self) {
+        self.state().last_request = Instant::now();
+    }
+
+    /// Watch these worktrees from now on (a walk for each new one, and for each that is no
+    /// longer the directory watched).
     pub fn want(&self, paths: &[PathBuf]) {
         // Looked at before the lock: a slow file system must not hold up the events.
         let found: Vec<Option<(u64, u64)>> = paths.iter().map(|p| identity(p)).collect();
         let mut st = self.state();
-        st.last_request = Instant::now();
         for (p, found) in paths.iter().zip(found) {
             let r = match st.by_path.get(p) {
                 Some(&r) => r,
